@@ -1,0 +1,199 @@
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, OuterRef, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from treebeard.admin import TreeAdmin
+from treebeard.forms import movenodeform_factory
+
+from .models import Brand, Category, Channel, ChannelListing, Price, PriceHistory, Product, Variant
+from .services import price_set
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "currency", "api_key_required", "is_active"]
+    list_filter = ["kind", "currency", "is_active", "api_key_required"]
+    search_fields = ["code", "name"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(Category)
+class CategoryAdmin(TreeAdmin):
+    form = movenodeform_factory(Category)
+    list_display = ["name", "slug", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Brand)
+class BrandAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "product_count"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_product_count=Count("products"))
+
+    @admin.display(description=_("products"), ordering="_product_count")
+    def product_count(self, obj) -> int:
+        return obj._product_count
+
+
+class VariantInline(admin.TabularInline):
+    model = Variant
+    fields = ["sku", "ean", "size", "colour", "position", "is_active"]
+    extra = 0
+    show_change_link = True
+
+
+class ChannelListingInline(admin.TabularInline):
+    model = ChannelListing
+    fields = ["channel", "published_from", "published_until"]
+    autocomplete_fields = ["channel"]
+    extra = 0
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["name", "brand", "category", "variant_count", "is_active", "created_at"]
+    list_filter = ["is_active", "listings__channel", "brand", "category", "created_at"]
+    list_select_related = ["brand", "category"]
+    search_fields = ["name", "slug", "brand__name", "variants__sku", "variants__ean"]
+    autocomplete_fields = ["brand", "category"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [VariantInline, ChannelListingInline]
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_variant_count=Count("variants", distinct=True))
+
+    @admin.display(description=_("variants"), ordering="_variant_count")
+    def variant_count(self, obj) -> int:
+        return obj._variant_count
+
+
+class PriceAdminForm(forms.ModelForm):
+    reason = forms.CharField(label=_("reason for the change"), max_length=200, required=False)
+
+    class Meta:
+        model = Price
+        fields = ["variant", "currency", "amount"]
+
+
+class PriceInline(admin.TabularInline):
+    """Prices are saved through ``price_set`` (see VariantAdmin.save_formset) for the history."""
+
+    model = Price
+    fields = ["currency", "amount", "updated_at", "updated_by"]
+    readonly_fields = ["updated_at", "updated_by"]
+    extra = 0
+
+
+class PriceHistoryInline(admin.TabularInline):
+    model = PriceHistory
+    fields = ["changed_at", "currency", "old_amount", "new_amount", "changed_by", "reason"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ["-changed_at", "-id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("changed_by")
+
+
+@admin.register(Variant)
+class VariantAdmin(admin.ModelAdmin):
+    list_display = ["sku", "product", "ean", "size", "colour", "price_pln", "is_active"]
+    list_filter = ["is_active", "product__brand", "product__category", "colour", "size"]
+    list_select_related = ["product"]
+    search_fields = ["sku", "ean", "product__name", "name"]
+    autocomplete_fields = ["product"]
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [PriceInline, PriceHistoryInline]
+
+    def get_queryset(self, request):
+        pln = Price.objects.filter(variant=OuterRef("pk"), currency="PLN").values("amount")[:1]
+        return super().get_queryset(request).annotate(_price_pln=Subquery(pln))
+
+    @admin.display(description=_("price (PLN)"), ordering="_price_pln")
+    def price_pln(self, obj):
+        return obj._price_pln
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Price:
+            return super().save_formset(request, form, formset, change)
+        for deleted in formset.deleted_forms:
+            if deleted.instance.pk:
+                deleted.instance.delete()
+        for price_form in formset.forms:
+            if price_form in formset.deleted_forms or not price_form.has_changed():
+                continue
+            data = price_form.cleaned_data
+            if not data:
+                continue
+            price_set(
+                variant=form.instance,
+                amount=data["amount"],
+                currency=data["currency"],
+                actor=request.user,
+                reason=str(_("changed in admin")),
+            )
+
+
+@admin.register(Price)
+class PriceAdmin(admin.ModelAdmin):
+    form = PriceAdminForm
+    list_display = ["variant", "currency", "amount", "updated_at", "updated_by"]
+    list_filter = ["currency", "updated_at"]
+    list_select_related = ["variant", "updated_by"]
+    search_fields = ["variant__sku", "variant__ean", "variant__product__name"]
+    autocomplete_fields = ["variant"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Variant and currency identify the price; change the amount, not what it belongs to.
+        return ["variant", "currency", "updated_at", "updated_by"] if obj else ["updated_at", "updated_by"]
+
+    def save_model(self, request, obj, form, change):
+        saved = price_set(
+            variant=obj.variant,
+            amount=obj.amount,
+            currency=obj.currency,
+            actor=request.user,
+            reason=form.cleaned_data.get("reason") or str(_("changed in admin")),
+        )
+        obj.pk = saved.pk
+
+
+@admin.register(PriceHistory)
+class PriceHistoryAdmin(admin.ModelAdmin):
+    list_display = ["changed_at", "variant", "currency", "old_amount", "new_amount", "changed_by", "reason"]
+    list_filter = ["currency", "changed_at"]
+    list_select_related = ["variant", "changed_by"]
+    search_fields = ["variant__sku", "reason", "changed_by__email"]
+    date_hierarchy = "changed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ChannelListing)
+class ChannelListingAdmin(admin.ModelAdmin):
+    list_display = ["product", "channel", "published_from", "published_until", "published_now"]
+    list_filter = ["channel", "published_from"]
+    list_select_related = ["product", "channel"]
+    search_fields = ["product__name", "product__slug", "channel__code"]
+    autocomplete_fields = ["product", "channel"]
+
+    @admin.display(description=_("published now"), boolean=True)
+    def published_now(self, obj) -> bool:
+        return obj.is_published(timezone.now())

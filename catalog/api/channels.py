@@ -1,0 +1,63 @@
+"""Which channel a request acts as.
+
+1. A channel API key (``Authorization: Api-Key …``) acts as its own channel and no other.
+2. Otherwise a first-party client (web shop, app, store tablet, call centre) may declare its
+   channel with the ``X-Channel`` header or ``?channel=``; channels marked "API key required"
+   cannot be declared without their key.
+3. Otherwise the default channel (``OMNISHOP_DEFAULT_CHANNEL``, the web shop).
+"""
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+
+from omnishop.apikeys.models import ChannelAPIKey
+
+from ..models import Channel
+from ..selectors import channel_get
+
+CHANNEL_HEADER = "X-Channel"
+CHANNEL_PARAM = "channel"
+
+
+def declared_channel_code(request) -> str | None:
+    return request.headers.get(CHANNEL_HEADER) or request.query_params.get(CHANNEL_PARAM) or None
+
+
+def channel_resolve(request) -> Channel:
+    declared = declared_channel_code(request)
+    key = request.auth if isinstance(request.auth, ChannelAPIKey) else None
+    if key is not None:
+        channel = key.channel
+        if declared and declared != channel.code:
+            raise exceptions.PermissionDenied(
+                _("This API key belongs to channel %(own)s and cannot act as channel %(other)s.")
+                % {"own": channel.code, "other": declared},
+                code="channel_mismatch",
+            )
+        return channel
+
+    code = declared or settings.OMNISHOP_DEFAULT_CHANNEL
+    channel = channel_get(code=code)
+    if channel is None:
+        raise exceptions.ValidationError(
+            {CHANNEL_PARAM: [_("Unknown channel %(code)s.") % {"code": code}]}, code="unknown_channel"
+        )
+    if not channel.is_active:
+        raise exceptions.PermissionDenied(
+            _("Channel %(code)s is not active.") % {"code": code}, code="channel_inactive"
+        )
+    if channel.api_key_required:
+        raise exceptions.NotAuthenticated(
+            _("Channel %(code)s can be used only with its API key.") % {"code": code},
+            code="api_key_required",
+        )
+    return channel
+
+
+class ChannelMixin:
+    """For API views: resolves ``request.channel`` after authentication, before the handler."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        request.channel = channel_resolve(request)

@@ -1,0 +1,107 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from omnishop.api.serializers import MoneyField, MoneySerializer
+from omnishop.money import Money
+
+from ..models import Brand, Category, Channel, Product, Variant
+
+
+class ChannelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Channel
+        fields = ["code", "name", "kind", "currency"]
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    parent = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug", "depth", "parent"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_parent(self, obj: Category) -> str | None:
+        # The parent's slug comes from the tree order of the list (see CategoryListApi).
+        return self.context.get("parents", {}).get(obj.path[: -obj.steplen])
+
+
+class CategoryRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug"]
+
+
+class BrandSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Brand
+        fields = ["id", "name", "slug"]
+
+
+class VariantSerializer(serializers.ModelSerializer):
+    price = serializers.SerializerMethodField(
+        help_text="Price in the requesting channel's currency; null when not priced there."
+    )
+
+    class Meta:
+        model = Variant
+        fields = ["id", "sku", "ean", "name", "size", "colour", "attributes", "price"]
+
+    @extend_schema_field(MoneySerializer(allow_null=True))
+    def get_price(self, variant: Variant):
+        prices = getattr(variant, "channel_prices", None)
+        if not prices:
+            return None
+        return MoneyField().to_representation(prices[0].money)
+
+
+class PriceRangeSerializer(serializers.Serializer):
+    min = MoneyField()
+    max = MoneyField()
+
+
+class ListingWindowSerializer(serializers.Serializer):
+    published_from = serializers.DateTimeField()
+    published_until = serializers.DateTimeField(allow_null=True)
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    brand = BrandSerializer(allow_null=True)
+    category = CategoryRefSerializer()
+    variants = VariantSerializer(source="active_variants", many=True)
+    price_range = serializers.SerializerMethodField()
+    listing = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "description",
+            "brand",
+            "category",
+            "attributes",
+            "price_range",
+            "listing",
+            "variants",
+        ]
+
+    @extend_schema_field(PriceRangeSerializer(allow_null=True))
+    def get_price_range(self, product: Product):
+        if product.price_min is None:
+            return None
+        currency = self.context["request"].channel.currency
+        return {
+            "min": MoneyField().to_representation(Money(product.price_min, currency)),
+            "max": MoneyField().to_representation(Money(product.price_max, currency)),
+        }
+
+    @extend_schema_field(ListingWindowSerializer)
+    def get_listing(self, product: Product):
+        return {
+            "published_from": serializers.DateTimeField().to_representation(product.listed_from),
+            "published_until": (
+                serializers.DateTimeField().to_representation(product.listed_until) if product.listed_until else None
+            ),
+        }

@@ -1,0 +1,78 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, permissions
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..models import Category, Product
+from ..selectors import category_list, product_list_for_channel
+from .channels import CHANNEL_HEADER, ChannelMixin
+from .filters import ProductFilter
+from .serializers import CategorySerializer, ChannelSerializer, ProductSerializer
+
+CHANNEL_PARAMETERS = [
+    OpenApiParameter(
+        CHANNEL_HEADER,
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description="Channel code a first-party client acts as (default: web). "
+        "Ignored in favour of the key's channel for API-key clients; a different value is a 403.",
+    ),
+]
+
+
+@extend_schema(tags=["catalog"], parameters=CHANNEL_PARAMETERS)
+class ProductListApi(ChannelMixin, generics.ListAPIView):
+    """Products offered in the requesting channel, with variants and the channel's prices."""
+
+    permission_classes = [permissions.AllowAny]
+    serializer_class = ProductSerializer
+    filterset_class = ProductFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Product.objects.none()
+        return product_list_for_channel(channel=self.request.channel)
+
+
+@extend_schema(tags=["catalog"], parameters=CHANNEL_PARAMETERS)
+class ProductDetailApi(ChannelMixin, generics.RetrieveAPIView):
+    """One product as the requesting channel offers it (404 when not listed there)."""
+
+    permission_classes = [permissions.AllowAny]
+    serializer_class = ProductSerializer
+
+    def get_object(self):
+        value = self.kwargs["id_or_slug"]
+        qs = product_list_for_channel(channel=self.request.channel)
+        lookup = {"pk": int(value)} if value.isdigit() else {"slug": value}
+        return get_object_or_404(qs, **lookup)
+
+
+@extend_schema(tags=["catalog"])
+class CategoryListApi(generics.GenericAPIView):
+    """The active category tree, in tree order (depth-first), each with its parent's slug."""
+
+    permission_classes = [permissions.AllowAny]
+    serializer_class = CategorySerializer
+    pagination_class = None
+    queryset = Category.objects.none()
+
+    @extend_schema(responses=CategorySerializer(many=True))
+    def get(self, request):
+        categories = list(category_list())
+        by_path = {c.path: c.slug for c in categories}
+        data = CategorySerializer(categories, many=True, context={"parents": by_path}).data
+        return Response(data)
+
+
+@extend_schema(tags=["catalog"], parameters=CHANNEL_PARAMETERS)
+class ChannelCurrentApi(ChannelMixin, APIView):
+    """The channel this request acts as (lets an integration check its key)."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses=ChannelSerializer)
+    def get(self, request):
+        return Response(ChannelSerializer(request.channel).data)

@@ -1,0 +1,254 @@
+"""Catalog writes. Prices change only here, so every change leaves a history row."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from omnishop.money import validate_currency
+
+from .models import Brand, Category, Channel, ChannelListing, Price, PriceHistory, Product, Variant
+
+PRICE_MAX = Decimal("9999999999.99")
+
+
+def _clean_amount(amount) -> Decimal:
+    try:
+        value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"amount": [_("Enter a number.")]}) from None
+    if isinstance(amount, float):
+        raise ValidationError({"amount": [_("Prices are decimals, never floats.")]})
+    if not value.is_finite() or value < 0 or value > PRICE_MAX:
+        raise ValidationError({"amount": [_("A price is between 0 and 9 999 999 999.99.")]})
+    if value != value.quantize(Decimal("0.01")):
+        raise ValidationError({"amount": [_("A price has at most 2 decimal places.")]})
+    return value.quantize(Decimal("0.01"))
+
+
+def price_set(
+    *,
+    variant: Variant,
+    amount: Decimal,
+    currency: str = "PLN",
+    actor=None,
+    reason: str = "",
+) -> Price:
+    """Set the one current price of ``variant`` in ``currency``; every channel sees it at once.
+
+    Locks the price row, writes a ``PriceHistory`` row (old → new) in the same transaction.
+    Setting the same amount again changes nothing and writes no history.
+    Raises ``ValidationError`` for a negative, non-decimal or over-precise amount.
+    """
+    amount = _clean_amount(amount)
+    try:
+        validate_currency(currency)
+    except ValidationError as exc:
+        raise ValidationError({"currency": exc.messages}) from None
+    now = timezone.now()
+    with transaction.atomic():
+        price = Price.objects.select_for_update().filter(variant=variant, currency=currency).first()
+        if price is None:
+            try:
+                with transaction.atomic():
+                    price = Price.objects.create(
+                        variant=variant, currency=currency, amount=amount, updated_at=now, updated_by=actor
+                    )
+            except IntegrityError:
+                # Someone created it between our read and insert: lock theirs and update it.
+                price = Price.objects.select_for_update().get(variant=variant, currency=currency)
+            else:
+                PriceHistory.objects.create(
+                    variant=variant,
+                    currency=currency,
+                    old_amount=None,
+                    new_amount=amount,
+                    changed_at=now,
+                    changed_by=actor,
+                    reason=reason,
+                )
+                return price
+        if price.amount == amount:
+            return price
+        old = price.amount
+        price.amount = amount
+        price.updated_at = now
+        price.updated_by = actor
+        price.save(update_fields=["amount", "updated_at", "updated_by"])
+        PriceHistory.objects.create(
+            variant=variant,
+            currency=currency,
+            old_amount=old,
+            new_amount=amount,
+            changed_at=now,
+            changed_by=actor,
+            reason=reason,
+        )
+    return price
+
+
+@dataclass(frozen=True)
+class PriceRow:
+    variant_id: int
+    currency: str
+    amount: Decimal
+
+
+def prices_import(*, rows: Iterable[PriceRow], actor=None, reason: str = "") -> dict[str, int]:
+    """Set many prices at once (ERP price feed, demo data) with one history row per change.
+
+    Rows are locked in (variant id, currency) order so two feeds cannot deadlock.
+    Returns counts: created, updated, unchanged.
+    """
+    wanted: dict[tuple[int, str], Decimal] = {}
+    for row in rows:
+        validate_currency(row.currency)
+        wanted[(row.variant_id, row.currency)] = _clean_amount(row.amount)
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    if not wanted:
+        return counts
+    now = timezone.now()
+    variant_ids = sorted({k[0] for k in wanted})
+    with transaction.atomic():
+        existing = {
+            (p.variant_id, p.currency): p
+            for p in Price.objects.select_for_update()
+            .filter(variant_id__in=variant_ids)
+            .order_by("variant_id", "currency")
+        }
+        to_create, to_update, history = [], [], []
+        for key in sorted(wanted):
+            amount = wanted[key]
+            price = existing.get(key)
+            if price is None:
+                to_create.append(
+                    Price(variant_id=key[0], currency=key[1], amount=amount, updated_at=now, updated_by=actor)
+                )
+                history.append(
+                    PriceHistory(
+                        variant_id=key[0],
+                        currency=key[1],
+                        old_amount=None,
+                        new_amount=amount,
+                        changed_at=now,
+                        changed_by=actor,
+                        reason=reason,
+                    )
+                )
+            elif price.amount != amount:
+                history.append(
+                    PriceHistory(
+                        variant_id=key[0],
+                        currency=key[1],
+                        old_amount=price.amount,
+                        new_amount=amount,
+                        changed_at=now,
+                        changed_by=actor,
+                        reason=reason,
+                    )
+                )
+                price.amount, price.updated_at, price.updated_by = amount, now, actor
+                to_update.append(price)
+            else:
+                counts["unchanged"] += 1
+        Price.objects.bulk_create(to_create, batch_size=1000)
+        Price.objects.bulk_update(to_update, ["amount", "updated_at", "updated_by"], batch_size=1000)
+        PriceHistory.objects.bulk_create(history, batch_size=1000)
+    counts["created"], counts["updated"] = len(to_create), len(to_update)
+    return counts
+
+
+def channel_create(
+    *, code: str, name: str, kind: str, currency: str = "PLN", api_key_required: bool = False
+) -> Channel:
+    channel = Channel(code=code, name=name, kind=kind, currency=currency, api_key_required=api_key_required)
+    channel.full_clean()
+    channel.save()
+    return channel
+
+
+def category_create(*, name: str, parent: Category | None = None, slug: str = "") -> Category:
+    slug = slug or slugify(name)
+    if parent is None:
+        return Category.add_root(name=name, slug=slug)
+    return parent.add_child(name=name, slug=slug)
+
+
+def brand_get_or_create(*, name: str) -> Brand:
+    brand, _created = Brand.objects.get_or_create(name=name, defaults={"slug": slugify(name)})
+    return brand
+
+
+@dataclass(frozen=True)
+class VariantSpec:
+    sku: str
+    price: Decimal | None = None
+    ean: str | None = None
+    size: str = ""
+    colour: str = ""
+    attributes: dict | None = None
+
+
+def product_create(
+    *,
+    name: str,
+    category: Category,
+    variants: list[VariantSpec],
+    brand: Brand | None = None,
+    description: str = "",
+    attributes: dict | None = None,
+    slug: str = "",
+    currency: str = "PLN",
+    actor=None,
+) -> Product:
+    """Create a product with its variants and their prices, validated, in one transaction."""
+    if not variants:
+        raise ValidationError({"variants": [_("A product needs at least one variant.")]})
+    with transaction.atomic():
+        product = Product(
+            name=name,
+            slug=slug or slugify(name),
+            category=category,
+            brand=brand,
+            description=description,
+            attributes=attributes or {},
+        )
+        product.full_clean()
+        product.save()
+        for position, spec in enumerate(variants):
+            variant = Variant(
+                product=product,
+                sku=spec.sku,
+                ean=spec.ean or None,
+                size=spec.size,
+                colour=spec.colour,
+                attributes=spec.attributes or {},
+                position=position,
+            )
+            variant.full_clean()
+            variant.save()
+            if spec.price is not None:
+                price_set(variant=variant, amount=spec.price, currency=currency, actor=actor, reason="product created")
+    return product
+
+
+def listing_publish(*, product: Product, channel: Channel, published_from=None, published_until=None) -> ChannelListing:
+    """Offer ``product`` in ``channel`` (upsert on the (product, channel) key)."""
+    listing, _created = ChannelListing.objects.update_or_create(
+        product=product,
+        channel=channel,
+        defaults={
+            "published_from": published_from or timezone.now(),
+            "published_until": published_until,
+        },
+    )
+    return listing
+
+
+def listing_unpublish(*, product: Product, channel: Channel) -> None:
+    ChannelListing.objects.filter(product=product, channel=channel).delete()

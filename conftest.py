@@ -1,0 +1,85 @@
+"""Root fixtures and the PostgreSQL/Redis markers.
+
+Tests marked ``postgres`` need PostgreSQL (row locks, concurrency) and are skipped on SQLite;
+tests marked ``redis`` need a reachable Redis. With ``OMNISHOP_REQUIRE_SERVICES=1`` (set by
+.ci/run) a missing service is an error instead of a skip, so CI can never pass by skipping them.
+"""
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+
+POSTGRES_SKIP_REASON = "[requires-postgres] needs PostgreSQL: set DATABASE_URL=postgres://..."
+REDIS_SKIP_REASON = "[requires-redis] needs Redis: set REDIS_URL or CELERY_BROKER_URL (redis://...)"
+
+
+def redis_url() -> str:
+    return os.environ.get("REDIS_URL") or os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/0"
+
+
+def _redis_reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("redis", "rediss"):
+        return False
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def is_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    require = os.environ.get("OMNISHOP_REQUIRE_SERVICES") == "1"
+    have_pg = is_postgres()
+    have_redis = None
+    for item in items:
+        if "postgres" in item.keywords and not have_pg:
+            if require:
+                raise pytest.UsageError(f"{item.nodeid}: {POSTGRES_SKIP_REASON}")
+            item.add_marker(pytest.mark.skip(reason=POSTGRES_SKIP_REASON))
+        if "redis" in item.keywords:
+            if have_redis is None:
+                have_redis = _redis_reachable(redis_url())
+            if not have_redis:
+                if require:
+                    raise pytest.UsageError(f"{item.nodeid}: {REDIS_SKIP_REASON}")
+                item.add_marker(pytest.mark.skip(reason=REDIS_SKIP_REASON))
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Tests assert English messages; Polish is covered by the i18n tests."""
+    settings.LANGUAGE_CODE = "en"
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    from omnishop.accounts.tests.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def superuser(db):
+    from omnishop.accounts.tests.factories import UserFactory
+
+    return UserFactory(is_staff=True, is_superuser=True)

@@ -1,0 +1,93 @@
+"""Staff roles: Django groups created by a data migration, their permissions kept in sync here.
+
+Permissions are named as "app_label.codename" strings so this module imports no domain app.
+A codename that does not exist yet (its app arrives in a later release) is skipped.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+CUSTOMER_SERVICE_AGENT = "Customer service agent"
+STORE_STAFF = "Store staff"
+MERCHANDISER = "Merchandiser"
+INVENTORY_MANAGER = "Inventory manager"
+INTEGRATION_ADMIN = "Integration admin"
+
+ROLE_NAMES = [
+    CUSTOMER_SERVICE_AGENT,
+    STORE_STAFF,
+    MERCHANDISER,
+    INVENTORY_MANAGER,
+    INTEGRATION_ADMIN,
+]
+
+# Shown in admin and docs; the group name itself stays stable English.
+ROLE_LABELS = {
+    CUSTOMER_SERVICE_AGENT: _("Customer service agent"),
+    STORE_STAFF: _("Store staff"),
+    MERCHANDISER: _("Merchandiser"),
+    INVENTORY_MANAGER: _("Inventory manager"),
+    INTEGRATION_ADMIN: _("Integration admin"),
+}
+
+
+def _crud(app_label: str, *models: str, actions=("view", "add", "change", "delete")) -> set[str]:
+    return {f"{app_label}.{action}_{model}" for model in models for action in actions}
+
+
+def _view(app_label: str, *models: str) -> set[str]:
+    return _crud(app_label, *models, actions=("view",))
+
+
+CATALOG_MODELS = (
+    "channel",
+    "category",
+    "brand",
+    "product",
+    "variant",
+    "price",
+    "pricehistory",
+    "channellisting",
+)
+
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    CUSTOMER_SERVICE_AGENT: (
+        _view("catalog", *CATALOG_MODELS)
+        | _view("inventory", "location")
+        | _crud("customers", "customer", actions=("view", "add", "change"))
+    ),
+    STORE_STAFF: _view("catalog", "product", "variant", "price") | _view("inventory", "location"),
+    MERCHANDISER: (
+        _crud("catalog", "category", "brand", "product", "variant", "channellisting")
+        | _crud("catalog", "price", actions=("view", "add", "change"))
+        | _view("catalog", "channel", "pricehistory")
+    ),
+    INVENTORY_MANAGER: (
+        _view("catalog", "product", "variant", "channel")
+        | _crud("inventory", "location", actions=("view", "add", "change"))
+    ),
+    INTEGRATION_ADMIN: (
+        _crud("catalog", "channel", actions=("view", "add", "change")) | _crud("apikeys", "channelapikey")
+    ),
+}
+
+
+def role_permissions_sync(sender=None, using="default", apps=None, **kwargs) -> None:
+    """Grant each role exactly the permissions listed above (idempotent; runs after migrate)."""
+    from django.apps import apps as global_apps
+
+    apps = apps or global_apps
+    try:
+        Group = apps.get_model("auth", "Group")
+        Permission = apps.get_model("auth", "Permission")
+    except LookupError:
+        return
+    wanted = {perm for perms in ROLE_PERMISSIONS.values() for perm in perms}
+    found = {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in Permission.objects.using(using)
+        .select_related("content_type")
+        .filter(codename__in={w.split(".", 1)[1] for w in wanted})
+    }
+    for name, perms in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.using(using).get_or_create(name=name)
+        group.permissions.set([found[p] for p in sorted(perms) if p in found])

@@ -1,0 +1,51 @@
+"""Serializers shared by every app's API: the error body and money."""
+
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from omnishop.money import Money, money_round
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error body of the API, for every 4xx."""
+
+    type = serializers.CharField(help_text=_("Stable machine-readable error code."))
+    title = serializers.CharField(help_text=_("Short human-readable summary."))
+    detail = serializers.CharField(help_text=_("What went wrong in this request."))
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=_("Field errors: field name (or 'non_field_errors') to a list of messages."),
+    )
+
+
+class MoneySerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+    currency = serializers.CharField(min_length=3, max_length=3)
+
+
+@extend_schema_field(MoneySerializer)
+class MoneyField(serializers.Field):
+    """Renders a ``Money`` as ``{"amount": "199.99", "currency": "PLN"}`` (amount as a string)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Money) -> dict:
+        rounded = money_round(value)
+        return {"amount": str(rounded.amount), "currency": rounded.currency.code}
+
+
+@extend_schema_field(OpenApiTypes.DECIMAL)
+class DecimalStringField(serializers.DecimalField):
+    """A Decimal query/input field that refuses NaN and infinities."""
+
+    def to_internal_value(self, data) -> Decimal:
+        value = super().to_internal_value(data)
+        if not value.is_finite():
+            self.fail("invalid")
+        return value

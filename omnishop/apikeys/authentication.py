@@ -1,0 +1,40 @@
+"""DRF authentication for external channels: ``Authorization: Api-Key <prefix>.<secret>``."""
+
+from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+from rest_framework_api_key.permissions import KeyParser
+
+from .models import ChannelAPIKey
+from .services import apikey_touch
+
+
+class ChannelAPIKeyAuthentication(authentication.BaseAuthentication):
+    """Sets ``request.auth`` to the ChannelAPIKey; the user stays anonymous.
+
+    A request that presents a key which is unknown, revoked, expired or belongs to an
+    inactive channel is refused with 401 rather than served anonymously.
+    """
+
+    keyword = "Api-Key"
+    key_parser = KeyParser()
+
+    def authenticate(self, request):
+        plain = self.key_parser.get(request)
+        if not plain:
+            return None
+        try:
+            key = ChannelAPIKey.objects.get_from_key(plain)
+        except ChannelAPIKey.DoesNotExist:
+            raise exceptions.AuthenticationFailed(
+                _("The API key is invalid or has been revoked."), code="invalid_api_key"
+            ) from None
+        if key.has_expired:
+            raise exceptions.AuthenticationFailed(_("The API key has expired."), code="expired_api_key")
+        if not key.channel.is_active:
+            raise exceptions.AuthenticationFailed(_("The API key's channel is inactive."), code="inactive_channel")
+        apikey_touch(key=key)
+        return (AnonymousUser(), key)
+
+    def authenticate_header(self, request) -> str:
+        return self.keyword

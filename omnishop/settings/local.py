@@ -1,0 +1,6 @@
+"""Laptop defaults: SQLite file, Celery eager, e-mails on the console."""
+
+from .base import *  # noqa: F403
+from .base import DEBUG_FROM_ENV
+
+DEBUG = True if DEBUG_FROM_ENV is None else DEBUG_FROM_ENV

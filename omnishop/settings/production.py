@@ -1,0 +1,37 @@
+"""Production: everything secret or host-specific comes from the environment."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import (
+    DATABASES,
+    EMAIL_BACKEND_FROM_ENV,
+    SECRET_KEY,
+    SECURE_HSTS_PRELOAD_FROM_ENV,
+    SECURE_HSTS_SECONDS_FROM_ENV,
+    SECURE_SSL_REDIRECT_FROM_ENV,
+)
+
+DEBUG = False
+if SECRET_KEY.startswith("insecure-"):
+    raise ImproperlyConfigured("Set DJANGO_SECRET_KEY in the environment for production.")
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("Production runs on PostgreSQL: set DATABASE_URL=postgres://...")
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = SECURE_SSL_REDIRECT_FROM_ENV
+# /healthz is probed over plain HTTP by load balancers inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_HSTS_SECONDS = SECURE_HSTS_SECONDS_FROM_ENV
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = SECURE_HSTS_PRELOAD_FROM_ENV
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+EMAIL_BACKEND = EMAIL_BACKEND_FROM_ENV or "django.core.mail.backends.smtp.EmailBackend"

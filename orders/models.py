@@ -1,0 +1,1 @@
+"""Carts, checkout, orders, fulfilments and their events."""

@@ -1,0 +1,1 @@
+"""Returns (RMA) from any channel, refunds, restocking and complaints."""
