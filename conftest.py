@@ -83,3 +83,34 @@ def superuser(db):
     from omnishop.accounts.tests.factories import UserFactory
 
     return UserFactory(is_staff=True, is_superuser=True)
+
+
+def run_in_threads(target, args_list, *, timeout: float = 60.0) -> list:
+    """Run ``target(*args)`` for each args tuple in its own thread, all released at once.
+
+    Each thread closes its own database connection when done. Returns what each call returned
+    or the exception it raised, in the order of ``args_list``.
+    """
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(args_list))
+    results: list = [None] * len(args_list)
+
+    def run(i, args):
+        try:
+            barrier.wait(timeout=timeout)
+            results[i] = target(*args)
+        except Exception as exc:  # returned to the test, which asserts on it
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(args_list)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    assert not any(t.is_alive() for t in threads), "a thread did not finish in time"
+    return results

@@ -126,22 +126,28 @@ class VariantAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not Price:
             return super().save_formset(request, form, formset, change)
-        for deleted in formset.deleted_forms:
-            if deleted.instance.pk:
-                deleted.instance.delete()
+        # Prices go through price_set (lock + history); the admin log still gets its lists.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for price_form in formset.forms:
-            if price_form in formset.deleted_forms or not price_form.has_changed():
+            instance = price_form.instance
+            if price_form in formset.deleted_forms:
+                if instance.pk:
+                    formset.deleted_objects.append(instance)
+                    instance.delete()
                 continue
-            data = price_form.cleaned_data
-            if not data:
+            if not price_form.has_changed() or not price_form.cleaned_data:
                 continue
-            price_set(
+            price = price_set(
                 variant=form.instance,
-                amount=data["amount"],
-                currency=data["currency"],
+                amount=price_form.cleaned_data["amount"],
+                currency=price_form.cleaned_data["currency"],
                 actor=request.user,
                 reason=str(_("changed in admin")),
             )
+            if instance.pk:
+                formset.changed_objects.append((price, price_form.changed_data))
+            else:
+                formset.new_objects.append(price)
 
 
 @admin.register(Price)

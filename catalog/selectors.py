@@ -16,7 +16,7 @@ def channel_list(*, active_only: bool = True) -> QuerySet[Channel]:
 
 
 def category_list() -> QuerySet[Category]:
-    return Category.get_tree().filter(is_active=True)
+    return Category.objects.get_tree().filter(is_active=True)
 
 
 def category_subtree(*, category: Category) -> QuerySet[Category]:

@@ -50,9 +50,10 @@ def price_set(
         validate_currency(currency)
     except ValidationError as exc:
         raise ValidationError({"currency": exc.messages}) from None
-    now = timezone.now()
     with transaction.atomic():
         price = Price.objects.select_for_update().filter(variant=variant, currency=currency).first()
+        # Taken after the lock, so history timestamps follow the order changes really happened.
+        now = timezone.now()
         if price is None:
             try:
                 with transaction.atomic():
@@ -62,6 +63,7 @@ def price_set(
             except IntegrityError:
                 # Someone created it between our read and insert: lock theirs and update it.
                 price = Price.objects.select_for_update().get(variant=variant, currency=currency)
+                now = timezone.now()
             else:
                 PriceHistory.objects.create(
                     variant=variant,
@@ -175,8 +177,8 @@ def channel_create(
 def category_create(*, name: str, parent: Category | None = None, slug: str = "") -> Category:
     slug = slug or slugify(name)
     if parent is None:
-        return Category.add_root(name=name, slug=slug)
-    return parent.add_child(name=name, slug=slug)
+        return Category.objects.add_root(create_kwargs={"name": name, "slug": slug})
+    return Category.objects.add_child(parent, create_kwargs={"name": name, "slug": slug})
 
 
 def brand_get_or_create(*, name: str) -> Brand:

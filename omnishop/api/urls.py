@@ -2,9 +2,12 @@
 
 from django.urls import include, path
 
+from omnishop.accounts.api.views import MeApi
+
 from .views import ApiRootView
 
 urlpatterns = [
     path("", ApiRootView.as_view(), name="api-root"),
+    path("me/", MeApi.as_view(), name="me"),
     path("", include("catalog.api.urls")),
 ]

@@ -19,6 +19,7 @@ class ApiRootView(APIView):
             "products": "catalog:product-list",
             "categories": "catalog:category-list",
             "channel": "catalog:channel-current",
+            "me": "me",
             "schema": "schema",
             "docs": "swagger-ui",
         }

@@ -35,3 +35,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 EMAIL_BACKEND = EMAIL_BACKEND_FROM_ENV or "django.core.mail.backends.smtp.EmailBackend"
+# HSTS preloading binds the whole domain for months: an operator opts in with
+# DJANGO_SECURE_HSTS_PRELOAD=1; until then the deploy check's reminder is expected.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]

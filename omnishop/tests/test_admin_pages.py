@@ -1,0 +1,191 @@
+"""Every admin changelist, add and change page loads; list pages keep their query count."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog.models import Price, PriceHistory
+from catalog.services import listing_publish, price_set
+from catalog.tests.factories import ChannelFactory, ProductFactory, VariantFactory
+from customers.models import Customer
+from inventory.models import Location
+from omnishop.accounts.models import User
+from omnishop.apikeys.models import ChannelAPIKey
+from omnishop.apikeys.services import apikey_create
+
+
+def seed(n: int = 2):
+    channel = ChannelFactory(code="web")
+    for i in range(n):
+        product = ProductFactory()
+        for _ in range(2):
+            price_set(variant=VariantFactory(product=product), amount=Decimal("10.00") + i)
+        listing_publish(product=product, channel=channel, published_from=timezone.now() - timedelta(days=1))
+        Location.objects.create(
+            code=f"store-{product.pk}",
+            name=f"Store {product.pk}",
+            kind="store",
+            city="Kraków",
+            latitude=Decimal("50.061947"),
+            longitude=Decimal("19.936856"),
+        )
+        Customer.objects.create(first_name="Jan", last_name=f"Nowak {product.pk}", email=f"jan{product.pk}@example.pl")
+    apikey_create(channel=channel, name="ERP")
+    login = User.objects.create_user(email=f"customer{n}@example.pl", password="x-pass-123")
+    EmailAddress.objects.create(user=login, email=login.email, verified=True, primary=True)
+
+
+def model_urls():
+    for model, _model_admin in admin.site._registry.items():
+        meta = model._meta
+        yield model, f"admin:{meta.app_label}_{meta.model_name}"
+
+
+@pytest.fixture
+def admin_client_seeded(admin_client):
+    seed()
+    return admin_client
+
+
+@pytest.mark.django_db
+def test_every_changelist_add_and_change_page_loads(admin_client_seeded):
+    client = admin_client_seeded
+    checked = 0
+    for model, name in model_urls():
+        assert client.get(reverse(f"{name}_changelist")).status_code == 200, name
+        assert client.get(reverse(f"{name}_changelist"), {"q": "a"}).status_code == 200, name
+        model_admin = admin.site._registry[model]
+        add = client.get(reverse(f"{name}_add"))
+        assert add.status_code == (200 if model_admin.has_add_permission(add.wsgi_request) else 403), name
+        obj = model._default_manager.first()
+        assert obj is not None, f"no {name} row to open"
+        assert client.get(reverse(f"{name}_change", args=[obj.pk])).status_code == 200, name
+        checked += 1
+    assert checked >= 12
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name",
+    [
+        "catalog_product",
+        "catalog_variant",
+        "catalog_price",
+        "catalog_pricehistory",
+        "catalog_channellisting",
+        "catalog_brand",
+        "inventory_location",
+        "customers_customer",
+        "apikeys_channelapikey",
+    ],
+)
+def test_changelist_query_count_does_not_grow_with_rows(admin_client, name, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse(f"admin:{name}_changelist")
+    seed(3)
+    with CaptureQueriesContext(connection) as small:
+        assert admin_client.get(url).status_code == 200
+    seed_more = 9
+    for _ in range(seed_more):
+        product = ProductFactory()
+        price_set(variant=VariantFactory(product=product), amount=Decimal("5.00"))
+        listing_publish(product=product, channel=ChannelFactory(code="web"))
+        Customer.objects.create(first_name="Anna", email=f"anna{product.pk}@example.pl")
+        Location.objects.create(
+            code=f"wh-{product.pk}", name="WH", kind="warehouse", city="Stryków", latitude=51, longitude=19
+        )
+    apikey_create(channel=ChannelFactory(code="web"), name="second")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert admin_client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_price_change_in_admin_goes_through_the_service(admin_client, admin_user):
+    variant = VariantFactory()
+    price = price_set(variant=variant, amount=Decimal("100.00"))
+    url = reverse("admin:catalog_price_change", args=[price.pk])
+    response = admin_client.post(url, {"amount": "89.99", "reason": "Weekend promo"})
+    assert response.status_code == 302
+    price.refresh_from_db()
+    assert price.amount == Decimal("89.99") and price.updated_by == admin_user
+    latest = PriceHistory.objects.filter(variant=variant).first()
+    assert (latest.old_amount, latest.new_amount, latest.reason, latest.changed_by) == (
+        Decimal("100.00"),
+        Decimal("89.99"),
+        "Weekend promo",
+        admin_user,
+    )
+
+
+@pytest.mark.django_db
+def test_price_inline_on_variant_writes_history(admin_client, admin_user):
+    variant = VariantFactory()
+    price = price_set(variant=variant, amount=Decimal("50.00"))
+    url = reverse("admin:catalog_variant_change", args=[variant.pk])
+    data = {
+        "product": variant.product_id,
+        "sku": variant.sku,
+        "ean": variant.ean,
+        "name": "",
+        "size": variant.size,
+        "colour": variant.colour,
+        "attributes": "{}",
+        "position": 0,
+        "is_active": "on",
+        "prices-TOTAL_FORMS": 2,
+        "prices-INITIAL_FORMS": 1,
+        "prices-MIN_NUM_FORMS": 0,
+        "prices-MAX_NUM_FORMS": 1000,
+        "prices-0-id": price.pk,
+        "prices-0-variant": variant.pk,
+        "prices-0-currency": "PLN",
+        "prices-0-amount": "45.00",
+        "prices-1-variant": variant.pk,
+        "prices-1-currency": "EUR",
+        "prices-1-amount": "11.00",
+        "price_history-TOTAL_FORMS": 0,
+        "price_history-INITIAL_FORMS": 0,
+        "price_history-MIN_NUM_FORMS": 0,
+        "price_history-MAX_NUM_FORMS": 0,
+    }
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    assert dict(Price.objects.filter(variant=variant).values_list("currency", "amount")) == {
+        "PLN": Decimal("45.00"),
+        "EUR": Decimal("11.00"),
+    }
+    assert PriceHistory.objects.filter(variant=variant, changed_by=admin_user).count() == 2
+
+
+@pytest.mark.django_db
+def test_api_key_created_in_admin_is_shown_once_and_stored_hashed(admin_client):
+    channel = ChannelFactory(code="allegro", kind="marketplace", api_key_required=True)
+    response = admin_client.post(
+        reverse("admin:apikeys_channelapikey_add"), {"name": "Allegro sync", "channel": channel.pk}, follow=True
+    )
+    assert response.status_code == 200
+    key_row = ChannelAPIKey.objects.get(name="Allegro sync")
+    message = next(str(m) for m in response.context["messages"])
+    plain = message.split(": ", 1)[1].split(". Store", 1)[0].strip()
+    assert plain.startswith(key_row.prefix + ".")
+    assert ChannelAPIKey.objects.get_from_key(plain) == key_row
+    # The plain key is never stored.
+    assert plain not in str(ChannelAPIKey.objects.filter(pk=key_row.pk).values().get())
+
+
+@pytest.mark.django_db
+def test_merchandiser_can_reach_catalog_but_not_api_keys(client, django_user_model):
+    merch = django_user_model.objects.create_user(email="merch@example.pl", password="x-pass-123", is_staff=True)
+    merch.groups.add(Group.objects.get(name="Merchandiser"))
+    client.force_login(merch)
+    assert client.get(reverse("admin:catalog_product_changelist")).status_code == 200
+    assert client.get(reverse("admin:catalog_price_changelist")).status_code == 200
+    assert client.get(reverse("admin:apikeys_channelapikey_changelist")).status_code == 403
