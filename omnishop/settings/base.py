@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     # cross-cutting
     "omnishop.accounts",
     "omnishop.apikeys",
+    "omnishop.outbox",
     # domain, lowest layer first
     "catalog",
     "inventory",

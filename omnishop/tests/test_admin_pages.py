@@ -7,6 +7,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib import admin
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from inventory.models import Location
 from omnishop.accounts.models import User
 from omnishop.apikeys.models import ChannelAPIKey
 from omnishop.apikeys.services import apikey_create
+from omnishop.outbox.services import outbox_emit
 
 
 def seed(n: int = 2):
@@ -39,6 +41,8 @@ def seed(n: int = 2):
     apikey_create(channel=channel, name="ERP")
     login = User.objects.create_user(email=f"customer{n}@example.pl", password="x-pass-123")
     EmailAddress.objects.create(user=login, email=login.email, verified=True, primary=True)
+    with transaction.atomic():
+        outbox_emit(type="demo.seeded", aggregate_type="demo", aggregate_id=n, payload={"n": n})
 
 
 def model_urls():

@@ -1,0 +1,44 @@
+"""The transactional outbox: events for machines, written in the same transaction as the change."""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboxEvent(models.Model):
+    """One fact another system may want (ERP, CRM, marketplaces). Delivered at least once;
+    consumers de-duplicate by ``id``.
+
+    ``coalesce_key`` lets frequent events (stock.changed per SKU and location) keep one pending
+    row that is updated in place until it is delivered.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    type = models.CharField(_("type"), max_length=100, db_index=True)
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    aggregate_type = models.CharField(_("aggregate type"), max_length=50)
+    aggregate_id = models.CharField(_("aggregate id"), max_length=100)
+    payload = models.JSONField(_("payload"), default=dict)
+    coalesce_key = models.CharField(_("coalesce key"), max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["coalesce_key"],
+                condition=Q(delivered_at__isnull=True) & ~Q(coalesce_key=""),
+                name="outbox_one_pending_per_coalesce_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["aggregate_type", "aggregate_id", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.aggregate_type}:{self.aggregate_id}"

@@ -1,0 +1,59 @@
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from omnishop.outbox.models import OutboxEvent
+from omnishop.outbox.services import outbox_emit, outbox_mark_delivered
+
+
+@pytest.mark.django_db
+def test_emit_writes_plain_json_payload():
+    with transaction.atomic():
+        event = outbox_emit(
+            type="order.placed",
+            aggregate_type="order",
+            aggregate_id=42,
+            payload={"total": Decimal("10.50"), "at": timezone.now(), "lines": [{"qty": 1}]},
+        )
+    event.refresh_from_db()
+    assert event.aggregate_id == "42" and event.payload["total"] == "10.50"
+    assert isinstance(event.payload["at"], str)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_emit_outside_a_transaction_is_refused():
+    with pytest.raises(RuntimeError):
+        outbox_emit(type="x", aggregate_type="y", aggregate_id=1, payload={})
+
+
+@pytest.mark.django_db
+def test_rolled_back_change_leaves_no_event():
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        outbox_emit(type="x", aggregate_type="y", aggregate_id=1, payload={})
+        1 / 0  # noqa: B018
+    assert not OutboxEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_coalesced_events_keep_one_pending_row_until_delivered():
+    key = "stock.changed:SKU-1:WAW-01"
+    for qty in (5, 4, 3):
+        with transaction.atomic():
+            outbox_emit(
+                type="stock.changed",
+                aggregate_type="stock",
+                aggregate_id="SKU-1",
+                payload={"qty": qty},
+                coalesce_key=key,
+            )
+    pending = OutboxEvent.objects.get()
+    assert pending.payload == {"qty": 3}
+    outbox_mark_delivered(event_ids=[pending.id])
+    with transaction.atomic():
+        outbox_emit(
+            type="stock.changed", aggregate_type="stock", aggregate_id="SKU-1", payload={"qty": 2}, coalesce_key=key
+        )
+    assert OutboxEvent.objects.count() == 2
+    assert OutboxEvent.objects.filter(delivered_at__isnull=True).get().payload == {"qty": 2}
