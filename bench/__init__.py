@@ -1,0 +1,1 @@
+"""Benchmarks: ``python bench/run.py NAME [--quick]`` (see bench/run.py)."""
