@@ -119,7 +119,11 @@ class Product(models.Model):
         verbose_name = _("product")
         verbose_name_plural = _("products")
         ordering = ["name", "id"]
-        indexes = [models.Index(fields=["category", "is_active"])]
+        indexes = [
+            models.Index(fields=["category", "is_active"]),
+            # The default order of every product list.
+            models.Index(fields=["name", "id"], name="catalog_product_name_id"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -1,9 +1,9 @@
 """Catalog reads, shaped for the API and other apps. Query counts do not grow with rows."""
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from .models import Category, Channel, ChannelListing, Price, Product, Variant
+from .models import Category, Channel, Price, Product, Variant
 
 
 def channel_get(*, code: str) -> Channel | None:
@@ -28,34 +28,53 @@ def price_for_channel(*, variant: Variant, channel: Channel) -> Price | None:
 
 
 def product_list_for_channel(*, channel: Channel, at=None) -> QuerySet[Product]:
-    """Active products published in ``channel`` now, each with its active variants and
-    their price in the channel's currency (``variant.channel_prices``), the listing window
-    (``listed_from``/``listed_until``) and the channel price range (``price_min``/``price_max``).
+    """Active products published in ``channel`` now: a narrow queryset to filter, order and
+    page over. Load what a page shows with ``product_page_for_channel``.
+
+    ``price_min`` (lowest active variant price in the channel's currency) is annotated for
+    ordering; it only costs anything when a query orders or filters by it.
     """
     at = at or timezone.now()
-    listing = ChannelListing.objects.published(at=at).filter(channel=channel, product=OuterRef("pk"))
     channel_prices = Price.objects.filter(
         currency=channel.currency, variant__product=OuterRef("pk"), variant__is_active=True
     )
+    # One filter() call, so the three listing conditions share one join ((product, channel) is unique).
+    published = (
+        Q(listings__channel=channel)
+        & Q(listings__published_from__lte=at)
+        & (Q(listings__published_until__isnull=True) | Q(listings__published_until__gt=at))
+    )
     return (
         Product.objects.filter(is_active=True)
-        .filter(Exists(listing))
+        .filter(published)
+        .annotate(price_min=Subquery(channel_prices.order_by("amount").values("amount")[:1]))
+    )
+
+
+def product_page_for_channel(*, channel: Channel, ids: list[int]) -> list[Product]:
+    """The products ``ids`` (in that order) with brand, category, the channel listing window
+    (``listed_from``/``listed_until``), active variants and their price in the channel's
+    currency (``variant.channel_prices``). Four queries whatever the page size."""
+    products = (
+        Product.objects.filter(pk__in=ids)
         .select_related("brand", "category")
+        .annotate(channel_listing=FilteredRelation("listings", condition=Q(listings__channel=channel)))
         .annotate(
-            listed_from=Subquery(listing.values("published_from")[:1]),
-            listed_until=Subquery(listing.values("published_until")[:1]),
-            price_min=Subquery(channel_prices.order_by("amount").values("amount")[:1]),
-            price_max=Subquery(channel_prices.order_by("-amount").values("amount")[:1]),
+            listed_from=F("channel_listing__published_from"),
+            listed_until=F("channel_listing__published_until"),
         )
         .prefetch_related(
             Prefetch(
                 "variants",
                 queryset=Variant.objects.filter(is_active=True)
                 .order_by("position", "id")
+                .only("id", "product_id", "sku", "ean", "name", "size", "colour", "attributes", "position")
                 .prefetch_related(
                     Prefetch(
                         "prices",
-                        queryset=Price.objects.filter(currency=channel.currency),
+                        queryset=Price.objects.filter(currency=channel.currency).only(
+                            "id", "variant_id", "currency", "amount"
+                        ),
                         to_attr="channel_prices",
                     )
                 ),
@@ -63,3 +82,5 @@ def product_list_for_channel(*, channel: Channel, at=None) -> QuerySet[Product]:
             )
         )
     )
+    by_id = {p.pk: p for p in products}
+    return [by_id[i] for i in ids if i in by_id]

@@ -54,6 +54,10 @@ class ProductFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
+        # A unique tie-breaker keeps pages stable when many products share a name or price.
+        order = list(queryset.query.order_by) or list(Product._meta.ordering)
+        if "id" not in order and "pk" not in order:
+            queryset = queryset.order_by(*order, "id")
         low = self.form.cleaned_data.get("price_min")
         high = self.form.cleaned_data.get("price_max")
         if low is not None and high is not None and low > high:

@@ -2,9 +2,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from omnishop.api.serializers import MoneyField, MoneySerializer
-from omnishop.money import Money
 
 from ..models import Brand, Category, Channel, Product, Variant
+
+# Stateless field instances, shared instead of built per value.
+_money = MoneyField()
+_datetime = serializers.DateTimeField()
 
 
 class ChannelSerializer(serializers.ModelSerializer):
@@ -52,7 +55,7 @@ class VariantSerializer(serializers.ModelSerializer):
         prices = getattr(variant, "channel_prices", None)
         if not prices:
             return None
-        return MoneyField().to_representation(prices[0].money)
+        return _money.to_representation(prices[0].money)
 
 
 class PriceRangeSerializer(serializers.Serializer):
@@ -89,12 +92,12 @@ class ProductSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(PriceRangeSerializer(allow_null=True))
     def get_price_range(self, product: Product):
-        if product.price_min is None:
+        prices = [p.money for v in product.active_variants for p in v.channel_prices]
+        if not prices:
             return None
-        currency = self.context["request"].channel.currency
         return {
-            "min": MoneyField().to_representation(Money(product.price_min, currency)),
-            "max": MoneyField().to_representation(Money(product.price_max, currency)),
+            "min": _money.to_representation(min(prices, key=lambda m: m.amount)),
+            "max": _money.to_representation(max(prices, key=lambda m: m.amount)),
         }
 
     @extend_schema_field(ListingWindowSerializer)

@@ -1,4 +1,4 @@
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions
@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..models import Category, Product
-from ..selectors import category_list, product_list_for_channel
+from ..selectors import category_list, product_list_for_channel, product_page_for_channel
 from .channels import CHANNEL_HEADER, ChannelMixin
 from .filters import ProductFilter
 from .serializers import CategorySerializer, ChannelSerializer, ProductSerializer
@@ -35,6 +35,14 @@ class ProductListApi(ChannelMixin, generics.ListAPIView):
             return Product.objects.none()
         return product_list_for_channel(channel=self.request.channel)
 
+    def list(self, request, *args, **kwargs):
+        # Page over a narrow query of ids, then load only that page's rows: deep pages and
+        # large catalogs stay cheap, and the query count does not depend on the page size.
+        queryset = self.filter_queryset(self.get_queryset())
+        ids = self.paginate_queryset(queryset.values_list("pk", flat=True))
+        products = product_page_for_channel(channel=request.channel, ids=list(ids))
+        return self.get_paginated_response(self.get_serializer(products, many=True).data)
+
 
 @extend_schema(tags=["catalog"], parameters=CHANNEL_PARAMETERS)
 class ProductDetailApi(ChannelMixin, generics.RetrieveAPIView):
@@ -47,7 +55,10 @@ class ProductDetailApi(ChannelMixin, generics.RetrieveAPIView):
         value = self.kwargs["id_or_slug"]
         qs = product_list_for_channel(channel=self.request.channel)
         lookup = {"pk": int(value)} if value.isdigit() else {"slug": value}
-        return get_object_or_404(qs, **lookup)
+        ids = list(qs.filter(**lookup).values_list("pk", flat=True)[:1])
+        if not ids:
+            raise Http404
+        return product_page_for_channel(channel=self.request.channel, ids=ids)[0]
 
 
 @extend_schema(tags=["catalog"])
