@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Location
+from .models import Allocation, Location, StockHold, StockLevel, StockMovement, Transfer, TransferLine
 
 
 @admin.register(Location)
@@ -14,6 +14,7 @@ class LocationAdmin(admin.ModelAdmin):
         "ships_online",
         "click_and_collect",
         "ship_from_store",
+        "ring_fence",
         "is_active",
     ]
     list_filter = ["kind", "is_active", "ships_online", "click_and_collect", "ship_from_store", "city"]
@@ -22,5 +23,73 @@ class LocationAdmin(admin.ModelAdmin):
         (None, {"fields": ("code", "name", "kind", "is_active")}),
         (_("Address"), {"fields": ("street", "postal_code", "city", "country", "phone")}),
         (_("Geo"), {"fields": ("latitude", "longitude")}),
-        (_("Services"), {"fields": ("ships_online", "click_and_collect", "ship_from_store", "opening_hours")}),
+        (
+            _("Services"),
+            {"fields": ("ships_online", "click_and_collect", "ship_from_store", "ring_fence", "opening_hours")},
+        ),
     )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Stock changes only through inventory services (locks, ledger, events): no edits here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(ReadOnlyAdmin):
+    list_display = ["variant", "location", "on_hand", "allocated", "safety_stock", "updated_at"]
+    list_filter = ["location__kind", "location"]
+    list_select_related = ["variant", "location"]
+    search_fields = ["variant__sku", "variant__ean", "location__code"]
+    autocomplete_fields = ["variant", "location"]
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "variant", "location", "quantity", "on_hand_after", "reference", "actor"]
+    list_filter = ["kind", "location", "created_at"]
+    list_select_related = ["variant", "location", "actor"]
+    search_fields = ["variant__sku", "reference", "idempotency_key", "location__code"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(StockHold)
+class StockHoldAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "kind", "variant", "location", "quantity", "expires_at"]
+    list_filter = ["kind", "location"]
+    list_select_related = ["variant", "location"]
+    search_fields = ["reference", "variant__sku"]
+
+
+@admin.register(Allocation)
+class AllocationAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "variant", "location", "quantity", "status", "created_at", "closed_at"]
+    list_filter = ["status", "location"]
+    list_select_related = ["variant", "location"]
+    search_fields = ["reference", "variant__sku"]
+
+
+class TransferLineInline(admin.TabularInline):
+    model = TransferLine
+    fields = ["variant", "quantity"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    max_num = 0
+
+
+@admin.register(Transfer)
+class TransferAdmin(ReadOnlyAdmin):
+    list_display = ["id", "source", "destination", "status", "reference", "created_at", "shipped_at", "received_at"]
+    list_filter = ["status", "source", "destination"]
+    list_select_related = ["source", "destination"]
+    search_fields = ["reference", "source__code", "destination__code"]
+    inlines = [TransferLineInline]

@@ -1,10 +1,11 @@
-"""Inventory: the places stock lives (warehouses and stores). Stock levels build on these."""
+"""Inventory: locations, stock levels, holds, allocations, the stock ledger and transfers."""
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -50,6 +51,11 @@ class Location(models.Model):
     ship_from_store = models.BooleanField(
         _("ship from store"), default=False, help_text=_("A store that may ship parcels.")
     )
+    ring_fence = models.PositiveIntegerField(
+        _("ring-fence per SKU"),
+        default=0,
+        help_text=_("Units of each SKU a store keeps for walk-in customers; online channels cannot take them."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -70,3 +76,214 @@ class Location(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+
+class StockLevel(models.Model):
+    """Units of one variant at one location. ``on_hand`` equals the sum of its movements;
+    ``allocated`` equals its open allocations. The database refuses an oversell."""
+
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="stock_levels", verbose_name=_("location")
+    )
+    variant = models.ForeignKey(
+        "catalog.Variant", on_delete=models.PROTECT, related_name="stock_levels", verbose_name=_("variant")
+    )
+    on_hand = models.IntegerField(_("on hand"), default=0)
+    allocated = models.IntegerField(_("allocated"), default=0)
+    safety_stock = models.IntegerField(
+        _("safety stock"), default=0, help_text=_("Units never promised to anyone (damage, miscounts).")
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
+        ordering = ["variant_id", "location_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["variant", "location"], name="inventory_stock_one_per_variant_location"),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="inventory_stock_on_hand_gte_0"),
+            models.CheckConstraint(condition=Q(allocated__gte=0), name="inventory_stock_allocated_gte_0"),
+            models.CheckConstraint(
+                condition=Q(allocated__lte=F("on_hand")), name="inventory_stock_allocated_lte_on_hand"
+            ),
+            models.CheckConstraint(condition=Q(safety_stock__gte=0), name="inventory_stock_safety_gte_0"),
+        ]
+        indexes = [models.Index(fields=["location", "variant"])]
+
+    def __str__(self) -> str:
+        return f"{self.variant_id}@{self.location_id}: {self.on_hand}/{self.allocated}"
+
+
+class StockHold(models.Model):
+    """A short reservation (cart, checkout, reserve-in-store) that counts against availability
+    until ``expires_at``; expired holds are ignored at once and purged by Celery beat."""
+
+    class Kind(models.TextChoices):
+        CART = "cart", _("Cart")
+        CHECKOUT = "checkout", _("Checkout")
+        ROPIS = "ropis", _("Reserve online, pick up in store")
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="holds", verbose_name=_("location"))
+    variant = models.ForeignKey(
+        "catalog.Variant", on_delete=models.CASCADE, related_name="holds", verbose_name=_("variant")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    reference = models.CharField(_("reference"), max_length=100, db_index=True)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("stock hold")
+        verbose_name_plural = _("stock holds")
+        ordering = ["expires_at"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="inventory_hold_quantity_gt_0")]
+        indexes = [models.Index(fields=["variant", "location", "expires_at"])]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.kind} {self.quantity}x {self.variant_id}@{self.location_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+        )
+
+
+class Allocation(models.Model):
+    """Units promised to an order line at a location. Open allocations add up to
+    ``StockLevel.allocated``; fulfilling turns them into a sale, releasing gives them back."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        FULFILLED = "fulfilled", _("Fulfilled")
+        RELEASED = "released", _("Released")
+
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("location")
+    )
+    variant = models.ForeignKey(
+        "catalog.Variant", on_delete=models.PROTECT, related_name="allocations", verbose_name=_("variant")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    reference = models.CharField(_("reference"), max_length=100, db_index=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("allocation")
+        verbose_name_plural = _("allocations")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="inventory_allocation_quantity_gt_0")]
+        indexes = [models.Index(fields=["variant", "location", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.quantity}x {self.variant_id}@{self.location_id} ({self.status}) {self.reference}"
+
+
+class StockMovement(models.Model):
+    """The stock ledger: every change of ``on_hand``, append-only."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", _("Receipt")
+        SALE = "sale", _("Sale")
+        RETURN = "return", _("Return")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+        TRANSFER_OUT = "transfer_out", _("Transfer out")
+        TRANSFER_IN = "transfer_in", _("Transfer in")
+        COUNT = "count", _("Count (POS/ERP/WMS sync)")
+
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="movements", verbose_name=_("location")
+    )
+    variant = models.ForeignKey(
+        "catalog.Variant", on_delete=models.PROTECT, related_name="movements", verbose_name=_("variant")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    quantity = models.IntegerField(_("quantity"), help_text=_("Change of on-hand units: + in, - out."))
+    on_hand_after = models.IntegerField(_("on hand after"))
+    reference = models.CharField(_("reference"), max_length=100, blank=True, db_index=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=120, unique=True, null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(quantity=0), name="inventory_movement_quantity_not_0"),
+            models.CheckConstraint(condition=Q(on_hand_after__gte=0), name="inventory_movement_on_hand_after_gte_0"),
+        ]
+        indexes = [models.Index(fields=["variant", "location", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.quantity:+d} {self.variant_id}@{self.location_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("Stock movements are append-only; record a correcting movement instead.")
+        super().save(*args, **kwargs)
+
+
+class Transfer(models.Model):
+    """Stock moving between two locations: requested → in transit → received (or cancelled)."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        IN_TRANSIT = "in_transit", _("In transit")
+        RECEIVED = "received", _("Received")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    source = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="transfers_out", verbose_name=_("from"))
+    destination = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="transfers_in", verbose_name=_("to")
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    reference = models.CharField(_("reference"), max_length=100, blank=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(source=F("destination")), name="inventory_transfer_distinct_ends"),
+        ]
+
+    def __str__(self) -> str:
+        return f"T{self.pk} {self.source_id}→{self.destination_id} ({self.status})"
+
+
+class TransferLine(models.Model):
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="lines", verbose_name=_("transfer"))
+    variant = models.ForeignKey(
+        "catalog.Variant", on_delete=models.PROTECT, related_name="+", verbose_name=_("variant")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+
+    class Meta:
+        verbose_name = _("transfer line")
+        verbose_name_plural = _("transfer lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="inventory_transferline_quantity_gt_0"),
+            models.UniqueConstraint(fields=["transfer", "variant"], name="inventory_transferline_unique_variant"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity}x {self.variant_id}"

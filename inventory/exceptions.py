@@ -1,0 +1,23 @@
+from django.utils.translation import gettext_lazy as _
+
+from omnishop.exceptions import DomainError
+
+
+class InsufficientStock(DomainError):
+    """Not enough available units. ``errors`` names each short line with what is available."""
+
+    code = "insufficient_stock"
+    title = _("Insufficient stock.")
+    status_code = 409
+
+
+class StockCountBelowAllocated(DomainError):
+    code = "count_below_allocated"
+    title = _("The count is lower than the units already promised to orders.")
+    status_code = 409
+
+
+class InvalidTransferState(DomainError):
+    code = "invalid_transfer_state"
+    title = _("The transfer cannot make this step from its current state.")
+    status_code = 409

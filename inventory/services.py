@@ -1,0 +1,478 @@
+"""Inventory writes: locations, the stock ledger, allocations, holds and transfers."""
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from omnishop.outbox.services import outbox_emit
+
+from .exceptions import InsufficientStock, InvalidTransferState, StockCountBelowAllocated
+from .lock_objects import stock_levels_lock
+from .models import Allocation, Location, StockHold, StockLevel, StockMovement, Transfer, TransferLine
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOURS_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+
+
+def _clean_opening_hours(opening_hours: dict | None) -> dict:
+    """``{"mon": "10:00-21:00", ..., "sun": None}``: weekday keys, "HH:MM-HH:MM" or None (closed)."""
+    hours = dict(opening_hours or {})
+    errors = []
+    for day, value in hours.items():
+        if day not in WEEKDAYS:
+            errors.append(
+                _("Unknown weekday %(day)s: use one of %(days)s.") % {"day": day, "days": ", ".join(WEEKDAYS)}
+            )
+        elif value is not None and not (isinstance(value, str) and _HOURS_RE.match(value)):
+            errors.append(_("Opening hours for %(day)s must look like 10:00-21:00 or be empty.") % {"day": day})
+    if errors:
+        raise ValidationError({"opening_hours": errors})
+    return hours
+
+
+def location_create(
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    city: str,
+    latitude: Decimal,
+    longitude: Decimal,
+    street: str = "",
+    postal_code: str = "",
+    country: str = "PL",
+    phone: str = "",
+    opening_hours: dict | None = None,
+    ships_online: bool = False,
+    click_and_collect: bool = False,
+    ship_from_store: bool = False,
+    is_active: bool = True,
+) -> Location:
+    """Create a warehouse or a store, validated before it is saved.
+
+    ``full_clean`` holds the same rules as the table's constraints: a unique code, coordinates
+    within range (6 decimal places) and click & collect / ship-from-store only on stores.
+    Coordinates are decimals (or decimal strings), never floats, so they round-trip exactly.
+    Raises ``ValidationError``.
+    """
+    if isinstance(latitude, float) or isinstance(longitude, float):
+        raise ValidationError(_("Coordinates are decimals, never floats."))
+    location = Location(
+        code=code,
+        name=name,
+        kind=kind,
+        street=street,
+        postal_code=postal_code,
+        city=city,
+        country=country,
+        latitude=latitude,
+        longitude=longitude,
+        phone=phone,
+        opening_hours=_clean_opening_hours(opening_hours),
+        ships_online=ships_online,
+        click_and_collect=click_and_collect,
+        ship_from_store=ship_from_store,
+        is_active=is_active,
+    )
+    location.full_clean()
+    location.save()
+    return location
+
+
+# --- stock: ledger, allocations, holds, transfers ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class StockChange:
+    """One change to apply: a delta (``quantity``) or an absolute ``count`` of on-hand units."""
+
+    variant_id: int
+    location_id: int
+    kind: str
+    quantity: int | None = None
+    count: int | None = None
+    idempotency_key: str | None = None
+    note: str = ""
+
+
+def _ensure_stock_levels(pairs) -> None:
+    """Create missing StockLevel rows (zero stock) so they can be locked; races are harmless."""
+    StockLevel.objects.bulk_create(
+        [StockLevel(variant_id=v, location_id=loc) for v, loc in sorted(set(pairs))],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+
+
+def _emit_stock_changed(levels, variants_by_id, locations_by_id) -> None:
+    for level in levels:
+        sku = variants_by_id[level.variant_id]
+        code = locations_by_id[level.location_id]
+        outbox_emit(
+            type="stock.changed",
+            aggregate_type="stock",
+            aggregate_id=f"{sku}@{code}",
+            payload={
+                "sku": sku,
+                "location": code,
+                "on_hand": level.on_hand,
+                "allocated": level.allocated,
+                "safety_stock": level.safety_stock,
+            },
+            coalesce_key=f"stock.changed:{sku}:{code}",
+        )
+
+
+def _codes(variant_ids, location_ids) -> tuple[dict[int, str], dict[int, str]]:
+    from catalog.models import Variant
+
+    skus = dict(Variant.objects.filter(pk__in=set(variant_ids)).values_list("pk", "sku"))
+    codes = dict(Location.objects.filter(pk__in=set(location_ids)).values_list("pk", "code"))
+    return skus, codes
+
+
+def stock_changes_apply(*, changes: list[StockChange], actor=None, reference: str = "") -> list[StockMovement]:
+    """Apply on-hand changes (receipts, adjustments, counts, returns) with one ledger entry each.
+
+    Locks the affected StockLevel rows in (variant, location) order. A change whose
+    ``idempotency_key`` was applied before is skipped. A count equal to the current on-hand
+    writes nothing. Raises ``StockCountBelowAllocated`` (nothing written) when a change would
+    leave fewer units on hand than are allocated or a negative on-hand.
+    Returns the movements written.
+    """
+    if not changes:
+        return []
+    keys = [c.idempotency_key for c in changes if c.idempotency_key]
+    with transaction.atomic():
+        done = set(StockMovement.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+        todo = [c for c in changes if not (c.idempotency_key and c.idempotency_key in done)]
+        pairs = [(c.variant_id, c.location_id) for c in todo]
+        _ensure_stock_levels(pairs)
+        levels = stock_levels_lock(pairs=pairs)
+        movements, touched, problems = [], {}, {}
+        for index, change in enumerate(todo):
+            level = levels[(change.variant_id, change.location_id)]
+            delta = change.count - level.on_hand if change.count is not None else change.quantity
+            if not delta:
+                continue
+            new_on_hand = level.on_hand + delta
+            if new_on_hand < 0 or new_on_hand < level.allocated:
+                problems[str(index)] = [
+                    _("On hand would be %(new)d but %(allocated)d units are allocated.")
+                    % {"new": new_on_hand, "allocated": level.allocated}
+                ]
+                continue
+            level.on_hand = new_on_hand
+            touched[(level.variant_id, level.location_id)] = level
+            movements.append(
+                StockMovement(
+                    location_id=change.location_id,
+                    variant_id=change.variant_id,
+                    kind=change.kind,
+                    quantity=delta,
+                    on_hand_after=new_on_hand,
+                    reference=reference,
+                    idempotency_key=change.idempotency_key,
+                    note=change.note,
+                    actor=actor,
+                )
+            )
+        if problems:
+            raise StockCountBelowAllocated(errors=problems)
+        StockLevel.objects.bulk_update(list(touched.values()), ["on_hand", "updated_at"], batch_size=1000)
+        StockMovement.objects.bulk_create(movements, batch_size=1000)
+        skus, codes = _codes([p[0] for p in touched], [p[1] for p in touched])
+        _emit_stock_changed(touched.values(), skus, codes)
+    return movements
+
+
+def stock_receive(*, variant, location, quantity: int, actor=None, reference: str = "", idempotency_key=None):
+    """Goods in (delivery to a warehouse or store)."""
+    if quantity <= 0:
+        raise ValidationError({"quantity": [_("Receive a positive number of units.")]})
+    return stock_changes_apply(
+        changes=[
+            StockChange(
+                variant_id=variant.pk,
+                location_id=location.pk,
+                kind=StockMovement.Kind.RECEIPT,
+                quantity=quantity,
+                idempotency_key=idempotency_key,
+            )
+        ],
+        actor=actor,
+        reference=reference,
+    )
+
+
+@dataclass(frozen=True)
+class StockLine:
+    variant_id: int
+    location_id: int
+    quantity: int
+
+
+def _check_available(levels, lines: list[StockLine], *, online: bool, exclude_hold_reference: str = "") -> None:
+    """Raise InsufficientStock naming every short line. ``levels`` must be locked already."""
+    pairs = {(ln.variant_id, ln.location_id) for ln in lines}
+    now = timezone.now()
+    held_q = StockHold.objects.filter(
+        expires_at__gt=now, variant_id__in={p[0] for p in pairs}, location_id__in={p[1] for p in pairs}
+    )
+    if exclude_hold_reference:
+        held_q = held_q.exclude(reference=exclude_hold_reference)
+    held: dict[tuple[int, int], int] = {}
+    for v, loc, qty in held_q.values_list("variant_id", "location_id", "quantity"):
+        held[(v, loc)] = held.get((v, loc), 0) + qty
+    fences = {}
+    if online:
+        fences = dict(
+            Location.objects.filter(pk__in={p[1] for p in pairs}, kind=Location.Kind.STORE).values_list(
+                "pk", "ring_fence"
+            )
+        )
+    wanted: dict[tuple[int, int], int] = {}
+    for ln in lines:
+        wanted[(ln.variant_id, ln.location_id)] = wanted.get((ln.variant_id, ln.location_id), 0) + ln.quantity
+    short = {}
+    for pair, quantity in wanted.items():
+        level = levels.get(pair)
+        available = 0
+        if level is not None:
+            available = max(
+                level.on_hand - level.allocated - held.get(pair, 0) - level.safety_stock - fences.get(pair[1], 0), 0
+            )
+        if quantity > available:
+            short[f"{pair[0]}@{pair[1]}"] = [
+                _("%(wanted)d wanted, %(available)d available.") % {"wanted": quantity, "available": available}
+            ]
+    if short:
+        raise InsufficientStock(
+            _("Not enough stock for %(n)d line(s).") % {"n": len(short)},
+            errors=short,
+        )
+
+
+def stock_allocate(
+    *, lines: list[StockLine], reference: str, online: bool = True, release_holds: str = ""
+) -> list[Allocation]:
+    """Promise units to an order: lock rows in (variant, location) order, check availability
+    (holds, safety stock, ring-fence), raise ``allocated`` with F(), and record allocations.
+
+    ``release_holds``: a hold reference (the order's checkout holds) that is not counted
+    against availability and is deleted, so a customer's own hold never blocks their order.
+    The CHECK constraint ``allocated <= on_hand`` refuses an oversell even if this check had a bug.
+    Raises ``InsufficientStock`` (nothing written).
+    """
+    lines = [ln for ln in lines if ln.quantity > 0]
+    if not lines:
+        return []
+    with transaction.atomic():
+        pairs = [(ln.variant_id, ln.location_id) for ln in lines]
+        levels = stock_levels_lock(pairs=pairs)
+        _check_available(levels, lines, online=online, exclude_hold_reference=release_holds)
+        totals: dict[tuple[int, int], int] = {}
+        for ln in lines:
+            totals[(ln.variant_id, ln.location_id)] = totals.get((ln.variant_id, ln.location_id), 0) + ln.quantity
+        for (variant_id, location_id), quantity in sorted(totals.items()):
+            StockLevel.objects.filter(pk=levels[(variant_id, location_id)].pk).update(
+                allocated=F("allocated") + quantity, updated_at=timezone.now()
+            )
+        allocations = Allocation.objects.bulk_create(
+            [
+                Allocation(
+                    variant_id=ln.variant_id, location_id=ln.location_id, quantity=ln.quantity, reference=reference
+                )
+                for ln in lines
+            ]
+        )
+        if release_holds:
+            StockHold.objects.filter(reference=release_holds).delete()
+    return allocations
+
+
+def _close_allocations(*, allocations, status: str, actor=None, reference: str = "") -> list[Allocation]:
+    with transaction.atomic():
+        ids = sorted(a.pk for a in allocations)
+        open_rows = list(
+            Allocation.objects.select_for_update().filter(pk__in=ids, status=Allocation.Status.OPEN).order_by("pk")
+        )
+        if not open_rows:
+            return []
+        pairs = [(a.variant_id, a.location_id) for a in open_rows]
+        levels = stock_levels_lock(pairs=pairs)
+        now = timezone.now()
+        movements = []
+        for a in open_rows:
+            level = levels[(a.variant_id, a.location_id)]
+            level.allocated -= a.quantity
+            if status == Allocation.Status.FULFILLED:
+                level.on_hand -= a.quantity
+                movements.append(
+                    StockMovement(
+                        location_id=a.location_id,
+                        variant_id=a.variant_id,
+                        kind=StockMovement.Kind.SALE,
+                        quantity=-a.quantity,
+                        on_hand_after=level.on_hand,
+                        reference=reference or a.reference,
+                        actor=actor,
+                    )
+                )
+            a.status, a.closed_at = status, now
+        StockLevel.objects.bulk_update(list(levels.values()), ["on_hand", "allocated"])
+        Allocation.objects.bulk_update(open_rows, ["status", "closed_at"])
+        StockMovement.objects.bulk_create(movements)
+        skus, codes = _codes([p[0] for p in levels], [p[1] for p in levels])
+        _emit_stock_changed(levels.values(), skus, codes)
+    return open_rows
+
+
+def stock_release(*, allocations, actor=None) -> list[Allocation]:
+    """Give allocated units back (order cancelled, line refused). Idempotent per allocation."""
+    return _close_allocations(allocations=allocations, status=Allocation.Status.RELEASED, actor=actor)
+
+
+def stock_fulfil(*, allocations, actor=None, reference: str = "") -> list[Allocation]:
+    """Units leave the building (shipped or handed over): on-hand and allocated fall together,
+    with a SALE entry in the ledger. Idempotent per allocation."""
+    return _close_allocations(
+        allocations=allocations, status=Allocation.Status.FULFILLED, actor=actor, reference=reference
+    )
+
+
+def stock_hold_place(
+    *, lines: list[StockLine], kind: str, reference: str, ttl: timedelta, online: bool = True
+) -> list[StockHold]:
+    """Reserve units for a while (cart, checkout, reserve-in-store). Replaces earlier holds with
+    the same reference. Locks the rows like an allocation; raises ``InsufficientStock``."""
+    lines = [ln for ln in lines if ln.quantity > 0]
+    with transaction.atomic():
+        pairs = [(ln.variant_id, ln.location_id) for ln in lines]
+        _ensure_stock_levels(pairs)
+        levels = stock_levels_lock(pairs=pairs)
+        _check_available(levels, lines, online=online, exclude_hold_reference=reference)
+        StockHold.objects.filter(reference=reference).delete()
+        expires_at = timezone.now() + ttl
+        return StockHold.objects.bulk_create(
+            [
+                StockHold(
+                    variant_id=ln.variant_id,
+                    location_id=ln.location_id,
+                    quantity=ln.quantity,
+                    kind=kind,
+                    reference=reference,
+                    expires_at=expires_at,
+                )
+                for ln in lines
+            ]
+        )
+
+
+def stock_holds_release(*, reference: str) -> int:
+    deleted, _counts = StockHold.objects.filter(reference=reference).delete()
+    return deleted
+
+
+def stock_holds_purge_expired(*, now=None) -> int:
+    """Delete expired holds (availability already ignores them; this keeps the table small)."""
+    deleted, _counts = StockHold.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted
+
+
+def transfer_request(
+    *, source: Location, destination: Location, lines: dict[int, int], actor=None, reference: str = ""
+) -> Transfer:
+    """Ask for stock to move from ``source`` to ``destination`` (``{variant_id: quantity}``)."""
+    if source.pk == destination.pk:
+        raise ValidationError({"destination": [_("A transfer needs two different locations.")]})
+    if not lines or any(q <= 0 for q in lines.values()):
+        raise ValidationError({"lines": [_("A transfer needs positive quantities.")]})
+    with transaction.atomic():
+        transfer = Transfer.objects.create(
+            source=source, destination=destination, reference=reference, created_by=actor
+        )
+        TransferLine.objects.bulk_create(
+            [TransferLine(transfer=transfer, variant_id=v, quantity=q) for v, q in sorted(lines.items())]
+        )
+        outbox_emit(
+            type="transfer.requested",
+            aggregate_type="transfer",
+            aggregate_id=transfer.pk,
+            payload={"source": source.code, "destination": destination.code, "reference": reference},
+        )
+    return transfer
+
+
+def _transfer_locked(transfer: Transfer, expected: str) -> Transfer:
+    locked = Transfer.objects.select_for_update().select_related("source", "destination").get(pk=transfer.pk)
+    if locked.status != expected:
+        raise InvalidTransferState(
+            _("Transfer %(id)s is %(status)s.") % {"id": locked.pk, "status": locked.get_status_display()}
+        )
+    return locked
+
+
+def transfer_ship(*, transfer: Transfer, actor=None, allocations=None) -> Transfer:
+    """The goods leave the source: a TRANSFER_OUT entry per line. Units already allocated to the
+    transfer (``allocations``, e.g. for a click & collect order) are consumed; otherwise the
+    source must have them available. Raises ``InsufficientStock`` or ``InvalidTransferState``."""
+    with transaction.atomic():
+        transfer = _transfer_locked(transfer, Transfer.Status.REQUESTED)
+        lines = list(transfer.lines.order_by("variant_id"))
+        if allocations:
+            _close_allocations(allocations=allocations, status=Allocation.Status.RELEASED, actor=actor)
+        pairs = [(ln.variant_id, transfer.source_id) for ln in lines]
+        levels = stock_levels_lock(pairs=pairs)
+        _check_available(
+            levels, [StockLine(ln.variant_id, transfer.source_id, ln.quantity) for ln in lines], online=False
+        )
+        stock_changes_apply(
+            changes=[
+                StockChange(ln.variant_id, transfer.source_id, StockMovement.Kind.TRANSFER_OUT, quantity=-ln.quantity)
+                for ln in lines
+            ],
+            actor=actor,
+            reference=f"transfer:{transfer.pk}",
+        )
+        transfer.status, transfer.shipped_at = Transfer.Status.IN_TRANSIT, timezone.now()
+        transfer.save(update_fields=["status", "shipped_at"])
+        outbox_emit(type="transfer.shipped", aggregate_type="transfer", aggregate_id=transfer.pk, payload={})
+    return transfer
+
+
+def transfer_receive(*, transfer: Transfer, actor=None) -> Transfer:
+    """The goods arrive: a TRANSFER_IN entry per line at the destination."""
+    with transaction.atomic():
+        transfer = _transfer_locked(transfer, Transfer.Status.IN_TRANSIT)
+        lines = list(transfer.lines.order_by("variant_id"))
+        stock_changes_apply(
+            changes=[
+                StockChange(
+                    ln.variant_id, transfer.destination_id, StockMovement.Kind.TRANSFER_IN, quantity=ln.quantity
+                )
+                for ln in lines
+            ],
+            actor=actor,
+            reference=f"transfer:{transfer.pk}",
+        )
+        transfer.status, transfer.received_at = Transfer.Status.RECEIVED, timezone.now()
+        transfer.save(update_fields=["status", "received_at"])
+        outbox_emit(type="transfer.received", aggregate_type="transfer", aggregate_id=transfer.pk, payload={})
+    return transfer
+
+
+def transfer_cancel(*, transfer: Transfer, actor=None) -> Transfer:
+    with transaction.atomic():
+        transfer = _transfer_locked(transfer, Transfer.Status.REQUESTED)
+        transfer.status = Transfer.Status.CANCELLED
+        transfer.save(update_fields=["status"])
+        outbox_emit(type="transfer.cancelled", aggregate_type="transfer", aggregate_id=transfer.pk, payload={})
+    return transfer

@@ -1,0 +1,143 @@
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+
+from catalog.tests.factories import VariantFactory
+from inventory.exceptions import InsufficientStock, StockCountBelowAllocated
+from inventory.models import Allocation, StockHold, StockLevel, StockMovement
+from inventory.selectors import locations_that_can_serve, stock_available_list
+from inventory.services import (
+    StockChange,
+    StockLine,
+    stock_allocate,
+    stock_changes_apply,
+    stock_fulfil,
+    stock_hold_place,
+    stock_holds_purge_expired,
+    stock_receive,
+    stock_release,
+)
+from inventory.tests.factories import LocationFactory, WarehouseFactory
+from omnishop.outbox.models import OutboxEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def level(variant, location) -> StockLevel:
+    return StockLevel.objects.get(variant=variant, location=location)
+
+
+def ledger_sum(variant, location) -> int:
+    return StockMovement.objects.filter(variant=variant, location=location).aggregate(s=Sum("quantity"))["s"] or 0
+
+
+def test_receive_writes_ledger_and_event():
+    variant, store = VariantFactory(), LocationFactory()
+    stock_receive(variant=variant, location=store, quantity=5, reference="PZ/1")
+    stock_receive(variant=variant, location=store, quantity=3, reference="PZ/2")
+    assert level(variant, store).on_hand == 8 == ledger_sum(variant, store)
+    event = OutboxEvent.objects.get(type="stock.changed")  # coalesced: one pending per SKU+location
+    assert event.payload["on_hand"] == 8 and event.payload["sku"] == variant.sku
+
+
+def test_counts_and_idempotency_keys():
+    variant, store = VariantFactory(), LocationFactory()
+    change = StockChange(variant.pk, store.pk, StockMovement.Kind.COUNT, count=12, idempotency_key="sync-1:0")
+    stock_changes_apply(changes=[change])
+    stock_changes_apply(changes=[change])  # a retry changes nothing
+    assert level(variant, store).on_hand == 12
+    assert StockMovement.objects.count() == 1
+    stock_changes_apply(changes=[StockChange(variant.pk, store.pk, "count", count=12)])
+    assert StockMovement.objects.count() == 1  # equal count: no entry
+
+
+def test_count_below_allocated_is_refused_with_nothing_written():
+    variant, store, other = VariantFactory(), LocationFactory(), VariantFactory()
+    stock_receive(variant=variant, location=store, quantity=5)
+    stock_allocate(lines=[StockLine(variant.pk, store.pk, 4)], reference="order:1", online=False)
+    with pytest.raises(StockCountBelowAllocated) as exc:
+        stock_changes_apply(
+            changes=[
+                StockChange(other.pk, store.pk, "receipt", quantity=2),
+                StockChange(variant.pk, store.pk, "count", count=3),
+            ]
+        )
+    assert "1" in exc.value.errors
+    assert level(variant, store).on_hand == 5
+    assert not StockLevel.objects.filter(variant=other, on_hand__gt=0).exists()
+
+
+def test_database_refuses_an_oversell_even_without_the_service():
+    variant, store = VariantFactory(), LocationFactory()
+    stock_receive(variant=variant, location=store, quantity=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StockLevel.objects.filter(variant=variant, location=store).update(allocated=2)
+
+
+def test_allocate_release_fulfil_keep_the_books():
+    variant, store = VariantFactory(), WarehouseFactory()
+    stock_receive(variant=variant, location=store, quantity=10)
+    allocations = stock_allocate(lines=[StockLine(variant.pk, store.pk, 3)], reference="order:1")
+    assert level(variant, store).allocated == 3
+    stock_release(allocations=allocations)
+    stock_release(allocations=allocations)  # idempotent
+    assert level(variant, store).allocated == 0
+    second = stock_allocate(lines=[StockLine(variant.pk, store.pk, 4)], reference="order:2")
+    stock_fulfil(allocations=second, reference="WZ/2")
+    lvl = level(variant, store)
+    assert (lvl.on_hand, lvl.allocated) == (6, 0)
+    assert ledger_sum(variant, store) == 6
+    assert StockMovement.objects.filter(kind="sale").get().quantity == -4
+    assert set(Allocation.objects.values_list("status", flat=True)) == {"released", "fulfilled"}
+
+
+def test_allocation_respects_safety_stock_holds_and_ring_fence():
+    variant = VariantFactory()
+    store = LocationFactory(ring_fence=2)
+    stock_receive(variant=variant, location=store, quantity=10)
+    StockLevel.objects.filter(variant=variant, location=store).update(safety_stock=1)
+    stock_hold_place(
+        lines=[StockLine(variant.pk, store.pk, 3)], kind="cart", reference="cart:9", ttl=timedelta(minutes=30)
+    )
+    # online: 10 - 1 safety - 3 held - 2 ring-fence = 4; in the store itself: 6
+    with pytest.raises(InsufficientStock) as exc:
+        stock_allocate(lines=[StockLine(variant.pk, store.pk, 5)], reference="order:web")
+    assert exc.value.errors == {f"{variant.pk}@{store.pk}": ["5 wanted, 4 available."]}
+    stock_allocate(lines=[StockLine(variant.pk, store.pk, 6)], reference="order:pos", online=False)
+    # the customer's own hold does not block their order and is consumed by it
+    stock_allocate(
+        lines=[StockLine(variant.pk, store.pk, 3)], reference="order:cart9", online=False, release_holds="cart:9"
+    )
+    assert not StockHold.objects.exists()
+
+
+def test_expired_holds_do_not_count_and_are_purged():
+    variant, store = VariantFactory(), WarehouseFactory()
+    stock_receive(variant=variant, location=store, quantity=2)
+    stock_hold_place(
+        lines=[StockLine(variant.pk, store.pk, 2)], kind="checkout", reference="c:1", ttl=timedelta(seconds=-1)
+    )
+    [row] = stock_available_list(variant_ids=[variant.pk], online=True)
+    assert (row.held, row.available) == (0, 2)
+    assert stock_holds_purge_expired() == 1
+
+
+def test_availability_and_nearest_locations_that_can_serve():
+    a, b = VariantFactory(), VariantFactory()
+    krakow = LocationFactory(code="krk", latitude="50.061947", longitude="19.936856")
+    gdansk = LocationFactory(code="gda", latitude="54.352025", longitude="18.646638")
+    waw = LocationFactory(code="waw", latitude="52.229676", longitude="21.012229")
+    for loc in (krakow, gdansk):
+        stock_receive(variant=a, location=loc, quantity=3)
+        stock_receive(variant=b, location=loc, quantity=1)
+    stock_receive(variant=a, location=waw, quantity=5)  # no b in Warsaw
+    rows = stock_available_list(variant_ids=[a.pk, b.pk], online=True)
+    assert {(r.variant_id, r.location_id): r.available for r in rows}[(a.pk, waw.pk)] == 5
+    # from Łódź: Warsaw is nearest but lacks b; Kraków (~190 km) beats Gdańsk (~290 km)
+    found = list(
+        locations_that_can_serve(lines={a.pk: 2, b.pk: 1}, online=True, latitude=51.759445, longitude=19.457216)
+    )
+    assert [loc.code for loc in found] == ["krk", "gda"]
+    assert 180 < found[0].distance_km < 200
