@@ -1,11 +1,23 @@
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
-from .models import ChannelAPIKey
+from .models import ChannelAPIKey, Scope
 from .services import apikey_create, apikey_revoke
+
+
+class ChannelAPIKeyForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        label=_("scopes"), choices=Scope.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = ChannelAPIKey
+        fields = ["name", "channel", "expiry_date", "scopes"]
+
 
 # Only channel-bound keys are used; the package's unbound model stays out of admin.
 admin.site.unregister(APIKey)
@@ -13,6 +25,7 @@ admin.site.unregister(APIKey)
 
 @admin.register(ChannelAPIKey)
 class ChannelAPIKeyAdmin(APIKeyModelAdmin):
+    form = ChannelAPIKeyForm
     list_display = [
         "name",
         "prefix",
@@ -41,7 +54,11 @@ class ChannelAPIKeyAdmin(APIKeyModelAdmin):
             super().save_model(request, obj, form, change)
             return
         key_row, plain = apikey_create(
-            channel=obj.channel, name=obj.name, actor=request.user, expires_at=obj.expiry_date
+            channel=obj.channel,
+            name=obj.name,
+            actor=request.user,
+            expires_at=obj.expiry_date,
+            scopes=form.cleaned_data.get("scopes") or [],
         )
         obj.pk = key_row.pk
         obj.prefix = key_row.prefix

@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, permissions
 from rest_framework_api_key.permissions import KeyParser
 
 from .models import ChannelAPIKey
@@ -38,3 +38,18 @@ class ChannelAPIKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return self.keyword
+
+
+def api_key_scope(scope: str) -> type[permissions.BasePermission]:
+    """DRF permission class: the request carries a channel API key with ``scope``.
+    Combine with ``|`` to also admit staff, e.g. ``api_key_scope("stock:sync") | CanSyncStock``."""
+
+    class HasAPIKeyScope(permissions.BasePermission):
+        message = _("This API key lacks the %(scope)s scope.") % {"scope": scope}
+
+        def has_permission(self, request, view) -> bool:
+            key = request.auth
+            return isinstance(key, ChannelAPIKey) and key.has_scope(scope)
+
+    HasAPIKeyScope.__name__ = f"HasAPIKeyScope[{scope}]"
+    return HasAPIKeyScope

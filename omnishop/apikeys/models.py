@@ -3,6 +3,14 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 
 
+class Scope(models.TextChoices):
+    """What a key may do besides reading its channel's catalog."""
+
+    STOCK_SYNC = "stock:sync", _("Sync stock counts (POS, ERP, WMS)")
+    STOCK_READ = "stock:read", _("Read availability")
+    ORDERS_WRITE = "orders:write", _("Place and manage orders")
+
+
 class ChannelAPIKeyManager(BaseAPIKeyManager):
     def get_usable_keys(self):
         return super().get_usable_keys().select_related("channel")
@@ -32,6 +40,12 @@ class ChannelAPIKey(AbstractAPIKey):
         verbose_name=_("created by"),
     )
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    scopes = models.JSONField(
+        _("scopes"),
+        default=list,
+        blank=True,
+        help_text=_("What the key may do: stock:sync, stock:read, orders:write."),
+    )
 
     objects = ChannelAPIKeyManager()
 
@@ -41,3 +55,14 @@ class ChannelAPIKey(AbstractAPIKey):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.channel_id}, {self.prefix}…)"
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in (self.scopes or [])
+
+    def clean(self) -> None:
+        super().clean()
+        unknown = set(self.scopes or []) - set(Scope.values)
+        if unknown:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"scopes": _("Unknown scopes: %(s)s.") % {"s": ", ".join(sorted(unknown))}})

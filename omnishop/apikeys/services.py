@@ -3,17 +3,24 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .models import ChannelAPIKey
+from .models import ChannelAPIKey, Scope
 
 
-def apikey_create(*, channel, name: str, actor=None, expires_at: datetime | None = None) -> tuple[ChannelAPIKey, str]:
-    """Create a key for one channel. Returns (key row, plain key); show the plain key once."""
+def apikey_create(
+    *, channel, name: str, actor=None, expires_at: datetime | None = None, scopes: list[str] | None = None
+) -> tuple[ChannelAPIKey, str]:
+    """Create a key for one channel. Returns (key row, plain key); show the plain key once.
+    Raises ``ValidationError`` for an unknown scope."""
+    unknown = set(scopes or []) - set(Scope.values)
+    if unknown:
+        raise ValidationError({"scopes": [f"Unknown scope {s}." for s in sorted(unknown)]})
     with transaction.atomic():
         key_row, plain = ChannelAPIKey.objects.create_key(
-            channel=channel, name=name, created_by=actor, expiry_date=expires_at
+            channel=channel, name=name, created_by=actor, expiry_date=expires_at, scopes=sorted(set(scopes or []))
         )
     return key_row, plain
 
