@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Customer
+from .models import Company, CompanyMembership, Customer
 
 
 @admin.register(Customer)
@@ -11,3 +11,17 @@ class CustomerAdmin(admin.ModelAdmin):
     search_fields = ["first_name", "last_name", "email", "phone"]
     raw_id_fields = ["user"]
     readonly_fields = ["created_at"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = CompanyMembership
+    autocomplete_fields = ["customer"]
+    extra = 0
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ["name", "tax_id", "city", "email", "created_at"]
+    search_fields = ["name", "tax_id", "email"]
+    list_filter = ["city"]
+    inlines = [MembershipInline]

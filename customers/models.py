@@ -40,3 +40,43 @@ class Customer(models.Model):
     def __str__(self) -> str:
         name = f"{self.first_name} {self.last_name}".strip()
         return name or self.email or self.phone or f"#{self.pk}"
+
+
+class Company(models.Model):
+    """A B2B account: its member customers see the company's orders; sales reps order for it."""
+
+    name = models.CharField(_("name"), max_length=200)
+    tax_id = models.CharField(_("tax ID (NIP)"), max_length=20, unique=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    members = models.ManyToManyField(
+        Customer, through="CompanyMembership", related_name="companies", verbose_name=_("members")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CompanyMembership(models.Model):
+    class Role(models.TextChoices):
+        BUYER = "buyer", _("Buyer")
+        ADMIN = "admin", _("Company administrator")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="company_memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.BUYER)
+
+    class Meta:
+        verbose_name = _("company member")
+        verbose_name_plural = _("company members")
+        constraints = [models.UniqueConstraint(fields=["company", "customer"], name="customers_membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.customer} @ {self.company}"

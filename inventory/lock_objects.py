@@ -26,5 +26,11 @@ def stock_levels_lock(*, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, in
     for location_id, variant_ids in by_location.items():
         match |= Q(location_id=location_id, variant_id__in=variant_ids)
     # Evaluated here: the ORDER BY makes PostgreSQL take the row locks in this order.
-    rows = list(StockLevel.objects.select_for_update().filter(match).order_by("variant_id", "location_id"))
+    # Variant and location come along (SKU, location code, ring-fence) but only stock rows are locked.
+    rows = list(
+        StockLevel.objects.select_related("variant", "location")
+        .select_for_update(of=("self",))
+        .filter(match)
+        .order_by("variant_id", "location_id")
+    )
     return {(r.variant_id, r.location_id): r for r in rows}

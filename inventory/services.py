@@ -7,11 +7,11 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from omnishop.outbox.services import outbox_emit
+from omnishop.outbox.services import OutboxMessage, outbox_emit, outbox_emit_many
 
 from .exceptions import InsufficientStock, InvalidTransferState, StockCountBelowAllocated
 from .lock_objects import stock_levels_lock
@@ -111,31 +111,26 @@ def _ensure_stock_levels(pairs) -> None:
     )
 
 
-def _emit_stock_changed(levels, variants_by_id, locations_by_id) -> None:
-    for level in levels:
-        sku = variants_by_id[level.variant_id]
-        code = locations_by_id[level.location_id]
-        outbox_emit(
-            type="stock.changed",
-            aggregate_type="stock",
-            aggregate_id=f"{sku}@{code}",
-            payload={
-                "sku": sku,
-                "location": code,
-                "on_hand": level.on_hand,
-                "allocated": level.allocated,
-                "safety_stock": level.safety_stock,
-            },
-            coalesce_key=f"stock.changed:{sku}:{code}",
-        )
-
-
-def _codes(variant_ids, location_ids) -> tuple[dict[int, str], dict[int, str]]:
-    from catalog.models import Variant
-
-    skus = dict(Variant.objects.filter(pk__in=set(variant_ids)).values_list("pk", "sku"))
-    codes = dict(Location.objects.filter(pk__in=set(location_ids)).values_list("pk", "code"))
-    return skus, codes
+def _emit_stock_changed(levels) -> None:
+    """One coalesced ``stock.changed`` event per (SKU, location); ``levels`` come from the lock."""
+    outbox_emit_many(
+        events=[
+            OutboxMessage(
+                type="stock.changed",
+                aggregate_type="stock",
+                aggregate_id=f"{level.variant.sku}@{level.location.code}",
+                payload={
+                    "sku": level.variant.sku,
+                    "location": level.location.code,
+                    "on_hand": level.on_hand,
+                    "allocated": level.allocated,
+                    "safety_stock": level.safety_stock,
+                },
+                coalesce_key=f"stock.changed:{level.variant.sku}:{level.location.code}",
+            )
+            for level in levels
+        ]
+    )
 
 
 def stock_changes_apply(*, changes: list[StockChange], actor=None, reference: str = "") -> list[StockMovement]:
@@ -188,8 +183,7 @@ def stock_changes_apply(*, changes: list[StockChange], actor=None, reference: st
             raise StockCountBelowAllocated(errors=problems)
         StockLevel.objects.bulk_update(list(touched.values()), ["on_hand", "updated_at"], batch_size=1000)
         StockMovement.objects.bulk_create(movements, batch_size=1000)
-        skus, codes = _codes([p[0] for p in touched], [p[1] for p in touched])
-        _emit_stock_changed(touched.values(), skus, codes)
+        _emit_stock_changed(touched.values())
     return movements
 
 
@@ -231,13 +225,6 @@ def _check_available(levels, lines: list[StockLine], *, online: bool, exclude_ho
     held: dict[tuple[int, int], int] = {}
     for v, loc, qty in held_q.values_list("variant_id", "location_id", "quantity"):
         held[(v, loc)] = held.get((v, loc), 0) + qty
-    fences = {}
-    if online:
-        fences = dict(
-            Location.objects.filter(pk__in={p[1] for p in pairs}, kind=Location.Kind.STORE).values_list(
-                "pk", "ring_fence"
-            )
-        )
     wanted: dict[tuple[int, int], int] = {}
     for ln in lines:
         wanted[(ln.variant_id, ln.location_id)] = wanted.get((ln.variant_id, ln.location_id), 0) + ln.quantity
@@ -246,9 +233,8 @@ def _check_available(levels, lines: list[StockLine], *, online: bool, exclude_ho
         level = levels.get(pair)
         available = 0
         if level is not None:
-            available = max(
-                level.on_hand - level.allocated - held.get(pair, 0) - level.safety_stock - fences.get(pair[1], 0), 0
-            )
+            fence = level.location.ring_fence if online and level.location.kind == Location.Kind.STORE else 0
+            available = max(level.on_hand - level.allocated - held.get(pair, 0) - level.safety_stock - fence, 0)
         if quantity > available:
             short[f"{pair[0]}@{pair[1]}"] = [
                 _("%(wanted)d wanted, %(available)d available.") % {"wanted": quantity, "available": available}
@@ -281,10 +267,16 @@ def stock_allocate(
         totals: dict[tuple[int, int], int] = {}
         for ln in lines:
             totals[(ln.variant_id, ln.location_id)] = totals.get((ln.variant_id, ln.location_id), 0) + ln.quantity
-        for (variant_id, location_id), quantity in sorted(totals.items()):
-            StockLevel.objects.filter(pk=levels[(variant_id, location_id)].pk).update(
-                allocated=F("allocated") + quantity, updated_at=timezone.now()
-            )
+        # One UPDATE for all rows, still relative (F) so it composes with the CHECK constraint.
+        by_pk = {levels[pair].pk: quantity for pair, quantity in totals.items()}
+        StockLevel.objects.filter(pk__in=list(by_pk)).update(
+            allocated=F("allocated")
+            + Case(*[When(pk=pk, then=Value(q)) for pk, q in sorted(by_pk.items())], output_field=IntegerField()),
+            updated_at=timezone.now(),
+        )
+        for pair, quantity in totals.items():
+            levels[pair].allocated += quantity
+        _emit_stock_changed(levels[pair] for pair in sorted(totals))
         allocations = Allocation.objects.bulk_create(
             [
                 Allocation(
@@ -330,8 +322,7 @@ def _close_allocations(*, allocations, status: str, actor=None, reference: str =
         StockLevel.objects.bulk_update(list(levels.values()), ["on_hand", "allocated"])
         Allocation.objects.bulk_update(open_rows, ["status", "closed_at"])
         StockMovement.objects.bulk_create(movements)
-        skus, codes = _codes([p[0] for p in levels], [p[1] for p in levels])
-        _emit_stock_changed(levels.values(), skus, codes)
+        _emit_stock_changed(levels.values())
     return open_rows
 
 

@@ -1,1 +1,277 @@
-"""Carts, checkout, orders, fulfilments and their events."""
+"""Carts, orders from every channel, their lines, fulfilments and events."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Cart(models.Model):
+    """One active cart per customer, shared by web and app; anonymous carts live by token and
+    merge into the customer's cart on login."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        MERGED = "merged", _("Merged")
+        ORDERED = "ordered", _("Ordered")
+
+    token = models.UUIDField(_("token"), default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="carts",
+        verbose_name=_("customer"),
+    )
+    channel = models.ForeignKey(
+        "catalog.Channel", on_delete=models.PROTECT, related_name="+", verbose_name=_("last channel")
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("cart")
+        verbose_name_plural = _("carts")
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(status="active"), name="orders_one_active_cart_per_customer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"cart {self.token} ({self.status})"
+
+    @property
+    def hold_reference(self) -> str:
+        return f"cart:{self.token}"
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines", verbose_name=_("cart"))
+    variant = models.ForeignKey(
+        "catalog.Variant", on_delete=models.CASCADE, related_name="+", verbose_name=_("variant")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    added_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cart line")
+        verbose_name_plural = _("cart lines")
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "variant"], name="orders_cartline_unique_variant"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_cartline_quantity_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity}x {self.variant_id}"
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PLACED = "placed", _("Placed")
+        CONFIRMED = "confirmed", _("Confirmed")
+        AWAITING_TRANSFER = "awaiting_transfer", _("Awaiting transfer")
+        PROCESSING = "processing", _("Processing")
+        READY_FOR_PICKUP = "ready_for_pickup", _("Ready for pickup")
+        SHIPPED = "shipped", _("Shipped")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class FulfilmentType(models.TextChoices):
+        DELIVERY = "delivery", _("Home delivery")
+        CLICK_AND_COLLECT = "click_and_collect", _("Click & collect")
+        ROPIS = "ropis", _("Reserve online, try in store")
+
+    class PaymentStatus(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        PAID = "paid", _("Paid")
+        PAY_IN_STORE = "pay_in_store", _("Pay in store")
+        FAILED = "failed", _("Failed")
+        REFUNDED = "refunded", _("Refunded")
+
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    channel = models.ForeignKey(
+        "catalog.Channel", on_delete=models.PROTECT, related_name="orders", verbose_name=_("channel")
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("customer"),
+    )
+    company = models.ForeignKey(
+        "customers.Company",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("company"),
+    )
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("placed by"),
+        help_text=_("The agent or sales rep who placed it for the customer."),
+    )
+    email = models.EmailField(_("contact e-mail"), blank=True)
+    phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+    contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=30, choices=Status.choices, default=Status.PLACED, db_index=True)
+    fulfilment_type = models.CharField(_("fulfilment"), max_length=30, choices=FulfilmentType.choices)
+    pickup_location = models.ForeignKey(
+        "inventory.Location",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="pickup_orders",
+        verbose_name=_("pickup store"),
+    )
+    shipping_address = models.JSONField(_("shipping address"), default=dict, blank=True)
+    billing_address = models.JSONField(_("billing address"), default=dict, blank=True)
+    payment_status = models.CharField(
+        _("payment"), max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    payment_method = models.CharField(_("payment method"), max_length=40, blank=True)
+    payment_reference = models.CharField(_("payment reference"), max_length=100, blank=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    subtotal = models.DecimalField(_("subtotal"), max_digits=12, decimal_places=2)
+    discount_total = models.DecimalField(_("discounts"), max_digits=12, decimal_places=2, default=0)
+    shipping_total = models.DecimalField(_("shipping"), max_digits=12, decimal_places=2, default=0)
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    routing = models.JSONField(_("routing decision"), default=dict, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, blank=True, default="")
+    request_fingerprint = models.CharField(_("request fingerprint"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="orders_order_idempotent_per_channel",
+            ),
+            models.CheckConstraint(condition=Q(total__gte=0), name="orders_order_total_gte_0"),
+            models.CheckConstraint(
+                condition=Q(fulfilment_type="delivery") | Q(pickup_location__isnull=False),
+                name="orders_order_pickup_store_for_pickups",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "-created_at"]), models.Index(fields=["company", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
+    variant = models.ForeignKey(
+        "catalog.Variant", on_delete=models.PROTECT, related_name="+", verbose_name=_("variant")
+    )
+    sku = models.CharField(_("SKU"), max_length=64)
+    name = models.CharField(_("name"), max_length=300)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+    discount = models.DecimalField(_("discount"), max_digits=12, decimal_places=2, default=0)
+    line_total = models.DecimalField(_("line total"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["order_id", "id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_orderline_quantity_gt_0")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity}x {self.sku}"
+
+
+class Fulfilment(models.Model):
+    """What one location does for an order: a parcel, or goods for pickup in a store."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        AWAITING_TRANSFER = "awaiting_transfer", _("Awaiting transfer")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="fulfilments", verbose_name=_("order"))
+    location = models.ForeignKey(
+        "inventory.Location", on_delete=models.PROTECT, related_name="fulfilments", verbose_name=_("source location")
+    )
+    status = models.CharField(_("status"), max_length=30, choices=Status.choices, default=Status.PENDING)
+    transfer = models.ForeignKey(
+        "inventory.Transfer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("transfer to the pickup store"),
+    )
+
+    class Meta:
+        verbose_name = _("fulfilment")
+        verbose_name_plural = _("fulfilments")
+        ordering = ["order_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} from {self.location_id}"
+
+
+class FulfilmentLine(models.Model):
+    fulfilment = models.ForeignKey(Fulfilment, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="fulfilment_lines")
+    allocation = models.OneToOneField("inventory.Allocation", on_delete=models.PROTECT, related_name="fulfilment_line")
+    quantity = models.PositiveIntegerField(_("quantity"))
+
+    class Meta:
+        verbose_name = _("fulfilment line")
+        verbose_name_plural = _("fulfilment lines")
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_fulfilmentline_quantity_gt_0")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity}x line {self.order_line_id}"
+
+
+class OrderEvent(models.Model):
+    """The order's timeline, for people: every state change and notable action."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
+    type = models.CharField(_("type"), max_length=50)
+    from_status = models.CharField(_("from"), max_length=30, blank=True)
+    to_status = models.CharField(_("to"), max_length=30, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    channel = models.ForeignKey(
+        "catalog.Channel", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("channel")
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    payload = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.type}"

@@ -1,5 +1,7 @@
 """Writing outbox events. Call inside the transaction that makes the change."""
 
+from dataclasses import dataclass, field
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -68,3 +70,56 @@ def outbox_mark_delivered(*, event_ids) -> int:
     return OutboxEvent.objects.filter(pk__in=list(event_ids), delivered_at__isnull=True).update(
         delivered_at=timezone.now()
     )
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    type: str
+    aggregate_type: str
+    aggregate_id: object
+    payload: dict = field(default_factory=dict)
+    version: int = 1
+    coalesce_key: str = ""
+
+
+def outbox_emit_many(*, events) -> None:
+    """``outbox_emit`` for many events in at most three queries (coalesced ones updated in place)."""
+    events = list(events)
+    if not events:
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox_emit_many must be called inside transaction.atomic()")
+    now = timezone.now()
+    keys = sorted({e.coalesce_key for e in events if e.coalesce_key})
+    pending = {}
+    if keys:
+        pending = {
+            ev.coalesce_key: ev
+            for ev in OutboxEvent.objects.select_for_update()
+            .filter(coalesce_key__in=keys, delivered_at__isnull=True)
+            .order_by("coalesce_key")
+        }
+    to_create, to_update = [], {}
+    for message in events:
+        payload = _jsonable(message.payload)
+        existing = pending.get(message.coalesce_key) if message.coalesce_key else None
+        if existing is not None:
+            existing.payload, existing.version, existing.updated_at = payload, message.version, now
+            to_update[existing.pk] = existing
+            continue
+        row = OutboxEvent(
+            type=message.type,
+            version=message.version,
+            aggregate_type=message.aggregate_type,
+            aggregate_id=str(message.aggregate_id),
+            payload=payload,
+            coalesce_key=message.coalesce_key,
+            created_at=now,
+            updated_at=now,
+        )
+        if message.coalesce_key:
+            pending[message.coalesce_key] = row  # a second message for the key updates this row
+        to_create.append(row)
+    OutboxEvent.objects.bulk_create(to_create)
+    if to_update:
+        OutboxEvent.objects.bulk_update(list(to_update.values()), ["payload", "version", "updated_at"])

@@ -212,3 +212,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- orders -----------------------------------------------------------------------------------
+# Delivery fee and free-delivery threshold per currency (decimal strings).
+OMNISHOP_DELIVERY_FEE = env.dict("OMNISHOP_DELIVERY_FEE", default={"PLN": "14.99", "EUR": "4.99"})
+OMNISHOP_FREE_DELIVERY_FROM = env.dict("OMNISHOP_FREE_DELIVERY_FROM", default={"PLN": "199.00", "EUR": "49.00"})
+# The routing policy (replaceable): a dotted path to a class with a ``route()`` method.
+OMNISHOP_ROUTING_POLICY = env("OMNISHOP_ROUTING_POLICY", default="orders.routing.NearestFewestShipmentsPolicy")
+OMNISHOP_PAYMENT_PROVIDER = env("OMNISHOP_PAYMENT_PROVIDER", default="orders.payments.FakePaymentProvider")
+# Minutes a cart line holds stock (0: carts do not hold stock).
+OMNISHOP_CART_HOLD_MINUTES = env.int("OMNISHOP_CART_HOLD_MINUTES", default=0)
+OMNISHOP_ORDER_NUMBER_PREFIX = env("OMNISHOP_ORDER_NUMBER_PREFIX", default="OS")

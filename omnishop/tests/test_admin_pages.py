@@ -14,7 +14,7 @@ from django.utils import timezone
 from catalog.models import Price, PriceHistory, Variant
 from catalog.services import listing_publish, price_set
 from catalog.tests.factories import ChannelFactory, ProductFactory, VariantFactory
-from customers.models import Customer
+from customers.models import Company, CompanyMembership, Customer
 from inventory.models import Location
 from inventory.services import StockLine, stock_allocate, stock_hold_place, stock_receive, transfer_request
 from inventory.tests.factories import WarehouseFactory
@@ -39,7 +39,11 @@ def seed(n: int = 2):
             latitude=Decimal("50.061947"),
             longitude=Decimal("19.936856"),
         )
-        Customer.objects.create(first_name="Jan", last_name=f"Nowak {product.pk}", email=f"jan{product.pk}@example.pl")
+        buyer = Customer.objects.create(
+            first_name="Jan", last_name=f"Nowak {product.pk}", email=f"jan{product.pk}@example.pl"
+        )
+        company = Company.objects.create(name=f"Firma {product.pk}", tax_id=f"525{product.pk:07d}")
+        CompanyMembership.objects.create(company=company, customer=buyer)
     apikey_create(channel=channel, name="ERP")
     stock_rows(n)
     login = User.objects.create_user(email=f"customer{n}@example.pl", password="x-pass-123")
