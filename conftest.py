@@ -85,29 +85,42 @@ def superuser(db):
     return UserFactory(is_staff=True, is_superuser=True)
 
 
-def run_in_threads(target, args_list, *, timeout: float = 60.0) -> list:
-    """Run ``target(*args)`` for each args tuple in its own thread, all released at once.
+def postgres_max_parallel(reserve: int = 20) -> int:
+    """How many threads may hold a PostgreSQL connection at once here (max_connections minus a reserve)."""
+    from django.db import connection
 
-    Each thread closes its own database connection when done. Returns what each call returned
-    or the exception it raised, in the order of ``args_list``.
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_connections")
+        return int(cursor.fetchone()[0]) - reserve
+
+
+def run_in_threads(target, args_list, *, timeout: float = 60.0, workers: int | None = None) -> list:
+    """Run ``target(*args)`` for each args tuple on real threads released together by a barrier.
+
+    ``workers`` threads (default: one per call) take calls from the list in turn, so a test can
+    issue more calls than the database accepts connections. Each thread closes its connection
+    when done. Returns what each call returned or the exception it raised, in list order.
     """
     import threading
 
     from django.db import connection
 
-    barrier = threading.Barrier(len(args_list))
+    workers = min(workers or len(args_list), len(args_list))
+    barrier = threading.Barrier(workers)
     results: list = [None] * len(args_list)
 
-    def run(i, args):
+    def run(worker: int):
         try:
             barrier.wait(timeout=timeout)
-            results[i] = target(*args)
-        except Exception as exc:  # returned to the test, which asserts on it
-            results[i] = exc
+            for i in range(worker, len(args_list), workers):
+                try:
+                    results[i] = target(*args_list[i])
+                except Exception as exc:  # returned to the test, which asserts on it
+                    results[i] = exc
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(args_list)]
+    threads = [threading.Thread(target=run, args=(w,)) for w in range(workers)]
     for t in threads:
         t.start()
     for t in threads:

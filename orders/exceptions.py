@@ -1,0 +1,27 @@
+from django.utils.translation import gettext_lazy as _
+
+from omnishop.exceptions import DomainError
+
+
+class IdempotencyConflict(DomainError):
+    code = "idempotency_conflict"
+    title = _("This Idempotency-Key was already used for a different request.")
+    status_code = 409
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"
+    title = _("The order cannot make this change in its current state.")
+    status_code = 409
+
+
+class TransitionNotAllowed(DomainError):
+    code = "transition_not_allowed"
+    title = _("You may not make this change to the order.")
+    status_code = 403
+
+
+class EmptyOrder(DomainError):
+    code = "empty_order"
+    title = _("An order needs at least one line.")
+    status_code = 400

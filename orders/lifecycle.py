@@ -1,0 +1,46 @@
+"""The order state machine: allowed transitions and who may trigger each."""
+
+from .models import Order
+
+S = Order.Status
+
+CUSTOMER = "customer"
+AGENT = "agent"  # customer service, call centre
+STORE_STAFF = "store_staff"
+WAREHOUSE = "warehouse"
+SYSTEM = "system"
+
+TRANSITIONS: dict[str, dict[str, set[str]]] = {
+    S.PLACED: {
+        S.CONFIRMED: {SYSTEM, AGENT},
+        S.AWAITING_TRANSFER: {SYSTEM},
+        S.CANCELLED: {CUSTOMER, AGENT, SYSTEM},
+    },
+    S.CONFIRMED: {
+        S.PROCESSING: {WAREHOUSE, STORE_STAFF, SYSTEM},
+        S.AWAITING_TRANSFER: {SYSTEM},
+        S.CANCELLED: {CUSTOMER, AGENT, SYSTEM},
+    },
+    S.AWAITING_TRANSFER: {
+        S.PROCESSING: {SYSTEM, STORE_STAFF},
+        S.CANCELLED: {AGENT, SYSTEM},
+    },
+    S.PROCESSING: {
+        S.READY_FOR_PICKUP: {STORE_STAFF},
+        S.SHIPPED: {WAREHOUSE, STORE_STAFF},
+        S.CANCELLED: {AGENT},
+    },
+    S.READY_FOR_PICKUP: {
+        S.COMPLETED: {STORE_STAFF},
+        S.CANCELLED: {AGENT, SYSTEM},
+    },
+    S.SHIPPED: {
+        S.COMPLETED: {SYSTEM, AGENT},
+    },
+    S.COMPLETED: {},
+    S.CANCELLED: {},
+}
+
+
+def allowed_targets(status: str, role: str) -> list[str]:
+    return [to for to, roles in TRANSITIONS.get(status, {}).items() if role in roles]

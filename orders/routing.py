@@ -1,0 +1,175 @@
+"""Routing (source selection): which locations serve an order. Replaceable via
+``OMNISHOP_ROUTING_POLICY``; the decision and its reason are stored on the order.
+
+Routing reads availability without locks; the allocation that follows locks and re-checks,
+and the caller re-routes when someone else took the units in between.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from inventory.exceptions import InsufficientStock
+from inventory.models import Location
+from inventory.selectors import stock_available_list
+
+
+@dataclass(frozen=True)
+class RoutedLine:
+    variant_id: int
+    location_id: int
+    quantity: int
+
+
+@dataclass
+class RoutingDecision:
+    lines: list[RoutedLine]
+    # source location id -> {variant_id: quantity} to move to the pickup store
+    transfers: dict[int, dict[int, int]] = field(default_factory=dict)
+    reason: dict = field(default_factory=dict)
+
+
+def haversine_km(lat1, lon1, lat2, lon2) -> float:
+    p1, p2 = math.radians(float(lat1)), math.radians(float(lat2))
+    dp, dl = p2 - p1, math.radians(float(lon2) - float(lon1))
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(a))
+
+
+class NearestFewestShipmentsPolicy:
+    """Click & collect / ROPIS: the chosen store if it has every unit; for click & collect the
+    missing lines come from the nearest locations that have them, by transfer to the store.
+    Delivery: the fewest shipments, then the shortest distance to the delivery point, from
+    locations that ship online orders, respecting safety stock and store ring-fences."""
+
+    name = "nearest_fewest_shipments"
+
+    def route(
+        self,
+        *,
+        lines: dict[int, int],
+        fulfilment_type: str,
+        online: bool,
+        pickup_location: Location | None = None,
+        latitude=None,
+        longitude=None,
+    ) -> RoutingDecision:
+        rows = stock_available_list(variant_ids=list(lines), online=online)
+        available: dict[int, dict[int, int]] = {}
+        for row in rows:
+            if row.available > 0:
+                available.setdefault(row.location_id, {})[row.variant_id] = row.available
+        locations = {loc.pk: loc for loc in Location.objects.filter(pk__in=list(available), is_active=True)}
+        available = {loc_id: stock for loc_id, stock in available.items() if loc_id in locations}
+        if fulfilment_type == "delivery":
+            return self._delivery(lines, available, locations, latitude, longitude)
+        return self._pickup(lines, available, locations, pickup_location, allow_transfer=fulfilment_type != "ropis")
+
+    # -- pickup ------------------------------------------------------------------------------
+    def _pickup(self, lines, available, locations, store, *, allow_transfer: bool) -> RoutingDecision:
+        at_store = available.get(store.pk, {})
+        routed, missing = [], {}
+        for variant_id, quantity in lines.items():
+            if at_store.get(variant_id, 0) >= quantity:
+                routed.append(RoutedLine(variant_id, store.pk, quantity))
+            else:
+                missing[variant_id] = quantity
+        if not missing:
+            return RoutingDecision(
+                routed, reason={"policy": self.name, "rule": "pickup_store_has_all", "store": store.code}
+            )
+        if not allow_transfer:
+            raise self._short(missing, _("The store does not have every item for reserve & try."))
+        sources = sorted(
+            (loc for loc in locations.values() if loc.pk != store.pk and (loc.ships_online or loc.ship_from_store)),
+            key=lambda loc: (haversine_km(store.latitude, store.longitude, loc.latitude, loc.longitude), loc.code),
+        )
+        transfers: dict[int, dict[int, int]] = {}
+        for variant_id, quantity in missing.items():
+            remaining = quantity
+            for loc in sources:
+                take = min(available.get(loc.pk, {}).get(variant_id, 0), remaining)
+                if take:
+                    routed.append(RoutedLine(variant_id, loc.pk, take))
+                    transfers.setdefault(loc.pk, {})[variant_id] = take
+                    available[loc.pk][variant_id] -= take
+                    remaining -= take
+                if not remaining:
+                    break
+            if remaining:
+                raise self._short({variant_id: quantity}, _("No location can supply the pickup store."))
+        return RoutingDecision(
+            routed,
+            transfers=transfers,
+            reason={
+                "policy": self.name,
+                "rule": "transfer_to_pickup_store",
+                "store": store.code,
+                "sources": sorted(locations[s].code for s in transfers),
+            },
+        )
+
+    # -- delivery ----------------------------------------------------------------------------
+    def _delivery(self, lines, available, locations, latitude, longitude) -> RoutingDecision:
+        shippers = [loc for loc in locations.values() if loc.ships_online or loc.ship_from_store]
+
+        def distance(loc) -> float:
+            if latitude is None or longitude is None:
+                return 0.0
+            return haversine_km(latitude, longitude, loc.latitude, loc.longitude)
+
+        shippers.sort(key=lambda loc: (distance(loc), loc.code))
+        remaining = dict(lines)
+        routed: list[RoutedLine] = []
+        chosen: list[str] = []
+        while remaining:
+            # The location that covers the most remaining lines in full, nearest first on ties.
+            best, best_lines = None, []
+            for loc in shippers:
+                stock = available.get(loc.pk, {})
+                covered = [v for v, q in remaining.items() if stock.get(v, 0) >= q]
+                if len(covered) > len(best_lines):
+                    best, best_lines = loc, covered
+            if best is None:
+                break
+            for variant_id in best_lines:
+                routed.append(RoutedLine(variant_id, best.pk, remaining.pop(variant_id)))
+                available[best.pk][variant_id] -= routed[-1].quantity
+            chosen.append(best.code)
+        # Lines no single location has in full: split them, nearest first.
+        for variant_id, quantity in list(remaining.items()):
+            left = quantity
+            for loc in shippers:
+                take = min(available.get(loc.pk, {}).get(variant_id, 0), left)
+                if take:
+                    routed.append(RoutedLine(variant_id, loc.pk, take))
+                    available[loc.pk][variant_id] -= take
+                    left -= take
+                    if loc.code not in chosen:
+                        chosen.append(loc.code)
+                if not left:
+                    break
+            if left:
+                raise self._short({variant_id: quantity}, _("Not enough stock in locations that ship online."))
+            remaining.pop(variant_id)
+        return RoutingDecision(
+            routed,
+            reason={
+                "policy": self.name,
+                "rule": "fewest_shipments_then_nearest",
+                "shipments": len(chosen),
+                "locations": chosen,
+                "destination": [latitude, longitude] if latitude is not None else None,
+            },
+        )
+
+    @staticmethod
+    def _short(missing: dict[int, int], detail: str) -> InsufficientStock:
+        return InsufficientStock(detail, errors={str(v): [_("%(q)d wanted.") % {"q": q}] for v, q in missing.items()})
+
+
+def routing_policy():
+    return import_string(settings.OMNISHOP_ROUTING_POLICY)()

@@ -1,0 +1,388 @@
+"""Order writes: checkout from any channel, the lifecycle, payment, carts."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import partial
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.models import Channel
+from inventory.exceptions import InsufficientStock
+from inventory.models import Allocation, Location
+from inventory.services import StockLine, stock_allocate, stock_fulfil, stock_release, transfer_request
+from loyalty.pricing import cart_price
+from omnishop.outbox.services import outbox_emit
+
+from . import lifecycle
+from .exceptions import EmptyOrder, IdempotencyConflict, InvalidTransition, TransitionNotAllowed
+from .models import Cart, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
+from .payments import payment_provider
+from .routing import routing_policy
+
+ROUTING_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Contact:
+    email: str = ""
+    phone: str = ""
+    name: str = ""
+
+
+def request_fingerprint(data: dict) -> str:
+    """A stable hash of an order request, to tell a retry from a different request."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _event(order: Order, *, type: str, actor=None, from_status="", to_status="", note="", payload=None) -> OrderEvent:
+    return OrderEvent(
+        order=order,
+        type=type,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        channel=order.channel,
+        note=note,
+        payload=payload or {},
+    )
+
+
+def _existing_order(channel: Channel, key: str, fingerprint: str) -> Order | None:
+    if not key:
+        return None
+    order = Order.objects.filter(channel=channel, idempotency_key=key).first()
+    if order is not None and fingerprint and order.request_fingerprint and order.request_fingerprint != fingerprint:
+        raise IdempotencyConflict(
+            _("Idempotency-Key %(key)s was used for order %(number)s with a different body.")
+            % {"key": key, "number": order.number}
+        )
+    return order
+
+
+def order_place(
+    *,
+    channel: Channel,
+    lines: dict[int, int],
+    fulfilment_type: str,
+    customer=None,
+    company=None,
+    contact: Contact | None = None,
+    pickup_location: Location | None = None,
+    shipping_address: dict | None = None,
+    payment_method: str = "card",
+    idempotency_key: str = "",
+    fingerprint: str = "",
+    cart: Cart | None = None,
+    actor=None,
+) -> Order:
+    """Place an order from any channel in one short transaction: price, route, allocate (rows
+    locked in (variant, location) order), then the order, its lines, fulfilments, events and
+    outbox rows. Payment authorisation and notifications run after commit.
+
+    Idempotent per (channel, ``idempotency_key``): a retry returns the first order; the same
+    key with a different ``fingerprint`` raises ``IdempotencyConflict``.
+    Raises ``InsufficientStock`` (nothing written) when the units are not there, after re-routing
+    when a concurrent order took the first choice; ``NotSellable`` for unsellable lines.
+    """
+    lines = {int(v): int(q) for v, q in lines.items() if int(q) > 0}
+    if not lines:
+        raise EmptyOrder()
+    existing = _existing_order(channel, idempotency_key, fingerprint)
+    if existing is not None:
+        return existing
+    if fulfilment_type != Order.FulfilmentType.DELIVERY and pickup_location is None:
+        raise InvalidTransition(_("Click & collect and reserve & try need a pickup store."))
+    if pickup_location is not None and not (pickup_location.is_active and pickup_location.click_and_collect):
+        raise InvalidTransition(_("%(store)s does not offer pickup.") % {"store": pickup_location.name})
+    contact = contact or Contact(
+        email=getattr(customer, "email", ""),
+        phone=getattr(customer, "phone", ""),
+        name=str(customer) if customer else "",
+    )
+    address = shipping_address or {}
+    priced = cart_price(lines=lines, channel=channel, customer=customer, fulfilment_type=fulfilment_type)
+    online = channel.kind != Channel.Kind.STORE
+    policy = routing_policy()
+
+    for attempt in range(1, ROUTING_ATTEMPTS + 1):
+        decision = policy.route(
+            lines=lines,
+            fulfilment_type=fulfilment_type,
+            online=online,
+            pickup_location=pickup_location,
+            latitude=address.get("latitude"),
+            longitude=address.get("longitude"),
+        )
+        try:
+            with transaction.atomic(durable=True):
+                order = _order_create(
+                    channel=channel,
+                    priced=priced,
+                    decision=decision,
+                    fulfilment_type=fulfilment_type,
+                    customer=customer,
+                    company=company,
+                    contact=contact,
+                    pickup_location=pickup_location,
+                    address=address,
+                    payment_method=payment_method,
+                    idempotency_key=idempotency_key,
+                    fingerprint=fingerprint,
+                    cart=cart,
+                    actor=actor,
+                    online=online,
+                )
+                transaction.on_commit(partial(_after_place, order.pk))
+            return order
+        except InsufficientStock:
+            if attempt == ROUTING_ATTEMPTS:
+                raise
+        except IntegrityError:
+            # A concurrent request with the same key won the race: return its order.
+            existing = _existing_order(channel, idempotency_key, fingerprint)
+            if existing is None:
+                raise
+            return existing
+    raise AssertionError("unreachable")
+
+
+def _order_create(
+    *,
+    channel,
+    priced,
+    decision,
+    fulfilment_type,
+    customer,
+    company,
+    contact,
+    pickup_location,
+    address,
+    payment_method,
+    idempotency_key,
+    fingerprint,
+    cart,
+    actor,
+    online,
+) -> Order:
+    order = Order.objects.create(
+        number=f"tmp-{timezone.now().timestamp()}",
+        channel=channel,
+        customer=customer,
+        company=company,
+        placed_by=actor if getattr(actor, "is_authenticated", False) else None,
+        email=contact.email,
+        phone=contact.phone,
+        contact_name=contact.name,
+        fulfilment_type=fulfilment_type,
+        pickup_location=pickup_location,
+        shipping_address=address,
+        payment_method=payment_method,
+        payment_status=Order.PaymentStatus.PAY_IN_STORE
+        if payment_method == "pay_in_store"
+        else Order.PaymentStatus.PENDING,
+        currency=priced.currency,
+        subtotal=priced.subtotal,
+        discount_total=priced.discount_total,
+        shipping_total=priced.shipping_total,
+        total=priced.total,
+        routing=decision.reason,
+        idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint,
+    )
+    order.number = f"{settings.OMNISHOP_ORDER_NUMBER_PREFIX}-{timezone.localdate():%Y}-{order.pk:07d}"
+    Order.objects.filter(pk=order.pk).update(number=order.number)
+
+    allocations = stock_allocate(
+        lines=[StockLine(r.variant_id, r.location_id, r.quantity) for r in decision.lines],
+        reference=f"order:{order.number}",
+        online=online,
+        release_holds=cart.hold_reference if cart is not None else "",
+    )
+    order_lines = OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                variant_id=p.variant_id,
+                sku=p.sku,
+                name=p.name,
+                quantity=p.quantity,
+                unit_price=p.unit_price,
+                discount=p.discount,
+                line_total=p.line_total,
+            )
+            for p in priced.lines
+        ]
+    )
+    line_by_variant = {ln.variant_id: ln for ln in order_lines}
+    by_location: dict[int, list[Allocation]] = {}
+    for allocation in allocations:
+        by_location.setdefault(allocation.location_id, []).append(allocation)
+    sources = Location.objects.in_bulk(list(decision.transfers)) if decision.transfers else {}
+    transfers = {
+        source_id: transfer_request(
+            source=sources[source_id],
+            destination=pickup_location,
+            lines=wanted,
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            reference=f"order:{order.number}",
+        )
+        for source_id, wanted in sorted(decision.transfers.items())
+    }
+    fulfilments = Fulfilment.objects.bulk_create(
+        [
+            Fulfilment(
+                order=order,
+                location_id=location_id,
+                transfer=transfers.get(location_id),
+                status=Fulfilment.Status.AWAITING_TRANSFER if location_id in transfers else Fulfilment.Status.PENDING,
+            )
+            for location_id in sorted(by_location)
+        ]
+    )
+    FulfilmentLine.objects.bulk_create(
+        [
+            FulfilmentLine(
+                fulfilment=fulfilment,
+                order_line=line_by_variant[a.variant_id],
+                allocation=a,
+                quantity=a.quantity,
+            )
+            for fulfilment in fulfilments
+            for a in by_location[fulfilment.location_id]
+        ]
+    )
+    events = [_event(order, type="placed", actor=actor, to_status=order.status, payload={"routing": decision.reason})]
+    if transfers:
+        order.status = Order.Status.AWAITING_TRANSFER
+        Order.objects.filter(pk=order.pk).update(status=order.status)
+        events.append(
+            _event(
+                order,
+                type="status_changed",
+                from_status=Order.Status.PLACED,
+                to_status=order.status,
+                note=_("Waiting for a transfer to the pickup store."),
+            )
+        )
+    OrderEvent.objects.bulk_create(events)
+    if cart is not None:
+        Cart.objects.filter(pk=cart.pk).update(status=Cart.Status.ORDERED)
+    outbox_emit(
+        type="order.placed",
+        aggregate_type="order",
+        aggregate_id=order.number,
+        payload={
+            "number": order.number,
+            "channel": channel.code,
+            "customer_id": customer.pk if customer else None,
+            "fulfilment_type": fulfilment_type,
+            "currency": order.currency,
+            "total": order.total,
+            "lines": [{"sku": p.sku, "quantity": p.quantity, "unit_price": p.unit_price} for p in priced.lines],
+        },
+    )
+    return order
+
+
+def _after_place(order_id: int) -> None:
+    from .tasks import order_payment_authorize_task
+
+    order_payment_authorize_task.delay(order_id)
+
+
+def order_payment_authorize(*, order_id: int) -> Order:
+    """Ask the payment provider (outside any lock), then record the outcome. Pay-in-store
+    orders are confirmed without a payment; a declined payment cancels the order."""
+    order = Order.objects.select_related("channel").get(pk=order_id)
+    if order.status != Order.Status.PLACED and order.status != Order.Status.AWAITING_TRANSFER:
+        return order
+    if order.payment_status == Order.PaymentStatus.PAY_IN_STORE:
+        if order.status == Order.Status.PLACED:
+            return order_transition(order=order, to=Order.Status.CONFIRMED, role=lifecycle.SYSTEM)
+        return order
+    if order.payment_status != Order.PaymentStatus.PENDING:
+        return order
+    result = payment_provider().authorize(
+        order_number=order.number, amount=order.total, currency=order.currency, method=order.payment_method
+    )
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.payment_status != Order.PaymentStatus.PENDING:
+            return order
+        order.payment_status = Order.PaymentStatus.PAID if result.ok else Order.PaymentStatus.FAILED
+        order.payment_reference = result.reference
+        order.save(update_fields=["payment_status", "payment_reference", "updated_at"])
+        OrderEvent.objects.create(
+            order=order,
+            type="payment_authorized" if result.ok else "payment_failed",
+            channel=order.channel,
+            note=result.message,
+            payload={"reference": result.reference},
+        )
+        outbox_emit(
+            type="order.payment_authorized" if result.ok else "order.payment_failed",
+            aggregate_type="order",
+            aggregate_id=order.number,
+            payload={"number": order.number, "reference": result.reference},
+        )
+    if result.ok and order.status == Order.Status.PLACED:
+        return order_transition(order=order, to=Order.Status.CONFIRMED, role=lifecycle.SYSTEM)
+    if not result.ok:
+        return order_transition(order=order, to=Order.Status.CANCELLED, role=lifecycle.SYSTEM, note=result.message)
+    return order
+
+
+def order_transition(*, order: Order, to: str, role: str, actor=None, note: str = "") -> Order:
+    """Move an order to ``to`` if the state machine allows it for ``role``; cancelling
+    releases its allocations, shipping or completing turns them into sales. Writes an
+    OrderEvent and an outbox row. Raises ``InvalidTransition`` / ``TransitionNotAllowed``."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().select_related("channel").get(pk=order.pk)
+        allowed = lifecycle.TRANSITIONS.get(order.status, {})
+        if to not in allowed:
+            raise InvalidTransition(
+                _("Order %(number)s is %(status)s and cannot become %(to)s.")
+                % {"number": order.number, "status": order.get_status_display(), "to": Order.Status(to).label}
+            )
+        if role not in allowed[to]:
+            raise TransitionNotAllowed(
+                _("A %(role)s may not move order %(number)s to %(to)s.")
+                % {"role": role, "number": order.number, "to": Order.Status(to).label}
+            )
+        open_allocations = list(
+            Allocation.objects.filter(fulfilment_line__fulfilment__order=order, status=Allocation.Status.OPEN)
+        )
+        if to == Order.Status.CANCELLED and open_allocations:
+            stock_release(allocations=open_allocations, actor=actor)
+            Fulfilment.objects.filter(order=order).update(status=Fulfilment.Status.CANCELLED)
+        elif to in (Order.Status.SHIPPED, Order.Status.COMPLETED) and open_allocations:
+            stock_fulfil(allocations=open_allocations, actor=actor, reference=f"order:{order.number}")
+            Fulfilment.objects.filter(order=order).update(status=Fulfilment.Status.DONE)
+        previous = order.status
+        order.status = to
+        order.save(update_fields=["status", "updated_at"])
+        OrderEvent.objects.create(
+            order=order,
+            type="status_changed",
+            from_status=previous,
+            to_status=to,
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            channel=order.channel,
+            note=note,
+            payload={"role": role},
+        )
+        outbox_emit(
+            type=f"order.{to}",
+            aggregate_type="order",
+            aggregate_id=order.number,
+            payload={"number": order.number, "from": previous, "to": to},
+        )
+    return order
+
+
+def order_cancel(*, order: Order, role: str, actor=None, note: str = "") -> Order:
+    return order_transition(order=order, to=Order.Status.CANCELLED, role=role, actor=actor, note=note)

@@ -1,0 +1,216 @@
+from decimal import Decimal
+
+import pytest
+
+from customers.models import Customer
+from inventory.exceptions import InsufficientStock
+from inventory.models import Allocation, StockLevel, Transfer
+from loyalty.exceptions import NotSellable
+from omnishop.outbox.models import OutboxEvent
+from orders import lifecycle
+from orders.exceptions import IdempotencyConflict, InvalidTransition, TransitionNotAllowed
+from orders.models import Order
+from orders.services import Contact, order_cancel, order_payment_authorize, order_place, order_transition
+from orders.tests.conftest import stock
+
+pytestmark = pytest.mark.django_db
+
+ADDRESS_WARSAW = {
+    "street": "Marszałkowska 1",
+    "postal_code": "00-001",
+    "city": "Warszawa",
+    "latitude": 52.23,
+    "longitude": 21.01,
+}
+
+
+def allocated(variant, location) -> int:
+    level = StockLevel.objects.filter(variant=variant, location=location).first()
+    return level.allocated if level else 0
+
+
+def test_delivery_order_is_priced_routed_allocated_and_recorded(shop):
+    a, b, _c = shop["variants"]
+    stock(a, shop["warehouse"], 5)
+    stock(b, shop["warehouse"], 5)
+    customer = Customer.objects.create(first_name="Anna", email="anna@example.pl")
+    order = order_place(
+        channel=shop["web"],
+        lines={a.pk: 2, b.pk: 1},
+        fulfilment_type="delivery",
+        customer=customer,
+        shipping_address=ADDRESS_WARSAW,
+    )
+    assert order.number.startswith("OS-") and order.status == "placed"
+    assert (
+        order.subtotal == Decimal("301.00")
+        and order.shipping_total == Decimal("0.00")
+        and order.total == Decimal("301.00")
+    )
+    assert order.email == "anna@example.pl"
+    assert [(ln.sku, ln.quantity, ln.line_total) for ln in order.lines.order_by("id")] == [
+        (a.sku, 2, Decimal("200.00")),
+        (b.sku, 1, Decimal("101.00")),
+    ]
+    assert allocated(a, shop["warehouse"]) == 2
+    assert order.fulfilments.get().location == shop["warehouse"]
+    assert order.routing["rule"] == "fewest_shipments_then_nearest" and order.routing["shipments"] == 1
+    assert list(order.events.values_list("type", flat=True)) == ["placed"]
+    assert OutboxEvent.objects.filter(type="order.placed", aggregate_id=order.number).exists()
+
+
+def test_small_delivery_pays_the_fee(shop):
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 1)
+    order = order_place(
+        channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery", contact=Contact(email="g@example.pl")
+    )
+    assert order.shipping_total == Decimal("14.99") and order.total == Decimal("114.99")
+
+
+def test_delivery_prefers_fewest_shipments_then_nearest(shop):
+    a, b, _ = shop["variants"]
+    # Łódź store doesn't ship; Kraków ships from store and has both; the warehouse has only a.
+    shop["lodz"].ships_online = False
+    shop["lodz"].save()
+    stock(a, shop["warehouse"], 5)
+    stock(a, shop["krk"], 5)
+    stock(b, shop["krk"], 5)
+    order = order_place(
+        channel=shop["web"], lines={a.pk: 1, b.pk: 1}, fulfilment_type="delivery", shipping_address=ADDRESS_WARSAW
+    )
+    assert order.routing["locations"] == ["krk"]
+    assert set(order.fulfilments.values_list("location__code", flat=True)) == {"krk"}
+
+
+def test_click_and_collect_from_the_store_or_by_transfer(shop):
+    a, b, _ = shop["variants"]
+    stock(a, shop["waw"], 2)
+    stock(b, shop["warehouse"], 2)
+    at_store = order_place(
+        channel=shop["web"], lines={a.pk: 1}, fulfilment_type="click_and_collect", pickup_location=shop["waw"]
+    )
+    assert at_store.routing["rule"] == "pickup_store_has_all" and at_store.status == "placed"
+    with_transfer = order_place(
+        channel=shop["web"], lines={a.pk: 1, b.pk: 1}, fulfilment_type="click_and_collect", pickup_location=shop["waw"]
+    )
+    assert with_transfer.status == "awaiting_transfer"
+    assert with_transfer.routing["sources"] == ["wh-strykow"]
+    transfer = Transfer.objects.get()
+    assert (transfer.source, transfer.destination) == (shop["warehouse"], shop["waw"])
+    assert with_transfer.fulfilments.filter(transfer=transfer, status="awaiting_transfer").exists()
+
+
+def test_ropis_needs_everything_in_the_store(shop):
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 5)
+    with pytest.raises(InsufficientStock):
+        order_place(
+            channel=shop["web"],
+            lines={a.pk: 1},
+            fulfilment_type="ropis",
+            pickup_location=shop["waw"],
+            payment_method="pay_in_store",
+        )
+    stock(a, shop["waw"], 1)
+    order = order_place(
+        channel=shop["web"],
+        lines={a.pk: 1},
+        fulfilment_type="ropis",
+        pickup_location=shop["waw"],
+        payment_method="pay_in_store",
+    )
+    assert order.payment_status == "pay_in_store"
+    assert order_payment_authorize(order_id=order.pk).status == "confirmed"
+
+
+def test_insufficient_stock_writes_nothing(shop):
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 1)
+    with pytest.raises(InsufficientStock):
+        order_place(channel=shop["web"], lines={a.pk: 2}, fulfilment_type="delivery")
+    assert not Order.objects.exists() and not Allocation.objects.exists()
+
+
+def test_unsellable_lines_are_refused(shop):
+    from catalog.tests.factories import VariantFactory
+
+    unlisted = VariantFactory()
+    with pytest.raises(NotSellable) as exc:
+        order_place(channel=shop["web"], lines={unlisted.pk: 1}, fulfilment_type="delivery")
+    assert str(unlisted.pk) in exc.value.errors
+
+
+def test_idempotency_key_returns_the_first_order_and_refuses_a_different_body(shop):
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 5)
+    kwargs = {
+        "channel": shop["web"],
+        "lines": {a.pk: 1},
+        "fulfilment_type": "delivery",
+        "idempotency_key": "k-1",
+        "fingerprint": "f1",
+    }
+    first = order_place(**kwargs)
+    assert order_place(**kwargs) == first
+    assert allocated(a, shop["warehouse"]) == 1
+    with pytest.raises(IdempotencyConflict):
+        order_place(**{**kwargs, "lines": {a.pk: 2}, "fingerprint": "f2"})
+    # the same key on another channel is another order
+    assert order_place(**{**kwargs, "channel": shop["call"]}) != first
+
+
+def test_payment_confirms_or_cancels(shop):
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 5)
+    order = order_place(channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery")
+    order = order_payment_authorize(order_id=order.pk)
+    assert (order.status, order.payment_status) == ("confirmed", "paid")
+    assert list(order.events.values_list("type", flat=True)) == ["placed", "payment_authorized", "status_changed"]
+
+
+def test_lifecycle_rules_and_cancel_releases_stock(shop):
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 5)
+    order = order_place(channel=shop["web"], lines={a.pk: 3}, fulfilment_type="delivery")
+    with pytest.raises(TransitionNotAllowed):
+        order_transition(order=order, to="confirmed", role=lifecycle.CUSTOMER)
+    with pytest.raises(InvalidTransition):
+        order_transition(order=order, to="shipped", role=lifecycle.WAREHOUSE)
+    order_cancel(order=order, role=lifecycle.CUSTOMER, note="changed my mind")
+    assert allocated(a, shop["warehouse"]) == 0
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    assert order.events.last().note == "changed my mind"
+    with pytest.raises(InvalidTransition):
+        order_cancel(order=order, role=lifecycle.AGENT)
+
+
+def test_shipping_turns_allocations_into_sales(shop):
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 5)
+    order = order_place(channel=shop["web"], lines={a.pk: 2}, fulfilment_type="delivery")
+    for to, role in (
+        ("confirmed", lifecycle.SYSTEM),
+        ("processing", lifecycle.WAREHOUSE),
+        ("shipped", lifecycle.WAREHOUSE),
+    ):
+        order = order_transition(order=order, to=to, role=role)
+    level = StockLevel.objects.get(variant=a, location=shop["warehouse"])
+    assert (level.on_hand, level.allocated) == (3, 0)
+    assert order.fulfilments.get().status == "done"
+
+
+def test_point_of_sale_ignores_the_online_ring_fence(shop):
+    a = shop["variants"][0]
+    shop["waw"].ring_fence = 2
+    shop["waw"].save()
+    stock(a, shop["waw"], 2)
+    with pytest.raises(InsufficientStock):
+        order_place(
+            channel=shop["web"], lines={a.pk: 1}, fulfilment_type="click_and_collect", pickup_location=shop["waw"]
+        )
+    order = order_place(
+        channel=shop["pos"], lines={a.pk: 2}, fulfilment_type="click_and_collect", pickup_location=shop["waw"]
+    )
+    assert order.total == Decimal("200.00")
