@@ -27,25 +27,25 @@ from .models import Location, StockHold, StockLevel
 EARTH_RADIUS_KM = 6371.0088
 
 
-def _held_subquery(at: datetime):
-    holds = (
-        StockHold.objects.filter(
-            variant_id=OuterRef("variant_id"), location_id=OuterRef("location_id"), expires_at__gt=at
-        )
-        .order_by()
-        .values("variant_id", "location_id")
-        .annotate(total=Sum("quantity"))
-        .values("total")
+def _held_subquery(at: datetime, exclude_reference: str = ""):
+    holds = StockHold.objects.filter(
+        variant_id=OuterRef("variant_id"), location_id=OuterRef("location_id"), expires_at__gt=at
     )
+    if exclude_reference:
+        holds = holds.exclude(reference=exclude_reference)
+    holds = holds.order_by().values("variant_id", "location_id").annotate(total=Sum("quantity")).values("total")
     return Coalesce(Subquery(holds, output_field=IntegerField()), Value(0))
 
 
-def stock_levels_with_availability(*, online: bool, at: datetime | None = None) -> QuerySet[StockLevel]:
+def stock_levels_with_availability(
+    *, online: bool, at: datetime | None = None, exclude_hold_reference: str = ""
+) -> QuerySet[StockLevel]:
     """StockLevel rows annotated with ``held`` (active holds) and ``available``:
 
         on_hand - allocated - held - safety_stock - (ring-fence, for online channels at stores)
 
-    never below 0. Expired holds are ignored even before the purge job deletes them.
+    never below 0. Expired holds are ignored even before the purge job deletes them, and so are
+    the holds of ``exclude_hold_reference`` (a customer's own cart while they check out).
     """
     at = at or timezone.now()
     ring_fence = (
@@ -53,7 +53,7 @@ def stock_levels_with_availability(*, online: bool, at: datetime | None = None) 
         if online
         else Value(0)
     )
-    return StockLevel.objects.annotate(held=_held_subquery(at)).annotate(
+    return StockLevel.objects.annotate(held=_held_subquery(at, exclude_hold_reference)).annotate(
         available=Greatest(
             F("on_hand") - F("allocated") - F("held") - F("safety_stock") - ring_fence,
             Value(0),
@@ -74,10 +74,15 @@ class Availability:
 
 
 def stock_available_list(
-    *, variant_ids: Iterable[int], online: bool, location_ids: Iterable[int] | None = None, at=None
+    *,
+    variant_ids: Iterable[int],
+    online: bool,
+    location_ids: Iterable[int] | None = None,
+    at=None,
+    exclude_hold_reference: str = "",
 ) -> list[Availability]:
     """Availability of ``variant_ids`` at every active location (or the given ones), one query."""
-    qs = stock_levels_with_availability(online=online, at=at).filter(
+    qs = stock_levels_with_availability(online=online, at=at, exclude_hold_reference=exclude_hold_reference).filter(
         variant_id__in=list(variant_ids), location__is_active=True
     )
     if location_ids is not None:

@@ -56,8 +56,11 @@ class NearestFewestShipmentsPolicy:
         pickup_location: Location | None = None,
         latitude=None,
         longitude=None,
+        exclude_hold_reference: str = "",
     ) -> RoutingDecision:
-        rows = stock_available_list(variant_ids=list(lines), online=online)
+        rows = stock_available_list(
+            variant_ids=list(lines), online=online, exclude_hold_reference=exclude_hold_reference
+        )
         available: dict[int, dict[int, int]] = {}
         for row in rows:
             if row.available > 0:

@@ -112,7 +112,7 @@ def test_queries_per_order_do_not_grow_with_lines(shop):
         variants.append(v)
     counts = []
     # Payment authorisation runs after commit in a worker; count the placement itself.
-    with mock.patch("orders.services._after_place"):
+    with mock.patch("orders.services.checkout._after_place"):
         for n in (1, 10):
             with CaptureQueriesContext(connection) as ctx:
                 order_place(channel=shop["web"], lines={v.pk: 1 for v in variants[:n]}, fulfilment_type="delivery")

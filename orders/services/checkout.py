@@ -1,4 +1,4 @@
-"""Order writes: checkout from any channel, the lifecycle, payment, carts."""
+"""Checkout from any channel, the order lifecycle and payment."""
 
 import hashlib
 import json
@@ -17,11 +17,11 @@ from inventory.services import StockLine, stock_allocate, stock_fulfil, stock_re
 from loyalty.pricing import cart_price
 from omnishop.outbox.services import outbox_emit
 
-from . import lifecycle
-from .exceptions import EmptyOrder, IdempotencyConflict, InvalidTransition, TransitionNotAllowed
-from .models import Cart, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
-from .payments import payment_provider
-from .routing import routing_policy
+from .. import lifecycle
+from ..exceptions import EmptyOrder, IdempotencyConflict, InvalidTransition, TransitionNotAllowed
+from ..models import Cart, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
+from ..payments import payment_provider
+from ..routing import routing_policy
 
 ROUTING_ATTEMPTS = 3
 
@@ -116,6 +116,7 @@ def order_place(
             pickup_location=pickup_location,
             latitude=address.get("latitude"),
             longitude=address.get("longitude"),
+            exclude_hold_reference=cart.hold_reference if cart is not None else "",
         )
         try:
             with transaction.atomic(durable=True):
@@ -289,7 +290,7 @@ def _order_create(
 
 
 def _after_place(order_id: int) -> None:
-    from .tasks import order_payment_authorize_task
+    from ..tasks import order_payment_authorize_task
 
     order_payment_authorize_task.delay(order_id)
 

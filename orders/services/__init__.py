@@ -1,0 +1,25 @@
+"""Order writes: checkout from any channel, the lifecycle and payment, carts."""
+
+from .carts import cart_create_anonymous, cart_for_customer, cart_for_token, cart_line_set, cart_merge
+from .checkout import (
+    Contact,
+    order_cancel,
+    order_payment_authorize,
+    order_place,
+    order_transition,
+    request_fingerprint,
+)
+
+__all__ = [
+    "Contact",
+    "cart_create_anonymous",
+    "cart_for_customer",
+    "cart_for_token",
+    "cart_line_set",
+    "cart_merge",
+    "order_cancel",
+    "order_payment_authorize",
+    "order_place",
+    "order_transition",
+    "request_fingerprint",
+]

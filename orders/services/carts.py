@@ -1,0 +1,135 @@
+"""Carts: one active cart per customer shared by web and app; anonymous carts by token that
+merge into the customer's cart on login; lines checked against the catalog and stock."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.models import Channel, Variant
+from inventory.exceptions import InsufficientStock
+from inventory.models import StockHold
+from inventory.selectors import stock_levels_with_availability
+from inventory.services import StockLine, stock_hold_place, stock_holds_release
+from loyalty.pricing import cart_price
+
+from ..models import Cart, CartLine
+
+
+def cart_for_customer(*, customer, channel: Channel) -> Cart:
+    """The customer's active cart (created when missing). Web and app share it."""
+    cart = Cart.objects.filter(customer=customer, status=Cart.Status.ACTIVE).first()
+    if cart is not None:
+        if cart.channel_id != channel.pk:
+            Cart.objects.filter(pk=cart.pk).update(channel=channel)
+            cart.channel = channel
+        return cart
+    try:
+        with transaction.atomic():
+            return Cart.objects.create(customer=customer, channel=channel)
+    except IntegrityError:  # created concurrently (two devices at once)
+        return Cart.objects.get(customer=customer, status=Cart.Status.ACTIVE)
+
+
+def cart_for_token(*, token, channel: Channel) -> Cart | None:
+    """An anonymous active cart by its token, or None."""
+    return Cart.objects.filter(token=token, customer__isnull=True, status=Cart.Status.ACTIVE).first()
+
+
+def cart_create_anonymous(*, channel: Channel) -> Cart:
+    return Cart.objects.create(channel=channel)
+
+
+def _online_available(variant_id: int) -> int:
+    total = (
+        stock_levels_with_availability(online=True)
+        .filter(variant_id=variant_id, location__is_active=True)
+        .aggregate(s=Sum("available"))["s"]
+    )
+    return total or 0
+
+
+def cart_line_set(*, cart: Cart, variant: Variant, quantity: int) -> Cart:
+    """Set a line's quantity (0 removes it). The variant must be sellable in the cart's channel
+    and available online in that quantity. Raises ``NotSellable`` / ``InsufficientStock``."""
+    if quantity < 0:
+        raise ValidationError({"quantity": [_("The quantity cannot be negative.")]})
+    with transaction.atomic():
+        cart = Cart.objects.select_for_update().get(pk=cart.pk)
+        if quantity == 0:
+            CartLine.objects.filter(cart=cart, variant=variant).delete()
+        else:
+            cart_price(lines={variant.pk: quantity}, channel=cart.channel)  # raises NotSellable
+            own_hold = (
+                StockHold.objects.filter(reference=cart.hold_reference, variant=variant).aggregate(s=Sum("quantity"))[
+                    "s"
+                ]
+                or 0
+            )
+            available = _online_available(variant.pk) + own_hold
+            if quantity > available:
+                raise InsufficientStock(
+                    _("Only %(n)d available.") % {"n": available},
+                    errors={"quantity": [_("Only %(n)d available.") % {"n": available}]},
+                )
+            CartLine.objects.update_or_create(cart=cart, variant=variant, defaults={"quantity": quantity})
+        Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
+        _cart_holds_refresh(cart)
+    return cart
+
+
+def _cart_holds_refresh(cart: Cart) -> None:
+    """With OMNISHOP_CART_HOLD_MINUTES > 0, the cart holds its units at the location with the
+    most of each variant, for that many minutes from the last change."""
+    minutes = settings.OMNISHOP_CART_HOLD_MINUTES
+    if minutes <= 0:
+        return
+    lines = list(cart.lines.values_list("variant_id", "quantity"))
+    if not lines:
+        stock_holds_release(reference=cart.hold_reference)
+        return
+    best = {}
+    rows = (
+        stock_levels_with_availability(online=True)
+        .filter(variant_id__in=[v for v, _q in lines], location__is_active=True)
+        .values_list("variant_id", "location_id", "available")
+    )
+    for variant_id, location_id, available in rows:
+        if available > best.get(variant_id, (None, -1))[1]:
+            best[variant_id] = (location_id, available)
+    stock_hold_place(
+        lines=[StockLine(v, best[v][0], q) for v, q in lines if v in best],
+        kind=StockHold.Kind.CART,
+        reference=cart.hold_reference,
+        ttl=timedelta(minutes=minutes),
+    )
+
+
+def cart_merge(*, anonymous: Cart, into: Cart) -> Cart:
+    """On login: add the anonymous cart's lines to the customer's cart (quantities add up)."""
+    if anonymous.pk == into.pk:
+        return into
+    with transaction.atomic():
+        carts = {
+            c.pk: c for c in Cart.objects.select_for_update().filter(pk__in=[anonymous.pk, into.pk]).order_by("pk")
+        }
+        anonymous, into = carts[anonymous.pk], carts[into.pk]
+        if anonymous.status != Cart.Status.ACTIVE:
+            return into
+        existing = {ln.variant_id: ln for ln in into.lines.all()}
+        for line in anonymous.lines.all():
+            if line.variant_id in existing:
+                CartLine.objects.filter(pk=existing[line.variant_id].pk).update(
+                    quantity=existing[line.variant_id].quantity + line.quantity
+                )
+            else:
+                CartLine.objects.create(cart=into, variant_id=line.variant_id, quantity=line.quantity)
+        anonymous.status = Cart.Status.MERGED
+        anonymous.save(update_fields=["status", "updated_at"])
+        stock_holds_release(reference=anonymous.hold_reference)
+        _cart_holds_refresh(into)
+    return into

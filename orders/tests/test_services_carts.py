@@ -1,0 +1,84 @@
+from datetime import timedelta
+
+import pytest
+
+from customers.models import Customer
+from inventory.exceptions import InsufficientStock
+from inventory.models import StockHold
+from loyalty.exceptions import NotSellable
+from orders.models import Cart
+from orders.services import (
+    cart_create_anonymous,
+    cart_for_customer,
+    cart_line_set,
+    cart_merge,
+    order_place,
+)
+from orders.tests.conftest import stock
+
+pytestmark = pytest.mark.django_db
+
+
+def lines(cart):
+    return dict(cart.lines.values_list("variant_id", "quantity"))
+
+
+def test_one_cart_shared_by_web_and_app(shop):
+    from catalog.tests.factories import ChannelFactory
+
+    app = ChannelFactory(code="app", kind="app")
+    customer = Customer.objects.create(email="k@example.pl")
+    web_cart = cart_for_customer(customer=customer, channel=shop["web"])
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 5)
+    cart_line_set(cart=web_cart, variant=a, quantity=2)
+    app_cart = cart_for_customer(customer=customer, channel=app)
+    assert app_cart.pk == web_cart.pk and lines(app_cart) == {a.pk: 2}
+
+
+def test_lines_are_checked_against_catalog_and_stock(shop):
+    from catalog.tests.factories import VariantFactory
+
+    cart = cart_create_anonymous(channel=shop["web"])
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 3)
+    with pytest.raises(InsufficientStock):
+        cart_line_set(cart=cart, variant=a, quantity=4)
+    with pytest.raises(NotSellable):
+        cart_line_set(cart=cart, variant=VariantFactory(), quantity=1)
+    cart_line_set(cart=cart, variant=a, quantity=3)
+    cart_line_set(cart=cart, variant=a, quantity=0)
+    assert lines(cart) == {}
+
+
+def test_anonymous_cart_merges_on_login(shop):
+    a, b, _ = shop["variants"]
+    stock(a, shop["warehouse"], 5)
+    stock(b, shop["warehouse"], 5)
+    customer = Customer.objects.create(email="m@example.pl")
+    mine = cart_for_customer(customer=customer, channel=shop["web"])
+    cart_line_set(cart=mine, variant=a, quantity=1)
+    anonymous = cart_create_anonymous(channel=shop["web"])
+    cart_line_set(cart=anonymous, variant=a, quantity=2)
+    cart_line_set(cart=anonymous, variant=b, quantity=1)
+    merged = cart_merge(anonymous=anonymous, into=mine)
+    assert lines(merged) == {a.pk: 3, b.pk: 1}
+    anonymous.refresh_from_db()
+    assert anonymous.status == Cart.Status.MERGED
+
+
+def test_cart_holds_reserve_and_are_consumed_by_the_order(shop, settings):
+    settings.OMNISHOP_CART_HOLD_MINUTES = 20
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 2)
+    cart = cart_create_anonymous(channel=shop["web"])
+    cart_line_set(cart=cart, variant=a, quantity=2)
+    hold = StockHold.objects.get(reference=cart.hold_reference)
+    assert hold.quantity == 2 and hold.expires_at > hold.created_at + timedelta(minutes=19)
+    other = cart_create_anonymous(channel=shop["web"])
+    with pytest.raises(InsufficientStock):
+        cart_line_set(cart=other, variant=a, quantity=1)
+    order = order_place(channel=shop["web"], lines=lines(cart), fulfilment_type="delivery", cart=cart)
+    assert order.total > 0 and not StockHold.objects.exists()
+    cart.refresh_from_db()
+    assert cart.status == Cart.Status.ORDERED
