@@ -10,4 +10,5 @@ urlpatterns = [
     path("", ApiRootView.as_view(), name="api-root"),
     path("me/", MeApi.as_view(), name="me"),
     path("", include("catalog.api.urls")),
+    path("", include("orders.api.urls")),
 ]

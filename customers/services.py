@@ -1,0 +1,141 @@
+"""Customer writes. A customer's e-mail is unique regardless of case, so it is stored lower-cased."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
+
+from .models import Customer
+
+
+def _normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def customer_create(
+    *,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    city: str = "",
+    user=None,
+) -> Customer:
+    """Create one customer, validated, optionally linked to an existing login.
+
+    The e-mail is stored lower-cased; ``full_clean`` checks it against the case-insensitive
+    unique constraint, so a taken e-mail raises ``ValidationError`` instead of an IntegrityError.
+    """
+    customer = Customer(
+        user=user,
+        email=_normalize_email(email),
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        phone=phone.strip(),
+        city=city.strip(),
+    )
+    customer.full_clean()
+    customer.save()
+    return customer
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    phone: str = ""
+    city: str = ""
+    with_login: bool = False
+
+
+def customers_bulk_create(*, rows: Sequence[CustomerRow], password_hash: str | None = None) -> dict[str, int]:
+    """Create the customers (and, for ``with_login`` rows, their logins) whose e-mail is not taken yet.
+
+    For imports and demo data: keyed by e-mail, case-insensitively, so running the same rows again
+    creates nothing. Existing customers are left untouched. A login whose e-mail already exists and
+    belongs to no customer is linked instead of duplicated. ``password_hash`` is an already hashed
+    password (``make_password``), shared by the new logins; without it they get an unusable password.
+    All in one transaction. Rows are validated field by field; the unique constraints are checked
+    in bulk. Raises ``ValidationError`` (row number included) for a row without a valid e-mail.
+    Returns counts: created, existing, logins_created, logins_linked.
+    """
+    User = get_user_model()
+    wanted: dict[str, tuple[int, CustomerRow]] = {}  # e-mail -> (row number, row); the first row wins
+    for number, row in enumerate(rows, start=1):
+        email = _normalize_email(row.email)
+        if not email:
+            raise ValidationError(_("Row %(number)d: an e-mail address is required.") % {"number": number})
+        wanted.setdefault(email, (number, row))
+    counts = {"created": 0, "existing": 0, "logins_created": 0, "logins_linked": 0}
+    if not wanted:
+        return counts
+
+    with transaction.atomic():
+        taken = set(
+            Customer.objects.annotate(email_ci=Lower("email"))
+            .filter(email_ci__in=list(wanted))
+            .values_list("email_ci", flat=True)
+        )
+        counts["existing"] = len(taken)
+        new = {email: numbered for email, numbered in wanted.items() if email not in taken}
+        customers: dict[str, Customer] = {}
+        for email, (number, row) in new.items():
+            customer = Customer(
+                email=email,
+                first_name=row.first_name.strip(),
+                last_name=row.last_name.strip(),
+                phone=row.phone.strip(),
+                city=row.city.strip(),
+            )
+            try:
+                customer.clean_fields(exclude=["user"])
+            except ValidationError as exc:
+                raise ValidationError({f"row {number}": exc.messages}) from None
+            customers[email] = customer
+
+        login_emails = [email for email, (_number, row) in new.items() if row.with_login]
+        if login_emails:
+            # e-mail -> (user id, id of the customer already using that login or None)
+            known = {
+                email: (user_id, customer_id)
+                for email, user_id, customer_id in User.objects.annotate(email_ci=Lower("email"))
+                .filter(email_ci__in=login_emails)
+                .values_list("email_ci", "id", "customer")
+            }
+            to_create = []
+            for email in login_emails:
+                if email in known:
+                    user_id, customer_id = known[email]
+                    if customer_id is None:
+                        customers[email].user_id = user_id
+                        counts["logins_linked"] += 1
+                    continue
+                _number, row = new[email]
+                user = User(
+                    email=email,
+                    first_name=row.first_name.strip()[:150],
+                    last_name=row.last_name.strip()[:150],
+                    # One hash shared by all new logins: hashing per user would take minutes.
+                    password=password_hash or make_password(None),
+                )
+                user.clean_fields(exclude=["password"])
+                to_create.append(user)
+            User.objects.bulk_create(to_create, batch_size=500)
+            counts["logins_created"] = len(to_create)
+            # Read the new ids back by e-mail: works whether or not the backend returns them from a bulk insert.
+            for email, user_id in (
+                User.objects.annotate(email_ci=Lower("email"))
+                .filter(email_ci__in=[user.email for user in to_create])
+                .values_list("email_ci", "id")
+            ):
+                customers[email].user_id = user_id
+
+        Customer.objects.bulk_create(customers.values(), batch_size=500)
+        counts["created"] = len(customers)
+    return counts

@@ -1,0 +1,113 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from ..models import Fulfilment, Order, OrderEvent, OrderLine
+
+
+class LineInSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=999)
+
+
+class AddressSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    street = serializers.CharField(max_length=200)
+    postal_code = serializers.RegexField(r"^\d{2}-\d{3}$|^[A-Z0-9 -]{3,10}$", max_length=12)
+    city = serializers.CharField(max_length=100)
+    country = serializers.CharField(max_length=2, default="PL")
+    latitude = serializers.FloatField(min_value=-90, max_value=90, required=False)
+    longitude = serializers.FloatField(min_value=-180, max_value=180, required=False)
+
+
+class ContactSerializer(serializers.Serializer):
+    email = serializers.EmailField(required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class OrderCreateSerializer(serializers.Serializer):
+    """Place an order. Give ``lines``, or ``from_cart: true`` to check out the current cart."""
+
+    lines = LineInSerializer(many=True, required=False)
+    from_cart = serializers.BooleanField(default=False)
+    fulfilment_type = serializers.ChoiceField(choices=Order.FulfilmentType.choices)
+    pickup_store = serializers.SlugField(required=False, help_text=_("Location code of the pickup store."))
+    shipping_address = AddressSerializer(required=False)
+    contact = ContactSerializer(required=False)
+    payment_method = serializers.ChoiceField(choices=["card", "blik", "transfer", "pay_in_store"], default="card")
+    customer_id = serializers.IntegerField(required=False, help_text=_("Staff only: the customer ordered for."))
+    company_id = serializers.IntegerField(required=False, help_text=_("Staff only: the B2B company ordered for."))
+
+    def validate(self, data):
+        if not data.get("lines") and not data["from_cart"]:
+            raise serializers.ValidationError({"lines": [_("Give order lines or from_cart.")]})
+        skus = [ln["sku"] for ln in data.get("lines", [])]
+        if len(skus) != len(set(skus)):
+            raise serializers.ValidationError({"lines": [_("Each SKU once, please.")]})
+        kind = data["fulfilment_type"]
+        if kind == Order.FulfilmentType.DELIVERY and not data.get("shipping_address"):
+            raise serializers.ValidationError({"shipping_address": [_("Home delivery needs an address.")]})
+        if kind != Order.FulfilmentType.DELIVERY and not data.get("pickup_store"):
+            raise serializers.ValidationError({"pickup_store": [_("Choose the pickup store.")]})
+        return data
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderLine
+        fields = ["sku", "name", "quantity", "unit_price", "discount", "line_total"]
+
+
+class FulfilmentSerializer(serializers.ModelSerializer):
+    location = serializers.CharField(source="location.code")
+    location_name = serializers.CharField(source="location.name")
+
+    class Meta:
+        model = Fulfilment
+        fields = ["id", "location", "location_name", "status"]
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderEvent
+        fields = ["type", "from_status", "to_status", "note", "created_at"]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    channel = serializers.CharField(source="channel.code")
+    pickup_store = serializers.CharField(source="pickup_location.code", allow_null=True, default=None)
+    lines = OrderLineSerializer(many=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "number",
+            "channel",
+            "status",
+            "fulfilment_type",
+            "pickup_store",
+            "payment_status",
+            "currency",
+            "subtotal",
+            "discount_total",
+            "shipping_total",
+            "total",
+            "created_at",
+            "lines",
+        ]
+
+
+class OrderDetailSerializer(OrderSerializer):
+    fulfilments = FulfilmentSerializer(many=True)
+    timeline = OrderEventSerializer(source="events", many=True)
+
+    class Meta(OrderSerializer.Meta):
+        fields = [
+            *OrderSerializer.Meta.fields,
+            "shipping_address",
+            "email",
+            "phone",
+            "contact_name",
+            "fulfilments",
+            "timeline",
+        ]

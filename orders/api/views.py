@@ -1,0 +1,193 @@
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, generics, permissions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.api.channels import ChannelMixin
+from catalog.models import Channel, Variant
+from customers.models import Company, Customer
+from customers.selectors import customer_for_user
+from customers.services import customer_create
+from inventory.models import Location
+from omnishop.apikeys.models import ChannelAPIKey
+
+from .. import lifecycle
+from ..models import Cart, Order
+from ..selectors import order_list_all, order_list_for_channel, order_list_for_customer
+from ..services import Contact, order_cancel, order_place, request_fingerprint
+from .serializers import OrderCreateSerializer, OrderDetailSerializer, OrderSerializer
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="A retry with the same key returns the first order; the same key with another body is a 409.",
+)
+
+
+def _api_key(request) -> ChannelAPIKey | None:
+    return request.auth if isinstance(request.auth, ChannelAPIKey) else None
+
+
+def _is_order_staff(request) -> bool:
+    user = request.user
+    return bool(user and user.is_authenticated and user.is_staff and user.has_perm("orders.add_order"))
+
+
+def orders_visible_to(request, *, detail: bool):
+    """Customers see their own (and their companies') orders, a channel key its channel's,
+    staff with the view permission all of them."""
+    key = _api_key(request)
+    if key is not None:
+        return order_list_for_channel(channel=key.channel, detail=detail)
+    user = request.user
+    if user.is_staff and user.has_perm("orders.view_order"):
+        return order_list_all(detail=detail)
+    customer = customer_for_user(user=user)
+    if customer is None:
+        return Order.objects.none()
+    return order_list_for_customer(customer=customer, detail=detail)
+
+
+class CanUseOrders(permissions.BasePermission):
+    """Signed-in users, or channel API keys with the orders:write scope."""
+
+    message = _("Sign in, or use an API key with the orders:write scope.")
+
+    def has_permission(self, request, view) -> bool:
+        key = _api_key(request)
+        if key is not None:
+            return key.has_scope("orders:write")
+        return bool(request.user and request.user.is_authenticated)
+
+
+@extend_schema(tags=["orders"])
+class OrderListCreateApi(ChannelMixin, generics.GenericAPIView):
+    permission_classes = [CanUseOrders]
+    serializer_class = OrderSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Order.objects.none()
+        return orders_visible_to(self.request, detail=False)
+
+    @extend_schema(responses=OrderSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(OrderSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=OrderCreateSerializer,
+        responses={201: OrderDetailSerializer, 200: OrderDetailSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    def post(self, request):
+        """Place an order in the requesting channel (checkout; call-centre and B2B orders too)."""
+        data_in = OrderCreateSerializer(data=request.data)
+        data_in.is_valid(raise_exception=True)
+        data = data_in.validated_data
+        channel: Channel = request.channel
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > 100:
+            raise exceptions.ValidationError({"Idempotency-Key": [_("At most 100 characters.")]})
+        customer, company, actor = self._who(request, data)
+        cart = None
+        if data["from_cart"]:
+            cart = Cart.objects.filter(customer=customer, status=Cart.Status.ACTIVE).first() if customer else None
+            token = request.headers.get("X-Cart-Token")
+            if cart is None and token:
+                cart = Cart.objects.filter(token=token, customer__isnull=True, status=Cart.Status.ACTIVE).first()
+            if cart is None or not cart.lines.exists():
+                raise exceptions.ValidationError({"from_cart": [_("The cart is empty.")]})
+            lines = dict(cart.lines.values_list("variant_id", "quantity"))
+        else:
+            skus = [ln["sku"] for ln in data["lines"]]
+            variants = dict(Variant.objects.filter(sku__in=skus).values_list("sku", "pk"))
+            unknown = [i for i, sku in enumerate(skus) if sku not in variants]
+            if unknown:
+                raise exceptions.ValidationError(
+                    {f"lines.{i}.sku": [_("Unknown SKU %(sku)s.") % {"sku": skus[i]}] for i in unknown}
+                )
+            lines = {variants[ln["sku"]]: ln["quantity"] for ln in data["lines"]}
+        pickup = None
+        if data.get("pickup_store"):
+            pickup = Location.objects.filter(code=data["pickup_store"], is_active=True).first()
+            if pickup is None or not pickup.click_and_collect:
+                raise exceptions.ValidationError({"pickup_store": [_("No pickup store with this code.")]})
+        contact = Contact(**data["contact"]) if data.get("contact") else None
+        if contact is None and company is not None and customer is None:
+            contact = Contact(email=company.email, phone=company.phone, name=company.name)
+        if contact is None and customer is None:
+            raise exceptions.ValidationError({"contact": [_("Guest and marketplace orders need a contact.")]})
+        fingerprint = request_fingerprint({"channel": channel.code, "body": request.data})
+        existed = bool(key) and Order.objects.filter(channel=channel, idempotency_key=key).exists()
+        order = order_place(
+            channel=channel,
+            lines=lines,
+            fulfilment_type=data["fulfilment_type"],
+            customer=customer,
+            company=company,
+            contact=contact,
+            pickup_location=pickup,
+            shipping_address=dict(data.get("shipping_address") or {}),
+            payment_method=data["payment_method"],
+            idempotency_key=key,
+            fingerprint=fingerprint,
+            cart=cart,
+            actor=actor,
+        )
+        order = order_list_all(detail=True).get(pk=order.pk)
+        return Response(
+            OrderDetailSerializer(order).data, status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED
+        )
+
+    def _who(self, request, data):
+        """(customer, company, actor) for the order."""
+        staff = _is_order_staff(request)
+        if (data.get("customer_id") or data.get("company_id")) and not staff:
+            raise exceptions.PermissionDenied(_("Only staff may order for another customer or a company."))
+        if staff:
+            customer = get_object_or_404(Customer, pk=data["customer_id"]) if data.get("customer_id") else None
+            company = get_object_or_404(Company, pk=data["company_id"]) if data.get("company_id") else None
+            if company and customer and not company.members.filter(pk=customer.pk).exists():
+                raise exceptions.ValidationError({"customer_id": [_("The customer is not a member of the company.")]})
+            return customer, company, request.user
+        if _api_key(request) is not None:
+            return None, None, None
+        customer = customer_for_user(user=request.user) or customer_create(
+            user=request.user,
+            email=request.user.email,
+            first_name=request.user.first_name,
+            last_name=request.user.last_name,
+        )
+        return customer, None, request.user
+
+
+@extend_schema(tags=["orders"])
+class OrderDetailApi(ChannelMixin, generics.RetrieveAPIView):
+    """One order with its lines, fulfilments and timeline."""
+
+    permission_classes = [CanUseOrders]
+    serializer_class = OrderDetailSerializer
+    lookup_field = "number"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Order.objects.none()
+        return orders_visible_to(self.request, detail=True)
+
+
+@extend_schema(tags=["orders"])
+class OrderCancelApi(ChannelMixin, APIView):
+    permission_classes = [CanUseOrders]
+
+    @extend_schema(request=None, responses=OrderDetailSerializer)
+    def post(self, request, number: str):
+        """Cancel an order: its customer while it is placed or confirmed; staff later too."""
+        order = get_object_or_404(orders_visible_to(request, detail=False), number=number)
+        role = lifecycle.AGENT if (_is_order_staff(request) or _api_key(request)) else lifecycle.CUSTOMER
+        order_cancel(order=order, role=role, actor=request.user, note=str(request.data.get("reason", ""))[:300])
+        return Response(OrderDetailSerializer(order_list_all(detail=True).get(pk=order.pk)).data)

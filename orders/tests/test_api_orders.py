@@ -1,0 +1,160 @@
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from customers.models import Company, CompanyMembership, Customer
+from omnishop.accounts.models import User
+from omnishop.apikeys.services import apikey_create
+from orders.models import Order
+from orders.tests.conftest import stock
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/orders/"
+ADDRESS = {"street": "Piotrkowska 1", "postal_code": "90-001", "city": "Łódź", "latitude": 51.76, "longitude": 19.46}
+
+
+@pytest.fixture
+def buyer(api_client):
+    user = User.objects.create_user(email="ola@example.pl", password="x-pass-123")
+    api_client.force_authenticate(user)
+    return user
+
+
+def body(shop, **extra):
+    a = shop["variants"][0]
+    return {
+        "lines": [{"sku": a.sku, "quantity": 1}],
+        "fulfilment_type": "delivery",
+        "shipping_address": ADDRESS,
+    } | extra
+
+
+def test_customer_places_an_order_and_sees_its_timeline(api_client, shop, buyer):
+    stock(shop["variants"][0], shop["warehouse"], 3)
+    response = api_client.post(URL, body(shop), format="json", HTTP_IDEMPOTENCY_KEY="web-1")
+    assert response.status_code == 201, response.json()
+    order = response.json()
+    assert order["channel"] == "web" and order["total"] == "114.99"
+    assert order["lines"][0]["unit_price"] == "100.00"
+    assert order["timeline"][0]["type"] == "placed"
+    listed = api_client.get(URL).json()
+    assert [o["number"] for o in listed["results"]] == [order["number"]]
+    detail = api_client.get(f"{URL}{order['number']}/").json()
+    assert detail["fulfilments"][0]["location"] == "wh-strykow"
+
+
+def test_retry_with_the_same_key_returns_the_first_order_and_a_different_body_is_409(api_client, shop, buyer):
+    stock(shop["variants"][0], shop["warehouse"], 3)
+    first = api_client.post(URL, body(shop), format="json", HTTP_IDEMPOTENCY_KEY="k")
+    again = api_client.post(URL, body(shop), format="json", HTTP_IDEMPOTENCY_KEY="k")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["number"] == again.json()["number"]
+    other = body(shop, lines=[{"sku": shop["variants"][0].sku, "quantity": 2}])
+    conflict = api_client.post(URL, other, format="json", HTTP_IDEMPOTENCY_KEY="k")
+    assert conflict.status_code == 409 and conflict.json()["type"] == "idempotency_conflict"
+    assert Order.objects.count() == 1
+
+
+def test_insufficient_stock_is_a_409_with_the_error_body(api_client, shop, buyer):
+    response = api_client.post(URL, body(shop), format="json")
+    assert response.status_code == 409
+    assert response.json()["type"] == "insufficient_stock"
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"lines": [{"sku": "NOPE", "quantity": 1}]}, "lines.0.sku"),
+        ({"lines": [{"sku": "X", "quantity": 0}]}, "lines.0.quantity"),
+        ({"fulfilment_type": "teleport"}, "fulfilment_type"),
+        ({"fulfilment_type": "click_and_collect"}, "pickup_store"),
+        ({"fulfilment_type": "click_and_collect", "pickup_store": "nowhere"}, "pickup_store"),
+        ({"shipping_address": None}, "shipping_address"),
+        ({"customer_id": 1}, None),
+    ],
+)
+def test_bad_input_is_a_4xx_and_writes_nothing(api_client, shop, buyer, change, field):
+    stock(shop["variants"][0], shop["warehouse"], 3)
+    payload = {k: v for k, v in (body(shop) | change).items() if v is not None}
+    response = api_client.post(URL, payload, format="json")
+    assert set(response.json()) == {"type", "title", "detail", "errors"}
+    if field is None:
+        assert response.status_code == 403
+    else:
+        assert response.status_code == 400, response.json()
+        assert field in response.json()["errors"], response.json()
+    assert not Order.objects.exists()
+
+
+def test_customers_see_only_their_own_orders(api_client, shop, buyer):
+    stock(shop["variants"][0], shop["warehouse"], 3)
+    number = api_client.post(URL, body(shop), format="json").json()["number"]
+    other = User.objects.create_user(email="inny@example.pl", password="x-pass-123")
+    api_client.force_authenticate(other)
+    assert api_client.get(URL).json()["results"] == []
+    assert api_client.get(f"{URL}{number}/").status_code == 404
+    assert api_client.post(f"{URL}{number}/cancel/").status_code == 404
+    api_client.force_authenticate(None)
+    assert api_client.get(URL).status_code == 401
+
+
+def test_customer_cancels_their_order(api_client, shop, buyer):
+    stock(shop["variants"][0], shop["warehouse"], 3)
+    number = api_client.post(URL, body(shop), format="json").json()["number"]
+    response = api_client.post(f"{URL}{number}/cancel/", {"reason": "wrong size"}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    assert api_client.post(f"{URL}{number}/cancel/").status_code == 409
+
+
+def test_marketplace_key_places_and_lists_only_its_channel(api_client, shop):
+    from catalog.services import listing_publish
+    from catalog.tests.factories import ChannelFactory
+
+    allegro = ChannelFactory(code="allegro", kind="marketplace", api_key_required=True)
+    listing_publish(product=shop["variants"][0].product, channel=allegro)
+    stock(shop["variants"][0], shop["warehouse"], 3)
+    _row, key = apikey_create(channel=allegro, name="Allegro", scopes=["orders:write"])
+    _row, no_scope = apikey_create(channel=allegro, name="Read only")
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {key}"}
+    payload = body(shop, contact={"email": "kupujacy@allegro.example", "name": "Jan"})
+    assert api_client.post(URL, payload, format="json", HTTP_AUTHORIZATION=f"Api-Key {no_scope}").status_code == 403
+    created = api_client.post(URL, payload, format="json", HTTP_IDEMPOTENCY_KEY="allegro-123", **auth)
+    assert created.status_code == 201 and created.json()["channel"] == "allegro"
+    assert api_client.post(URL, payload, format="json", HTTP_X_CHANNEL="web", **auth).status_code == 403
+    assert [o["number"] for o in api_client.get(URL, **auth).json()["results"]] == [created.json()["number"]]
+
+
+def test_call_centre_agent_orders_for_a_customer_and_b2b_members_see_company_orders(api_client, shop):
+    stock(shop["variants"][0], shop["warehouse"], 5)
+    agent = User.objects.create_user(email="agent@example.pl", password="x-pass-123", is_staff=True)
+    agent.user_permissions.add(*Permission.objects.filter(codename__in=["add_order", "view_order"]))
+    customer = Customer.objects.create(first_name="Zofia", email="zofia@example.pl")
+    api_client.force_authenticate(agent)
+    response = api_client.post(URL, body(shop, customer_id=customer.pk), format="json", HTTP_X_CHANNEL="call-centre")
+    assert response.status_code == 201, response.json()
+    order = Order.objects.get(number=response.json()["number"])
+    assert (order.channel.code, order.customer, order.placed_by) == ("call-centre", customer, agent)
+
+    company = Company.objects.create(name="Sport Sp. z o.o.", tax_id="5250000001")
+    member_user = User.objects.create_user(email="zakupy@sport.pl", password="x-pass-123")
+    member = Customer.objects.create(user=member_user, email="zakupy@sport.pl")
+    CompanyMembership.objects.create(company=company, customer=member)
+    rep_order = api_client.post(URL, body(shop, company_id=company.pk), format="json", HTTP_X_CHANNEL="b2b")
+    assert rep_order.status_code == 201
+    api_client.force_authenticate(member_user)
+    assert [o["number"] for o in api_client.get(URL).json()["results"]] == [rep_order.json()["number"]]
+
+
+def test_order_list_query_count_is_constant(api_client, shop, buyer, django_assert_num_queries):
+    stock(shop["variants"][0], shop["warehouse"], 50)
+    for _ in range(2):
+        api_client.post(URL, body(shop), format="json")
+    with django_assert_num_queries(5):  # channel, customer, count, orders, lines
+        api_client.get(URL)
+    for _ in range(6):
+        api_client.post(URL, body(shop), format="json")
+    with django_assert_num_queries(5):
+        assert len(api_client.get(URL).json()["results"]) == 8
+    assert Order.objects.filter(total=Decimal("114.99")).count() == 8
