@@ -1,0 +1,146 @@
+"""Cart API: the signed-in customer's cart (shared by web and app) or an anonymous cart by
+its ``X-Cart-Token``; prices come from the one pricing engine."""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, permissions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.api.channels import ChannelMixin
+from catalog.models import Variant
+from customers.selectors import customer_for_user
+from customers.services import customer_create
+from loyalty.exceptions import NotSellable
+from loyalty.pricing import cart_price
+from omnishop.api.serializers import MoneySerializer
+
+from ..models import Cart
+from ..selectors import cart_lines
+from ..services import cart_create_anonymous, cart_for_customer, cart_for_token, cart_line_set, cart_merge
+
+CART_TOKEN = OpenApiParameter(
+    "X-Cart-Token", OpenApiTypes.UUID, OpenApiParameter.HEADER, description="Anonymous cart token."
+)
+
+
+class CartLineOutSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = MoneySerializer(allow_null=True)
+    line_total = MoneySerializer(allow_null=True)
+
+
+class CartOutSerializer(serializers.Serializer):
+    token = serializers.UUIDField()
+    channel = serializers.CharField()
+    lines = CartLineOutSerializer(many=True)
+    subtotal = MoneySerializer(allow_null=True)
+    problems = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class CartLineInSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=0, max_value=999)
+
+
+class CartMergeInSerializer(serializers.Serializer):
+    token = serializers.UUIDField()
+
+
+def _money(amount, currency):
+    return {"amount": str(amount), "currency": currency}
+
+
+def cart_render(cart: Cart) -> dict:
+    lines = list(cart_lines(cart=cart))
+    problems: dict = {}
+    priced = {}
+    subtotal = None
+    if lines:
+        try:
+            result = cart_price(lines={ln.variant_id: ln.quantity for ln in lines}, channel=cart.channel)
+            priced = {p.variant_id: p for p in result.lines}
+            subtotal = _money(result.subtotal, result.currency)
+        except NotSellable as exc:
+            by_id = {str(ln.variant_id): ln.variant.sku for ln in lines}
+            problems = {by_id.get(k, k): v for k, v in exc.errors.items()}
+    currency = cart.channel.currency
+    return {
+        "token": cart.token,
+        "channel": cart.channel.code,
+        "lines": [
+            {
+                "sku": ln.variant.sku,
+                "name": ln.variant.product.name,
+                "quantity": ln.quantity,
+                "unit_price": _money(priced[ln.variant_id].unit_price, currency) if ln.variant_id in priced else None,
+                "line_total": _money(priced[ln.variant_id].line_total, currency) if ln.variant_id in priced else None,
+            }
+            for ln in lines
+        ],
+        "subtotal": subtotal,
+        "problems": problems,
+    }
+
+
+class CartMixin(ChannelMixin):
+    permission_classes = [permissions.AllowAny]
+
+    def current_cart(self, request, *, create: bool) -> Cart | None:
+        if request.user.is_authenticated:
+            customer = customer_for_user(user=request.user) or customer_create(
+                user=request.user, email=request.user.email
+            )
+            return cart_for_customer(customer=customer, channel=request.channel)
+        token = request.headers.get("X-Cart-Token")
+        if token:
+            try:
+                cart = cart_for_token(token=token, channel=request.channel)
+            except Exception:  # a malformed UUID is simply no cart
+                cart = None
+            if cart is None:
+                raise exceptions.NotFound(_("No active cart with this token."))
+            return cart
+        return cart_create_anonymous(channel=request.channel) if create else None
+
+
+@extend_schema(tags=["cart"], parameters=[CART_TOKEN])
+class CartApi(CartMixin, APIView):
+    @extend_schema(responses=CartOutSerializer)
+    def get(self, request):
+        """The current cart; an anonymous caller without a token gets a new cart and its token."""
+        return Response(cart_render(self.current_cart(request, create=True)))
+
+
+@extend_schema(tags=["cart"], parameters=[CART_TOKEN])
+class CartLineApi(CartMixin, APIView):
+    @extend_schema(request=CartLineInSerializer, responses=CartOutSerializer)
+    def put(self, request):
+        """Set a line's quantity (0 removes it)."""
+        data_in = CartLineInSerializer(data=request.data)
+        data_in.is_valid(raise_exception=True)
+        variant = Variant.objects.filter(sku=data_in.validated_data["sku"]).first()
+        if variant is None:
+            raise exceptions.ValidationError({"sku": [_("Unknown SKU.")]})
+        cart = self.current_cart(request, create=True)
+        cart_line_set(cart=cart, variant=variant, quantity=data_in.validated_data["quantity"])
+        return Response(cart_render(cart))
+
+
+@extend_schema(tags=["cart"])
+class CartMergeApi(CartMixin, APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=CartMergeInSerializer, responses=CartOutSerializer)
+    def post(self, request):
+        """After login: move the anonymous cart's lines into the customer's cart."""
+        data_in = CartMergeInSerializer(data=request.data)
+        data_in.is_valid(raise_exception=True)
+        anonymous = cart_for_token(token=data_in.validated_data["token"], channel=request.channel)
+        if anonymous is None:
+            raise exceptions.NotFound(_("No active cart with this token."))
+        mine = self.current_cart(request, create=True)
+        return Response(cart_render(cart_merge(anonymous=anonymous, into=mine)), status=status.HTTP_200_OK)
