@@ -22,6 +22,7 @@ from omnishop.accounts.models import User
 from omnishop.apikeys.models import ChannelAPIKey
 from omnishop.apikeys.services import apikey_create
 from omnishop.outbox.services import outbox_emit
+from orders.services import Contact, cart_create_anonymous, cart_line_set, order_place
 
 
 def seed(n: int = 2):
@@ -61,6 +62,13 @@ def stock_rows(n: int) -> None:
         lines=[StockLine(variant.pk, warehouse.pk, 1)], kind="cart", reference=f"cart:{n}", ttl=timedelta(hours=1)
     )
     transfer_request(source=warehouse, destination=store, lines={variant.pk: 2})
+    channel = ChannelFactory(code="web")
+    listing_publish(product=variant.product, channel=channel, published_from=timezone.now() - timedelta(days=1))
+    order_place(
+        channel=channel, lines={variant.pk: 1}, fulfilment_type="delivery", contact=Contact(email="o@example.pl")
+    )
+    cart = cart_create_anonymous(channel=channel)
+    cart_line_set(cart=cart, variant=variant, quantity=1)
 
 
 def model_urls():
@@ -110,6 +118,9 @@ def test_every_changelist_add_and_change_page_loads(admin_client_seeded):
         "inventory_allocation",
         "inventory_transfer",
         "outbox_outboxevent",
+        "orders_order",
+        "orders_cart",
+        "orders_fulfilment",
     ],
 )
 def test_changelist_query_count_does_not_grow_with_rows(admin_client, name, django_assert_max_num_queries):
@@ -217,3 +228,43 @@ def test_merchandiser_can_reach_catalog_but_not_api_keys(client, django_user_mod
     assert client.get(reverse("admin:catalog_product_changelist")).status_code == 200
     assert client.get(reverse("admin:catalog_price_changelist")).status_code == 200
     assert client.get(reverse("admin:apikeys_channelapikey_changelist")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_agent_places_an_order_for_a_customer_in_admin(admin_client, admin_user):
+    seed(1)
+    call_centre = ChannelFactory(code="call-centre", kind="call_centre")
+    variant = Variant.objects.filter(stock_levels__on_hand__gt=2).first()
+    listing_publish(product=variant.product, channel=call_centre)
+    customer = Customer.objects.first()
+    url = reverse("admin:orders_order_place")
+    assert admin_client.get(url).status_code == 200
+    response = admin_client.post(
+        url,
+        {
+            "channel": call_centre.pk,
+            "customer": customer.pk,
+            "lines_text": f"{variant.sku} 1\n",
+            "fulfilment_type": "delivery",
+            "street": "Długa 1",
+            "postal_code": "80-001",
+            "city": "Gdańsk",
+            "payment_method": "transfer",
+        },
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    from orders.models import Order
+
+    order = Order.objects.get(channel=call_centre)
+    assert (order.customer, order.placed_by) == (customer, admin_user)
+    bad = admin_client.post(
+        url,
+        {
+            "channel": call_centre.pk,
+            "customer": customer.pk,
+            "lines_text": "NOPE 1",
+            "fulfilment_type": "delivery",
+            "payment_method": "card",
+        },
+    )
+    assert bad.status_code == 200 and "Unknown SKU NOPE" in bad.content.decode()

@@ -1,0 +1,230 @@
+import io
+import math
+from decimal import Decimal
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.db.models import Count
+
+from catalog.models import Category, Channel, ChannelListing, Price, PriceHistory, Product, Variant
+from catalog.validators import gtin_is_valid
+from customers.models import Customer
+from demo.seed import (
+    BASE_CUSTOMERS,
+    BASE_PRODUCTS,
+    DEMO_PASSWORD,
+    customer_rows,
+    demo_totals,
+    product_plans,
+)
+from inventory.models import Location
+from omnishop.accounts.roles import ROLE_NAMES
+from omnishop.apikeys.models import ChannelAPIKey
+
+WEEKDAYS = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+# Rough city centres: every store must lie within a few km of its city (catches swapped or mistyped coordinates).
+CITY_CENTRES = {
+    "Warszawa": (52.2297, 21.0122),
+    "Kraków": (50.0614, 19.9366),
+    "Łódź": (51.7592, 19.4560),
+    "Wrocław": (51.1079, 17.0385),
+    "Poznań": (52.4064, 16.9252),
+    "Gdańsk": (54.3520, 18.6466),
+    "Szczecin": (53.4285, 14.5528),
+    "Lublin": (51.2465, 22.5684),
+    "Katowice": (50.2649, 19.0238),
+    "Białystok": (53.1325, 23.1688),
+    "Stryków": (51.9007, 19.6030),
+    "Gliwice": (50.2945, 18.6714),
+}
+
+
+def seed(**options) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", force=True, no_progress=True, stdout=out, **options)
+    return out.getvalue()
+
+
+def distance_km(lat1, lon1, lat2, lon2) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (float(lat1), float(lon1), float(lat2), float(lon2)))
+    a = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 6371 * 2 * math.asin(math.sqrt(a))
+
+
+def inside_poland(location) -> bool:
+    return Decimal("49.0") <= location.latitude <= Decimal("54.9") and Decimal("14.1") <= location.longitude <= Decimal(
+        "24.2"
+    )
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """One seeding at scale 1 shared by the module, rolled back when the module is done."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        output = seed()
+        yield output
+        transaction.set_rollback(True)
+
+
+pytestmark = pytest.mark.django_db
+
+
+def test_stores_in_polish_cities_with_real_coordinates(seeded):
+    stores = list(Location.objects.filter(kind=Location.Kind.STORE))
+    assert len(stores) >= 8
+    assert len({store.city for store in stores}) >= 8
+    for store in stores:
+        assert inside_poland(store), store
+        assert distance_km(store.latitude, store.longitude, *CITY_CENTRES[store.city]) < 10, store
+        assert store.latitude.as_tuple().exponent == -6
+        assert store.click_and_collect
+        assert set(store.opening_hours) == WEEKDAYS
+        assert store.opening_hours["sun"] is None  # Sunday trading ban
+    assert any(store.ship_from_store for store in stores)
+    assert not all(store.ship_from_store for store in stores)
+
+
+def test_two_warehouses_ship_online(seeded):
+    warehouses = list(Location.objects.filter(kind=Location.Kind.WAREHOUSE))
+    assert len(warehouses) == 2
+    for warehouse in warehouses:
+        assert inside_poland(warehouse)
+        assert distance_km(warehouse.latitude, warehouse.longitude, *CITY_CENTRES[warehouse.city]) < 10
+        assert warehouse.ships_online and not warehouse.click_and_collect
+
+
+def test_channels(seeded):
+    channels = {c.code: c for c in Channel.objects.all()}
+    assert set(channels) == {"web", "app", "store", "call_centre", "allegro", "b2b"}
+    assert {c.currency for c in channels.values()} == {"PLN"}
+    assert channels["web"].name == "Sklep internetowy"
+    assert channels["store"].kind == Channel.Kind.STORE
+    assert channels["allegro"].kind == Channel.Kind.MARKETPLACE and channels["allegro"].api_key_required
+    assert ChannelAPIKey.objects.filter(channel=channels["allegro"], revoked=False).count() == 1
+    assert "API key for channel allegro" in seeded
+
+
+def test_category_tree_products_sit_in_leaves(seeded):
+    assert Category.objects.get_root_nodes().count() == 4
+    leaves = Category.objects.filter(numchild=0)
+    assert leaves.count() >= 15
+    footwear = Category.objects.get(slug="obuwie")
+    assert Category.objects.get_children(footwear).filter(name="Buty do biegania").exists()
+    assert not Product.objects.exclude(category__in=leaves).exists()
+
+
+def test_products_with_two_to_six_variants_and_valid_eans(seeded):
+    assert Product.objects.count() >= BASE_PRODUCTS
+    counts = set(Product.objects.annotate(n=Count("variants")).values_list("n", flat=True))
+    assert min(counts) >= 2 and max(counts) <= 6
+    eans = list(Variant.objects.values_list("ean", flat=True))
+    assert all(ean and len(ean) == 13 and ean.startswith("590") and gtin_is_valid(ean) for ean in eans)
+    assert len(set(eans)) == len(eans)
+    assert Product.objects.filter(name__startswith="Buty do biegania").exists()
+
+
+def test_every_variant_has_a_pln_price_with_history(seeded):
+    variants = Variant.objects.count()
+    prices = list(Price.objects.filter(currency="PLN"))
+    assert len(prices) == variants
+    assert all(isinstance(p.amount, Decimal) and p.amount > 0 and p.amount.as_tuple().exponent == -2 for p in prices)
+    history = dict(PriceHistory.objects.filter(currency="PLN", old_amount=None).values_list("variant_id", "new_amount"))
+    assert history == {p.variant_id: p.amount for p in prices}
+
+
+def test_listings_most_everywhere_some_on_allegro_and_b2b(seeded):
+    products = Product.objects.count()
+    listed = {
+        row["channel__code"]: row["n"] for row in ChannelListing.objects.values("channel__code").annotate(n=Count("id"))
+    }
+    assert listed["web"] == products
+    for code in ("app", "store", "call_centre"):
+        assert listed[code] > products * 0.7
+    for code in ("allegro", "b2b"):
+        assert 0 < listed[code] < products * 0.6
+    assert ChannelListing.objects.published().count() == sum(listed.values())
+
+
+def test_customers_with_polish_names_a_third_with_login(seeded):
+    customers = list(Customer.objects.select_related("user"))
+    assert len(customers) >= BASE_CUSTOMERS
+    with_login = [c for c in customers if c.user_id]
+    assert len(with_login) == BASE_CUSTOMERS // 3
+    assert any(set("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ") & set(c.first_name + c.last_name) for c in customers)
+    user = with_login[0].user
+    assert user.email == with_login[0].email and not user.is_staff
+    assert user.check_password(DEMO_PASSWORD)
+    assert EmailAddress.objects.filter(user=user, verified=True, primary=True).exists()
+
+
+def test_one_staff_login_per_role_and_a_superuser(seeded):
+    User = get_user_model()
+    for role in ROLE_NAMES:
+        members = User.objects.filter(groups__name=role, email__endswith="@omnishop.demo")
+        assert members.count() == 1, role
+        member = members.get()
+        assert member.is_staff and not member.is_superuser
+        assert member.check_password(DEMO_PASSWORD)
+    admin = User.objects.get(email="admin@omnishop.demo")
+    assert admin.is_staff and admin.is_superuser
+    store = User.objects.get(email="store@omnishop.demo")
+    assert store.is_staff and store.groups.filter(name="Store staff").exists()
+
+
+def test_summary_lists_admin_url_and_logins(seeded):
+    assert "http://127.0.0.1:8000/admin/" in seeded
+    for email in ("admin@omnishop.demo", "agent@omnishop.demo", "store@omnishop.demo", "merch@omnishop.demo"):
+        assert email in seeded
+    assert DEMO_PASSWORD in seeded
+
+
+def test_second_run_creates_nothing(seeded):
+    User = get_user_model()
+    before = demo_totals() | {"users": User.objects.count(), "emails": EmailAddress.objects.count()}
+    output = seed()
+    after = demo_totals() | {"users": User.objects.count(), "emails": EmailAddress.objects.count()}
+    assert after == before
+    assert "API key for channel" not in output
+
+
+def test_second_run_keeps_a_changed_password(seeded):
+    User = get_user_model()
+    agent = User.objects.get(email="agent@omnishop.demo")
+    agent.set_password("changed-by-the-agent")
+    agent.save()
+    seed()
+    agent.refresh_from_db()
+    assert agent.check_password("changed-by-the-agent")
+
+
+def test_scale_two_doubles_and_keeps_the_first_half(seeded):
+    first = Product.objects.get(slug=product_plans(1)[0].slug)
+    seed(scale=2)
+    assert Product.objects.count() == 2 * BASE_PRODUCTS
+    assert Customer.objects.count() == 2 * BASE_CUSTOMERS
+    assert Product.objects.get(pk=first.pk).name == first.name
+    assert Variant.objects.count() == Price.objects.count()
+
+
+@pytest.mark.parametrize("scale", [0, -1, 10**6])
+def test_scale_out_of_range_is_refused(scale):
+    with pytest.raises(CommandError, match="--scale"):
+        seed(scale=scale)
+
+
+def test_refuses_when_debug_is_off_without_force(settings):
+    settings.DEBUG = False
+    before = demo_totals()
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("seed_demo", no_progress=True, stdout=io.StringIO())
+    assert demo_totals() == before
+
+
+def test_content_is_deterministic_and_prefix_stable():
+    assert product_plans(40) == product_plans(80)[:40]
+    assert customer_rows(30) == customer_rows(60)[:30]
+    assert len({row.email for row in customer_rows(300)}) == 300

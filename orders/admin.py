@@ -1,0 +1,245 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Channel, Variant
+from customers.models import Company, Customer
+from inventory.models import Location
+from omnishop.exceptions import DomainError
+
+from . import lifecycle
+from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
+from .services import Contact, order_place, order_transition
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = ["sku", "name", "quantity", "unit_price", "discount", "line_total"]
+
+
+class FulfilmentInline(ReadOnlyInline):
+    model = Fulfilment
+    fields = ["location", "status", "transfer"]
+    show_change_link = True
+
+
+class OrderEventInline(ReadOnlyInline):
+    """The order's timeline."""
+
+    model = OrderEvent
+    fields = ["created_at", "type", "from_status", "to_status", "actor", "channel", "note"]
+    ordering = ["created_at", "id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor", "channel")
+
+
+def _transition_action(to: str, label):
+    @admin.action(description=label, permissions=["change"])
+    def action(modeladmin, request, queryset):
+        done = 0
+        for order in queryset:
+            try:
+                order_transition(order=order, to=to, role=lifecycle.AGENT, actor=request.user, note=str(_("in admin")))
+                done += 1
+            except DomainError as exc:
+                modeladmin.message_user(request, f"{order.number}: {exc.detail}", messages.ERROR)
+        if done:
+            modeladmin.message_user(request, _("%(n)d order(s) updated.") % {"n": done}, messages.SUCCESS)
+
+    action.__name__ = f"make_{to}"
+    return action
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "created_at",
+        "channel",
+        "customer",
+        "company",
+        "fulfilment_type",
+        "status",
+        "payment_status",
+        "total",
+        "currency",
+    ]
+    list_filter = ["status", "channel", "fulfilment_type", "payment_status", "pickup_location", "created_at"]
+    list_select_related = ["channel", "customer", "company"]
+    search_fields = [
+        "=number",
+        "email",
+        "phone",
+        "contact_name",
+        "customer__email",
+        "customer__last_name",
+        "lines__sku",
+    ]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Order._meta.fields]
+    inlines = [OrderLineInline, FulfilmentInline, OrderEventInline]
+    actions = [
+        _transition_action(Order.Status.CONFIRMED, _("Confirm selected orders")),
+        _transition_action(Order.Status.CANCELLED, _("Cancel selected orders (releases stock)")),
+    ]
+
+    def has_add_permission(self, request):
+        return False  # orders are placed through "Place an order", which runs the checkout service
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path("place/", self.admin_site.admin_view(self.place_view), name="orders_order_place"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "place_url": reverse("admin:orders_order_place")}
+        return super().changelist_view(request, extra_context)
+
+    def place_view(self, request):
+        """Call centre / B2B: place an order for a customer or a company (same checkout service)."""
+        if not request.user.has_perm("orders.add_order"):
+            raise PermissionError
+        form = PlaceOrderForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                order = order_place(
+                    channel=data["channel"],
+                    lines=data["lines"],
+                    fulfilment_type=data["fulfilment_type"],
+                    customer=data.get("customer"),
+                    company=data.get("company"),
+                    contact=Contact(email=data["email"], phone=data["phone"], name=data["contact_name"])
+                    if data["email"] or data["phone"]
+                    else None,
+                    pickup_location=data.get("pickup_store"),
+                    shipping_address={k: data[k] for k in ("street", "postal_code", "city") if data.get(k)},
+                    payment_method=data["payment_method"],
+                    actor=request.user,
+                )
+            except DomainError as exc:
+                form.add_error(None, f"{exc.title} {exc.detail} {exc.errors or ''}".strip())
+            else:
+                self.message_user(request, _("Order %(number)s placed.") % {"number": order.number}, messages.SUCCESS)
+                return redirect("admin:orders_order_change", order.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Place an order"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/orders/order/place.html", context)
+
+
+class PlaceOrderForm(forms.Form):
+    channel = forms.ModelChoiceField(
+        label=_("channel"),
+        queryset=Channel.objects.filter(is_active=True, kind__in=[Channel.Kind.CALL_CENTRE, Channel.Kind.B2B]),
+    )
+    customer = forms.ModelChoiceField(label=_("customer"), queryset=Customer.objects.all(), required=False)
+    company = forms.ModelChoiceField(label=_("company (B2B)"), queryset=Company.objects.all(), required=False)
+    lines_text = forms.CharField(
+        label=_("lines"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("One line per item: SKU and quantity, e.g. 'BUT-001-42 2'."),
+    )
+    fulfilment_type = forms.ChoiceField(label=_("fulfilment"), choices=Order.FulfilmentType.choices)
+    pickup_store = forms.ModelChoiceField(
+        label=_("pickup store"),
+        queryset=Location.objects.filter(is_active=True, click_and_collect=True),
+        required=False,
+    )
+    street = forms.CharField(label=_("street"), required=False)
+    postal_code = forms.CharField(label=_("postal code"), required=False)
+    city = forms.CharField(label=_("city"), required=False)
+    email = forms.EmailField(label=_("contact e-mail"), required=False)
+    phone = forms.CharField(label=_("contact phone"), required=False)
+    contact_name = forms.CharField(label=_("contact name"), required=False)
+    payment_method = forms.ChoiceField(
+        label=_("payment"),
+        choices=[("transfer", _("Bank transfer")), ("card", _("Card")), ("pay_in_store", _("Pay in store"))],
+    )
+
+    def clean(self):
+        data = super().clean()
+        lines, errors = {}, []
+        skus = {}
+        for raw in (data.get("lines_text") or "").splitlines():
+            parts = raw.split()
+            if not parts:
+                continue
+            if len(parts) != 2 or not parts[1].isdigit() or int(parts[1]) < 1:
+                errors.append(_("Cannot read line '%(line)s'.") % {"line": raw})
+                continue
+            skus[parts[0]] = int(parts[1])
+        known = dict(Variant.objects.filter(sku__in=list(skus)).values_list("sku", "pk"))
+        for sku, quantity in skus.items():
+            if sku not in known:
+                errors.append(_("Unknown SKU %(sku)s.") % {"sku": sku})
+            else:
+                lines[known[sku]] = quantity
+        if not lines and not errors:
+            errors.append(_("Add at least one line."))
+        if errors:
+            raise ValidationError(errors)
+        data["lines"] = lines
+        if not data.get("customer") and not data.get("company") and not data.get("email") and not data.get("phone"):
+            raise ValidationError(_("Choose a customer or a company, or give a contact."))
+        if data.get("fulfilment_type") != Order.FulfilmentType.DELIVERY and not data.get("pickup_store"):
+            self.add_error("pickup_store", _("Choose the pickup store."))
+        return data
+
+
+class CartLineInline(ReadOnlyInline):
+    model = CartLine
+    fields = ["variant", "quantity", "added_at"]
+
+
+@admin.register(Cart)
+class CartAdmin(admin.ModelAdmin):
+    list_display = ["token", "customer", "channel", "status", "updated_at"]
+    list_filter = ["status", "channel"]
+    list_select_related = ["customer", "channel"]
+    search_fields = ["=token", "customer__email"]
+    readonly_fields = [f.name for f in Cart._meta.fields]
+    inlines = [CartLineInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Fulfilment)
+class FulfilmentAdmin(admin.ModelAdmin):
+    list_display = ["order", "location", "status", "transfer"]
+    list_filter = ["status", "location"]
+    list_select_related = ["order", "location", "transfer"]
+    search_fields = ["order__number"]
+    readonly_fields = ["order", "location", "status", "transfer"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+admin.site.register(
+    FulfilmentLine,
+    list_display=["fulfilment", "order_line", "quantity"],
+    raw_id_fields=["fulfilment", "order_line", "allocation"],
+)
