@@ -1,5 +1,7 @@
 """Writing outbox events. Call inside the transaction that makes the change."""
 
+import json
+import uuid
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -83,43 +85,61 @@ class OutboxMessage:
 
 
 def outbox_emit_many(*, events) -> None:
-    """``outbox_emit`` for many events in at most three queries (coalesced ones updated in place)."""
+    """``outbox_emit`` for many events in one or two statements: plain events are inserted,
+    coalesced ones upserted (``INSERT ... ON CONFLICT`` on the pending-key index), so a busy
+    SKU keeps one pending row whose payload is the latest."""
     events = list(events)
     if not events:
         return
-    if not transaction.get_connection().in_atomic_block:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise RuntimeError("outbox_emit_many must be called inside transaction.atomic()")
     now = timezone.now()
-    keys = sorted({e.coalesce_key for e in events if e.coalesce_key})
-    pending = {}
-    if keys:
-        pending = {
-            ev.coalesce_key: ev
-            for ev in OutboxEvent.objects.select_for_update()
-            .filter(coalesce_key__in=keys, delivered_at__isnull=True)
-            .order_by("coalesce_key")
-        }
-    to_create, to_update = [], {}
+    latest: dict[str, OutboxMessage] = {}
+    plain: list[OutboxMessage] = []
     for message in events:
-        payload = _jsonable(message.payload)
-        existing = pending.get(message.coalesce_key) if message.coalesce_key else None
-        if existing is not None:
-            existing.payload, existing.version, existing.updated_at = payload, message.version, now
-            to_update[existing.pk] = existing
-            continue
-        row = OutboxEvent(
-            type=message.type,
-            version=message.version,
-            aggregate_type=message.aggregate_type,
-            aggregate_id=str(message.aggregate_id),
-            payload=payload,
-            coalesce_key=message.coalesce_key,
-            created_at=now,
-            updated_at=now,
-        )
         if message.coalesce_key:
-            pending[message.coalesce_key] = row  # a second message for the key updates this row
-        to_create.append(row)
-    OutboxEvent.objects.bulk_create(to_create)
-    if to_update:
-        OutboxEvent.objects.bulk_update(list(to_update.values()), ["payload", "version", "updated_at"])
+            latest[message.coalesce_key] = message  # the last message for a key wins
+        else:
+            plain.append(message)
+    OutboxEvent.objects.bulk_create(
+        [
+            OutboxEvent(
+                type=m.type,
+                version=m.version,
+                aggregate_type=m.aggregate_type,
+                aggregate_id=str(m.aggregate_id),
+                payload=_jsonable(m.payload),
+                created_at=now,
+                updated_at=now,
+            )
+            for m in plain
+        ]
+    )
+    if not latest:
+        return
+    table = OutboxEvent._meta.db_table
+    rows, params = [], []
+    for key in sorted(latest):  # sorted: concurrent upserts touch the index in one order
+        m = latest[key]
+        rows.append("(%s, %s, %s, %s, %s, %s, %s, %s, %s)")
+        params += [
+            uuid.uuid4().hex if connection.vendor == "sqlite" else uuid.uuid4(),
+            m.type,
+            m.version,
+            m.aggregate_type,
+            str(m.aggregate_id),
+            json.dumps(_jsonable(m.payload)),
+            key,
+            now,
+            now,
+        ]
+    sql = (
+        f'INSERT INTO "{table}" ("id", "type", "version", "aggregate_type", "aggregate_id", "payload",'  # noqa: S608
+        f' "coalesce_key", "created_at", "updated_at") VALUES {", ".join(rows)}'
+        ' ON CONFLICT ("coalesce_key") WHERE "delivered_at" IS NULL AND NOT ("coalesce_key" = \'\')'
+        ' DO UPDATE SET "payload" = EXCLUDED."payload", "version" = EXCLUDED."version",'
+        ' "updated_at" = EXCLUDED."updated_at"'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
