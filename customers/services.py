@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
@@ -139,3 +139,27 @@ def customers_bulk_create(*, rows: Sequence[CustomerRow], password_hash: str | N
         Customer.objects.bulk_create(customers.values(), batch_size=500)
         counts["created"] = len(customers)
     return counts
+
+
+def customer_for_user_ensure(*, user) -> Customer:
+    """The customer behind a login, created on first use (first order, first cart).
+
+    Two devices of one person may get here at once: the unique login link decides, and the
+    loser returns the winner's row.
+    """
+    existing = Customer.objects.filter(user=user).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return customer_create(
+                user=user,
+                email=user.email,
+                first_name=getattr(user, "first_name", ""),
+                last_name=getattr(user, "last_name", ""),
+            )
+    except (IntegrityError, ValidationError):
+        existing = Customer.objects.filter(user=user).first()
+        if existing is None:
+            raise
+        return existing

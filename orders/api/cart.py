@@ -10,8 +10,7 @@ from rest_framework.views import APIView
 
 from catalog.api.channels import ChannelMixin
 from catalog.models import Variant
-from customers.selectors import customer_for_user
-from customers.services import customer_create
+from customers.services import customer_for_user_ensure
 from loyalty.exceptions import NotSellable
 from loyalty.pricing import cart_price
 from omnishop.api.serializers import MoneySerializer
@@ -91,9 +90,7 @@ class CartMixin(ChannelMixin):
 
     def current_cart(self, request, *, create: bool) -> Cart | None:
         if request.user.is_authenticated:
-            customer = customer_for_user(user=request.user) or customer_create(
-                user=request.user, email=request.user.email
-            )
+            customer = customer_for_user_ensure(user=request.user)
             return cart_for_customer(customer=customer, channel=request.channel)
         token = request.headers.get("X-Cart-Token")
         if token:

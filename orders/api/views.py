@@ -10,7 +10,7 @@ from catalog.api.channels import ChannelMixin
 from catalog.models import Channel, Variant
 from customers.models import Company, Customer
 from customers.selectors import customer_for_user
-from customers.services import customer_create
+from customers.services import customer_for_user_ensure
 from inventory.models import Location
 from omnishop.apikeys.models import ChannelAPIKey
 
@@ -157,12 +157,7 @@ class OrderListCreateApi(ChannelMixin, generics.GenericAPIView):
             return customer, company, request.user
         if _api_key(request) is not None:
             return None, None, None
-        customer = customer_for_user(user=request.user) or customer_create(
-            user=request.user,
-            email=request.user.email,
-            first_name=request.user.first_name,
-            last_name=request.user.last_name,
-        )
+        customer = customer_for_user_ensure(user=request.user)
         return customer, None, request.user
 
 

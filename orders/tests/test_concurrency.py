@@ -119,3 +119,45 @@ def test_queries_per_order_do_not_grow_with_lines(shop):
             counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1], counts
     assert counts[1] <= 25, counts
+
+
+def _api_buyer(user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_over_http_losers_get_409_bodies_and_one_key_makes_one_order(shop):
+    from omnishop.accounts.models import User
+
+    variant = shop["variants"][0]
+    stock(variant, shop["warehouse"], 10)
+    user = User.objects.create_user(email="rush@example.pl", password="x-pass-123")
+    body = {
+        "lines": [{"sku": variant.sku, "quantity": 1}],
+        "fulfilment_type": "delivery",
+        "shipping_address": {"street": "Rynek 1", "postal_code": "31-001", "city": "Kraków"},
+    }
+
+    def post(i, key):
+        response = _api_buyer(user).post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+        return response.status_code, response.json()
+
+    results = run_in_threads(
+        post, [(i, f"k-{i}") for i in range(100)], timeout=120, workers=min(100, postgres_max_parallel())
+    )
+    statuses = [status for status, _body in results]
+    assert statuses.count(201) == 10
+    assert statuses.count(409) == 90, sorted(set(statuses))
+    assert all(b["type"] == "insufficient_stock" for s, b in results if s == 409)
+    assert_books_balance()
+
+    stock(variant, shop["warehouse"], 10)
+    same = run_in_threads(
+        post, [(i, "one-key") for i in range(50)], timeout=120, workers=min(50, postgres_max_parallel())
+    )
+    assert {status for status, _ in same} <= {200, 201}
+    assert len({b["number"] for _, b in same}) == 1
+    assert Order.objects.filter(idempotency_key="one-key").count() == 1
