@@ -7,8 +7,10 @@ from datetime import datetime
 from django.db.models import (
     Case,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     FloatField,
     IntegerField,
     OuterRef,
@@ -22,7 +24,9 @@ from django.db.models import (
 from django.db.models.functions import ASin, Coalesce, Cos, Greatest, Radians, Sin, Sqrt
 from django.utils import timezone
 
-from .models import Location, StockHold, StockLevel
+from catalog.models import Variant
+
+from .models import Allocation, Location, StockHold, StockLevel, StockMovement
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -158,3 +162,280 @@ def locations_nearest(
     return qs.annotate(distance_km=distance_km_expression(latitude=latitude, longitude=longitude)).order_by(
         "distance_km", "code"
     )
+
+
+# --- lookups by code, availability for the API, pickup options, consistency -------------------
+
+# Ids or keys per ``IN (...)`` list: keeps any query well under SQLite's parameter limit.
+IN_CHUNK = 5_000
+
+
+def variant_ids_by_sku(*, skus: Iterable[str]) -> dict[str, int]:
+    """``{sku: variant id}`` for the SKUs that exist (active or not); unknown ones are absent.
+
+    One query per 5,000 SKUs (a stock sync resolves up to 10,000 at once).
+    """
+    wanted = sorted(set(skus))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        found.update(Variant.objects.filter(sku__in=wanted[start : start + IN_CHUNK]).values_list("sku", "pk"))
+    return found
+
+
+def location_ids_by_code(*, codes: Iterable[str]) -> dict[str, int]:
+    """``{code: location id}`` for the codes that exist (active or not)."""
+    wanted = sorted(set(codes))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        found.update(Location.objects.filter(code__in=wanted[start : start + IN_CHUNK]).values_list("code", "pk"))
+    return found
+
+
+@dataclass(frozen=True)
+class LocationStock:
+    """One active location and what is available there, per variant (absent: nothing)."""
+
+    location_id: int
+    code: str
+    name: str
+    kind: str
+    available: dict[int, int]
+
+
+def stock_availability_by_location(
+    *, variant_ids: Iterable[int], online: bool, at: datetime | None = None
+) -> list[LocationStock]:
+    """Every active location (by code) with the availability of ``variant_ids`` there, in ONE
+    query whatever the number of variants or locations: locations LEFT JOIN their stock rows
+    for those variants, so a location without a row still appears (with nothing available).
+
+    Same formula as ``stock_levels_with_availability`` (on hand - allocated - active holds -
+    safety stock - the store ring-fence for online channels, never below 0), written over the join.
+    """
+    ids = sorted(set(variant_ids))
+    if not ids:
+        return []
+    at = at or timezone.now()
+    held = (
+        StockHold.objects.filter(
+            variant_id=OuterRef("level__variant_id"), location_id=OuterRef("pk"), expires_at__gt=at
+        )
+        .order_by()
+        .values("variant_id")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    ring_fence = Case(When(kind=Location.Kind.STORE, then=F("ring_fence")), default=Value(0)) if online else Value(0)
+    rows = (
+        Location.objects.filter(is_active=True)
+        .annotate(level=FilteredRelation("stock_levels", condition=Q(stock_levels__variant_id__in=ids)))
+        .annotate(
+            available=Greatest(
+                F("level__on_hand")
+                - F("level__allocated")
+                - Coalesce(Subquery(held, output_field=IntegerField()), Value(0))
+                - F("level__safety_stock")
+                - ring_fence,
+                Value(0),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("code", "pk", "level__variant_id")
+        .values_list("pk", "code", "name", "kind", "level__variant_id", "available")
+    )
+    result: list[LocationStock] = []
+    for pk, code, name, kind, variant_id, available in rows:
+        if not result or result[-1].location_id != pk:
+            result.append(LocationStock(location_id=pk, code=code, name=name, kind=kind, available={}))
+        if variant_id is not None and available:
+            result[-1].available[variant_id] = available
+    return result
+
+
+def locations_nearest_that_can_serve(
+    *,
+    lines: dict[int, int],
+    online: bool,
+    latitude: float,
+    longitude: float,
+    limit: int = 5,
+    click_and_collect: bool = True,
+    at=None,
+) -> list[Location]:
+    """The ``limit`` nearest active (click & collect) locations that have every line
+    (``{variant_id: quantity}``) available in full, with ``distance_km``; nearest first.
+
+    Same answer as ``locations_that_can_serve(...)[:limit]`` in two small queries (the rows
+    that cover a line, then the nearest of the locations covering all): the single-query form
+    compares the availability expression once per line, which costs more to build and compile
+    than the database spends running it.
+    """
+    if not lines:
+        return []
+    rows = stock_levels_with_availability(online=online, at=at).filter(
+        variant_id__in=list(lines), location__is_active=True
+    )
+    if click_and_collect is not None:
+        rows = rows.filter(location__click_and_collect=click_and_collect)
+    quantities = set(lines.values())
+    if len(quantities) == 1:
+        rows = rows.filter(available__gte=quantities.pop())
+    else:
+        wanted = Case(*[When(variant_id=v, then=Value(q)) for v, q in lines.items()], output_field=IntegerField())
+        rows = rows.filter(available__gte=wanted)
+    covered: dict[int, int] = {}
+    for location_id in rows.order_by().values_list("location_id", flat=True):
+        covered[location_id] = covered.get(location_id, 0) + 1
+    serving = [location_id for location_id, n in covered.items() if n == len(lines)]
+    if not serving:
+        return []
+    flags = {} if click_and_collect is None else {"click_and_collect": click_and_collect}
+    return list(locations_nearest(latitude=latitude, longitude=longitude, **flags).filter(pk__in=serving)[:limit])
+
+
+@dataclass(frozen=True)
+class PickupOption:
+    """A click & collect store near the customer and whether it can serve a cart.
+
+    ``missing``: variants the store does not have in full now. ``transferable``: every missing
+    line is available in full, summed over the other locations routing may transfer from
+    (active, shipping online orders or shipping from store), as checkout's routing would do.
+    """
+
+    location: Location
+    available: dict[int, int]
+    missing: list[int]
+    transferable: bool
+
+    @property
+    def can_serve_now(self) -> bool:
+        return not self.missing
+
+    @property
+    def ready_in(self) -> str:
+        if not self.missing:
+            return "now"
+        return "transfer" if self.transferable else "unavailable"
+
+
+def pickup_options_list(
+    *, lines: dict[int, int], online: bool, latitude: float, longitude: float, limit: int = 5, at=None
+) -> list[PickupOption]:
+    """The ``limit`` nearest click & collect stores, each with whether it can serve ``lines``
+    (``{variant_id: quantity}``) now or after a transfer. Two queries whatever the size of the cart."""
+    stores = list(locations_nearest(latitude=latitude, longitude=longitude, click_and_collect=True)[:limit])
+    if not stores or not lines:
+        return [PickupOption(location=s, available={}, missing=sorted(lines), transferable=False) for s in stores]
+    store_ids = [s.pk for s in stores]
+    rows = (
+        stock_levels_with_availability(online=online, at=at)
+        .filter(variant_id__in=list(lines), location__is_active=True, available__gt=0)
+        .filter(Q(location_id__in=store_ids) | Q(location__ships_online=True) | Q(location__ship_from_store=True))
+        .order_by()
+        .values_list("variant_id", "location_id", "available", "location__ships_online", "location__ship_from_store")
+    )
+    at_location: dict[int, dict[int, int]] = {}
+    source_total: dict[int, int] = {}  # variant -> units at every transfer source
+    source_rows: list[tuple[int, int, int]] = []
+    for variant_id, location_id, available, ships_online, ship_from_store in rows:
+        at_location.setdefault(location_id, {})[variant_id] = available
+        if ships_online or ship_from_store:
+            source_total[variant_id] = source_total.get(variant_id, 0) + available
+            source_rows.append((variant_id, location_id, available))
+    options = []
+    for store in stores:
+        here = at_location.get(store.pk, {})
+        missing = sorted(v for v, q in lines.items() if here.get(v, 0) < q)
+        transferable = bool(missing)
+        for variant_id in missing:
+            # A store never transfers to itself: take its own units out of the sources' total.
+            own = here.get(variant_id, 0) if (store.ships_online or store.ship_from_store) else 0
+            if source_total.get(variant_id, 0) - own < lines[variant_id]:
+                transferable = False
+                break
+        options.append(PickupOption(location=store, available=here, missing=missing, transferable=transferable))
+    return options
+
+
+@dataclass(frozen=True)
+class StockDrift:
+    """A stock row whose ``field`` ("on_hand" or "allocated") differs from what the ledger
+    (on hand) or the open allocations (allocated) say it should be; ``actual`` is None when
+    the row itself is missing."""
+
+    variant_id: int
+    location_id: int
+    sku: str
+    location: str
+    field: str
+    expected: int
+    actual: int | None
+
+
+def stock_drift_list() -> list[StockDrift]:
+    """Every drift between stock rows, the ledger and open allocations, in three aggregate
+    queries whatever the number of rows (only drifting rows come back):
+
+    - rows whose on_hand differs from the sum of their movements, or whose allocated differs
+      from the sum of their open allocations;
+    - ledger or open allocations for a (variant, location) that has no stock row at all.
+    """
+    ledger = (
+        StockMovement.objects.filter(variant_id=OuterRef("variant_id"), location_id=OuterRef("location_id"))
+        .order_by()
+        .values("variant_id")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    open_allocated = (
+        Allocation.objects.filter(
+            variant_id=OuterRef("variant_id"), location_id=OuterRef("location_id"), status=Allocation.Status.OPEN
+        )
+        .order_by()
+        .values("variant_id")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    rows = (
+        StockLevel.objects.annotate(
+            ledger=Coalesce(Subquery(ledger, output_field=IntegerField()), Value(0)),
+            open_allocated=Coalesce(Subquery(open_allocated, output_field=IntegerField()), Value(0)),
+        )
+        .filter(~Q(on_hand=F("ledger")) | ~Q(allocated=F("open_allocated")))
+        .order_by("variant_id", "location_id")
+        .values_list(
+            "variant_id",
+            "location_id",
+            "variant__sku",
+            "location__code",
+            "on_hand",
+            "ledger",
+            "allocated",
+            "open_allocated",
+        )
+    )
+    drifts = []
+    for variant_id, location_id, sku, code, on_hand, expected_on_hand, allocated, expected_allocated in rows:
+        if on_hand != expected_on_hand:
+            drifts.append(StockDrift(variant_id, location_id, sku, code, "on_hand", expected_on_hand, on_hand))
+        if allocated != expected_allocated:
+            drifts.append(StockDrift(variant_id, location_id, sku, code, "allocated", expected_allocated, allocated))
+
+    no_row = StockLevel.objects.filter(variant_id=OuterRef("variant_id"), location_id=OuterRef("location_id"))
+    for model, field, extra in (
+        (StockMovement, "on_hand", Q()),
+        (Allocation, "allocated", Q(status=Allocation.Status.OPEN)),
+    ):
+        orphans = (
+            model.objects.filter(extra)
+            .filter(~Exists(no_row))
+            .order_by()
+            .values("variant_id", "location_id", "variant__sku", "location__code")
+            .annotate(total=Sum("quantity"))
+            .exclude(total=0)
+            .order_by("variant_id", "location_id")
+            .values_list("variant_id", "location_id", "variant__sku", "location__code", "total")
+        )
+        drifts.extend(StockDrift(v, loc, sku, code, field, total, None) for v, loc, sku, code, total in orphans)
+    drifts.sort(key=lambda d: (d.variant_id, d.location_id, d.field))
+    return drifts

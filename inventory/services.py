@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -13,6 +14,7 @@ from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog.models import Variant
 from omnishop.outbox.services import OutboxMessage, outbox_emit, outbox_emit_many
 
 from .exceptions import InsufficientStock, InvalidTransferState, StockCountBelowAllocated
@@ -517,36 +519,114 @@ def _pairs_match(pairs) -> Q:
     return match
 
 
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+# The sync's hot statements on PostgreSQL take whole columns as array parameters (unnest):
+# one short statement per step instead of IN lists and VALUES rows with tens of thousands of
+# parameters, which cost more to build and bind than PostgreSQL spends running them (10,000
+# rows: lock 0.34 s -> 0.05 s, ledger insert 0.62 s -> 0.14 s). Other databases (SQLite in
+# tests) take the ORM path, in slices that respect their parameter limits.
+
+
 def _stock_levels_lock_bulk(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], _LockedLevel]:
     """Lock the StockLevel rows of sorted ``pairs`` in (variant, location) order, like
     ``lock_objects.stock_levels_lock`` but as plain values: a sync locks thousands of rows.
 
-    Pairs go in slices of the sorted list, each ordered, so the global lock order holds.
+    ORM path: slices of the sorted list, each ordered, so the global lock order holds.
     """
     found: dict[tuple[int, int], _LockedLevel] = {}
-    for start in range(0, len(pairs), IN_CHUNK):
-        rows = (
-            StockLevel.objects.select_for_update(of=("self",))
-            .filter(_pairs_match(pairs[start : start + IN_CHUNK]))
-            .order_by("variant_id", "location_id")
-            .values_list(
-                "pk",
-                "variant_id",
-                "location_id",
-                "on_hand",
-                "allocated",
-                "safety_stock",
-                "variant__sku",
-                "location__code",
+    if _postgres():
+        level, variant, location = (m._meta.db_table for m in (StockLevel, Variant, Location))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT s.id, s.variant_id, s.location_id, s.on_hand, s.allocated, s.safety_stock, v.sku, l.code "  # noqa: S608
+                f"FROM {level} s JOIN unnest(%s::bigint[], %s::bigint[]) AS p(variant_id, location_id) "
+                "ON s.variant_id = p.variant_id AND s.location_id = p.location_id "
+                f"JOIN {variant} v ON v.id = s.variant_id JOIN {location} l ON l.id = s.location_id "
+                "ORDER BY s.variant_id, s.location_id FOR UPDATE OF s",
+                [[v for v, _loc in pairs], [loc for _v, loc in pairs]],
             )
-        )
-        for pk, variant_id, location_id, on_hand, allocated, safety_stock, sku, code in rows:
-            found[(variant_id, location_id)] = _LockedLevel(pk, on_hand, allocated, safety_stock, sku, code)
+            rows = cursor.fetchall()
+    else:
+        rows = []
+        for start in range(0, len(pairs), IN_CHUNK):
+            rows += (
+                StockLevel.objects.select_for_update(of=("self",))
+                .filter(_pairs_match(pairs[start : start + IN_CHUNK]))
+                .order_by("variant_id", "location_id")
+                .values_list(
+                    "pk",
+                    "variant_id",
+                    "location_id",
+                    "on_hand",
+                    "allocated",
+                    "safety_stock",
+                    "variant__sku",
+                    "location__code",
+                )
+            )
+    for pk, variant_id, location_id, on_hand, allocated, safety_stock, sku, code in rows:
+        found[(variant_id, location_id)] = _LockedLevel(pk, on_hand, allocated, safety_stock, sku, code)
     return found
 
 
+def _movements_recorded(keys: list[str]) -> dict[str, tuple]:
+    """Ledger entries already written under ``keys``: key -> (variant, location, kind, quantity)."""
+    fields = ("idempotency_key", "variant_id", "location_id", "kind", "quantity")
+    if _postgres():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {', '.join(fields)} FROM {StockMovement._meta.db_table} "  # noqa: S608
+                "WHERE idempotency_key = ANY(%s::varchar[])",
+                [keys],
+            )
+            rows = cursor.fetchall()
+    else:
+        rows = []
+        for start in range(0, len(keys), IN_CHUNK):
+            rows += StockMovement.objects.filter(idempotency_key__in=keys[start : start + IN_CHUNK]).values_list(
+                *fields
+            )
+    return {key: tuple(rest) for key, *rest in rows}
+
+
+def _movements_insert(movements: list[tuple], *, reference: str, actor) -> None:
+    """Append ledger entries, given as (location, variant, kind, quantity, on_hand_after, key, note)."""
+    now = timezone.now()
+    if _postgres():
+        columns = list(zip(*movements, strict=True))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {StockMovement._meta.db_table} (location_id, variant_id, kind, quantity, "  # noqa: S608
+                "on_hand_after, idempotency_key, note, reference, actor_id, created_at) "
+                "SELECT m.*, %s, %s, %s FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::integer[], "
+                "%s::integer[], %s::varchar[], %s::varchar[]) AS m",
+                [reference, getattr(actor, "pk", None), now, *(list(c) for c in columns)],
+            )
+        return
+    StockMovement.objects.bulk_create(
+        [
+            StockMovement(
+                location_id=loc,
+                variant_id=variant,
+                kind=kind,
+                quantity=quantity,
+                on_hand_after=after,
+                idempotency_key=key,
+                note=note,
+                reference=reference,
+                actor=actor,
+            )
+            for loc, variant, kind, quantity, after, key, note in movements
+        ],
+        batch_size=500,
+    )
+
+
 def _stock_levels_write_on_hand(levels: list[_LockedLevel]) -> None:
-    """Write the new on_hand of locked rows in one statement.
+    """Write the new on_hand of locked rows in one statement (rows are locked: no F() needed).
 
     On PostgreSQL an UPDATE ... FROM unnest(ids, values): Django's bulk_update builds a CASE
     with one branch per row, quadratic in the rows of a 10,000-row sync.
@@ -554,7 +634,7 @@ def _stock_levels_write_on_hand(levels: list[_LockedLevel]) -> None:
     if not levels:
         return
     now = timezone.now()
-    if connection.vendor == "postgresql":
+    if _postgres():
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {StockLevel._meta.db_table} AS s SET on_hand = v.on_hand, updated_at = %s "  # noqa: S608
@@ -607,6 +687,7 @@ def stock_changes_apply_bulk(
     actor=None,
     reference: str = "",
     all_or_nothing: bool = True,
+    keys_belong_to_reference: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> StockChangesOutcome:
     """``stock_changes_apply`` for thousands of changes (stock sync, CSV import): the same rules,
@@ -624,32 +705,38 @@ def stock_changes_apply_bulk(
     Writes one ledger entry per change, the rows' new on_hand, and one coalesced
     ``stock.changed`` event per touched (SKU, location). ``progress(n)`` is called as slices
     of changes are written.
+
+    ``keys_belong_to_reference``: the keys are only ever written with ``reference`` (a sync's
+    keys embed its id), so while no ledger entry carries the reference, checked under the lock,
+    no key can exist and looking 10,000 of them up is skipped.
     """
     if not changes:
         return StockChangesOutcome()
+    options = (actor, reference, all_or_nothing, keys_belong_to_reference, progress)
     pairs = sorted({(c.variant_id, c.location_id) for c in changes})
     with transaction.atomic():
         levels = _stock_levels_lock_bulk(pairs)
         if len(levels) == len(pairs):
-            return _stock_changes_write(changes, levels, actor, reference, all_or_nothing, progress)
+            return _stock_changes_write(changes, levels, *options)
     # Rows created while other rows are locked could deadlock with a concurrent sync: create the
     # missing ones on their own (zero stock, harmless if this sync is refused), then lock them all.
     _ensure_stock_levels([p for p in pairs if p not in levels])
     with transaction.atomic():
         levels = _stock_levels_lock_bulk(pairs)
-        return _stock_changes_write(changes, levels, actor, reference, all_or_nothing, progress)
+        return _stock_changes_write(changes, levels, *options)
 
 
-def _stock_changes_write(changes, levels, actor, reference, all_or_nothing, progress) -> StockChangesOutcome:
+def _stock_changes_write(
+    changes, levels, actor, reference, all_or_nothing, keys_belong_to_reference, progress
+) -> StockChangesOutcome:
     outcome = StockChangesOutcome()
     keys = [c.idempotency_key for c in changes if c.idempotency_key]
-    recorded: dict[str, tuple] = {}
-    for start in range(0, len(keys), IN_CHUNK):
-        for key, *rest in StockMovement.objects.filter(idempotency_key__in=keys[start : start + IN_CHUNK]).values_list(
-            "idempotency_key", "variant_id", "location_id", "kind", "quantity"
-        ):
-            recorded[key] = tuple(rest)
-    movements: list[StockMovement] = []
+    if keys_belong_to_reference and reference and not StockMovement.objects.filter(reference=reference).exists():
+        keys_known = False  # a first attempt: none of its keys can be in the ledger
+    else:
+        keys_known = bool(keys)
+    recorded = _movements_recorded(keys) if keys_known else {}
+    movements: list[tuple] = []
     touched: dict[tuple[int, int], _LockedLevel] = {}
     seen_keys: set[str] = set()
     for index, change in enumerate(changes):
@@ -690,26 +777,15 @@ def _stock_changes_write(changes, levels, actor, reference, all_or_nothing, prog
         if key:
             seen_keys.add(key)
         outcome.written.append(index)
-        movements.append(
-            StockMovement(
-                location_id=change.location_id,
-                variant_id=change.variant_id,
-                kind=change.kind,
-                quantity=delta,
-                on_hand_after=new_on_hand,
-                reference=reference,
-                idempotency_key=key,
-                note=change.note,
-                actor=actor,
-            )
-        )
+        movements.append((change.location_id, change.variant_id, change.kind, delta, new_on_hand, key, change.note))
     if outcome.problems and all_or_nothing:
         raise StockCountBelowAllocated(
             _("%(n)d change(s) refused; nothing was written.") % {"n": len(outcome.problems)},
             errors={str(i): msgs for i, msgs in sorted(outcome.problems.items())},
         )
     for start in range(0, len(movements), _BULK_SLICE):
-        written = StockMovement.objects.bulk_create(movements[start : start + _BULK_SLICE], batch_size=_BULK_SLICE)
+        written = movements[start : start + _BULK_SLICE]
+        _movements_insert(written, reference=reference, actor=actor)
         if progress is not None:
             progress(len(written))
     if progress is not None and len(changes) > len(movements):
@@ -737,11 +813,10 @@ class SyncErrorPolicy:
     choices = (REJECT_ALL, REJECT_FAILED)
 
 
-@dataclass(frozen=True)
-class StockSyncRow:
+class StockSyncRow(NamedTuple):
     """One row as received: a location code, a SKU and a whole number (an int, or a string of
     digits from a CSV file). Values are checked by ``stock_sync_apply``, which reports each
-    problem against the row instead of refusing the whole sync."""
+    problem against the row instead of refusing the whole sync. (A tuple: a sync has 10,000.)"""
 
     location: object
     sku: object
@@ -872,7 +947,16 @@ def stock_sync_apply(
             raise ValidationError(keyed(errors))
         try:
             outcomes = [
-                (0, stock_changes_apply_bulk(changes=changes, actor=actor, reference=reference, progress=progress))
+                (
+                    0,
+                    stock_changes_apply_bulk(
+                        changes=changes,
+                        actor=actor,
+                        reference=reference,
+                        keys_belong_to_reference=True,
+                        progress=progress,
+                    ),
+                )
             ]
         except StockCountBelowAllocated as exc:
             conflicts = {row_of[int(i)]: {"quantity": list(msgs)} for i, msgs in exc.errors.items()}
@@ -891,6 +975,7 @@ def stock_sync_apply(
                     actor=actor,
                     reference=reference,
                     all_or_nothing=False,
+                    keys_belong_to_reference=True,
                     progress=progress,
                 ),
             )

@@ -11,4 +11,5 @@ urlpatterns = [
     path("me/", MeApi.as_view(), name="me"),
     path("", include("catalog.api.urls")),
     path("", include("orders.api.urls")),
+    path("", include("inventory.api.urls")),
 ]

@@ -201,7 +201,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "inventory-holds-purge-expired": {"task": "inventory.tasks.holds_purge_expired", "schedule": 60.0},
+}
 
 # --- production hardening (applied by settings.production) ------------------------------
 SECURE_SSL_REDIRECT_FROM_ENV = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

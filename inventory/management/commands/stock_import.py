@@ -1,0 +1,128 @@
+"""manage.py stock_import FILE.csv --mode absolute|delta: the stock sync of the API, from a file."""
+
+import csv
+import hashlib
+import io
+import sys
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from tqdm import tqdm
+
+from inventory.exceptions import StockCountBelowAllocated
+from inventory.services import StockSyncRow, SyncErrorPolicy, SyncMode, stock_sync_apply
+
+COLUMNS = ("location", "sku", "quantity")
+
+
+class Command(BaseCommand):
+    help = gettext_lazy(
+        "Import stock from a CSV file with a header row and the columns location,sku,quantity (location code, "
+        "SKU, whole number). Same rules as POST /api/v1/stock/sync/: absolute counts or deltas, one ledger "
+        "entry per changed row, idempotent by sync id. Exit status 1 when rows failed."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help=gettext_lazy("CSV file (UTF-8, a BOM is fine)."))
+        parser.add_argument("--mode", choices=SyncMode.choices, required=True)
+        parser.add_argument(
+            "--sync-id",
+            help=gettext_lazy(
+                "Identifies the import; default csv-<hash of the file>, so importing the same file again skips "
+                "the rows already applied."
+            ),
+        )
+        parser.add_argument(
+            "--error-policy",
+            choices=SyncErrorPolicy.choices,
+            default=SyncErrorPolicy.REJECT_ALL,
+            help=gettext_lazy(
+                "reject_all (default): any failed row and nothing is written, in one transaction. "
+                "reject_failed: valid rows are written (a transaction per batch), failed rows listed."
+            ),
+        )
+        parser.add_argument("--delimiter", default=",", help=gettext_lazy("Column delimiter (default ,)."))
+        parser.add_argument(
+            "--batch-size", type=int, default=10_000, help=gettext_lazy("Rows per transaction with reject_failed.")
+        )
+        parser.add_argument("--no-progress", action="store_true", help=gettext_lazy("No progress bar."))
+
+    def handle(self, *args, **options):
+        path = Path(options["file"])
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(_("Cannot read %(file)s: %(error)s") % {"file": path, "error": exc}) from None
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise CommandError(_("%(file)s is not UTF-8 text.") % {"file": path}) from None
+        rows, lines = self._rows(text, options["delimiter"])
+        sync_id = options["sync_id"] or f"csv-{hashlib.sha256(raw).hexdigest()[:16]}"
+        self.stdout.write(
+            _("Importing %(n)d rows from %(file)s (mode %(mode)s, %(policy)s, sync id %(id)s).")
+            % {"n": len(rows), "file": path, "mode": options["mode"], "policy": options["error_policy"], "id": sync_id}
+        )
+        disable = True if options["no_progress"] else None  # None: shown on a terminal only
+        with tqdm(total=len(rows), unit=_("rows"), disable=disable, file=sys.stderr) as bar:
+            try:
+                result = stock_sync_apply(
+                    sync_id=sync_id,
+                    mode=options["mode"],
+                    error_policy=options["error_policy"],
+                    rows=rows,
+                    batch_size=max(1, options["batch_size"]),
+                    progress=bar.update,
+                    note=_("CSV import %(file)s") % {"file": path.name[:150]},
+                )
+            except ValidationError as exc:
+                self._errors(exc.message_dict, lines)
+                raise CommandError(_("Rows failed; nothing was imported.")) from None
+            except StockCountBelowAllocated as exc:
+                self._errors(exc.errors, lines)
+                raise CommandError(_("Rows conflict with the stock; nothing was imported.")) from None
+        self.stdout.write(
+            _(
+                "Rows: %(received)d, applied: %(applied)d (of which %(replayed)d by an earlier import with this "
+                "sync id), unchanged: %(unchanged)d, failed: %(failed)d."
+            )
+            % {
+                "received": result.received,
+                "applied": result.applied,
+                "replayed": result.replayed,
+                "unchanged": result.unchanged,
+                "failed": result.failed,
+            }
+        )
+        if result.errors:
+            self._errors(result.errors, lines)
+            raise CommandError(_("%(n)d row(s) failed; the other rows were applied.") % {"n": result.failed})
+
+    def _rows(self, text: str, delimiter: str) -> tuple[list[StockSyncRow], list[int]]:
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+        header = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
+        missing = [c for c in COLUMNS if c not in header]
+        if missing:
+            raise CommandError(
+                _("The header row must name the columns %(columns)s; missing: %(missing)s.")
+                % {"columns": ",".join(COLUMNS), "missing": ", ".join(missing)}
+            )
+        rows, lines = [], []
+        for record in reader:
+            rows.append(StockSyncRow(*(record.get(header[c]) for c in COLUMNS)))
+            lines.append(reader.line_num)
+        if not rows:
+            raise CommandError(_("The file has no rows below the header."))
+        return rows, lines
+
+    def _errors(self, errors: dict, lines: list[int]) -> None:
+        """``rows.<i>.<field>`` keys as file line numbers."""
+        for key, messages in errors.items():
+            _rows, index, field = key.split(".", 2)
+            self.stderr.write(
+                _("line %(line)d, %(field)s: %(messages)s")
+                % {"line": lines[int(index)], "field": field, "messages": " ".join(str(m) for m in messages)}
+            )
