@@ -49,24 +49,39 @@ CATALOG_MODELS = (
     "channellisting",
 )
 
+STOCK_MODELS = ("stocklevel", "stockmovement", "stockhold", "allocation", "transfer")
+ORDER_MODELS = ("order", "cart", "fulfilment")
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     CUSTOMER_SERVICE_AGENT: (
         _view("catalog", *CATALOG_MODELS)
-        | _view("inventory", "location")
-        | _crud("customers", "customer", actions=("view", "add", "change"))
+        | _view("inventory", "location", *STOCK_MODELS)
+        | _crud("customers", "customer", "company", actions=("view", "add", "change"))
+        | _crud("orders", "order", actions=("view", "add", "change"))
+        | _view("orders", "cart", "fulfilment")
     ),
-    STORE_STAFF: _view("catalog", "product", "variant", "price") | _view("inventory", "location"),
+    STORE_STAFF: (
+        _view("catalog", "product", "variant", "price")
+        | _view("inventory", "location", "stocklevel", "transfer")
+        | _view("orders", "order", "fulfilment")
+    ),
     MERCHANDISER: (
         _crud("catalog", "category", "brand", "product", "variant", "channellisting")
         | _crud("catalog", "price", actions=("view", "add", "change"))
         | _view("catalog", "channel", "pricehistory")
+        | _view("inventory", "stocklevel")
     ),
     INVENTORY_MANAGER: (
         _view("catalog", "product", "variant", "channel")
         | _crud("inventory", "location", actions=("view", "add", "change"))
+        | _view("inventory", *STOCK_MODELS)
+        | {"inventory.add_stockmovement"}
+        | _view("orders", "order", "fulfilment")
     ),
     INTEGRATION_ADMIN: (
-        _crud("catalog", "channel", actions=("view", "add", "change")) | _crud("apikeys", "channelapikey")
+        _crud("catalog", "channel", actions=("view", "add", "change"))
+        | _crud("apikeys", "channelapikey")
+        | _view("outbox", "outboxevent")
     ),
 }
 

@@ -25,3 +25,17 @@ def test_roles_carry_their_permissions():
 def test_user_logs_in_with_email(client, django_user_model):
     django_user_model.objects.create_user(email="Anna.Kowalska@Example.PL", password="x-pass-123")
     assert client.login(email="anna.kowalska@example.pl", password="x-pass-123")
+
+
+@pytest.mark.django_db
+def test_roles_reach_their_work(django_user_model):
+    def user_in(role):
+        user = django_user_model.objects.create_user(email=f"{role[:5].lower()}@example.pl", password="x", is_staff=True)
+        user.groups.add(Group.objects.get(name=role))
+        return django_user_model.objects.get(pk=user.pk)  # fresh permission cache
+
+    assert user_in("Inventory manager").has_perm("inventory.add_stockmovement")
+    agent = user_in("Customer service agent")
+    assert agent.has_perm("orders.add_order") and agent.has_perm("customers.change_customer")
+    assert not agent.has_perm("catalog.change_price")
+    assert not user_in("Store staff").has_perm("orders.add_order")
