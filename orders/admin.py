@@ -13,7 +13,13 @@ from omnishop.exceptions import DomainError
 
 from . import lifecycle
 from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
-from .services import Contact, order_place, order_transition
+from .services import (
+    Contact,
+    fulfilment_transfer_receive,
+    fulfilment_transfer_ship,
+    order_place,
+    order_transition,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -226,6 +232,21 @@ class CartAdmin(admin.ModelAdmin):
         return False
 
 
+def _fulfilment_action(service, label):
+    @admin.action(description=label, permissions=["change"])
+    def action(modeladmin, request, queryset):
+        for fulfilment in queryset.select_related("order"):
+            try:
+                service(fulfilment=fulfilment, actor=request.user)
+            except DomainError as exc:
+                modeladmin.message_user(request, f"{fulfilment.order.number}: {exc.detail}", messages.ERROR)
+            else:
+                modeladmin.message_user(request, f"{fulfilment.order.number}: {label}", messages.SUCCESS)
+
+    action.__name__ = service.__name__
+    return action
+
+
 @admin.register(Fulfilment)
 class FulfilmentAdmin(admin.ModelAdmin):
     list_display = ["order", "location", "status", "transfer"]
@@ -233,6 +254,10 @@ class FulfilmentAdmin(admin.ModelAdmin):
     list_select_related = ["order", "location", "transfer"]
     search_fields = ["order__number"]
     readonly_fields = ["order", "location", "status", "transfer"]
+    actions = [
+        _fulfilment_action(fulfilment_transfer_ship, _("Ship the transfer to the pickup store")),
+        _fulfilment_action(fulfilment_transfer_receive, _("Receive the transfer in the pickup store")),
+    ]
 
     def has_add_permission(self, request):
         return False

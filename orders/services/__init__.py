@@ -3,6 +3,8 @@
 from .carts import cart_create_anonymous, cart_for_customer, cart_for_token, cart_line_set, cart_merge
 from .checkout import (
     Contact,
+    fulfilment_transfer_receive,
+    fulfilment_transfer_ship,
     order_cancel,
     order_payment_authorize,
     order_place,
@@ -17,6 +19,8 @@ __all__ = [
     "cart_for_token",
     "cart_line_set",
     "cart_merge",
+    "fulfilment_transfer_receive",
+    "fulfilment_transfer_ship",
     "order_cancel",
     "order_payment_authorize",
     "order_place",

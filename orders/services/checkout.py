@@ -12,8 +12,16 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Channel
 from inventory.exceptions import InsufficientStock
-from inventory.models import Allocation, Location
-from inventory.services import StockLine, stock_allocate, stock_fulfil, stock_release, transfer_request
+from inventory.models import Allocation, Location, Transfer
+from inventory.services import (
+    StockLine,
+    stock_allocate,
+    stock_fulfil,
+    stock_release,
+    transfer_receive,
+    transfer_request,
+    transfer_ship,
+)
 from loyalty.pricing import cart_price
 from omnishop.outbox.services import outbox_emit
 
@@ -387,3 +395,59 @@ def order_transition(*, order: Order, to: str, role: str, actor=None, note: str 
 
 def order_cancel(*, order: Order, role: str, actor=None, note: str = "") -> Order:
     return order_transition(order=order, to=Order.Status.CANCELLED, role=role, actor=actor, note=note)
+
+
+def fulfilment_transfer_ship(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
+    """The source location sends a click & collect fulfilment's goods to the pickup store:
+    its allocations there are consumed by the transfer (TRANSFER_OUT in the ledger)."""
+    with transaction.atomic():
+        fulfilment = Fulfilment.objects.select_for_update().select_related("order", "transfer").get(pk=fulfilment.pk)
+        if fulfilment.transfer is None or fulfilment.status != Fulfilment.Status.AWAITING_TRANSFER:
+            raise InvalidTransition(_("This fulfilment is not waiting for a transfer."))
+        allocations = [fl.allocation for fl in fulfilment.lines.select_related("allocation")]
+        transfer_ship(transfer=fulfilment.transfer, actor=actor, allocations=allocations)
+        OrderEvent.objects.create(
+            order=fulfilment.order,
+            type="transfer_shipped",
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            channel=fulfilment.order.channel,
+            payload={"transfer": fulfilment.transfer_id},
+        )
+    return fulfilment
+
+
+def fulfilment_transfer_receive(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
+    """The pickup store receives the transfer: the goods are allocated to the order in the store
+    (TRANSFER_IN, then an allocation there), and when nothing else is in transit the order
+    moves on to processing."""
+    with transaction.atomic():
+        fulfilment = Fulfilment.objects.select_for_update().select_related("order", "transfer").get(pk=fulfilment.pk)
+        order = fulfilment.order
+        if fulfilment.transfer is None or fulfilment.status != Fulfilment.Status.AWAITING_TRANSFER:
+            raise InvalidTransition(_("This fulfilment is not waiting for a transfer."))
+        if fulfilment.transfer.status != Transfer.Status.IN_TRANSIT:
+            raise InvalidTransition(_("The transfer has not been shipped yet."))
+        transfer_receive(transfer=fulfilment.transfer, actor=actor)
+        lines = list(fulfilment.lines.select_related("allocation").order_by("id"))
+        new_allocations = stock_allocate(
+            lines=[StockLine(fl.allocation.variant_id, order.pickup_location_id, fl.quantity) for fl in lines],
+            reference=f"order:{order.number}",
+            online=False,  # the units came for this order: no walk-in ring-fence applies
+        )
+        for line, allocation in zip(lines, new_allocations, strict=True):
+            line.allocation = allocation
+        FulfilmentLine.objects.bulk_update(lines, ["allocation"])
+        fulfilment.location_id = order.pickup_location_id
+        fulfilment.status = Fulfilment.Status.PENDING
+        fulfilment.save(update_fields=["location", "status"])
+        OrderEvent.objects.create(
+            order=order,
+            type="transfer_received",
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            channel=order.channel,
+            payload={"transfer": fulfilment.transfer_id},
+        )
+        waiting = Fulfilment.objects.filter(order=order, status=Fulfilment.Status.AWAITING_TRANSFER).exists()
+        if not waiting and order.status == Order.Status.AWAITING_TRANSFER:
+            order_transition(order=order, to=Order.Status.PROCESSING, role=lifecycle.SYSTEM, actor=actor)
+    return fulfilment

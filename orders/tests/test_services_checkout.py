@@ -214,3 +214,35 @@ def test_point_of_sale_ignores_the_online_ring_fence(shop):
         channel=shop["pos"], lines={a.pk: 2}, fulfilment_type="click_and_collect", pickup_location=shop["waw"]
     )
     assert order.total == Decimal("200.00")
+
+
+def test_click_and_collect_transfer_ships_arrives_and_the_order_moves_on(shop):
+    from inventory.models import StockLevel as Level
+    from orders.services import fulfilment_transfer_receive, fulfilment_transfer_ship
+
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 2)
+    order = order_place(
+        channel=shop["web"], lines={a.pk: 2}, fulfilment_type="click_and_collect", pickup_location=shop["waw"]
+    )
+    assert order.status == "awaiting_transfer"
+    fulfilment = order.fulfilments.get()
+    with pytest.raises(InvalidTransition):
+        fulfilment_transfer_receive(fulfilment=fulfilment)  # not shipped yet
+    fulfilment_transfer_ship(fulfilment=fulfilment)
+    wh = Level.objects.get(variant=a, location=shop["warehouse"])
+    assert (wh.on_hand, wh.allocated) == (0, 0)
+    fulfilment_transfer_receive(fulfilment=fulfilment)
+    store = Level.objects.get(variant=a, location=shop["waw"])
+    assert (store.on_hand, store.allocated) == (2, 2)
+    order.refresh_from_db()
+    assert order.status == "processing"
+    assert list(order.events.values_list("type", flat=True)) == [
+        "placed",
+        "status_changed",
+        "transfer_shipped",
+        "transfer_received",
+        "status_changed",
+    ]
+    fulfilment.refresh_from_db()
+    assert fulfilment.location == shop["waw"] and fulfilment.status == "pending"
