@@ -650,7 +650,8 @@ def _stock_levels_write_on_hand(levels: list[_LockedLevel]) -> None:
 
 
 def _emit_stock_changed_bulk(levels: list[_LockedLevel]) -> None:
-    """``_emit_stock_changed`` for locked values; in slices so updates of pending events stay small."""
+    """``_emit_stock_changed`` for locked values, one event per row; in slices of 1,000 so each
+    statement stays within SQLite's parameter limit."""
     messages = [
         OutboxMessage(
             type="stock.changed",
