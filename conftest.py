@@ -86,12 +86,12 @@ def superuser(db):
 
 
 def postgres_max_parallel(reserve: int = 20) -> int:
-    """How many threads may hold a PostgreSQL connection at once here (max_connections minus a reserve)."""
+    """How many more connections this PostgreSQL server takes now, less a reserve (for thread pools)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SHOW max_connections")
-        return int(cursor.fetchone()[0]) - reserve
+        cursor.execute("SELECT current_setting('max_connections')::int - (SELECT count(*) FROM pg_stat_activity)")
+        return max(cursor.fetchone()[0] - reserve, 4)
 
 
 def run_in_threads(target, args_list, *, timeout: float = 60.0, workers: int | None = None) -> list:

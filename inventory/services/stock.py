@@ -1,0 +1,323 @@
+"""The stock ledger, allocations and holds: every change locks rows in (variant, location) order."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Case, F, IntegerField, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from omnishop.outbox.services import OutboxMessage, outbox_emit_many
+
+from ..exceptions import InsufficientStock, StockCountBelowAllocated
+from ..lock_objects import stock_levels_lock
+from ..models import Allocation, Location, StockHold, StockLevel, StockMovement
+
+# --- stock: ledger, allocations, holds, transfers ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class StockChange:
+    """One change to apply: a delta (``quantity``) or an absolute ``count`` of on-hand units."""
+
+    variant_id: int
+    location_id: int
+    kind: str
+    quantity: int | None = None
+    count: int | None = None
+    idempotency_key: str | None = None
+    note: str = ""
+
+
+def _ensure_stock_levels(pairs) -> None:
+    """Create missing StockLevel rows (zero stock) so they can be locked; races are harmless."""
+    StockLevel.objects.bulk_create(
+        [StockLevel(variant_id=v, location_id=loc) for v, loc in sorted(set(pairs))],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+
+
+def _emit_stock_changed(levels) -> None:
+    """One coalesced ``stock.changed`` event per (SKU, location); ``levels`` come from the lock."""
+    outbox_emit_many(
+        events=[
+            OutboxMessage(
+                type="stock.changed",
+                aggregate_type="stock",
+                aggregate_id=f"{level.variant.sku}@{level.location.code}",
+                payload={
+                    "sku": level.variant.sku,
+                    "location": level.location.code,
+                    "on_hand": level.on_hand,
+                    "allocated": level.allocated,
+                    "safety_stock": level.safety_stock,
+                },
+                coalesce_key=f"stock.changed:{level.variant.sku}:{level.location.code}",
+            )
+            for level in levels
+        ]
+    )
+
+
+def stock_changes_apply(*, changes: list[StockChange], actor=None, reference: str = "") -> list[StockMovement]:
+    """Apply on-hand changes (receipts, adjustments, counts, returns) with one ledger entry each.
+
+    Locks the affected StockLevel rows in (variant, location) order. A change whose
+    ``idempotency_key`` was applied before is skipped. A count equal to the current on-hand
+    writes nothing. Raises ``StockCountBelowAllocated`` (nothing written) when a change would
+    leave fewer units on hand than are allocated or a negative on-hand.
+    Returns the movements written.
+    """
+    if not changes:
+        return []
+    keys = [c.idempotency_key for c in changes if c.idempotency_key]
+    with transaction.atomic():
+        done = set(StockMovement.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+        todo = [c for c in changes if not (c.idempotency_key and c.idempotency_key in done)]
+        pairs = [(c.variant_id, c.location_id) for c in todo]
+        _ensure_stock_levels(pairs)
+        levels = stock_levels_lock(pairs=pairs)
+        movements, touched, problems = [], {}, {}
+        for index, change in enumerate(todo):
+            level = levels[(change.variant_id, change.location_id)]
+            delta = change.count - level.on_hand if change.count is not None else change.quantity
+            if not delta:
+                continue
+            new_on_hand = level.on_hand + delta
+            if new_on_hand < 0 or new_on_hand < level.allocated:
+                problems[str(index)] = [
+                    _("On hand would be %(new)d but %(allocated)d units are allocated.")
+                    % {"new": new_on_hand, "allocated": level.allocated}
+                ]
+                continue
+            level.on_hand = new_on_hand
+            touched[(level.variant_id, level.location_id)] = level
+            movements.append(
+                StockMovement(
+                    location_id=change.location_id,
+                    variant_id=change.variant_id,
+                    kind=change.kind,
+                    quantity=delta,
+                    on_hand_after=new_on_hand,
+                    reference=reference,
+                    idempotency_key=change.idempotency_key,
+                    note=change.note,
+                    actor=actor,
+                )
+            )
+        if problems:
+            raise StockCountBelowAllocated(errors=problems)
+        StockLevel.objects.bulk_update(list(touched.values()), ["on_hand", "updated_at"], batch_size=1000)
+        StockMovement.objects.bulk_create(movements, batch_size=1000)
+        _emit_stock_changed(touched.values())
+    return movements
+
+
+def stock_receive(*, variant, location, quantity: int, actor=None, reference: str = "", idempotency_key=None):
+    """Goods in (delivery to a warehouse or store)."""
+    if quantity <= 0:
+        raise ValidationError({"quantity": [_("Receive a positive number of units.")]})
+    return stock_changes_apply(
+        changes=[
+            StockChange(
+                variant_id=variant.pk,
+                location_id=location.pk,
+                kind=StockMovement.Kind.RECEIPT,
+                quantity=quantity,
+                idempotency_key=idempotency_key,
+            )
+        ],
+        actor=actor,
+        reference=reference,
+    )
+
+
+@dataclass(frozen=True)
+class StockLine:
+    variant_id: int
+    location_id: int
+    quantity: int
+
+
+def _check_available(levels, lines: list[StockLine], *, online: bool, exclude_hold_reference: str = "") -> None:
+    """Raise InsufficientStock naming every short line. ``levels`` must be locked already."""
+    pairs = {(ln.variant_id, ln.location_id) for ln in lines}
+    now = timezone.now()
+    held_q = StockHold.objects.filter(
+        expires_at__gt=now, variant_id__in={p[0] for p in pairs}, location_id__in={p[1] for p in pairs}
+    )
+    if exclude_hold_reference:
+        held_q = held_q.exclude(reference=exclude_hold_reference)
+    held: dict[tuple[int, int], int] = {}
+    for v, loc, qty in held_q.values_list("variant_id", "location_id", "quantity"):
+        held[(v, loc)] = held.get((v, loc), 0) + qty
+    wanted: dict[tuple[int, int], int] = {}
+    for ln in lines:
+        wanted[(ln.variant_id, ln.location_id)] = wanted.get((ln.variant_id, ln.location_id), 0) + ln.quantity
+    short = {}
+    for pair, quantity in wanted.items():
+        level = levels.get(pair)
+        available = 0
+        if level is not None:
+            fence = level.location.ring_fence if online and level.location.kind == Location.Kind.STORE else 0
+            available = max(level.on_hand - level.allocated - held.get(pair, 0) - level.safety_stock - fence, 0)
+        if quantity > available:
+            short[f"{pair[0]}@{pair[1]}"] = [
+                _("%(wanted)d wanted, %(available)d available.") % {"wanted": quantity, "available": available}
+            ]
+    if short:
+        raise InsufficientStock(
+            _("Not enough stock for %(n)d line(s).") % {"n": len(short)},
+            errors=short,
+        )
+
+
+def _allocated_add(by_pk: dict[int, int]) -> None:
+    """``allocated += q`` for many rows in one relative UPDATE (the CHECK constraint still
+    refuses an oversell). Rows are already locked by the caller."""
+    table = StockLevel._meta.db_table
+    values = ", ".join(["(%s, %s)"] * len(by_pk))
+    params = [x for pk, q in sorted(by_pk.items()) for x in (pk, q)]
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f'UPDATE "{table}" AS s SET "allocated" = s."allocated" + v.q, "updated_at" = %s'  # noqa: S608
+                f' FROM (VALUES {values}) AS v(id, q) WHERE s."id" = v.id',
+                [now, *params],
+            )
+        else:
+            StockLevel.objects.filter(pk__in=list(by_pk)).update(
+                allocated=F("allocated")
+                + Case(*[When(pk=pk, then=Value(q)) for pk, q in sorted(by_pk.items())], output_field=IntegerField()),
+                updated_at=now,
+            )
+
+
+def stock_allocate(
+    *, lines: list[StockLine], reference: str, online: bool = True, release_holds: str = ""
+) -> list[Allocation]:
+    """Promise units to an order: lock rows in (variant, location) order, check availability
+    (holds, safety stock, ring-fence), raise ``allocated`` with F(), and record allocations.
+
+    ``release_holds``: a hold reference (the order's checkout holds) that is not counted
+    against availability and is deleted, so a customer's own hold never blocks their order.
+    The CHECK constraint ``allocated <= on_hand`` refuses an oversell even if this check had a bug.
+    Raises ``InsufficientStock`` (nothing written).
+    """
+    lines = [ln for ln in lines if ln.quantity > 0]
+    if not lines:
+        return []
+    with transaction.atomic():
+        pairs = [(ln.variant_id, ln.location_id) for ln in lines]
+        levels = stock_levels_lock(pairs=pairs)
+        _check_available(levels, lines, online=online, exclude_hold_reference=release_holds)
+        totals: dict[tuple[int, int], int] = {}
+        for ln in lines:
+            totals[(ln.variant_id, ln.location_id)] = totals.get((ln.variant_id, ln.location_id), 0) + ln.quantity
+        _allocated_add({levels[pair].pk: quantity for pair, quantity in totals.items()})
+        for pair, quantity in totals.items():
+            levels[pair].allocated += quantity
+        _emit_stock_changed(levels[pair] for pair in sorted(totals))
+        allocations = Allocation.objects.bulk_create(
+            [
+                Allocation(
+                    variant_id=ln.variant_id, location_id=ln.location_id, quantity=ln.quantity, reference=reference
+                )
+                for ln in lines
+            ]
+        )
+        if release_holds:
+            StockHold.objects.filter(reference=release_holds).delete()
+    return allocations
+
+
+def _close_allocations(*, allocations, status: str, actor=None, reference: str = "") -> list[Allocation]:
+    with transaction.atomic():
+        ids = sorted(a.pk for a in allocations)
+        open_rows = list(
+            Allocation.objects.select_for_update().filter(pk__in=ids, status=Allocation.Status.OPEN).order_by("pk")
+        )
+        if not open_rows:
+            return []
+        pairs = [(a.variant_id, a.location_id) for a in open_rows]
+        levels = stock_levels_lock(pairs=pairs)
+        now = timezone.now()
+        movements = []
+        for a in open_rows:
+            level = levels[(a.variant_id, a.location_id)]
+            level.allocated -= a.quantity
+            if status == Allocation.Status.FULFILLED:
+                level.on_hand -= a.quantity
+                movements.append(
+                    StockMovement(
+                        location_id=a.location_id,
+                        variant_id=a.variant_id,
+                        kind=StockMovement.Kind.SALE,
+                        quantity=-a.quantity,
+                        on_hand_after=level.on_hand,
+                        reference=reference or a.reference,
+                        actor=actor,
+                    )
+                )
+            a.status, a.closed_at = status, now
+        StockLevel.objects.bulk_update(list(levels.values()), ["on_hand", "allocated"])
+        Allocation.objects.bulk_update(open_rows, ["status", "closed_at"])
+        StockMovement.objects.bulk_create(movements)
+        _emit_stock_changed(levels.values())
+    return open_rows
+
+
+def stock_release(*, allocations, actor=None) -> list[Allocation]:
+    """Give allocated units back (order cancelled, line refused). Idempotent per allocation."""
+    return _close_allocations(allocations=allocations, status=Allocation.Status.RELEASED, actor=actor)
+
+
+def stock_fulfil(*, allocations, actor=None, reference: str = "") -> list[Allocation]:
+    """Units leave the building (shipped or handed over): on-hand and allocated fall together,
+    with a SALE entry in the ledger. Idempotent per allocation."""
+    return _close_allocations(
+        allocations=allocations, status=Allocation.Status.FULFILLED, actor=actor, reference=reference
+    )
+
+
+def stock_hold_place(
+    *, lines: list[StockLine], kind: str, reference: str, ttl: timedelta, online: bool = True
+) -> list[StockHold]:
+    """Reserve units for a while (cart, checkout, reserve-in-store). Replaces earlier holds with
+    the same reference. Locks the rows like an allocation; raises ``InsufficientStock``."""
+    lines = [ln for ln in lines if ln.quantity > 0]
+    with transaction.atomic():
+        pairs = [(ln.variant_id, ln.location_id) for ln in lines]
+        _ensure_stock_levels(pairs)
+        levels = stock_levels_lock(pairs=pairs)
+        _check_available(levels, lines, online=online, exclude_hold_reference=reference)
+        StockHold.objects.filter(reference=reference).delete()
+        expires_at = timezone.now() + ttl
+        return StockHold.objects.bulk_create(
+            [
+                StockHold(
+                    variant_id=ln.variant_id,
+                    location_id=ln.location_id,
+                    quantity=ln.quantity,
+                    kind=kind,
+                    reference=reference,
+                    expires_at=expires_at,
+                )
+                for ln in lines
+            ]
+        )
+
+
+def stock_holds_release(*, reference: str) -> int:
+    deleted, _counts = StockHold.objects.filter(reference=reference).delete()
+    return deleted
+
+
+def stock_holds_purge_expired(*, now=None) -> int:
+    """Delete expired holds (availability already ignores them; this keeps the table small)."""
+    deleted, _counts = StockHold.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted
