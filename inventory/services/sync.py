@@ -180,8 +180,7 @@ def _stock_levels_write_on_hand(levels: list[_LockedLevel]) -> None:
 
 
 def _emit_stock_changed_bulk(levels: list[_LockedLevel]) -> None:
-    """``_emit_stock_changed`` for locked values, one event per row; in slices of 1,000 so each
-    statement stays within SQLite's parameter limit."""
+    """``_emit_stock_changed`` for locked values: one coalesced event per (SKU, location)."""
     messages = [
         OutboxMessage(
             type="stock.changed",
@@ -198,8 +197,7 @@ def _emit_stock_changed_bulk(levels: list[_LockedLevel]) -> None:
         )
         for lv in levels
     ]
-    for start in range(0, len(messages), 1_000):
-        outbox_emit_many(events=messages[start : start + 1_000])
+    outbox_emit_many(events=messages)
 
 
 @dataclass

@@ -119,27 +119,51 @@ def outbox_emit_many(*, events) -> None:
     if not latest:
         return
     table = OutboxEvent._meta.db_table
-    rows, params = [], []
-    for key in sorted(latest):  # sorted: concurrent upserts touch the index in one order
-        m = latest[key]
-        rows.append("(%s, %s, %s, %s, %s, %s, %s, %s, %s)")
-        params += [
-            uuid.uuid4().hex if connection.vendor == "sqlite" else uuid.uuid4(),
-            m.type,
-            m.version,
-            m.aggregate_type,
-            str(m.aggregate_id),
-            json.dumps(_jsonable(m.payload)),
-            key,
-            now,
-            now,
-        ]
-    sql = (
-        f'INSERT INTO "{table}" ("id", "type", "version", "aggregate_type", "aggregate_id", "payload",'  # noqa: S608
-        f' "coalesce_key", "created_at", "updated_at") VALUES {", ".join(rows)}'
+    keys = sorted(latest)  # sorted: concurrent upserts touch the index in one order
+    conflict = (
         ' ON CONFLICT ("coalesce_key") WHERE "delivered_at" IS NULL AND NOT ("coalesce_key" = \'\')'
         ' DO UPDATE SET "payload" = EXCLUDED."payload", "version" = EXCLUDED."version",'
         ' "updated_at" = EXCLUDED."updated_at"'
     )
+    columns = (
+        '"id", "type", "version", "aggregate_type", "aggregate_id", "payload", "coalesce_key",'
+        ' "created_at", "updated_at"'
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            # One statement with array parameters, whatever the number of events.
+            cursor.execute(
+                f'INSERT INTO "{table}" ({columns})'  # noqa: S608
+                " SELECT gen_random_uuid(), t, v, a, i, p::jsonb, k, %s, %s"
+                " FROM unnest(%s::text[], %s::int[], %s::text[], %s::text[], %s::text[], %s::text[])"
+                " AS u(t, v, a, i, p, k)" + conflict,
+                [
+                    now,
+                    now,
+                    [latest[k].type for k in keys],
+                    [latest[k].version for k in keys],
+                    [latest[k].aggregate_type for k in keys],
+                    [str(latest[k].aggregate_id) for k in keys],
+                    [json.dumps(_jsonable(latest[k].payload)) for k in keys],
+                    keys,
+                ],
+            )
+            return
+        for start in range(0, len(keys), 100):  # SQLite: bounded parameter count per statement
+            chunk = keys[start : start + 100]
+            params = []
+            for key in chunk:
+                m = latest[key]
+                params += [
+                    uuid.uuid4().hex,
+                    m.type,
+                    m.version,
+                    m.aggregate_type,
+                    str(m.aggregate_id),
+                    json.dumps(_jsonable(m.payload)),
+                    key,
+                    now,
+                    now,
+                ]
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(f'INSERT INTO "{table}" ({columns}) VALUES {values}' + conflict, params)  # noqa: S608
