@@ -193,14 +193,19 @@ class StockMovement(models.Model):
     location = models.ForeignKey(
         Location, on_delete=models.PROTECT, related_name="movements", verbose_name=_("location")
     )
+    # Indexed by (variant, location, created_at) below, which also serves lookups by variant.
     variant = models.ForeignKey(
-        "catalog.Variant", on_delete=models.PROTECT, related_name="movements", verbose_name=_("variant")
+        "catalog.Variant",
+        on_delete=models.PROTECT,
+        related_name="movements",
+        verbose_name=_("variant"),
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     quantity = models.IntegerField(_("quantity"), help_text=_("Change of on-hand units: + in, - out."))
     on_hand_after = models.IntegerField(_("on hand after"))
-    reference = models.CharField(_("reference"), max_length=100, blank=True, db_index=True)
-    idempotency_key = models.CharField(_("idempotency key"), max_length=120, unique=True, null=True, blank=True)
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=120, null=True, blank=True)  # noqa: DJ001
     note = models.CharField(_("note"), max_length=200, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -209,6 +214,7 @@ class StockMovement(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("actor"),
+        db_index=False,
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
 
@@ -219,8 +225,14 @@ class StockMovement(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(quantity=0), name="inventory_movement_quantity_not_0"),
             models.CheckConstraint(condition=Q(on_hand_after__gte=0), name="inventory_movement_on_hand_after_gte_0"),
+            models.UniqueConstraint(fields=["idempotency_key"], name="inventory_movement_idempotency_key_unique"),
         ]
-        indexes = [models.Index(fields=["variant", "location", "created_at"])]
+        indexes = [
+            models.Index(fields=["variant", "location", "created_at"]),
+            # Plain b-tree indexes: no extra LIKE (varchar_pattern_ops) index per text column,
+            # the ledger is written in bulk by stock syncs.
+            models.Index(fields=["reference"], name="inventory_movement_reference"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.quantity:+d} {self.variant_id}@{self.location_id}"
