@@ -397,11 +397,17 @@ def order_cancel(*, order: Order, role: str, actor=None, note: str = "") -> Orde
     return order_transition(order=order, to=Order.Status.CANCELLED, role=role, actor=actor, note=note)
 
 
+def _fulfilment_locked(fulfilment: Fulfilment) -> Fulfilment:
+    # Only the fulfilment row is locked: its transfer is an outer join PostgreSQL cannot lock.
+    qs = Fulfilment.objects.select_for_update(of=("self",)).select_related("order", "transfer")
+    return qs.get(pk=fulfilment.pk)
+
+
 def fulfilment_transfer_ship(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
     """The source location sends a click & collect fulfilment's goods to the pickup store:
     its allocations there are consumed by the transfer (TRANSFER_OUT in the ledger)."""
     with transaction.atomic():
-        fulfilment = Fulfilment.objects.select_for_update(of=("self",)).select_related("order", "transfer").get(pk=fulfilment.pk)
+        fulfilment = _fulfilment_locked(fulfilment)
         if fulfilment.transfer is None or fulfilment.status != Fulfilment.Status.AWAITING_TRANSFER:
             raise InvalidTransition(_("This fulfilment is not waiting for a transfer."))
         allocations = [fl.allocation for fl in fulfilment.lines.select_related("allocation")]
@@ -421,7 +427,7 @@ def fulfilment_transfer_receive(*, fulfilment: Fulfilment, actor=None) -> Fulfil
     (TRANSFER_IN, then an allocation there), and when nothing else is in transit the order
     moves on to processing."""
     with transaction.atomic():
-        fulfilment = Fulfilment.objects.select_for_update(of=("self",)).select_related("order", "transfer").get(pk=fulfilment.pk)
+        fulfilment = _fulfilment_locked(fulfilment)
         order = fulfilment.order
         if fulfilment.transfer is None or fulfilment.status != Fulfilment.Status.AWAITING_TRANSFER:
             raise InvalidTransition(_("This fulfilment is not waiting for a transfer."))

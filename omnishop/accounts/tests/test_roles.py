@@ -30,7 +30,9 @@ def test_user_logs_in_with_email(client, django_user_model):
 @pytest.mark.django_db
 def test_roles_reach_their_work(django_user_model):
     def user_in(role):
-        user = django_user_model.objects.create_user(email=f"{role[:5].lower()}@example.pl", password="x", is_staff=True)
+        user = django_user_model.objects.create_user(
+            email=f"{role[:5].lower()}@example.pl", password="x", is_staff=True
+        )
         user.groups.add(Group.objects.get(name=role))
         return django_user_model.objects.get(pk=user.pk)  # fresh permission cache
 
