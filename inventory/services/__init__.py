@@ -12,12 +12,11 @@ from .stock import (
     StockChange,
     StockLine,
     stock_allocate,
-    stock_changes_apply,
+    stock_changed_message,
     stock_fulfil,
     stock_hold_place,
     stock_holds_purge_expired,
     stock_holds_release,
-    stock_receive,
     stock_release,
 )
 from .sync import (
@@ -26,7 +25,8 @@ from .sync import (
     StockSyncRow,
     SyncErrorPolicy,
     SyncMode,
-    stock_changes_apply_bulk,
+    stock_changes_apply,
+    stock_receive,
     stock_sync_apply,
     stock_sync_key,
 )
@@ -48,8 +48,8 @@ __all__ = [
     "SyncMode",
     "location_create",
     "stock_allocate",
+    "stock_changed_message",
     "stock_changes_apply",
-    "stock_changes_apply_bulk",
     "stock_consistency_repair",
     "stock_fulfil",
     "stock_hold_place",

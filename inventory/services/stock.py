@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
@@ -11,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from omnishop.outbox.services import OutboxMessage, outbox_emit_many
 
-from ..exceptions import InsufficientStock, StockCountBelowAllocated
+from ..exceptions import InsufficientStock
 from ..lock_objects import stock_levels_lock
 from ..models import Allocation, Location, StockHold, StockLevel, StockMovement
 
@@ -40,98 +39,36 @@ def _ensure_stock_levels(pairs) -> None:
     )
 
 
+def stock_changed_message(*, sku: str, location_code: str, on_hand: int, allocated: int, safety_stock: int):
+    """The coalesced ``stock.changed`` outbox event for one (SKU, location)."""
+    return OutboxMessage(
+        type="stock.changed",
+        aggregate_type="stock",
+        aggregate_id=f"{sku}@{location_code}",
+        payload={
+            "sku": sku,
+            "location": location_code,
+            "on_hand": on_hand,
+            "allocated": allocated,
+            "safety_stock": safety_stock,
+        },
+        coalesce_key=f"stock.changed:{sku}:{location_code}",
+    )
+
+
 def _emit_stock_changed(levels) -> None:
     """One coalesced ``stock.changed`` event per (SKU, location); ``levels`` come from the lock."""
     outbox_emit_many(
         events=[
-            OutboxMessage(
-                type="stock.changed",
-                aggregate_type="stock",
-                aggregate_id=f"{level.variant.sku}@{level.location.code}",
-                payload={
-                    "sku": level.variant.sku,
-                    "location": level.location.code,
-                    "on_hand": level.on_hand,
-                    "allocated": level.allocated,
-                    "safety_stock": level.safety_stock,
-                },
-                coalesce_key=f"stock.changed:{level.variant.sku}:{level.location.code}",
+            stock_changed_message(
+                sku=level.variant.sku,
+                location_code=level.location.code,
+                on_hand=level.on_hand,
+                allocated=level.allocated,
+                safety_stock=level.safety_stock,
             )
             for level in levels
         ]
-    )
-
-
-def stock_changes_apply(*, changes: list[StockChange], actor=None, reference: str = "") -> list[StockMovement]:
-    """Apply on-hand changes (receipts, adjustments, counts, returns) with one ledger entry each.
-
-    Locks the affected StockLevel rows in (variant, location) order. A change whose
-    ``idempotency_key`` was applied before is skipped. A count equal to the current on-hand
-    writes nothing. Raises ``StockCountBelowAllocated`` (nothing written) when a change would
-    leave fewer units on hand than are allocated or a negative on-hand.
-    Returns the movements written.
-    """
-    if not changes:
-        return []
-    keys = [c.idempotency_key for c in changes if c.idempotency_key]
-    with transaction.atomic():
-        done = set(StockMovement.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
-        todo = [c for c in changes if not (c.idempotency_key and c.idempotency_key in done)]
-        pairs = [(c.variant_id, c.location_id) for c in todo]
-        _ensure_stock_levels(pairs)
-        levels = stock_levels_lock(pairs=pairs)
-        movements, touched, problems = [], {}, {}
-        for index, change in enumerate(todo):
-            level = levels[(change.variant_id, change.location_id)]
-            delta = change.count - level.on_hand if change.count is not None else change.quantity
-            if not delta:
-                continue
-            new_on_hand = level.on_hand + delta
-            if new_on_hand < 0 or new_on_hand < level.allocated:
-                problems[str(index)] = [
-                    _("On hand would be %(new)d but %(allocated)d units are allocated.")
-                    % {"new": new_on_hand, "allocated": level.allocated}
-                ]
-                continue
-            level.on_hand = new_on_hand
-            touched[(level.variant_id, level.location_id)] = level
-            movements.append(
-                StockMovement(
-                    location_id=change.location_id,
-                    variant_id=change.variant_id,
-                    kind=change.kind,
-                    quantity=delta,
-                    on_hand_after=new_on_hand,
-                    reference=reference,
-                    idempotency_key=change.idempotency_key,
-                    note=change.note,
-                    actor=actor,
-                )
-            )
-        if problems:
-            raise StockCountBelowAllocated(errors=problems)
-        StockLevel.objects.bulk_update(list(touched.values()), ["on_hand", "updated_at"], batch_size=1000)
-        StockMovement.objects.bulk_create(movements, batch_size=1000)
-        _emit_stock_changed(touched.values())
-    return movements
-
-
-def stock_receive(*, variant, location, quantity: int, actor=None, reference: str = "", idempotency_key=None):
-    """Goods in (delivery to a warehouse or store)."""
-    if quantity <= 0:
-        raise ValidationError({"quantity": [_("Receive a positive number of units.")]})
-    return stock_changes_apply(
-        changes=[
-            StockChange(
-                variant_id=variant.pk,
-                location_id=location.pk,
-                kind=StockMovement.Kind.RECEIPT,
-                quantity=quantity,
-                idempotency_key=idempotency_key,
-            )
-        ],
-        actor=actor,
-        reference=reference,
     )
 
 

@@ -12,17 +12,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Variant
-from omnishop.outbox.services import OutboxMessage, outbox_emit_many
+from omnishop.outbox.services import outbox_emit_many
 
 from ..exceptions import StockCountBelowAllocated
 from ..models import Location, StockLevel, StockMovement
 from ..selectors import IN_CHUNK, location_ids_by_code, variant_ids_by_sku
-from .stock import (
-    StockChange,
-    _ensure_stock_levels,
-)
+from .stock import StockChange, _ensure_stock_levels, stock_changed_message
 
-# --- bulk stock changes: POS / ERP / WMS sync, CSV import ---------------------------------------
+# --- the ledger path for every on-hand change, and the POS / ERP / WMS sync ---------------------------------------
 
 _BULK_SLICE = 5_000  # changes per write slice (and per progress report)
 _INT_MAX = 2_147_483_647  # on_hand is a 32-bit integer column
@@ -181,28 +178,23 @@ def _stock_levels_write_on_hand(levels: list[_LockedLevel]) -> None:
 
 def _emit_stock_changed_bulk(levels: list[_LockedLevel]) -> None:
     """``_emit_stock_changed`` for locked values: one coalesced event per (SKU, location)."""
-    messages = [
-        OutboxMessage(
-            type="stock.changed",
-            aggregate_type="stock",
-            aggregate_id=f"{lv.sku}@{lv.location_code}",
-            payload={
-                "sku": lv.sku,
-                "location": lv.location_code,
-                "on_hand": lv.on_hand,
-                "allocated": lv.allocated,
-                "safety_stock": lv.safety_stock,
-            },
-            coalesce_key=f"stock.changed:{lv.sku}:{lv.location_code}",
-        )
-        for lv in levels
-    ]
-    outbox_emit_many(events=messages)
+    outbox_emit_many(
+        events=[
+            stock_changed_message(
+                sku=lv.sku,
+                location_code=lv.location_code,
+                on_hand=lv.on_hand,
+                allocated=lv.allocated,
+                safety_stock=lv.safety_stock,
+            )
+            for lv in levels
+        ]
+    )
 
 
 @dataclass
 class StockChangesOutcome:
-    """What ``stock_changes_apply_bulk`` did with each change, by its index in ``changes``."""
+    """What ``stock_changes_apply`` did with each change, by its index in ``changes``."""
 
     written: list[int] = field(default_factory=list)  # one ledger entry each
     unchanged: list[int] = field(default_factory=list)  # nothing to do: count equal to on hand, zero delta
@@ -210,7 +202,7 @@ class StockChangesOutcome:
     problems: dict[int, list[str]] = field(default_factory=dict)  # refused: nothing written for them
 
 
-def stock_changes_apply_bulk(
+def stock_changes_apply(
     *,
     changes: list[StockChange],
     actor=None,
@@ -219,8 +211,9 @@ def stock_changes_apply_bulk(
     keys_belong_to_reference: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> StockChangesOutcome:
-    """``stock_changes_apply`` for thousands of changes (stock sync, CSV import): the same rules,
-    in a constant number of queries per 5,000 changes.
+    """Apply on-hand changes (receipts, adjustments, counts, transfers, syncs) with one ledger
+    entry each, in a constant number of queries per 5,000 changes: the one path every change of
+    ``on_hand`` takes, from a single receipt to a 10,000-row sync.
 
     Locks every affected StockLevel row in (variant, location) order before reading it, so
     concurrent syncs and allocations queue instead of deadlocking; missing rows are created
@@ -323,6 +316,25 @@ def _stock_changes_write(
     _stock_levels_write_on_hand(ordered)
     _emit_stock_changed_bulk(ordered)
     return outcome
+
+
+def stock_receive(*, variant, location, quantity: int, actor=None, reference: str = "", idempotency_key=None):
+    """Goods in (delivery to a warehouse or store)."""
+    if quantity <= 0:
+        raise ValidationError({"quantity": [_("Receive a positive number of units.")]})
+    return stock_changes_apply(
+        changes=[
+            StockChange(
+                variant_id=variant.pk,
+                location_id=location.pk,
+                kind=StockMovement.Kind.RECEIPT,
+                quantity=quantity,
+                idempotency_key=idempotency_key,
+            )
+        ],
+        actor=actor,
+        reference=reference,
+    )
 
 
 # --- stock sync (POS / ERP / WMS), one use case for the API and the CSV import -----------------
@@ -478,7 +490,7 @@ def stock_sync_apply(
             outcomes = [
                 (
                     0,
-                    stock_changes_apply_bulk(
+                    stock_changes_apply(
                         changes=changes,
                         actor=actor,
                         reference=reference,
@@ -499,7 +511,7 @@ def stock_sync_apply(
         outcomes = [
             (
                 start,
-                stock_changes_apply_bulk(
+                stock_changes_apply(
                     changes=changes[start : start + batch_size],
                     actor=actor,
                     reference=reference,

@@ -15,8 +15,8 @@ from .stock import (
     StockLine,
     _check_available,
     _close_allocations,
-    stock_changes_apply,
 )
+from .sync import stock_changes_apply
 
 
 def transfer_request(
