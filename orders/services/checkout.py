@@ -46,13 +46,18 @@ def request_fingerprint(data: dict) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _user(actor):
+    """The login to record for an actor (None for anonymous requests and the system)."""
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
 def _event(order: Order, *, type: str, actor=None, from_status="", to_status="", note="", payload=None) -> OrderEvent:
     return OrderEvent(
         order=order,
         type=type,
         from_status=from_status,
         to_status=to_status,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=_user(actor),
         channel=order.channel,
         note=note,
         payload=payload or {},
@@ -182,7 +187,7 @@ def _order_create(
         channel=channel,
         customer=customer,
         company=company,
-        placed_by=actor if getattr(actor, "is_authenticated", False) else None,
+        placed_by=_user(actor),
         email=contact.email,
         phone=contact.phone,
         contact_name=contact.name,
@@ -236,7 +241,7 @@ def _order_create(
             source=sources[source_id],
             destination=pickup_location,
             lines=wanted,
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            actor=_user(actor),
             reference=f"order:{order.number}",
         )
         for source_id, wanted in sorted(decision.transfers.items())
@@ -325,13 +330,12 @@ def order_payment_authorize(*, order_id: int) -> Order:
         order.payment_status = Order.PaymentStatus.PAID if result.ok else Order.PaymentStatus.FAILED
         order.payment_reference = result.reference
         order.save(update_fields=["payment_status", "payment_reference", "updated_at"])
-        OrderEvent.objects.create(
-            order=order,
+        _event(
+            order,
             type="payment_authorized" if result.ok else "payment_failed",
-            channel=order.channel,
             note=result.message,
             payload={"reference": result.reference},
-        )
+        ).save()
         outbox_emit(
             type="order.payment_authorized" if result.ok else "order.payment_failed",
             aggregate_type="order",
@@ -374,16 +378,15 @@ def order_transition(*, order: Order, to: str, role: str, actor=None, note: str 
         previous = order.status
         order.status = to
         order.save(update_fields=["status", "updated_at"])
-        OrderEvent.objects.create(
-            order=order,
+        _event(
+            order,
             type="status_changed",
+            actor=actor,
             from_status=previous,
             to_status=to,
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
-            channel=order.channel,
             note=note,
             payload={"role": role},
-        )
+        ).save()
         outbox_emit(
             type=f"order.{to}",
             aggregate_type="order",
@@ -412,13 +415,9 @@ def fulfilment_transfer_ship(*, fulfilment: Fulfilment, actor=None) -> Fulfilmen
             raise InvalidTransition(_("This fulfilment is not waiting for a transfer."))
         allocations = [fl.allocation for fl in fulfilment.lines.select_related("allocation")]
         transfer_ship(transfer=fulfilment.transfer, actor=actor, allocations=allocations)
-        OrderEvent.objects.create(
-            order=fulfilment.order,
-            type="transfer_shipped",
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
-            channel=fulfilment.order.channel,
-            payload={"transfer": fulfilment.transfer_id},
-        )
+        _event(
+            fulfilment.order, type="transfer_shipped", actor=actor, payload={"transfer": fulfilment.transfer_id}
+        ).save()
     return fulfilment
 
 
@@ -446,13 +445,7 @@ def fulfilment_transfer_receive(*, fulfilment: Fulfilment, actor=None) -> Fulfil
         fulfilment.location_id = order.pickup_location_id
         fulfilment.status = Fulfilment.Status.PENDING
         fulfilment.save(update_fields=["location", "status"])
-        OrderEvent.objects.create(
-            order=order,
-            type="transfer_received",
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
-            channel=order.channel,
-            payload={"transfer": fulfilment.transfer_id},
-        )
+        _event(order, type="transfer_received", actor=actor, payload={"transfer": fulfilment.transfer_id}).save()
         waiting = Fulfilment.objects.filter(order=order, status=Fulfilment.Status.AWAITING_TRANSFER).exists()
         if not waiting and order.status == Order.Status.AWAITING_TRANSFER:
             order_transition(order=order, to=Order.Status.PROCESSING, role=lifecycle.SYSTEM, actor=actor)
