@@ -44,25 +44,17 @@ def outbox_emit(
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox_emit must be called inside transaction.atomic()")
-    payload = _jsonable(payload)
-    now = timezone.now()
     if coalesce_key:
-        pending = (
-            OutboxEvent.objects.select_for_update().filter(coalesce_key=coalesce_key, delivered_at__isnull=True).first()
-        )
-        if pending is not None:
-            pending.payload = payload
-            pending.version = version
-            pending.updated_at = now
-            pending.save(update_fields=["payload", "version", "updated_at"])
-            return pending
+        # One coalescing mechanism: the upsert of outbox_emit_many.
+        outbox_emit_many(events=[OutboxMessage(type, aggregate_type, aggregate_id, payload, version, coalesce_key)])
+        return OutboxEvent.objects.get(coalesce_key=coalesce_key, delivered_at__isnull=True)
+    now = timezone.now()
     return OutboxEvent.objects.create(
         type=type,
         version=version,
         aggregate_type=aggregate_type,
         aggregate_id=str(aggregate_id),
-        payload=payload,
-        coalesce_key=coalesce_key,
+        payload=_jsonable(payload),
         created_at=now,
         updated_at=now,
     )
