@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
+from omnishop.admin import ReadOnlyAdmin
+
 from .models import Brand, Category, Channel, ChannelListing, Price, PriceHistory, Product, Variant
 from .services import price_set
 
@@ -175,21 +177,12 @@ class PriceAdmin(admin.ModelAdmin):
 
 
 @admin.register(PriceHistory)
-class PriceHistoryAdmin(admin.ModelAdmin):
+class PriceHistoryAdmin(ReadOnlyAdmin):
     list_display = ["changed_at", "variant", "currency", "old_amount", "new_amount", "changed_by", "reason"]
     list_filter = ["currency", "changed_at"]
     list_select_related = ["variant", "changed_by"]
     search_fields = ["variant__sku", "reason", "changed_by__email"]
     date_hierarchy = "changed_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ChannelListing)

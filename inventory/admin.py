@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from omnishop.admin import ReadOnlyAdmin
+
 from .models import Allocation, Location, StockHold, StockLevel, StockMovement, Transfer, TransferLine
 
 
@@ -28,19 +30,6 @@ class LocationAdmin(admin.ModelAdmin):
             {"fields": ("ships_online", "click_and_collect", "ship_from_store", "ring_fence", "opening_hours")},
         ),
     )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Stock changes only through inventory services (locks, ledger, events): no edits here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(StockLevel)

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from omnishop.admin import ReadOnlyAdmin
+
 from .models import OutboxEvent
 
 
@@ -20,18 +22,9 @@ class DeliveredFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(admin.ModelAdmin):
+class OutboxEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "type", "version", "aggregate_type", "aggregate_id", "delivered_at"]
     list_filter = [DeliveredFilter, "type", "aggregate_type", "created_at"]
     search_fields = ["=id", "type", "aggregate_id", "coalesce_key"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in OutboxEvent._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
