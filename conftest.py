@@ -126,4 +126,9 @@ def run_in_threads(target, args_list, *, timeout: float = 60.0, workers: int | N
     for t in threads:
         t.join(timeout=timeout)
     assert not any(t.is_alive() for t in threads), "a thread did not finish in time"
+    # Celery keeps "a task is running" in one process-wide flag that eager tasks save and restore;
+    # threads doing so at once can leave it set, and a later test's result.get() would refuse.
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
     return results

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -56,7 +56,7 @@ def shipping_fee(*, channel: Channel, fulfilment_type: str | None, subtotal: Dec
 def cart_price(
     *, lines: dict[int, int], channel: Channel, customer=None, fulfilment_type: str | None = None, at=None
 ) -> PricedCart:
-    """Price ``{variant_id: quantity}`` for ``channel``. Two queries whatever the cart size.
+    """Price ``{variant_id: quantity}`` for ``channel``. One query whatever the cart size.
 
     Raises ``NotSellable`` naming each variant that is inactive, not published in the channel
     or has no price in the channel's currency.
@@ -67,37 +67,33 @@ def cart_price(
         & Q(product__listings__published_from__lte=at)
         & (Q(product__listings__published_until__isnull=True) | Q(product__listings__published_until__gt=at))
     )
-    variants = {
-        v.pk: v
-        for v in Variant.objects.filter(pk__in=list(lines), is_active=True, product__is_active=True)
+    price = Price.objects.filter(variant_id=OuterRef("pk"), currency=channel.currency).values("amount")[:1]
+    rows = (
+        Variant.objects.filter(pk__in=list(lines), is_active=True, product__is_active=True)
         .filter(published)
-        .select_related("product")
-    }
-    prices = dict(
-        Price.objects.filter(variant_id__in=list(variants), currency=channel.currency).values_list(
-            "variant_id", "amount"
-        )
+        .annotate(price=Subquery(price))
+        .values_list("pk", "sku", "size", "colour", "product__name", "price")
     )
+    variants = {row[0]: row for row in rows}
     problems = {}
     for variant_id in lines:
         if variant_id not in variants:
             problems[str(variant_id)] = [_("Not offered in channel %(channel)s.") % {"channel": channel.code}]
-        elif variant_id not in prices:
+        elif variants[variant_id][5] is None:
             problems[str(variant_id)] = [_("No price in %(currency)s.") % {"currency": channel.currency}]
     if problems:
         raise NotSellable(errors=problems)
 
     priced = []
     for variant_id, quantity in lines.items():
-        variant = variants[variant_id]
-        unit = prices[variant_id]
+        _pk, sku, size, colour, product_name, unit = variants[variant_id]
         total = money_round(Money(unit * quantity, channel.currency)).amount
-        label = " / ".join(p for p in (variant.size, variant.colour) if p)
+        label = " / ".join(p for p in (size, colour) if p)
         priced.append(
             PricedLine(
                 variant_id=variant_id,
-                sku=variant.sku,
-                name=f"{variant.product.name} {label}".strip(),
+                sku=sku,
+                name=f"{product_name} {label}".strip(),
                 quantity=quantity,
                 unit_price=unit,
                 discount=ZERO,

@@ -155,6 +155,10 @@ class Order(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    # Not stored: order_place sets it on the order it returns when a retry (same
+    # Idempotency-Key) got the first order back instead of placing a new one.
+    replayed = False
+
     class Meta:
         verbose_name = _("order")
         verbose_name_plural = _("orders")

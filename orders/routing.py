@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from inventory.exceptions import InsufficientStock
 from inventory.models import Location
-from inventory.selectors import stock_available_list
+from inventory.selectors import stock_available_with_locations
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class RoutingDecision:
     # source location id -> {variant_id: quantity} to move to the pickup store
     transfers: dict[int, dict[int, int]] = field(default_factory=dict)
     reason: dict = field(default_factory=dict)
+    # The Location rows the policy read, by id (optional: order_place loads any it lacks).
+    locations: dict[int, Location] = field(default_factory=dict)
 
 
 def haversine_km(lat1, lon1, lat2, lon2) -> float:
@@ -58,18 +60,21 @@ class NearestFewestShipmentsPolicy:
         longitude=None,
         exclude_hold_reference: str = "",
     ) -> RoutingDecision:
-        rows = stock_available_list(
+        rows, locations = stock_available_with_locations(
             variant_ids=list(lines), online=online, exclude_hold_reference=exclude_hold_reference
         )
         available: dict[int, dict[int, int]] = {}
         for row in rows:
             if row.available > 0:
                 available.setdefault(row.location_id, {})[row.variant_id] = row.available
-        locations = {loc.pk: loc for loc in Location.objects.filter(pk__in=list(available), is_active=True)}
-        available = {loc_id: stock for loc_id, stock in available.items() if loc_id in locations}
         if fulfilment_type == "delivery":
-            return self._delivery(lines, available, locations, latitude, longitude)
-        return self._pickup(lines, available, locations, pickup_location, allow_transfer=fulfilment_type != "ropis")
+            decision = self._delivery(lines, available, locations, latitude, longitude)
+        else:
+            decision = self._pickup(
+                lines, available, locations, pickup_location, allow_transfer=fulfilment_type != "ropis"
+            )
+        decision.locations = locations
+        return decision
 
     # -- pickup ------------------------------------------------------------------------------
     def _pickup(self, lines, available, locations, store, *, allow_transfer: bool) -> RoutingDecision:

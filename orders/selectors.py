@@ -2,17 +2,36 @@
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from .models import Cart, CartLine, Order, OrderEvent
+from .models import Cart, CartLine, Fulfilment, Order, OrderEvent, OrderLine
 
 
 def _with_details(qs: QuerySet[Order], *, detail: bool = False) -> QuerySet[Order]:
-    qs = qs.select_related("channel", "pickup_location").prefetch_related("lines")
+    """Orders with ``line_list`` (and for ``detail`` also ``fulfilment_list`` and ``timeline``)
+    as plain lists: the shape the API serializers render."""
+    qs = qs.select_related("channel", "pickup_location").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("id"), to_attr="line_list")
+    )
     if detail:
         qs = qs.prefetch_related(
-            "fulfilments__location",
-            Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id")),
+            Prefetch(
+                "fulfilments",
+                queryset=Fulfilment.objects.select_related("location").order_by("id"),
+                to_attr="fulfilment_list",
+            ),
+            Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id"), to_attr="timeline"),
         )
     return qs
+
+
+def order_details_attach(
+    order: Order, *, lines: list[OrderLine], fulfilments: list[Fulfilment], events: list[OrderEvent]
+) -> Order:
+    """Give an order the service has just written the same lists ``_with_details`` prefetches,
+    so it renders without being read back (fulfilments must carry their location)."""
+    order.line_list = sorted(lines, key=lambda ln: ln.pk)
+    order.fulfilment_list = sorted(fulfilments, key=lambda f: f.pk)
+    order.timeline = sorted(events, key=lambda e: (e.created_at, e.pk))
+    return order
 
 
 def order_list_for_customer(*, customer, detail: bool = False) -> QuerySet[Order]:

@@ -135,7 +135,7 @@ def _allocated_add(by_pk: dict[int, int]) -> None:
 
 
 def stock_allocate(
-    *, lines: list[StockLine], reference: str, online: bool = True, release_holds: str = ""
+    *, lines: list[StockLine], reference: str, online: bool = True, release_holds: str = "", savepoint: bool = True
 ) -> list[Allocation]:
     """Promise units to an order: lock rows in (variant, location) order, check availability
     (holds, safety stock, ring-fence), raise ``allocated`` with F(), and record allocations.
@@ -143,12 +143,14 @@ def stock_allocate(
     ``release_holds``: a hold reference (the order's checkout holds) that is not counted
     against availability and is deleted, so a customer's own hold never blocks their order.
     The CHECK constraint ``allocated <= on_hand`` refuses an oversell even if this check had a bug.
-    Raises ``InsufficientStock`` (nothing written).
+    Raises ``InsufficientStock`` (nothing written). ``savepoint=False`` is for callers whose
+    transaction ends with the error anyway (checkout): it saves two round trips, but then the
+    caller's atomic block is marked for rollback and cannot catch the error and go on.
     """
     lines = [ln for ln in lines if ln.quantity > 0]
     if not lines:
         return []
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         pairs = [(ln.variant_id, ln.location_id) for ln in lines]
         levels = stock_levels_lock(pairs=pairs)
         _check_available(levels, lines, online=online, exclude_hold_reference=release_holds)

@@ -76,7 +76,7 @@ class OrderEventSerializer(serializers.ModelSerializer):
 class OrderSerializer(serializers.ModelSerializer):
     channel = serializers.CharField(source="channel.code")
     pickup_store = serializers.CharField(source="pickup_location.code", allow_null=True, default=None)
-    lines = OrderLineSerializer(many=True)
+    lines = OrderLineSerializer(source="line_list", many=True)
 
     class Meta:
         model = Order
@@ -98,8 +98,8 @@ class OrderSerializer(serializers.ModelSerializer):
 
 
 class OrderDetailSerializer(OrderSerializer):
-    fulfilments = FulfilmentSerializer(many=True)
-    timeline = OrderEventSerializer(source="events", many=True)
+    fulfilments = FulfilmentSerializer(source="fulfilment_list", many=True)
+    timeline = OrderEventSerializer(many=True)
 
     class Meta(OrderSerializer.Meta):
         fields = [

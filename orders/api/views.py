@@ -123,7 +123,6 @@ class OrderListCreateApi(ChannelMixin, generics.GenericAPIView):
         if contact is None and customer is None:
             raise exceptions.ValidationError({"contact": [_("Guest and marketplace orders need a contact.")]})
         fingerprint = request_fingerprint({"channel": channel.code, "body": request.data})
-        existed = bool(key) and Order.objects.filter(channel=channel, idempotency_key=key).exists()
         order = order_place(
             channel=channel,
             lines=lines,
@@ -139,10 +138,10 @@ class OrderListCreateApi(ChannelMixin, generics.GenericAPIView):
             cart=cart,
             actor=actor,
         )
-        order = order_list_all(detail=True).get(pk=order.pk)
-        return Response(
-            OrderDetailSerializer(order).data, status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED
-        )
+        if order.replayed:
+            order = order_list_all(detail=True).get(pk=order.pk)
+            return Response(OrderDetailSerializer(order).data, status=status.HTTP_200_OK)
+        return Response(OrderDetailSerializer(order).data, status=status.HTTP_201_CREATED)
 
     def _who(self, request, data):
         """(customer, company, actor) for the order."""

@@ -23,6 +23,7 @@ from inventory.services import (
     transfer_ship,
 )
 from loyalty.pricing import cart_price
+from omnishop.exceptions import DomainError
 from omnishop.outbox.services import outbox_emit
 
 from .. import lifecycle
@@ -30,6 +31,7 @@ from ..exceptions import EmptyOrder, IdempotencyConflict, InvalidTransition, Tra
 from ..models import Cart, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
 from ..payments import payment_provider
 from ..routing import routing_policy
+from ..selectors import order_details_attach
 
 ROUTING_ATTEMPTS = 3
 
@@ -68,6 +70,8 @@ def _existing_order(channel: Channel, key: str, fingerprint: str) -> Order | Non
     if not key:
         return None
     order = Order.objects.filter(channel=channel, idempotency_key=key).first()
+    if order is not None:
+        order.replayed = True
     if order is not None and fingerprint and order.request_fingerprint and order.request_fingerprint != fingerprint:
         raise IdempotencyConflict(
             _("Idempotency-Key %(key)s was used for order %(number)s with a different body.")
@@ -96,17 +100,57 @@ def order_place(
     locked in (variant, location) order), then the order, its lines, fulfilments, events and
     outbox rows. Payment authorisation and notifications run after commit.
 
-    Idempotent per (channel, ``idempotency_key``): a retry returns the first order; the same
-    key with a different ``fingerprint`` raises ``IdempotencyConflict``.
+    Idempotent per (channel, ``idempotency_key``): a retry returns the first order (with
+    ``replayed`` set); the same key with a different ``fingerprint`` raises ``IdempotencyConflict``.
+    A new order comes back with the lists the API renders attached (``order_details_attach``).
     Raises ``InsufficientStock`` (nothing written) when the units are not there, after re-routing
     when a concurrent order took the first choice; ``NotSellable`` for unsellable lines.
     """
     lines = {int(v): int(q) for v, q in lines.items() if int(q) > 0}
     if not lines:
         raise EmptyOrder()
-    existing = _existing_order(channel, idempotency_key, fingerprint)
-    if existing is not None:
+    try:
+        return _order_place_new(
+            channel=channel,
+            lines=lines,
+            fulfilment_type=fulfilment_type,
+            customer=customer,
+            company=company,
+            contact=contact,
+            pickup_location=pickup_location,
+            shipping_address=shipping_address,
+            payment_method=payment_method,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            cart=cart,
+            actor=actor,
+        )
+    except (DomainError, IntegrityError):
+        # The key is looked up only when placing failed: a retry whose order exists fails on the
+        # key's unique constraint (or earlier, once its stock is sold), and gets that order back.
+        # A new order, the common case, costs no lookup.
+        existing = _existing_order(channel, idempotency_key, fingerprint)
+        if existing is None:
+            raise
         return existing
+
+
+def _order_place_new(
+    *,
+    channel,
+    lines,
+    fulfilment_type,
+    customer,
+    company,
+    contact,
+    pickup_location,
+    shipping_address,
+    payment_method,
+    idempotency_key,
+    fingerprint,
+    cart,
+    actor,
+) -> Order:
     if fulfilment_type != Order.FulfilmentType.DELIVERY and pickup_location is None:
         raise InvalidTransition(_("Click & collect and reserve & try need a pickup store."))
     if pickup_location is not None and not (pickup_location.is_active and pickup_location.click_and_collect):
@@ -155,12 +199,6 @@ def order_place(
         except InsufficientStock:
             if attempt == ROUTING_ATTEMPTS:
                 raise
-        except IntegrityError:
-            # A concurrent request with the same key won the race: return its order.
-            existing = _existing_order(channel, idempotency_key, fingerprint)
-            if existing is None:
-                raise
-            return existing
     raise AssertionError("unreachable")
 
 
@@ -215,6 +253,7 @@ def _order_create(
         reference=f"order:{order.number}",
         online=online,
         release_holds=cart.hold_reference if cart is not None else "",
+        savepoint=False,  # a shortage ends this transaction: order_place re-routes in a new one
     )
     order_lines = OrderLine.objects.bulk_create(
         [
@@ -235,10 +274,13 @@ def _order_create(
     by_location: dict[int, list[Allocation]] = {}
     for allocation in allocations:
         by_location.setdefault(allocation.location_id, []).append(allocation)
-    sources = Location.objects.in_bulk(list(decision.transfers)) if decision.transfers else {}
+    locations = dict(decision.locations)
+    unknown = (set(by_location) | set(decision.transfers)) - locations.keys()
+    if unknown:
+        locations.update(Location.objects.in_bulk(list(unknown)))
     transfers = {
         source_id: transfer_request(
-            source=sources[source_id],
+            source=locations[source_id],
             destination=pickup_location,
             lines=wanted,
             actor=_user(actor),
@@ -250,7 +292,7 @@ def _order_create(
         [
             Fulfilment(
                 order=order,
-                location_id=location_id,
+                location=locations[location_id],
                 transfer=transfers.get(location_id),
                 status=Fulfilment.Status.AWAITING_TRANSFER if location_id in transfers else Fulfilment.Status.PENDING,
             )
@@ -283,6 +325,7 @@ def _order_create(
             )
         )
     OrderEvent.objects.bulk_create(events)
+    order_details_attach(order, lines=order_lines, fulfilments=fulfilments, events=events)
     if cart is not None:
         Cart.objects.filter(pk=cart.pk).update(status=Cart.Status.ORDERED)
     outbox_emit(
