@@ -82,11 +82,17 @@ class StockLevel(models.Model):
     """Units of one variant at one location. ``on_hand`` equals the sum of its movements;
     ``allocated`` equals its open allocations. The database refuses an oversell."""
 
+    # No single-column indexes: (variant, location) and (location, variant) below lead with each,
+    # and every index is one more write on the hottest rows of the system.
     location = models.ForeignKey(
-        Location, on_delete=models.PROTECT, related_name="stock_levels", verbose_name=_("location")
+        Location, on_delete=models.PROTECT, related_name="stock_levels", verbose_name=_("location"), db_index=False
     )
     variant = models.ForeignKey(
-        "catalog.Variant", on_delete=models.PROTECT, related_name="stock_levels", verbose_name=_("variant")
+        "catalog.Variant",
+        on_delete=models.PROTECT,
+        related_name="stock_levels",
+        verbose_name=_("variant"),
+        db_index=False,
     )
     on_hand = models.IntegerField(_("on hand"), default=0)
     allocated = models.IntegerField(_("allocated"), default=0)

@@ -1,5 +1,6 @@
 """Bulk stock changes from POS / ERP / WMS: the sync API and the CSV import share this path."""
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -123,14 +124,18 @@ def _movements_insert(movements: list[tuple], *, reference: str, actor) -> None:
     """Append ledger entries, given as (location, variant, kind, quantity, on_hand_after, key, note)."""
     now = timezone.now()
     if _postgres():
-        columns = list(zip(*movements, strict=True))
+        # The entries travel as one JSON document: thousands of string parameters (keys,
+        # notes) cost more to quote than PostgreSQL spends inserting them.
+        fields = ("location", "variant", "kind", "quantity", "after", "key", "note")
+        rows = json.dumps([dict(zip(fields, m, strict=True)) for m in movements])
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {StockMovement._meta.db_table} (location_id, variant_id, kind, quantity, "  # noqa: S608
                 "on_hand_after, idempotency_key, note, reference, actor_id, created_at) "
-                "SELECT m.*, %s, %s, %s FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::integer[], "
-                "%s::integer[], %s::varchar[], %s::varchar[]) AS m",
-                [reference, getattr(actor, "pk", None), now, *(list(c) for c in columns)],
+                "SELECT m.location, m.variant, m.kind, m.quantity, m.after, m.key, m.note, %s, %s, %s "
+                "FROM jsonb_to_recordset(%s::jsonb) AS m(location bigint, variant bigint, kind text, "
+                "quantity integer, after integer, key text, note text)",
+                [reference, getattr(actor, "pk", None), now, rows],
             )
         return
     StockMovement.objects.bulk_create(

@@ -20,6 +20,7 @@ from inventory.services import (
     stock_release,
 )
 from inventory.tests.factories import LocationFactory, WarehouseFactory
+from omnishop.accounts.tests.factories import UserFactory
 from omnishop.outbox.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +52,25 @@ def test_counts_and_idempotency_keys():
     assert StockMovement.objects.count() == 1
     stock_changes_apply(changes=[StockChange(variant.pk, store.pk, "count", count=12)])
     assert StockMovement.objects.count() == 1  # equal count: no entry
+
+
+def test_ledger_keeps_every_field_of_each_change():
+    variant, store, user = VariantFactory(), LocationFactory(), UserFactory()
+    note = 'Inwentaryzacja "A" \\ zażółć'
+    changes = [
+        StockChange(variant.pk, store.pk, StockMovement.Kind.RECEIPT, quantity=7, idempotency_key="pz:1", note=note),
+        StockChange(variant.pk, store.pk, StockMovement.Kind.ADJUSTMENT, quantity=-2),
+    ]
+    stock_changes_apply(changes=changes, actor=user, reference="PZ/7")
+    rows = list(
+        StockMovement.objects.order_by("id").values_list(
+            "kind", "quantity", "on_hand_after", "idempotency_key", "note", "reference", "actor_id"
+        )
+    )
+    assert rows == [
+        ("receipt", 7, 7, "pz:1", note, "PZ/7", user.pk),
+        ("adjustment", -2, 5, None, "", "PZ/7", user.pk),
+    ]
 
 
 def test_count_below_allocated_is_refused_with_nothing_written():

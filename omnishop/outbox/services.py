@@ -3,6 +3,9 @@
 import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
@@ -10,21 +13,18 @@ from django.utils import timezone
 from .models import OutboxEvent
 
 
-def _jsonable(value):
-    """Decimals and datetimes as strings, so payloads are plain JSON."""
-    from datetime import date, datetime
-    from decimal import Decimal
-    from uuid import UUID
-
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+def _json_default(value):
+    """``json.dumps(default=...)``: Decimals, UUIDs and datetimes as strings."""
     if isinstance(value, Decimal | UUID):
         return str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return value
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _jsonable(value):
+    """The value as plain JSON types (what a consumer will read back)."""
+    return json.loads(json.dumps(value, default=_json_default))
 
 
 def outbox_emit(
@@ -123,22 +123,28 @@ def outbox_emit_many(*, events) -> None:
     )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # One statement with array parameters, whatever the number of events.
+            # One statement whatever the number of events: the rows travel as one JSON document
+            # (encoded in C; 10,000 separate string parameters cost more to quote than to insert).
+            rows = json.dumps(
+                [
+                    {
+                        "t": latest[k].type,
+                        "v": latest[k].version,
+                        "a": latest[k].aggregate_type,
+                        "i": str(latest[k].aggregate_id),
+                        "p": latest[k].payload,
+                        "k": k,
+                    }
+                    for k in keys
+                ],
+                default=_json_default,
+            )
             cursor.execute(
                 f'INSERT INTO "{table}" ({columns})'  # noqa: S608
-                " SELECT gen_random_uuid(), t, v, a, i, p::jsonb, k, %s, %s"
-                " FROM unnest(%s::text[], %s::int[], %s::text[], %s::text[], %s::text[], %s::text[])"
-                " AS u(t, v, a, i, p, k)" + conflict,
-                [
-                    now,
-                    now,
-                    [latest[k].type for k in keys],
-                    [latest[k].version for k in keys],
-                    [latest[k].aggregate_type for k in keys],
-                    [str(latest[k].aggregate_id) for k in keys],
-                    [json.dumps(_jsonable(latest[k].payload)) for k in keys],
-                    keys,
-                ],
+                " SELECT gen_random_uuid(), r.t, r.v, r.a, r.i, r.p, r.k, %s, %s"
+                " FROM jsonb_to_recordset(%s::jsonb) AS r(t text, v integer, a text, i text, p jsonb, k text)"
+                + conflict,
+                [now, now, rows],
             )
             return
         for start in range(0, len(keys), 100):  # SQLite: bounded parameter count per statement
@@ -152,7 +158,7 @@ def outbox_emit_many(*, events) -> None:
                     m.version,
                     m.aggregate_type,
                     str(m.aggregate_id),
-                    json.dumps(_jsonable(m.payload)),
+                    json.dumps(m.payload, default=_json_default),
                     key,
                     now,
                     now,

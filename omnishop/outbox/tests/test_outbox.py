@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from omnishop.outbox.models import OutboxEvent
-from omnishop.outbox.services import outbox_emit, outbox_mark_delivered
+from omnishop.outbox.services import OutboxMessage, outbox_emit, outbox_emit_many, outbox_mark_delivered
 
 
 @pytest.mark.django_db
@@ -57,3 +57,29 @@ def test_coalesced_events_keep_one_pending_row_until_delivered():
         )
     assert OutboxEvent.objects.count() == 2
     assert OutboxEvent.objects.filter(delivered_at__isnull=True).get().payload == {"qty": 2}
+
+
+@pytest.mark.django_db
+def test_emit_many_writes_plain_json_for_plain_and_coalesced_events():
+    at = timezone.now()
+    payload = {"total": Decimal("10.50"), "at": at, "lines": [{"qty": 1}], "note": 'zażółć "gęślą" \\ jaźń'}
+    with transaction.atomic():
+        outbox_emit_many(
+            events=[
+                OutboxMessage("order.placed", "order", 7, payload),
+                OutboxMessage("stock.changed", "stock", "SKU-1@WAW", payload, version=2, coalesce_key="k:1"),
+                OutboxMessage("stock.changed", "stock", "SKU-1@WAW", {**payload, "total": 1}, coalesce_key="k:1"),
+            ]
+        )
+    plain = OutboxEvent.objects.get(coalesce_key="")
+    coalesced = OutboxEvent.objects.get(coalesce_key="k:1")
+    expected = {"total": "10.50", "at": at.isoformat(), "lines": [{"qty": 1}], "note": payload["note"]}
+    assert (plain.type, plain.aggregate_id, plain.payload) == ("order.placed", "7", expected)
+    # the last message for a key wins, whole
+    assert (coalesced.version, coalesced.payload) == (1, {**expected, "total": 1})
+
+
+@pytest.mark.django_db
+def test_emit_many_refuses_a_payload_that_is_not_json():
+    with pytest.raises(TypeError), transaction.atomic():
+        outbox_emit_many(events=[OutboxMessage("x", "y", 1, {"bad": object()}, coalesce_key="k")])
