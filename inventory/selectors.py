@@ -66,6 +66,14 @@ def stock_levels_with_availability(
     )
 
 
+def units_available(
+    *, on_hand: int, allocated: int, held: int, safety_stock: int, kind: str, ring_fence: int, online: bool
+) -> int:
+    """``stock_levels_with_availability``'s ``available``, for values already read."""
+    fence = ring_fence if online and kind == Location.Kind.STORE else 0
+    return max(on_hand - allocated - held - safety_stock - fence, 0)
+
+
 @dataclass(frozen=True)
 class Availability:
     variant_id: int
@@ -78,6 +86,8 @@ class Availability:
 
 
 def _available_rows(*, variant_ids, online, location_ids=None, at=None, exclude_hold_reference=""):
+    """Stock rows with ``held``; ``available`` is worked out from the values (in SQL it would
+    run the holds subquery a second time, for every row)."""
     qs = stock_levels_with_availability(online=online, at=at, exclude_hold_reference=exclude_hold_reference).filter(
         variant_id__in=list(variant_ids), location__is_active=True
     )
@@ -86,7 +96,21 @@ def _available_rows(*, variant_ids, online, location_ids=None, at=None, exclude_
     return qs.order_by("variant_id", "location_id")
 
 
-_AVAILABILITY_FIELDS = ("variant_id", "location_id", "on_hand", "allocated", "held", "safety_stock", "available")
+_LEVEL_FIELDS = ("variant_id", "location_id", "on_hand", "allocated", "held", "safety_stock")
+
+
+def _availability(row, *, kind: str, ring_fence: int, online: bool) -> Availability:
+    variant_id, location_id, on_hand, allocated, held, safety_stock = row
+    available = units_available(
+        on_hand=on_hand,
+        allocated=allocated,
+        held=held,
+        safety_stock=safety_stock,
+        kind=kind,
+        ring_fence=ring_fence,
+        online=online,
+    )
+    return Availability(variant_id, location_id, on_hand, allocated, held, safety_stock, available)
 
 
 def stock_available_list(
@@ -104,8 +128,8 @@ def stock_available_list(
         location_ids=location_ids,
         at=at,
         exclude_hold_reference=exclude_hold_reference,
-    ).values_list(*_AVAILABILITY_FIELDS)
-    return [Availability(*row) for row in rows]
+    ).values_list(*_LEVEL_FIELDS, "location__kind", "location__ring_fence")
+    return [_availability(row[:6], kind=row[6], ring_fence=row[7], online=online) for row in rows]
 
 
 # What routing reads of a location; the other fields of the Location objects below are deferred.
@@ -119,6 +143,7 @@ ROUTING_LOCATION_FIELDS = (
     "ships_online",
     "click_and_collect",
     "ship_from_store",
+    "ring_fence",
     "is_active",
 )
 
@@ -130,13 +155,16 @@ def stock_available_with_locations(
     query (routing needs both for every order)."""
     rows = _available_rows(
         variant_ids=variant_ids, online=online, at=at, exclude_hold_reference=exclude_hold_reference
-    ).values_list(*_AVAILABILITY_FIELDS, *(f"location__{name}" for name in ROUTING_LOCATION_FIELDS))
-    width = len(_AVAILABILITY_FIELDS)
+    ).values_list(*_LEVEL_FIELDS, *(f"location__{name}" for name in ROUTING_LOCATION_FIELDS))
+    width = len(_LEVEL_FIELDS)
     availability, locations = [], {}
     for row in rows:
-        availability.append(Availability(*row[:width]))
-        if row[1] not in locations:
-            locations[row[1]] = Location.from_db(Location.objects.db, ROUTING_LOCATION_FIELDS, row[width:])
+        location = locations.get(row[1])
+        if location is None:
+            location = locations[row[1]] = Location.from_db(Location.objects.db, ROUTING_LOCATION_FIELDS, row[width:])
+        availability.append(
+            _availability(row[:width], kind=location.kind, ring_fence=location.ring_fence, online=online)
+        )
     return availability, locations
 
 

@@ -5,6 +5,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from catalog.models import Channel, Variant
 from customers.models import Company, Customer
@@ -64,7 +65,9 @@ def _transition_action(to: str, label):
             except DomainError as exc:
                 modeladmin.message_user(request, f"{order.number}: {exc.detail}", messages.ERROR)
         if done:
-            modeladmin.message_user(request, _("%(n)d order(s) updated.") % {"n": done}, messages.SUCCESS)
+            modeladmin.message_user(
+                request, ngettext("%(n)d order updated.", "%(n)d orders updated.", done) % {"n": done}, messages.SUCCESS
+            )
 
     action.__name__ = f"make_{to}"
     return action

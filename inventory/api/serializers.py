@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -19,7 +20,7 @@ MAX_SYNC_ROWS = 10_000
 
 
 def _unknown_skus_error(unknown: list[str]) -> list[str]:
-    return [_("Unknown SKU(s): %(skus)s.") % {"skus": ", ".join(unknown)}]
+    return [ngettext("Unknown SKU: %(skus)s.", "Unknown SKUs: %(skus)s.", len(unknown)) % {"skus": ", ".join(unknown)}]
 
 
 # --- query parameters ---------------------------------------------------------------------------
@@ -175,15 +176,18 @@ class LocationListSerializer(serializers.Serializer):
     results = LocationSerializer(many=True)
 
 
+PICKUP_READY_IN_CHOICES = [
+    ("now", _("In the store now")),
+    ("transfer", _("After a transfer from another location")),
+    ("unavailable", _("Not available for pickup here")),
+]
+
+
 class PickupOptionSerializer(serializers.Serializer):
     location = LocationSerializer()
     can_serve_now = serializers.BooleanField(help_text=_("The store has every line in full now."))
     ready_in = serializers.ChoiceField(
-        choices=[
-            ("now", _("In the store now")),
-            ("transfer", _("After a transfer from another location")),
-            ("unavailable", _("Not available for pickup here")),
-        ],
+        choices=PICKUP_READY_IN_CHOICES,
         help_text=_("now: collect today; transfer: stock must first move to the store; unavailable: neither."),
     )
     missing = serializers.SerializerMethodField()
@@ -200,6 +204,16 @@ class PickupOptionListSerializer(serializers.Serializer):
 
 
 # --- stock sync ---------------------------------------------------------------------------------
+
+
+STOCK_SYNC_MODE_CHOICES = [
+    (SyncMode.ABSOLUTE, _("Counts: on hand becomes the quantity")),
+    (SyncMode.DELTA, _("Deltas: the quantity is added to on hand")),
+]
+STOCK_SYNC_ERROR_POLICY_CHOICES = [
+    (SyncErrorPolicy.REJECT_ALL, _("Any failed row: nothing is written")),
+    (SyncErrorPolicy.REJECT_FAILED, _("Valid rows are written, failed rows reported")),
+]
 
 
 class StockSyncRowSerializer(serializers.Serializer):
@@ -247,19 +261,8 @@ class StockSyncInputSerializer(serializers.Serializer):
             "already applied and returns the same summary: retry freely."
         ),
     )
-    mode = serializers.ChoiceField(
-        choices=[
-            (SyncMode.ABSOLUTE, _("Counts: on hand becomes the quantity")),
-            (SyncMode.DELTA, _("Deltas: the quantity is added to on hand")),
-        ]
-    )
-    error_policy = serializers.ChoiceField(
-        choices=[
-            (SyncErrorPolicy.REJECT_ALL, _("Any failed row: nothing is written")),
-            (SyncErrorPolicy.REJECT_FAILED, _("Valid rows are written, failed rows reported")),
-        ],
-        default=SyncErrorPolicy.REJECT_ALL,
-    )
+    mode = serializers.ChoiceField(choices=STOCK_SYNC_MODE_CHOICES)
+    error_policy = serializers.ChoiceField(choices=STOCK_SYNC_ERROR_POLICY_CHOICES, default=SyncErrorPolicy.REJECT_ALL)
     rows = StockSyncRowsField(help_text=_("1 to 10,000 rows."))
 
 

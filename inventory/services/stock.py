@@ -7,12 +7,14 @@ from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from omnishop.outbox.services import OutboxMessage, outbox_emit_many
 
 from ..exceptions import InsufficientStock
 from ..lock_objects import stock_levels_lock
-from ..models import Allocation, Location, StockHold, StockLevel, StockMovement
+from ..models import Allocation, StockHold, StockLevel, StockMovement
+from ..selectors import units_available
 
 # --- stock: ledger, allocations, holds, transfers ---------------------------------------------
 
@@ -99,15 +101,23 @@ def _check_available(levels, lines: list[StockLine], *, online: bool, exclude_ho
         level = levels.get(pair)
         available = 0
         if level is not None:
-            fence = level.location.ring_fence if online and level.location.kind == Location.Kind.STORE else 0
-            available = max(level.on_hand - level.allocated - held.get(pair, 0) - level.safety_stock - fence, 0)
+            available = units_available(
+                on_hand=level.on_hand,
+                allocated=level.allocated,
+                held=held.get(pair, 0),
+                safety_stock=level.safety_stock,
+                kind=level.location.kind,
+                ring_fence=level.location.ring_fence,
+                online=online,
+            )
         if quantity > available:
             short[f"{pair[0]}@{pair[1]}"] = [
                 _("%(wanted)d wanted, %(available)d available.") % {"wanted": quantity, "available": available}
             ]
     if short:
         raise InsufficientStock(
-            _("Not enough stock for %(n)d line(s).") % {"n": len(short)},
+            ngettext("Not enough stock for %(n)d line.", "Not enough stock for %(n)d lines.", len(short))
+            % {"n": len(short)},
             errors=short,
         )
 

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from catalog.models import Variant
 from omnishop.outbox.services import outbox_emit_many
@@ -307,7 +308,12 @@ def _stock_changes_write(
         movements.append((change.location_id, change.variant_id, change.kind, delta, new_on_hand, key, change.note))
     if outcome.problems and all_or_nothing:
         raise StockCountBelowAllocated(
-            _("%(n)d change(s) refused; nothing was written.") % {"n": len(outcome.problems)},
+            ngettext(
+                "%(n)d change refused; nothing was written.",
+                "%(n)d changes refused; nothing was written.",
+                len(outcome.problems),
+            )
+            % {"n": len(outcome.problems)},
             errors={str(i): msgs for i, msgs in sorted(outcome.problems.items())},
         )
     for start in range(0, len(movements), _BULK_SLICE):
@@ -507,7 +513,12 @@ def stock_sync_apply(
         except StockCountBelowAllocated as exc:
             conflicts = {row_of[int(i)]: {"quantity": list(msgs)} for i, msgs in exc.errors.items()}
             raise StockCountBelowAllocated(
-                _("%(n)d row(s) conflict with the stock; nothing was written.") % {"n": len(conflicts)},
+                ngettext(
+                    "%(n)d row conflicts with the stock; nothing was written.",
+                    "%(n)d rows conflict with the stock; nothing was written.",
+                    len(conflicts),
+                )
+                % {"n": len(conflicts)},
                 errors=keyed(conflicts),
             ) from None
     else:

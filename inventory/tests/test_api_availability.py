@@ -124,7 +124,7 @@ def test_unknown_skus_are_named_in_a_400(api_client, shop):
     assert response.status_code == 400
     body = response.json()
     assert body["type"] == "validation_error"
-    assert body["errors"] == {"sku": ["Unknown SKU(s): NOPE-1, NOPE-2."]}
+    assert body["errors"] == {"sku": ["Unknown SKUs: NOPE-1, NOPE-2."]}
 
 
 @pytest.mark.parametrize("params", [{}, {"sku": [f"S-{i}" for i in range(101)]}])

@@ -180,6 +180,10 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "orders.models.Order.Status",
         "FulfilmentStatusEnum": "orders.models.Fulfilment.Status",
         "PaymentStatusEnum": "orders.models.Order.PaymentStatus",
+        "StockSyncModeEnum": "inventory.api.serializers.STOCK_SYNC_MODE_CHOICES",
+        "StockSyncErrorPolicyEnum": "inventory.api.serializers.STOCK_SYNC_ERROR_POLICY_CHOICES",
+        "PickupReadyInEnum": "inventory.api.serializers.PICKUP_READY_IN_CHOICES",
+        "ChannelKindEnum": "catalog.models.Channel.Kind",
     },
 }
 API_KEY_CUSTOM_HEADER = None  # the package's default header: "Authorization: Api-Key <key>"

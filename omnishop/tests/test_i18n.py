@@ -43,3 +43,21 @@ def test_api_error_body_in_polish(api_client):
 def test_admin_in_polish(admin_client):
     response = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="pl")
     assert "Katalog" in response.content.decode()
+
+
+def test_counts_take_the_polish_plural_forms():
+    from django.utils.translation import ngettext
+
+    def drifts(n: int) -> str:
+        return ngettext("%(n)d drift left.", "%(n)d drifts left.", n) % {"n": n}
+
+    with translation.override("pl"):
+        assert [drifts(n) for n in (1, 3, 5, 22, 112)] == [
+            "Pozostała 1 rozbieżność.",
+            "Pozostały 3 rozbieżności.",
+            "Pozostało 5 rozbieżności.",
+            "Pozostały 22 rozbieżności.",
+            "Pozostało 112 rozbieżności.",
+        ]
+    with translation.override("en"):
+        assert [drifts(n) for n in (1, 2)] == ["1 drift left.", "2 drifts left."]

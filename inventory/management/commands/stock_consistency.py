@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from inventory.selectors import stock_drift_list
 from inventory.services import stock_consistency_repair
@@ -32,15 +32,27 @@ class Command(BaseCommand):
         self._table(drifts)
         if not options["repair"]:
             raise CommandError(
-                _("%(n)d drift(s) found; run with --repair to correct them.") % {"n": len(drifts)}, returncode=1
+                ngettext(
+                    "%(n)d drift found; run with --repair to correct it.",
+                    "%(n)d drifts found; run with --repair to correct them.",
+                    len(drifts),
+                )
+                % {"n": len(drifts)},
+                returncode=1,
             )
-        self.stdout.write(_("Repaired %(n)d drift(s).") % {"n": len(result.repaired)})
+        self.stdout.write(
+            ngettext("Repaired %(n)d drift.", "Repaired %(n)d drifts.", len(result.repaired))
+            % {"n": len(result.repaired)}
+        )
         if result.refused:
             self.stderr.write(
                 _("Not repaired (the books would break a stock constraint; count the shelf with a stock sync):")
             )
             self._table(result.refused, out=self.stderr)
-            raise CommandError(_("%(n)d drift(s) left.") % {"n": len(result.refused)}, returncode=1)
+            raise CommandError(
+                ngettext("%(n)d drift left.", "%(n)d drifts left.", len(result.refused)) % {"n": len(result.refused)},
+                returncode=1,
+            )
 
     def _table(self, drifts, out=None) -> None:
         out = out or self.stdout

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from tqdm import tqdm
 
 from inventory.exceptions import StockCountBelowAllocated
@@ -99,7 +99,14 @@ class Command(BaseCommand):
         )
         if result.errors:
             self._errors(result.errors, lines)
-            raise CommandError(_("%(n)d row(s) failed; the other rows were applied.") % {"n": result.failed})
+            raise CommandError(
+                ngettext(
+                    "%(n)d row failed; the other rows were applied.",
+                    "%(n)d rows failed; the other rows were applied.",
+                    result.failed,
+                )
+                % {"n": result.failed}
+            )
 
     def _rows(self, text: str, delimiter: str) -> tuple[list[StockSyncRow], list[int]]:
         reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
