@@ -1,7 +1,6 @@
 """Writing outbox events. Call inside the transaction that makes the change."""
 
 import json
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -10,7 +9,7 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
-from .models import OutboxEvent
+from .models import OutboxEvent, event_id
 
 
 def _json_default(value):
@@ -141,7 +140,7 @@ def outbox_emit_many(*, events) -> None:
             )
             cursor.execute(
                 f'INSERT INTO "{table}" ({columns})'  # noqa: S608
-                " SELECT gen_random_uuid(), r.t, r.v, r.a, r.i, r.p, r.k, %s, %s"
+                " SELECT outbox_event_id(), r.t, r.v, r.a, r.i, r.p, r.k, %s, %s"
                 " FROM jsonb_to_recordset(%s::jsonb) AS r(t text, v integer, a text, i text, p jsonb, k text)"
                 + conflict,
                 [now, now, rows],
@@ -153,7 +152,7 @@ def outbox_emit_many(*, events) -> None:
             for key in chunk:
                 m = latest[key]
                 params += [
-                    uuid.uuid4().hex,
+                    event_id().hex,
                     m.type,
                     m.version,
                     m.aggregate_type,

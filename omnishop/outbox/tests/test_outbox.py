@@ -1,10 +1,12 @@
+import time
+import uuid
 from decimal import Decimal
 
 import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from omnishop.outbox.models import OutboxEvent
+from omnishop.outbox.models import OutboxEvent, event_id
 from omnishop.outbox.services import OutboxMessage, outbox_emit, outbox_emit_many, outbox_mark_delivered
 
 
@@ -83,3 +85,26 @@ def test_emit_many_writes_plain_json_for_plain_and_coalesced_events():
 def test_emit_many_refuses_a_payload_that_is_not_json():
     with pytest.raises(TypeError), transaction.atomic():
         outbox_emit_many(events=[OutboxMessage("x", "y", 1, {"bad": object()}, coalesce_key="k")])
+
+
+def test_event_ids_are_time_ordered_version_7_uuids():
+    ids = []
+    for _ in range(3):
+        ids.append(event_id())
+        time.sleep(0.002)
+    assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids)
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    millis = ids[0].int >> 80
+    assert abs(millis - time.time() * 1000) < 5_000
+
+
+@pytest.mark.django_db
+def test_events_written_in_bulk_get_time_ordered_ids_too():
+    with transaction.atomic():
+        outbox_emit(type="a", aggregate_type="x", aggregate_id=1, payload={})
+    time.sleep(0.002)
+    with transaction.atomic():
+        outbox_emit_many(events=[OutboxMessage("b", "x", 2, {}, coalesce_key="k:2")])
+    first, second = (OutboxEvent.objects.get(type=t).id for t in ("a", "b"))
+    assert second.version == 7 and second.variant == uuid.RFC_4122
+    assert first < second
