@@ -1,9 +1,48 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
+from catalog.forms import SkuLinesField
+from catalog.models import Variant
 from omnishop.admin import ReadOnlyAdmin
+from omnishop.exceptions import DomainError
 
+from .exceptions import StockCountBelowAllocated
+from .importers import row_errors_by_line, stock_csv_sync_id, stock_rows_from_csv
 from .models import Allocation, Location, StockHold, StockLevel, StockMovement, Transfer, TransferLine
+from .services import (
+    StockChange,
+    SyncErrorPolicy,
+    SyncMode,
+    stock_changes_apply,
+    stock_safety_stock_set,
+    stock_sync_apply,
+    transfer_cancel,
+    transfer_receive,
+    transfer_request,
+    transfer_ship,
+)
+
+WRITE_STOCK = "inventory.add_stockmovement"
+
+
+def _form_page(
+    request, admin_site, model, *, title, form, submit_label, template="admin/omnishop/form_page.html", **extra
+):
+    context = {
+        **admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "submit_label": submit_label,
+        "opts": model._meta,
+        **extra,
+    }
+    return TemplateResponse(request, template, context)
 
 
 @admin.register(Location)
@@ -32,13 +71,191 @@ class LocationAdmin(admin.ModelAdmin):
     )
 
 
+class StockImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_("UTF-8, a header row naming location, sku and quantity (location code, SKU, whole number)."),
+    )
+    mode = forms.ChoiceField(
+        label=_("mode"),
+        choices=[
+            (SyncMode.ABSOLUTE, _("Counts: on hand becomes the quantity")),
+            (SyncMode.DELTA, _("Deltas: the quantity is added to on hand")),
+        ],
+    )
+    error_policy = forms.ChoiceField(
+        label=_("if rows fail"),
+        choices=[
+            (SyncErrorPolicy.REJECT_ALL, _("Any failed row: nothing is written")),
+            (SyncErrorPolicy.REJECT_FAILED, _("Valid rows are written, failed rows reported")),
+        ],
+    )
+    delimiter = forms.ChoiceField(label=_("delimiter"), choices=[(",", ","), (";", ";"), ("\t", _("tab"))])
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        if upload is not None:
+            raw = upload.read()
+            try:
+                data["rows"], data["lines"] = stock_rows_from_csv(raw, delimiter=data.get("delimiter") or ",")
+            except ValidationError as exc:
+                self.add_error("file", exc)
+            data["sync_id"] = stock_csv_sync_id(raw)
+        return data
+
+
+class StockAdjustForm(forms.Form):
+    KINDS = [
+        (StockMovement.Kind.COUNT, _("Count: on hand becomes the quantity")),
+        (StockMovement.Kind.RECEIPT, _("Receipt: the quantity arrives")),
+        (StockMovement.Kind.ADJUSTMENT, _("Adjustment: add the quantity (negative to remove)")),
+    ]
+    sku = forms.CharField(label=_("SKU"), max_length=64)
+    location = forms.ModelChoiceField(label=_("location"), queryset=Location.objects.filter(is_active=True))
+    kind = forms.ChoiceField(label=_("kind"), choices=KINDS)
+    quantity = forms.IntegerField(label=_("quantity"))
+    reference = forms.CharField(
+        label=_("reference"), max_length=100, required=False, help_text=_("e.g. the delivery note or count sheet.")
+    )
+    note = forms.CharField(label=_("note"), max_length=200, required=False)
+
+    def clean(self):
+        data = super().clean()
+        sku, kind, quantity = data.get("sku", "").strip(), data.get("kind"), data.get("quantity")
+        variant_id = Variant.objects.filter(sku=sku).values_list("pk", flat=True).first() if sku else None
+        if sku and variant_id is None:
+            self.add_error("sku", _("Unknown SKU %(sku)s.") % {"sku": sku})
+        data["variant_id"] = variant_id
+        if quantity is not None:
+            if kind == StockMovement.Kind.COUNT and quantity < 0:
+                self.add_error("quantity", _("A count cannot be negative."))
+            elif kind == StockMovement.Kind.RECEIPT and quantity <= 0:
+                self.add_error("quantity", _("Receive a positive number of units."))
+            elif kind == StockMovement.Kind.ADJUSTMENT and quantity == 0:
+                self.add_error("quantity", _("An adjustment changes at least one unit."))
+        return data
+
+
 @admin.register(StockLevel)
-class StockLevelAdmin(ReadOnlyAdmin):
+class StockLevelAdmin(admin.ModelAdmin):
+    """Stock rows: read-only but for safety stock; goods in, counts and adjustments go through
+    "Adjust stock" and "Import stock (CSV)", which write the ledger like the sync API."""
+
     list_display = ["variant", "location", "on_hand", "allocated", "safety_stock", "updated_at"]
     list_filter = ["location__kind", "location"]
     list_select_related = ["variant", "location"]
     search_fields = ["variant__sku", "variant__ean", "location__code"]
-    autocomplete_fields = ["variant", "location"]
+    fields = ["variant", "location", "on_hand", "allocated", "safety_stock", "updated_at"]
+    readonly_fields = ["variant", "location", "on_hand", "allocated", "updated_at"]
+    change_list_template = "admin/inventory/stocklevel/change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        stock_safety_stock_set(level=obj, safety_stock=form.cleaned_data["safety_stock"], actor=request.user)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("import/", view(self.import_view), name="inventory_stocklevel_import"),
+            path("adjust/", view(self.adjust_view), name="inventory_stocklevel_adjust"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "stock_write": request.user.has_perm(WRITE_STOCK),
+            "import_url": reverse("admin:inventory_stocklevel_import"),
+            "adjust_url": reverse("admin:inventory_stocklevel_adjust"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def import_view(self, request):
+        """A POS/ERP/WMS file by hand: the same stock_sync_apply as the API and the command."""
+        if not request.user.has_perm(WRITE_STOCK):
+            raise PermissionDenied
+        form = StockImportForm(request.POST or None, request.FILES or None)
+        failed_rows = []
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = stock_sync_apply(
+                    sync_id=data["sync_id"],
+                    mode=data["mode"],
+                    error_policy=data["error_policy"],
+                    rows=data["rows"],
+                    actor=request.user,
+                    note=str(_("CSV import %(file)s") % {"file": data["file"].name[:150]}),
+                )
+            except (ValidationError, StockCountBelowAllocated) as exc:
+                errors = exc.message_dict if isinstance(exc, ValidationError) else exc.errors
+                failed_rows = row_errors_by_line(errors, data["lines"])
+                self.message_user(request, _("Rows failed; nothing was imported."), messages.ERROR)
+            else:
+                failed_rows = row_errors_by_line(result.errors, data["lines"])
+                self.message_user(
+                    request,
+                    _(
+                        "Rows: %(received)d, applied: %(applied)d (of which %(replayed)d by an earlier import of "
+                        "this file), unchanged: %(unchanged)d, failed: %(failed)d."
+                    )
+                    % {
+                        "received": result.received,
+                        "applied": result.applied,
+                        "replayed": result.replayed,
+                        "unchanged": result.unchanged,
+                        "failed": result.failed,
+                    },
+                    messages.WARNING if failed_rows else messages.SUCCESS,
+                )
+                if not failed_rows:
+                    return redirect("admin:inventory_stocklevel_changelist")
+        return _form_page(
+            request,
+            self.admin_site,
+            self.model,
+            title=_("Import stock (CSV)"),
+            form=form,
+            submit_label=_("Import"),
+            template="admin/inventory/stocklevel/import.html",
+            failed_rows=failed_rows,
+        )
+
+    def adjust_view(self, request):
+        """Goods in, a shelf count or a correction for one SKU at one location, into the ledger."""
+        if not request.user.has_perm(WRITE_STOCK):
+            raise PermissionDenied
+        form = StockAdjustForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            kind, quantity = data["kind"], data["quantity"]
+            change = StockChange(
+                variant_id=data["variant_id"],
+                location_id=data["location"].pk,
+                kind=kind,
+                quantity=None if kind == StockMovement.Kind.COUNT else quantity,
+                count=quantity if kind == StockMovement.Kind.COUNT else None,
+                note=data["note"],
+            )
+            try:
+                outcome = stock_changes_apply(changes=[change], actor=request.user, reference=data["reference"])
+            except StockCountBelowAllocated as exc:
+                form.add_error(None, " ".join(str(m) for msgs in exc.errors.values() for m in msgs))
+            else:
+                if outcome.written:
+                    self.message_user(request, _("Stock updated; the ledger has the entry."), messages.SUCCESS)
+                else:
+                    self.message_user(request, _("On hand already matched: nothing to write."), messages.INFO)
+                return redirect(reverse("admin:inventory_stocklevel_changelist") + f"?q={data['sku']}")
+        return _form_page(
+            request, self.admin_site, self.model, title=_("Adjust stock"), form=form, submit_label=_("Save")
+        )
 
 
 @admin.register(StockMovement)
@@ -75,10 +292,108 @@ class TransferLineInline(admin.TabularInline):
     max_num = 0
 
 
+class TransferRequestForm(forms.Form):
+    source = forms.ModelChoiceField(label=_("from"), queryset=Location.objects.filter(is_active=True))
+    destination = forms.ModelChoiceField(label=_("to"), queryset=Location.objects.filter(is_active=True))
+    lines = SkuLinesField(label=_("lines"))
+    reference = forms.CharField(label=_("reference"), max_length=100, required=False)
+
+
+def _transfer_action(service, label, done_message):
+    @admin.action(description=label, permissions=["change"])
+    def action(modeladmin, request, queryset):
+        done = 0
+        for transfer in queryset.select_related("source", "destination").order_by("pk"):
+            if transfer.reference.startswith("order:"):
+                modeladmin.message_user(
+                    request,
+                    _("Transfer %(id)s belongs to %(reference)s: use the order's fulfilment actions.")
+                    % {"id": transfer.pk, "reference": transfer.reference},
+                    messages.ERROR,
+                )
+                continue
+            try:
+                service(transfer=transfer, actor=request.user)
+                done += 1
+            except DomainError as exc:
+                modeladmin.message_user(request, f"#{transfer.pk}: {exc.detail}", messages.ERROR)
+        if done:
+            modeladmin.message_user(request, done_message % {"n": done}, messages.SUCCESS)
+
+    action.__name__ = f"transfer_{service.__name__.removeprefix('transfer_')}"
+    return action
+
+
 @admin.register(Transfer)
-class TransferAdmin(ReadOnlyAdmin):
+class TransferAdmin(admin.ModelAdmin):
+    """Transfers between locations: requested here, shipped and received by action (the ledger
+    gets TRANSFER_OUT and TRANSFER_IN entries). Click & collect transfers of orders move with
+    their order's fulfilment instead."""
+
     list_display = ["id", "source", "destination", "status", "reference", "created_at", "shipped_at", "received_at"]
     list_filter = ["status", "source", "destination"]
     list_select_related = ["source", "destination"]
     search_fields = ["reference", "source__code", "destination__code"]
+    readonly_fields = [f.name for f in Transfer._meta.fields]
     inlines = [TransferLineInline]
+    change_list_template = "admin/inventory/transfer/change_list.html"
+    actions = [
+        _transfer_action(
+            transfer_ship,
+            _("Ship selected transfers"),
+            ngettext_lazy("%(n)d transfer shipped.", "%(n)d transfers shipped.", "n"),
+        ),
+        _transfer_action(
+            transfer_receive,
+            _("Receive selected transfers"),
+            ngettext_lazy("%(n)d transfer received.", "%(n)d transfers received.", "n"),
+        ),
+        _transfer_action(
+            transfer_cancel,
+            _("Cancel selected transfers"),
+            ngettext_lazy("%(n)d transfer cancelled.", "%(n)d transfers cancelled.", "n"),
+        ),
+    ]
+
+    def has_add_permission(self, request):
+        return False  # "Request a transfer" runs the service
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path("request/", self.admin_site.admin_view(self.request_view), name="inventory_transfer_request"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_request": request.user.has_perm("inventory.add_transfer"),
+            "request_url": reverse("admin:inventory_transfer_request"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def request_view(self, request):
+        if not request.user.has_perm("inventory.add_transfer"):
+            raise PermissionDenied
+        form = TransferRequestForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                transfer = transfer_request(
+                    source=data["source"],
+                    destination=data["destination"],
+                    lines=data["lines"],
+                    actor=request.user,
+                    reference=data["reference"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                self.message_user(request, _("Transfer %(id)s requested.") % {"id": transfer.pk}, messages.SUCCESS)
+                return redirect("admin:inventory_transfer_change", transfer.pk)
+        return _form_page(
+            request, self.admin_site, self.model, title=_("Request a transfer"), form=form, submit_label=_("Request")
+        )

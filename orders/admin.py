@@ -1,13 +1,14 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from catalog.models import Channel, Variant
+from catalog.forms import SkuLinesField
+from catalog.models import Channel
 from customers.models import Company, Customer
 from inventory.models import Location
 from omnishop.exceptions import DomainError
@@ -125,7 +126,7 @@ class OrderAdmin(admin.ModelAdmin):
     def place_view(self, request):
         """Call centre / B2B: place an order for a customer or a company (same checkout service)."""
         if not request.user.has_perm("orders.add_order"):
-            raise PermissionError
+            raise PermissionDenied
         form = PlaceOrderForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -153,6 +154,7 @@ class OrderAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": _("Place an order"),
             "form": form,
+            "submit_label": _("Place the order"),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/orders/order/place.html", context)
@@ -165,11 +167,7 @@ class PlaceOrderForm(forms.Form):
     )
     customer = forms.ModelChoiceField(label=_("customer"), queryset=Customer.objects.all(), required=False)
     company = forms.ModelChoiceField(label=_("company (B2B)"), queryset=Company.objects.all(), required=False)
-    lines_text = forms.CharField(
-        label=_("lines"),
-        widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_("One line per item: SKU and quantity, e.g. 'BUT-001-42 2'."),
-    )
+    lines = SkuLinesField(label=_("lines"))
     fulfilment_type = forms.ChoiceField(label=_("fulfilment"), choices=Order.FulfilmentType.choices)
     pickup_store = forms.ModelChoiceField(
         label=_("pickup store"),
@@ -189,27 +187,6 @@ class PlaceOrderForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        lines, errors = {}, []
-        skus = {}
-        for raw in (data.get("lines_text") or "").splitlines():
-            parts = raw.split()
-            if not parts:
-                continue
-            if len(parts) != 2 or not parts[1].isdigit() or int(parts[1]) < 1:
-                errors.append(_("Cannot read line '%(line)s'.") % {"line": raw})
-                continue
-            skus[parts[0]] = int(parts[1])
-        known = dict(Variant.objects.filter(sku__in=list(skus)).values_list("sku", "pk"))
-        for sku, quantity in skus.items():
-            if sku not in known:
-                errors.append(_("Unknown SKU %(sku)s.") % {"sku": sku})
-            else:
-                lines[known[sku]] = quantity
-        if not lines and not errors:
-            errors.append(_("Add at least one line."))
-        if errors:
-            raise ValidationError(errors)
-        data["lines"] = lines
         if not data.get("customer") and not data.get("company") and not data.get("email") and not data.get("phone"):
             raise ValidationError(_("Choose a customer or a company, or give a contact."))
         if data.get("fulfilment_type") != Order.FulfilmentType.DELIVERY and not data.get("pickup_store"):

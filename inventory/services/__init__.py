@@ -18,6 +18,7 @@ from .stock import (
     stock_holds_purge_expired,
     stock_holds_release,
     stock_release,
+    stock_safety_stock_set,
 )
 from .sync import (
     StockChangesOutcome,
@@ -57,6 +58,7 @@ __all__ = [
     "stock_holds_release",
     "stock_receive",
     "stock_release",
+    "stock_safety_stock_set",
     "stock_sync_apply",
     "stock_sync_key",
     "transfer_cancel",

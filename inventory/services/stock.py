@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
@@ -231,6 +232,20 @@ def stock_fulfil(*, allocations, actor=None, reference: str = "") -> list[Alloca
     return _close_allocations(
         allocations=allocations, status=Allocation.Status.FULFILLED, actor=actor, reference=reference
     )
+
+
+def stock_safety_stock_set(*, level: StockLevel, safety_stock: int, actor=None) -> StockLevel:
+    """Set the units of a stock row never promised to anyone (damage, miscounts). Locks the row;
+    the new figure reaches every channel's availability at once and goes out as stock.changed."""
+    if safety_stock < 0:
+        raise ValidationError({"safety_stock": [_("Safety stock cannot be negative.")]})
+    with transaction.atomic():
+        locked = stock_levels_lock(pairs=[(level.variant_id, level.location_id)])[(level.variant_id, level.location_id)]
+        if locked.safety_stock != safety_stock:
+            locked.safety_stock = safety_stock
+            locked.save(update_fields=["safety_stock", "updated_at"])
+            _emit_stock_changed([locked])
+    return locked
 
 
 def stock_hold_place(

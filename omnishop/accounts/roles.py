@@ -75,7 +75,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         _view("catalog", "product", "variant", "channel")
         | _crud("inventory", "location", actions=("view", "add", "change"))
         | _view("inventory", *STOCK_MODELS)
-        | {"inventory.add_stockmovement"}
+        # Goods in, counts, adjustments and CSV imports (ledger entries); safety stock; transfers.
+        | {"inventory.add_stockmovement", "inventory.change_stocklevel"}
+        | _crud("inventory", "transfer", actions=("add", "change"))
         | _view("orders", "order", "fulfilment")
     ),
     INTEGRATION_ADMIN: (

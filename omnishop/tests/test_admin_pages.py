@@ -244,7 +244,7 @@ def test_agent_places_an_order_for_a_customer_in_admin(admin_client, admin_user)
         {
             "channel": call_centre.pk,
             "customer": customer.pk,
-            "lines_text": f"{variant.sku} 1\n",
+            "lines": f"{variant.sku} 1\n",
             "fulfilment_type": "delivery",
             "street": "Długa 1",
             "postal_code": "80-001",
@@ -262,7 +262,7 @@ def test_agent_places_an_order_for_a_customer_in_admin(admin_client, admin_user)
         {
             "channel": call_centre.pk,
             "customer": customer.pk,
-            "lines_text": "NOPE 1",
+            "lines": "NOPE 1",
             "fulfilment_type": "delivery",
             "payment_method": "card",
         },

@@ -1,8 +1,5 @@
 """manage.py stock_import FILE.csv --mode absolute|delta: the stock sync of the API, from a file."""
 
-import csv
-import hashlib
-import io
 import sys
 from pathlib import Path
 
@@ -13,9 +10,8 @@ from django.utils.translation import gettext_lazy, ngettext
 from tqdm import tqdm
 
 from inventory.exceptions import StockCountBelowAllocated
-from inventory.services import StockSyncRow, SyncErrorPolicy, SyncMode, stock_sync_apply
-
-COLUMNS = ("location", "sku", "quantity")
+from inventory.importers import row_errors_by_line, stock_csv_sync_id, stock_rows_from_csv
+from inventory.services import SyncErrorPolicy, SyncMode, stock_sync_apply
 
 
 class Command(BaseCommand):
@@ -57,11 +53,10 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(_("Cannot read %(file)s: %(error)s") % {"file": path, "error": exc}) from None
         try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise CommandError(_("%(file)s is not UTF-8 text.") % {"file": path}) from None
-        rows, lines = self._rows(text, options["delimiter"])
-        sync_id = options["sync_id"] or f"csv-{hashlib.sha256(raw).hexdigest()[:16]}"
+            rows, lines = stock_rows_from_csv(raw, delimiter=options["delimiter"])
+        except ValidationError as exc:
+            raise CommandError(f"{path}: {' '.join(exc.messages)}") from None
+        sync_id = options["sync_id"] or stock_csv_sync_id(raw)
         self.stdout.write(
             _("Importing %(n)d rows from %(file)s (mode %(mode)s, %(policy)s, sync id %(id)s).")
             % {"n": len(rows), "file": path, "mode": options["mode"], "policy": options["error_policy"], "id": sync_id}
@@ -108,28 +103,9 @@ class Command(BaseCommand):
                 % {"n": result.failed}
             )
 
-    def _rows(self, text: str, delimiter: str) -> tuple[list[StockSyncRow], list[int]]:
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-        header = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
-        missing = [c for c in COLUMNS if c not in header]
-        if missing:
-            raise CommandError(
-                _("The header row must name the columns %(columns)s; missing: %(missing)s.")
-                % {"columns": ",".join(COLUMNS), "missing": ", ".join(missing)}
-            )
-        rows, lines = [], []
-        for record in reader:
-            rows.append(StockSyncRow(*(record.get(header[c]) for c in COLUMNS)))
-            lines.append(reader.line_num)
-        if not rows:
-            raise CommandError(_("The file has no rows below the header."))
-        return rows, lines
-
     def _errors(self, errors: dict, lines: list[int]) -> None:
         """``rows.<i>.<field>`` keys as file line numbers."""
-        for key, messages in errors.items():
-            _rows, index, field = key.split(".", 2)
+        for line, field, messages in row_errors_by_line(errors, lines):
             self.stderr.write(
-                _("line %(line)d, %(field)s: %(messages)s")
-                % {"line": lines[int(index)], "field": field, "messages": " ".join(str(m) for m in messages)}
+                _("line %(line)d, %(field)s: %(messages)s") % {"line": line, "field": field, "messages": messages}
             )

@@ -1,0 +1,51 @@
+"""Stock rows from CSV files (the admin upload and the stock_import command)."""
+
+import csv
+import hashlib
+import io
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from .services import StockSyncRow
+
+CSV_COLUMNS = ("location", "sku", "quantity")
+
+
+def stock_rows_from_csv(raw: bytes, *, delimiter: str = ",") -> tuple[list[StockSyncRow], list[int]]:
+    """Rows of a UTF-8 CSV file (a BOM is fine) with a header naming location, sku and quantity
+    (any order, any case, other columns ignored), and the file line number of each row.
+    Raises ``ValidationError`` for a file that is not UTF-8, lacks a column or has no rows."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError(_("The file is not UTF-8 text.")) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    if missing:
+        raise ValidationError(
+            _("The header row must name the columns %(columns)s; missing: %(missing)s.")
+            % {"columns": ",".join(CSV_COLUMNS), "missing": ", ".join(missing)}
+        )
+    rows, lines = [], []
+    for record in reader:
+        rows.append(StockSyncRow(*(record.get(header[c]) for c in CSV_COLUMNS)))
+        lines.append(reader.line_num)
+    if not rows:
+        raise ValidationError(_("The file has no rows below the header."))
+    return rows, lines
+
+
+def stock_csv_sync_id(raw: bytes) -> str:
+    """The default sync id of a file: importing the same file again skips the rows applied."""
+    return f"csv-{hashlib.sha256(raw).hexdigest()[:16]}"
+
+
+def row_errors_by_line(errors: dict[str, list], lines: list[int]) -> list[tuple[int, str, str]]:
+    """``rows.<i>.<field>`` error keys of a sync as (file line, field, messages)."""
+    found = []
+    for key, messages in errors.items():
+        _rows, index, field = key.split(".", 2)
+        found.append((lines[int(index)], field, " ".join(str(m) for m in messages)))
+    return sorted(found)
