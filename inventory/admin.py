@@ -13,7 +13,7 @@ from omnishop.admin import ReadOnlyAdmin
 from omnishop.exceptions import DomainError
 
 from .exceptions import StockCountBelowAllocated
-from .importers import row_errors_by_line, stock_csv_sync_id, stock_rows_from_csv
+from .importers import row_errors_by_line, stock_csv_sync_id, stock_import_summary, stock_rows_from_csv
 from .models import Allocation, Location, StockHold, StockLevel, StockMovement, Transfer, TransferLine
 from .services import (
     StockChange,
@@ -201,17 +201,7 @@ class StockLevelAdmin(admin.ModelAdmin):
                 failed_rows = row_errors_by_line(result.errors, data["lines"])
                 self.message_user(
                     request,
-                    _(
-                        "Rows: %(received)d, applied: %(applied)d (of which %(replayed)d by an earlier import of "
-                        "this file), unchanged: %(unchanged)d, failed: %(failed)d."
-                    )
-                    % {
-                        "received": result.received,
-                        "applied": result.applied,
-                        "replayed": result.replayed,
-                        "unchanged": result.unchanged,
-                        "failed": result.failed,
-                    },
+                    stock_import_summary(result),
                     messages.WARNING if failed_rows else messages.SUCCESS,
                 )
                 if not failed_rows:

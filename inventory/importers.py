@@ -7,7 +7,7 @@ import io
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from .services import StockSyncRow
+from .services import StockSyncResult, StockSyncRow
 
 CSV_COLUMNS = ("location", "sku", "quantity")
 
@@ -49,3 +49,17 @@ def row_errors_by_line(errors: dict[str, list], lines: list[int]) -> list[tuple[
         _rows, index, field = key.split(".", 2)
         found.append((lines[int(index)], field, " ".join(str(m) for m in messages)))
     return sorted(found)
+
+
+def stock_import_summary(result: StockSyncResult) -> str:
+    """One line for staff: what an import did with its rows."""
+    return _(
+        "Rows: %(received)d, applied: %(applied)d (of which %(replayed)d by an earlier import of the same "
+        "data), unchanged: %(unchanged)d, failed: %(failed)d."
+    ) % {
+        "received": result.received,
+        "applied": result.applied,
+        "replayed": result.replayed,
+        "unchanged": result.unchanged,
+        "failed": result.failed,
+    }

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from tqdm import tqdm
 
 from inventory.exceptions import StockCountBelowAllocated
-from inventory.importers import row_errors_by_line, stock_csv_sync_id, stock_rows_from_csv
+from inventory.importers import row_errors_by_line, stock_csv_sync_id, stock_import_summary, stock_rows_from_csv
 from inventory.services import SyncErrorPolicy, SyncMode, stock_sync_apply
 
 
@@ -79,19 +79,7 @@ class Command(BaseCommand):
             except StockCountBelowAllocated as exc:
                 self._errors(exc.errors, lines)
                 raise CommandError(_("Rows conflict with the stock; nothing was imported.")) from None
-        self.stdout.write(
-            _(
-                "Rows: %(received)d, applied: %(applied)d (of which %(replayed)d by an earlier import with this "
-                "sync id), unchanged: %(unchanged)d, failed: %(failed)d."
-            )
-            % {
-                "received": result.received,
-                "applied": result.applied,
-                "replayed": result.replayed,
-                "unchanged": result.unchanged,
-                "failed": result.failed,
-            }
-        )
+        self.stdout.write(stock_import_summary(result))
         if result.errors:
             self._errors(result.errors, lines)
             raise CommandError(
