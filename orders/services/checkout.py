@@ -248,13 +248,8 @@ def _order_create(
     order.number = f"{settings.OMNISHOP_ORDER_NUMBER_PREFIX}-{timezone.localdate():%Y}-{order.pk:07d}"
     Order.objects.filter(pk=order.pk).update(number=order.number)
 
-    allocations = stock_allocate(
-        lines=[StockLine(r.variant_id, r.location_id, r.quantity) for r in decision.lines],
-        reference=f"order:{order.number}",
-        online=online,
-        release_holds=cart.hold_reference if cart is not None else "",
-        savepoint=False,  # a shortage ends this transaction: order_place re-routes in a new one
-    )
+    # Everything that needs no stock row is written first: the rows are locked (by
+    # stock_allocate) as late as possible, so concurrent orders for the same SKUs wait less.
     order_lines = OrderLine.objects.bulk_create(
         [
             OrderLine(
@@ -270,12 +265,9 @@ def _order_create(
             for p in priced.lines
         ]
     )
-    line_by_variant = {ln.variant_id: ln for ln in order_lines}
-    by_location: dict[int, list[Allocation]] = {}
-    for allocation in allocations:
-        by_location.setdefault(allocation.location_id, []).append(allocation)
+    source_ids = sorted({r.location_id for r in decision.lines})
     locations = dict(decision.locations)
-    unknown = (set(by_location) | set(decision.transfers)) - locations.keys()
+    unknown = (set(source_ids) | set(decision.transfers)) - locations.keys()
     if unknown:
         locations.update(Location.objects.in_bulk(list(unknown)))
     transfers = {
@@ -296,19 +288,7 @@ def _order_create(
                 transfer=transfers.get(location_id),
                 status=Fulfilment.Status.AWAITING_TRANSFER if location_id in transfers else Fulfilment.Status.PENDING,
             )
-            for location_id in sorted(by_location)
-        ]
-    )
-    FulfilmentLine.objects.bulk_create(
-        [
-            FulfilmentLine(
-                fulfilment=fulfilment,
-                order_line=line_by_variant[a.variant_id],
-                allocation=a,
-                quantity=a.quantity,
-            )
-            for fulfilment in fulfilments
-            for a in by_location[fulfilment.location_id]
+            for location_id in source_ids
         ]
     )
     events = [_event(order, type="placed", actor=actor, to_status=order.status, payload={"routing": decision.reason})]
@@ -325,7 +305,6 @@ def _order_create(
             )
         )
     OrderEvent.objects.bulk_create(events)
-    order_details_attach(order, lines=order_lines, fulfilments=fulfilments, events=events)
     if cart is not None:
         Cart.objects.filter(pk=cart.pk).update(status=Cart.Status.ORDERED)
     outbox_emit(
@@ -342,6 +321,28 @@ def _order_create(
             "lines": [{"sku": p.sku, "quantity": p.quantity, "unit_price": p.unit_price} for p in priced.lines],
         },
     )
+
+    allocations = stock_allocate(
+        lines=[StockLine(r.variant_id, r.location_id, r.quantity) for r in decision.lines],
+        reference=f"order:{order.number}",
+        online=online,
+        release_holds=cart.hold_reference if cart is not None else "",
+        savepoint=False,  # a shortage ends this transaction: order_place re-routes in a new one
+    )
+    line_by_variant = {ln.variant_id: ln for ln in order_lines}
+    fulfilment_at = {f.location_id: f for f in fulfilments}
+    FulfilmentLine.objects.bulk_create(
+        [
+            FulfilmentLine(
+                fulfilment=fulfilment_at[a.location_id],
+                order_line=line_by_variant[a.variant_id],
+                allocation=a,
+                quantity=a.quantity,
+            )
+            for a in allocations
+        ]
+    )
+    order_details_attach(order, lines=order_lines, fulfilments=fulfilments, events=events)
     return order
 
 
