@@ -31,10 +31,9 @@ from .models import Allocation, Location, StockHold, StockLevel, StockMovement
 EARTH_RADIUS_KM = 6371.0088
 
 
-def _held_subquery(at: datetime, exclude_reference: str = ""):
-    holds = StockHold.objects.filter(
-        variant_id=OuterRef("variant_id"), location_id=OuterRef("location_id"), expires_at__gt=at
-    )
+def _held_subquery(at: datetime, exclude_reference: str = "", *, variant="variant_id", location="location_id"):
+    """Units in active holds for the outer row's ``variant`` and ``location`` (0 when none)."""
+    holds = StockHold.objects.filter(variant_id=OuterRef(variant), location_id=OuterRef(location), expires_at__gt=at)
     if exclude_reference:
         holds = holds.exclude(reference=exclude_reference)
     holds = holds.order_by().values("variant_id", "location_id").annotate(total=Sum("quantity")).values("total")
@@ -280,45 +279,45 @@ def stock_availability_by_location(
     query whatever the number of variants or locations: locations LEFT JOIN their stock rows
     for those variants, so a location without a row still appears (with nothing available).
 
-    Same formula as ``stock_levels_with_availability`` (on hand - allocated - active holds -
-    safety stock - the store ring-fence for online channels, never below 0), written over the join.
+    ``available`` is ``units_available`` of each row's values, as everywhere else.
     """
     ids = sorted(set(variant_ids))
     if not ids:
         return []
-    at = at or timezone.now()
-    held = (
-        StockHold.objects.filter(
-            variant_id=OuterRef("level__variant_id"), location_id=OuterRef("pk"), expires_at__gt=at
-        )
-        .order_by()
-        .values("variant_id")
-        .annotate(total=Sum("quantity"))
-        .values("total")
-    )
-    ring_fence = Case(When(kind=Location.Kind.STORE, then=F("ring_fence")), default=Value(0)) if online else Value(0)
     rows = (
         Location.objects.filter(is_active=True)
         .annotate(level=FilteredRelation("stock_levels", condition=Q(stock_levels__variant_id__in=ids)))
-        .annotate(
-            available=Greatest(
-                F("level__on_hand")
-                - F("level__allocated")
-                - Coalesce(Subquery(held, output_field=IntegerField()), Value(0))
-                - F("level__safety_stock")
-                - ring_fence,
-                Value(0),
-                output_field=IntegerField(),
-            )
-        )
+        .annotate(held=_held_subquery(at or timezone.now(), variant="level__variant_id", location="pk"))
         .order_by("code", "pk", "level__variant_id")
-        .values_list("pk", "code", "name", "kind", "level__variant_id", "available")
+        .values_list(
+            "pk",
+            "code",
+            "name",
+            "kind",
+            "ring_fence",
+            "level__variant_id",
+            "level__on_hand",
+            "level__allocated",
+            "held",
+            "level__safety_stock",
+        )
     )
     result: list[LocationStock] = []
-    for pk, code, name, kind, variant_id, available in rows:
+    for pk, code, name, kind, ring_fence, variant_id, on_hand, allocated, held, safety_stock in rows:
         if not result or result[-1].location_id != pk:
             result.append(LocationStock(location_id=pk, code=code, name=name, kind=kind, available={}))
-        if variant_id is not None and available:
+        if variant_id is None:
+            continue  # no stock row there for these variants
+        available = units_available(
+            on_hand=on_hand,
+            allocated=allocated,
+            held=held,
+            safety_stock=safety_stock,
+            kind=kind,
+            ring_fence=ring_fence,
+            online=online,
+        )
+        if available:
             result[-1].available[variant_id] = available
     return result
 
