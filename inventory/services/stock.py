@@ -82,8 +82,11 @@ class StockLine:
     quantity: int
 
 
-def _check_available(levels, lines: list[StockLine], *, online: bool, exclude_hold_reference: str = "") -> None:
-    """Raise InsufficientStock naming every short line. ``levels`` must be locked already."""
+def _check_available(
+    levels, lines: list[StockLine], *, online: bool, exclude_hold_reference: str = ""
+) -> dict[tuple[int, int], int]:
+    """Raise InsufficientStock naming every short line. ``levels`` must be locked already.
+    Returns the units wanted per (variant, location): lines for one row add up."""
     pairs = {(ln.variant_id, ln.location_id) for ln in lines}
     now = timezone.now()
     held_q = StockHold.objects.filter(
@@ -121,6 +124,7 @@ def _check_available(levels, lines: list[StockLine], *, online: bool, exclude_ho
             % {"n": len(short)},
             errors=short,
         )
+    return wanted
 
 
 def _allocated_add(by_pk: dict[int, int]) -> None:
@@ -164,10 +168,7 @@ def stock_allocate(
     with transaction.atomic(savepoint=savepoint):
         pairs = [(ln.variant_id, ln.location_id) for ln in lines]
         levels = stock_levels_lock(pairs=pairs)
-        _check_available(levels, lines, online=online, exclude_hold_reference=release_holds)
-        totals: dict[tuple[int, int], int] = {}
-        for ln in lines:
-            totals[(ln.variant_id, ln.location_id)] = totals.get((ln.variant_id, ln.location_id), 0) + ln.quantity
+        totals = _check_available(levels, lines, online=online, exclude_hold_reference=release_holds)
         _allocated_add({levels[pair].pk: quantity for pair, quantity in totals.items()})
         for pair, quantity in totals.items():
             levels[pair].allocated += quantity
@@ -186,6 +187,10 @@ def stock_allocate(
 
 
 def _close_allocations(*, allocations, status: str, actor=None, reference: str = "") -> list[Allocation]:
+    """Close open allocations: ``allocated`` falls; for FULFILLED, on hand falls too, through the
+    ledger path (one SALE entry each, under ``reference`` or else the allocation's own)."""
+    from .sync import stock_changes_apply  # sync builds on this module
+
     with transaction.atomic():
         ids = sorted(a.pk for a in allocations)
         open_rows = list(
@@ -193,31 +198,26 @@ def _close_allocations(*, allocations, status: str, actor=None, reference: str =
         )
         if not open_rows:
             return []
-        pairs = [(a.variant_id, a.location_id) for a in open_rows]
-        levels = stock_levels_lock(pairs=pairs)
+        levels = stock_levels_lock(pairs=[(a.variant_id, a.location_id) for a in open_rows])
+        released: dict[int, int] = {}
         now = timezone.now()
-        movements = []
         for a in open_rows:
             level = levels[(a.variant_id, a.location_id)]
             level.allocated -= a.quantity
-            if status == Allocation.Status.FULFILLED:
-                level.on_hand -= a.quantity
-                movements.append(
-                    StockMovement(
-                        location_id=a.location_id,
-                        variant_id=a.variant_id,
-                        kind=StockMovement.Kind.SALE,
-                        quantity=-a.quantity,
-                        on_hand_after=level.on_hand,
-                        reference=reference or a.reference,
-                        actor=actor,
-                    )
-                )
+            released[level.pk] = released.get(level.pk, 0) - a.quantity
             a.status, a.closed_at = status, now
-        StockLevel.objects.bulk_update(list(levels.values()), ["on_hand", "allocated"])
+        _allocated_add(released)
         Allocation.objects.bulk_update(open_rows, ["status", "closed_at"])
-        StockMovement.objects.bulk_create(movements)
-        _emit_stock_changed(levels.values())
+        if status != Allocation.Status.FULFILLED:
+            _emit_stock_changed(levels.values())
+            return open_rows
+        by_reference: dict[str, list[StockChange]] = {}
+        for a in open_rows:
+            by_reference.setdefault(reference or a.reference, []).append(
+                StockChange(a.variant_id, a.location_id, StockMovement.Kind.SALE, quantity=-a.quantity)
+            )
+        for ref, changes in sorted(by_reference.items()):
+            stock_changes_apply(changes=changes, actor=actor, reference=ref)  # ledger, on hand, stock.changed
     return open_rows
 
 

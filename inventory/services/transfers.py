@@ -9,12 +9,12 @@ from omnishop.outbox.services import outbox_emit
 
 from ..exceptions import InvalidTransferState
 from ..lock_objects import stock_levels_lock
-from ..models import Allocation, Location, StockMovement, Transfer, TransferLine
+from ..models import Location, StockMovement, Transfer, TransferLine
 from .stock import (
     StockChange,
     StockLine,
     _check_available,
-    _close_allocations,
+    stock_release,
 )
 from .sync import stock_changes_apply
 
@@ -60,7 +60,7 @@ def transfer_ship(*, transfer: Transfer, actor=None, allocations=None) -> Transf
         transfer = _transfer_locked(transfer, Transfer.Status.REQUESTED)
         lines = list(transfer.lines.order_by("variant_id"))
         if allocations:
-            _close_allocations(allocations=allocations, status=Allocation.Status.RELEASED, actor=actor)
+            stock_release(allocations=allocations, actor=actor)
         pairs = [(ln.variant_id, transfer.source_id) for ln in lines]
         levels = stock_levels_lock(pairs=pairs)
         _check_available(
