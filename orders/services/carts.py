@@ -44,9 +44,10 @@ def cart_create_anonymous(*, channel: Channel) -> Cart:
     return Cart.objects.create(channel=channel)
 
 
-def _online_available(variant_id: int) -> int:
+def _online_available(variant_id: int, *, cart: Cart) -> int:
+    """Units of the variant available online, the cart's own holds not counted against it."""
     total = (
-        stock_levels_with_availability(online=True)
+        stock_levels_with_availability(online=True, exclude_hold_reference=cart.hold_reference)
         .filter(variant_id=variant_id, location__is_active=True)
         .aggregate(s=Sum("available"))["s"]
     )
@@ -64,13 +65,7 @@ def cart_line_set(*, cart: Cart, variant: Variant, quantity: int) -> Cart:
             CartLine.objects.filter(cart=cart, variant=variant).delete()
         else:
             cart_price(lines={variant.pk: quantity}, channel=cart.channel)  # raises NotSellable
-            own_hold = (
-                StockHold.objects.filter(reference=cart.hold_reference, variant=variant).aggregate(s=Sum("quantity"))[
-                    "s"
-                ]
-                or 0
-            )
-            available = _online_available(variant.pk) + own_hold
+            available = _online_available(variant.pk, cart=cart)
             if quantity > available:
                 raise InsufficientStock(
                     _("Only %(n)d available.") % {"n": available},
