@@ -53,6 +53,12 @@ class Channel(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
+    @property
+    def sells_online(self) -> bool:
+        """Every channel but the stores' own tills sells online (and cannot take the units a
+        store ring-fences for walk-in customers)."""
+        return self.kind != self.Kind.STORE
+
 
 class Category(MP_Node):
     """The category tree (materialised path: a subtree is one indexed prefix query)."""

@@ -6,7 +6,6 @@ from rest_framework.views import APIView
 
 from catalog.api.channels import ChannelMixin
 from catalog.api.views import CHANNEL_PARAMETERS
-from catalog.models import Channel
 from omnishop.api.serializers import ErrorSerializer
 from omnishop.apikeys.models import ChannelAPIKey
 
@@ -30,11 +29,6 @@ from .serializers import (
 )
 
 
-def channel_is_online(channel: Channel) -> bool:
-    """Every channel but the stores' own tills sells online (and cannot take ring-fenced units)."""
-    return channel.kind != Channel.Kind.STORE
-
-
 @extend_schema(
     tags=["inventory"],
     parameters=[*CHANNEL_PARAMETERS, AvailabilityQuerySerializer],
@@ -55,7 +49,7 @@ class StockAvailabilityApi(ChannelMixin, APIView):
         query = AvailabilityQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         variants = query.validated_data["variants"]
-        online = channel_is_online(request.channel)
+        online = request.channel.sells_online
         stock = stock_availability_by_location(variant_ids=[pk for _sku, pk in variants], online=online)
         results = []
         for sku, variant_id in variants:
@@ -92,7 +86,7 @@ class LocationNearestApi(ChannelMixin, APIView):
         point = {"latitude": float(data["lat"]), "longitude": float(data["lng"])}
         if data["lines"]:
             stores = locations_nearest_that_can_serve(
-                lines=data["lines"], online=channel_is_online(request.channel), limit=data["limit"], **point
+                lines=data["lines"], online=request.channel.sells_online, limit=data["limit"], **point
             )
         else:
             stores = locations_nearest(click_and_collect=True, **point)[: data["limit"]]
@@ -117,7 +111,7 @@ class LocationPickupOptionsApi(ChannelMixin, APIView):
         data = query.validated_data
         options = pickup_options_list(
             lines=data["lines"],
-            online=channel_is_online(request.channel),
+            online=request.channel.sells_online,
             latitude=float(data["lat"]),
             longitude=float(data["lng"]),
             limit=data["limit"],

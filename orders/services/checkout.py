@@ -162,7 +162,7 @@ def _order_place_new(
     )
     address = shipping_address or {}
     priced = cart_price(lines=lines, channel=channel, customer=customer, fulfilment_type=fulfilment_type)
-    online = channel.kind != Channel.Kind.STORE
+    online = channel.sells_online
     policy = routing_policy()
 
     for attempt in range(1, ROUTING_ATTEMPTS + 1):
