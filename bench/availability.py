@@ -232,8 +232,8 @@ def availability_data_ensure(*, variants: int) -> dict:
 def _holds_refresh(skus: list[str], locations: list) -> None:
     from django.utils import timezone
 
+    from catalog.selectors import variant_ids_by_sku
     from inventory.models import StockHold
-    from inventory.selectors import variant_ids_by_sku
 
     StockHold.objects.filter(reference__startswith=f"{PREFIX}-hold-").delete()
     ids = list(variant_ids_by_sku(skus=skus).values())
@@ -264,11 +264,11 @@ def _point(rng: random.Random) -> tuple[float, float]:
 
 def _time_in_process(skus: list[str], rounds: int) -> dict[str, list[float]]:
     """What each view does with the database, timed without HTTP (results materialised)."""
+    from catalog.selectors import variant_ids_by_sku
     from inventory.selectors import (
         locations_nearest_that_can_serve,
         pickup_options_list,
         stock_availability_by_location,
-        variant_ids_by_sku,
     )
 
     rng = random.Random(3)

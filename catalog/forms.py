@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Variant
+from .selectors import variant_ids_by_sku
 
 
 class SkuLinesField(forms.CharField):
@@ -32,7 +32,7 @@ class SkuLinesField(forms.CharField):
                 errors.append(_("Cannot read line '%(line)s'.") % {"line": raw.strip()})
                 continue
             wanted[parts[0]] = wanted.get(parts[0], 0) + int(parts[1])
-        known = dict(Variant.objects.filter(sku__in=list(wanted)).values_list("sku", "pk"))
+        known = variant_ids_by_sku(skus=wanted)
         errors += [_("Unknown SKU %(sku)s.") % {"sku": sku} for sku in wanted if sku not in known]
         if not wanted and not errors:
             errors.append(_("Add at least one line."))

@@ -1,9 +1,26 @@
 """Catalog reads, shaped for the API and other apps. Query counts do not grow with rows."""
 
+from collections.abc import Iterable
+
 from django.db.models import F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from .models import Category, Channel, Price, Product, Variant
+
+# Ids or keys per ``IN (...)`` list: keeps any query well under SQLite's parameter limit.
+IN_CHUNK = 5_000
+
+
+def variant_ids_by_sku(*, skus: Iterable[str]) -> dict[str, int]:
+    """``{sku: variant id}`` for the SKUs that exist (active or not); unknown ones are absent.
+
+    One query per 5,000 SKUs (a stock sync resolves up to 10,000 at once).
+    """
+    wanted = sorted(set(skus))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        found.update(Variant.objects.filter(sku__in=wanted[start : start + IN_CHUNK]).values_list("sku", "pk"))
+    return found
 
 
 def channel_get(*, code: str) -> Channel | None:

@@ -24,7 +24,7 @@ from django.db.models import (
 from django.db.models.functions import ASin, Coalesce, Cos, Greatest, Radians, Sin, Sqrt
 from django.utils import timezone
 
-from catalog.models import Variant
+from catalog.selectors import IN_CHUNK
 
 from .models import Allocation, Location, StockHold, StockLevel, StockMovement
 
@@ -235,21 +235,6 @@ def locations_nearest(
 
 
 # --- lookups by code, availability for the API, pickup options, consistency -------------------
-
-# Ids or keys per ``IN (...)`` list: keeps any query well under SQLite's parameter limit.
-IN_CHUNK = 5_000
-
-
-def variant_ids_by_sku(*, skus: Iterable[str]) -> dict[str, int]:
-    """``{sku: variant id}`` for the SKUs that exist (active or not); unknown ones are absent.
-
-    One query per 5,000 SKUs (a stock sync resolves up to 10,000 at once).
-    """
-    wanted = sorted(set(skus))
-    found: dict[str, int] = {}
-    for start in range(0, len(wanted), IN_CHUNK):
-        found.update(Variant.objects.filter(sku__in=wanted[start : start + IN_CHUNK]).values_list("sku", "pk"))
-    return found
 
 
 def location_ids_by_code(*, codes: Iterable[str]) -> dict[str, int]:

@@ -7,10 +7,10 @@ from django.utils.translation import ngettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.selectors import variant_ids_by_sku
 from omnishop.api.serializers import DecimalStringField
 
 from ..models import Location
-from ..selectors import variant_ids_by_sku
 from ..services import StockSyncRow, SyncErrorPolicy, SyncMode
 
 MAX_SKUS = 100

@@ -7,9 +7,11 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from catalog.selectors import IN_CHUNK
+
 from ..lock_objects import stock_levels_lock
 from ..models import Allocation, StockLevel, StockMovement
-from ..selectors import IN_CHUNK, StockDrift, stock_drift_list
+from ..selectors import StockDrift, stock_drift_list
 from .stock import (
     _emit_stock_changed,
     _ensure_stock_levels,

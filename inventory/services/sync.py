@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.models import Variant
+from catalog.selectors import IN_CHUNK, variant_ids_by_sku
 from omnishop.outbox.services import outbox_emit_many
 
 from ..exceptions import StockCountBelowAllocated
 from ..models import Location, StockLevel, StockMovement
-from ..selectors import IN_CHUNK, location_ids_by_code, variant_ids_by_sku
+from ..selectors import location_ids_by_code
 from .stock import StockChange, _ensure_stock_levels, stock_changed_message
 
 # --- the ledger path for every on-hand change, and the POS / ERP / WMS sync ---------------------------------------

@@ -7,7 +7,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.api.channels import ChannelMixin
-from catalog.models import Channel, Variant
+from catalog.models import Channel
+from catalog.selectors import variant_ids_by_sku
 from customers.models import Company, Customer
 from customers.selectors import customer_for_user
 from customers.services import customer_for_user_ensure
@@ -105,7 +106,7 @@ class OrderListCreateApi(ChannelMixin, generics.GenericAPIView):
             lines = dict(cart.lines.values_list("variant_id", "quantity"))
         else:
             skus = [ln["sku"] for ln in data["lines"]]
-            variants = dict(Variant.objects.filter(sku__in=skus).values_list("sku", "pk"))
+            variants = variant_ids_by_sku(skus=skus)
             unknown = [i for i, sku in enumerate(skus) if sku not in variants]
             if unknown:
                 raise exceptions.ValidationError(
