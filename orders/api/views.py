@@ -101,9 +101,9 @@ class OrderListCreateApi(ChannelMixin, generics.GenericAPIView):
             token = request.headers.get("X-Cart-Token")
             if cart is None and token:
                 cart = Cart.objects.filter(token=token, customer__isnull=True, status=Cart.Status.ACTIVE).first()
-            if cart is None or not cart.lines.exists():
+            lines = dict(cart.lines.values_list("variant_id", "quantity")) if cart is not None else {}
+            if not lines:
                 raise exceptions.ValidationError({"from_cart": [_("The cart is empty.")]})
-            lines = dict(cart.lines.values_list("variant_id", "quantity"))
         else:
             skus = [ln["sku"] for ln in data["lines"]]
             variants = variant_ids_by_sku(skus=skus)
