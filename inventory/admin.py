@@ -2,14 +2,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from catalog.forms import SkuLinesField
 from catalog.models import Variant
-from omnishop.admin import ReadOnlyAdmin
+from omnishop.admin import ReadOnlyAdmin, admin_form_page
 from omnishop.exceptions import DomainError
 
 from .exceptions import StockCountBelowAllocated
@@ -29,20 +28,6 @@ from .services import (
 )
 
 WRITE_STOCK = "inventory.add_stockmovement"
-
-
-def _form_page(
-    request, admin_site, model, *, title, form, submit_label, template="admin/omnishop/form_page.html", **extra
-):
-    context = {
-        **admin_site.each_context(request),
-        "title": title,
-        "form": form,
-        "submit_label": submit_label,
-        "opts": model._meta,
-        **extra,
-    }
-    return TemplateResponse(request, template, context)
 
 
 @admin.register(Location)
@@ -206,10 +191,9 @@ class StockLevelAdmin(admin.ModelAdmin):
                 )
                 if not failed_rows:
                     return redirect("admin:inventory_stocklevel_changelist")
-        return _form_page(
+        return admin_form_page(
             request,
-            self.admin_site,
-            self.model,
+            self,
             title=_("Import stock (CSV)"),
             form=form,
             submit_label=_("Import"),
@@ -243,9 +227,7 @@ class StockLevelAdmin(admin.ModelAdmin):
                 else:
                     self.message_user(request, _("On hand already matched: nothing to write."), messages.INFO)
                 return redirect(reverse("admin:inventory_stocklevel_changelist") + f"?q={data['sku']}")
-        return _form_page(
-            request, self.admin_site, self.model, title=_("Adjust stock"), form=form, submit_label=_("Save")
-        )
+        return admin_form_page(request, self, title=_("Adjust stock"), form=form, submit_label=_("Save"))
 
 
 @admin.register(StockMovement)
@@ -384,6 +366,4 @@ class TransferAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, _("Transfer %(id)s requested.") % {"id": transfer.pk}, messages.SUCCESS)
                 return redirect("admin:inventory_transfer_change", transfer.pk)
-        return _form_page(
-            request, self.admin_site, self.model, title=_("Request a transfer"), form=form, submit_label=_("Request")
-        )
+        return admin_form_page(request, self, title=_("Request a transfer"), form=form, submit_label=_("Request"))

@@ -2,7 +2,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -11,6 +10,7 @@ from catalog.forms import SkuLinesField
 from catalog.models import Channel
 from customers.models import Company, Customer
 from inventory.models import Location
+from omnishop.admin import admin_form_page
 from omnishop.exceptions import DomainError
 
 from . import lifecycle
@@ -150,14 +150,7 @@ class OrderAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, _("Order %(number)s placed.") % {"number": order.number}, messages.SUCCESS)
                 return redirect("admin:orders_order_change", order.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Place an order"),
-            "form": form,
-            "submit_label": _("Place the order"),
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/orders/order/place.html", context)
+        return admin_form_page(request, self, title=_("Place an order"), form=form, submit_label=_("Place the order"))
 
 
 class PlaceOrderForm(forms.Form):
