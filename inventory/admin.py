@@ -8,10 +8,9 @@ from django.utils.translation import ngettext_lazy
 
 from catalog.forms import SkuLinesField
 from catalog.models import Variant
-from omnishop.admin import ReadOnlyAdmin, admin_form_page
-from omnishop.exceptions import DomainError
+from omnishop.admin import ReadOnlyAdmin, admin_form_page, service_action
 
-from .exceptions import StockCountBelowAllocated
+from .exceptions import InvalidTransferState, StockCountBelowAllocated
 from .importers import row_errors_by_line, stock_csv_sync_id, stock_import_summary, stock_rows_from_csv
 from .models import Allocation, Location, StockHold, StockLevel, StockMovement, Transfer, TransferLine
 from .services import (
@@ -271,29 +270,22 @@ class TransferRequestForm(forms.Form):
     reference = forms.CharField(label=_("reference"), max_length=100, required=False)
 
 
-def _transfer_action(service, label, done_message):
-    @admin.action(description=label, permissions=["change"])
-    def action(modeladmin, request, queryset):
-        done = 0
-        for transfer in queryset.select_related("source", "destination").order_by("pk"):
-            if transfer.reference.startswith("order:"):
-                modeladmin.message_user(
-                    request,
-                    _("Transfer %(id)s belongs to %(reference)s: use the order's fulfilment actions.")
-                    % {"id": transfer.pk, "reference": transfer.reference},
-                    messages.ERROR,
-                )
-                continue
-            try:
-                service(transfer=transfer, actor=request.user)
-                done += 1
-            except DomainError as exc:
-                modeladmin.message_user(request, f"#{transfer.pk}: {exc.detail}", messages.ERROR)
-        if done:
-            modeladmin.message_user(request, done_message % {"n": done}, messages.SUCCESS)
+def _transfer_action(service, description, done_message):
+    def run(transfer, request):
+        if transfer.reference.startswith("order:"):
+            raise InvalidTransferState(
+                _("It belongs to %(reference)s: use the order's fulfilment actions.")
+                % {"reference": transfer.reference}
+            )
+        service(transfer=transfer, actor=request.user)
 
-    action.__name__ = f"transfer_{service.__name__.removeprefix('transfer_')}"
-    return action
+    return service_action(
+        name=f"transfer_{service.__name__.removeprefix('transfer_')}",
+        description=description,
+        run=run,
+        describe=lambda transfer: f"#{transfer.pk}",
+        done_message=done_message,
+    )
 
 
 @admin.register(Transfer)

@@ -1,7 +1,9 @@
 """Admin pieces shared by every app."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.template.response import TemplateResponse
+
+from .exceptions import DomainError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -31,3 +33,30 @@ def admin_form_page(
         **extra,
     }
     return TemplateResponse(request, template, context)
+
+
+def service_action(*, name: str, description, run, describe=str, done_message=None, select_related=()):
+    """An admin action that calls a service for each selected row, ``run(obj, request)``.
+
+    A ``DomainError`` is reported against its row (``describe(obj)``) and the other rows go on.
+    Successes: one ``done_message % {"n": count}`` (an ngettext_lazy keyed on ``n``), or without
+    it one message per row.
+    """
+
+    @admin.action(description=description, permissions=["change"])
+    def action(modeladmin, request, queryset):
+        done = 0
+        for obj in queryset.select_related(*select_related).order_by("pk"):
+            try:
+                run(obj, request)
+            except DomainError as exc:
+                modeladmin.message_user(request, f"{describe(obj)}: {exc.detail}", messages.ERROR)
+                continue
+            done += 1
+            if done_message is None:
+                modeladmin.message_user(request, f"{describe(obj)}: {description}", messages.SUCCESS)
+        if done and done_message is not None:
+            modeladmin.message_user(request, done_message % {"n": done}, messages.SUCCESS)
+
+    action.__name__ = name
+    return action

@@ -4,13 +4,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext_lazy
 
 from catalog.forms import SkuLinesField
 from catalog.models import Channel
 from customers.models import Company, Customer
 from inventory.models import Location
-from omnishop.admin import admin_form_page
+from omnishop.admin import admin_form_page, service_action
 from omnishop.exceptions import DomainError
 
 from . import lifecycle
@@ -56,22 +56,15 @@ class OrderEventInline(ReadOnlyInline):
 
 
 def _transition_action(to: str, label):
-    @admin.action(description=label, permissions=["change"])
-    def action(modeladmin, request, queryset):
-        done = 0
-        for order in queryset:
-            try:
-                order_transition(order=order, to=to, role=lifecycle.AGENT, actor=request.user, note=str(_("in admin")))
-                done += 1
-            except DomainError as exc:
-                modeladmin.message_user(request, f"{order.number}: {exc.detail}", messages.ERROR)
-        if done:
-            modeladmin.message_user(
-                request, ngettext("%(n)d order updated.", "%(n)d orders updated.", done) % {"n": done}, messages.SUCCESS
-            )
-
-    action.__name__ = f"make_{to}"
-    return action
+    return service_action(
+        name=f"make_{to}",
+        description=label,
+        run=lambda order, request: order_transition(
+            order=order, to=to, role=lifecycle.AGENT, actor=request.user, note=str(_("in admin"))
+        ),
+        describe=lambda order: order.number,
+        done_message=ngettext_lazy("%(n)d order updated.", "%(n)d orders updated.", "n"),
+    )
 
 
 @admin.register(Order)
@@ -206,18 +199,13 @@ class CartAdmin(admin.ModelAdmin):
 
 
 def _fulfilment_action(service, label):
-    @admin.action(description=label, permissions=["change"])
-    def action(modeladmin, request, queryset):
-        for fulfilment in queryset.select_related("order"):
-            try:
-                service(fulfilment=fulfilment, actor=request.user)
-            except DomainError as exc:
-                modeladmin.message_user(request, f"{fulfilment.order.number}: {exc.detail}", messages.ERROR)
-            else:
-                modeladmin.message_user(request, f"{fulfilment.order.number}: {label}", messages.SUCCESS)
-
-    action.__name__ = service.__name__
-    return action
+    return service_action(
+        name=service.__name__,
+        description=label,
+        run=lambda fulfilment, request: service(fulfilment=fulfilment, actor=request.user),
+        describe=lambda fulfilment: fulfilment.order.number,
+        select_related=["order"],
+    )
 
 
 @admin.register(Fulfilment)
