@@ -1,6 +1,7 @@
 """Cart API: the signed-in customer's cart (shared by web and app) or an anonymous cart by
 its ``X-Cart-Token``; prices come from the one pricing engine."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -13,7 +14,8 @@ from catalog.models import Variant
 from customers.services import customer_for_user_ensure
 from loyalty.exceptions import NotSellable
 from loyalty.pricing import cart_price
-from omnishop.api.serializers import MoneySerializer
+from omnishop.api.serializers import MoneyField
+from omnishop.money import Money
 
 from ..models import Cart
 from ..selectors import cart_lines
@@ -28,15 +30,15 @@ class CartLineOutSerializer(serializers.Serializer):
     sku = serializers.CharField()
     name = serializers.CharField()
     quantity = serializers.IntegerField()
-    unit_price = MoneySerializer(allow_null=True)
-    line_total = MoneySerializer(allow_null=True)
+    unit_price = MoneyField(allow_null=True)
+    line_total = MoneyField(allow_null=True)
 
 
 class CartOutSerializer(serializers.Serializer):
     token = serializers.UUIDField()
     channel = serializers.CharField()
     lines = CartLineOutSerializer(many=True)
-    subtotal = MoneySerializer(allow_null=True)
+    subtotal = MoneyField(allow_null=True)
     problems = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
 
 
@@ -49,40 +51,45 @@ class CartMergeInSerializer(serializers.Serializer):
     token = serializers.UUIDField()
 
 
-def _money(amount, currency):
-    return {"amount": str(amount), "currency": currency}
-
-
 def cart_render(cart: Cart) -> dict:
+    """The cart as ``CartOutSerializer`` renders it, priced by the one pricing engine; lines
+    that cannot be sold are named in ``problems`` (the cart then has no prices)."""
     lines = list(cart_lines(cart=cart))
     problems: dict = {}
     priced = {}
     subtotal = None
+    currency = cart.channel.currency
     if lines:
         try:
             result = cart_price(lines={ln.variant_id: ln.quantity for ln in lines}, channel=cart.channel)
             priced = {p.variant_id: p for p in result.lines}
-            subtotal = _money(result.subtotal, result.currency)
+            subtotal = Money(result.subtotal, result.currency)
         except NotSellable as exc:
             by_id = {str(ln.variant_id): ln.variant.sku for ln in lines}
             problems = {by_id.get(k, k): v for k, v in exc.errors.items()}
-    currency = cart.channel.currency
-    return {
-        "token": cart.token,
-        "channel": cart.channel.code,
-        "lines": [
-            {
-                "sku": ln.variant.sku,
-                "name": ln.variant.product.name,
-                "quantity": ln.quantity,
-                "unit_price": _money(priced[ln.variant_id].unit_price, currency) if ln.variant_id in priced else None,
-                "line_total": _money(priced[ln.variant_id].line_total, currency) if ln.variant_id in priced else None,
-            }
-            for ln in lines
-        ],
-        "subtotal": subtotal,
-        "problems": problems,
-    }
+
+    def money(variant_id: int, attribute: str) -> Money | None:
+        line = priced.get(variant_id)
+        return None if line is None else Money(getattr(line, attribute), currency)
+
+    return CartOutSerializer(
+        {
+            "token": cart.token,
+            "channel": cart.channel.code,
+            "lines": [
+                {
+                    "sku": ln.variant.sku,
+                    "name": ln.variant.product.name,
+                    "quantity": ln.quantity,
+                    "unit_price": money(ln.variant_id, "unit_price"),
+                    "line_total": money(ln.variant_id, "line_total"),
+                }
+                for ln in lines
+            ],
+            "subtotal": subtotal,
+            "problems": problems,
+        }
+    ).data
 
 
 class CartMixin(ChannelMixin):
@@ -96,7 +103,7 @@ class CartMixin(ChannelMixin):
         if token:
             try:
                 cart = cart_for_token(token=token, channel=request.channel)
-            except Exception:  # a malformed UUID is simply no cart
+            except DjangoValidationError:  # a malformed UUID is simply no cart
                 cart = None
             if cart is None:
                 raise exceptions.NotFound(_("No active cart with this token."))

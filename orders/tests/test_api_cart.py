@@ -1,5 +1,6 @@
 import pytest
 
+from catalog.models import Price
 from omnishop.accounts.models import User
 from orders.tests.conftest import stock
 
@@ -32,3 +33,33 @@ def test_anonymous_cart_then_login_merge_and_checkout_from_cart(api_client, shop
     assert order.status_code == 201, order.json()
     assert order.json()["status"] == "awaiting_transfer"  # the warehouse sends the pair to Warsaw
     assert api_client.get("/api/v1/cart/").json()["lines"] == []  # a fresh cart after ordering
+
+
+@pytest.mark.parametrize("token", ["not-a-uuid", "8b1f6a7e-2f1d-4c43-9d55-0c4e1f0f2a11"])
+def test_an_unknown_or_malformed_cart_token_is_a_404_with_the_error_body(api_client, shop, token):
+    response = api_client.get("/api/v1/cart/", HTTP_X_CART_TOKEN=token)
+    assert response.status_code == 404
+    assert response.json()["type"] == "not_found"
+
+
+def test_cart_lines_render_money_and_name_lines_that_can_no_longer_be_sold(api_client, shop):
+    a, b = shop["variants"][:2]
+    stock(a, shop["warehouse"], 5)
+    stock(b, shop["warehouse"], 5)
+    token = api_client.get("/api/v1/cart/").json()["token"]
+    for variant, quantity in ((a, 3), (b, 1)):
+        api_client.put(
+            "/api/v1/cart/lines/", {"sku": variant.sku, "quantity": quantity}, format="json", HTTP_X_CART_TOKEN=token
+        )
+    cart = api_client.get("/api/v1/cart/", HTTP_X_CART_TOKEN=token).json()
+    assert [(ln["sku"], ln["quantity"], ln["unit_price"], ln["line_total"]) for ln in cart["lines"]] == [
+        (a.sku, 3, {"amount": "100.00", "currency": "PLN"}, {"amount": "300.00", "currency": "PLN"}),
+        (b.sku, 1, {"amount": "101.00", "currency": "PLN"}, {"amount": "101.00", "currency": "PLN"}),
+    ]
+    assert cart["subtotal"] == {"amount": "401.00", "currency": "PLN"} and cart["problems"] == {}
+
+    Price.objects.filter(variant=b).delete()  # the price list changed after the line was added
+    cart = api_client.get("/api/v1/cart/", HTTP_X_CART_TOKEN=token).json()
+    assert list(cart["problems"]) == [b.sku]
+    assert cart["subtotal"] is None
+    assert {ln["sku"]: ln["unit_price"] for ln in cart["lines"]} == {a.sku: None, b.sku: None}
