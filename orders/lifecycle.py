@@ -42,5 +42,22 @@ TRANSITIONS: dict[str, dict[str, set[str]]] = {
 }
 
 
-def allowed_targets(status: str, role: str) -> list[str]:
-    return [to for to, roles in TRANSITIONS.get(status, {}).items() if role in roles]
+# Statuses that exist for one way of fulfilling only: a parcel is shipped, a pickup waits in its
+# store (click & collect and reserve-online-try-in-store alike).
+DELIVERY_ONLY = {S.SHIPPED}
+PICKUP_ONLY = {S.READY_FOR_PICKUP}
+
+
+def fits_fulfilment(to: str, fulfilment_type: str) -> bool:
+    if fulfilment_type == Order.FulfilmentType.DELIVERY:
+        return to not in PICKUP_ONLY
+    return to not in DELIVERY_ONLY
+
+
+def allowed_targets(status: str, role: str, fulfilment_type: str) -> list[str]:
+    """The statuses ``role`` may move an order in ``status`` to."""
+    return [
+        to
+        for to, roles in TRANSITIONS.get(status, {}).items()
+        if role in roles and fits_fulfilment(to, fulfilment_type)
+    ]

@@ -405,6 +405,13 @@ def order_transition(*, order: Order, to: str, role: str, actor=None, note: str 
                 _("Order %(number)s is %(status)s and cannot become %(to)s.")
                 % {"number": order.number, "status": order.get_status_display(), "to": Order.Status(to).label}
             )
+        if not lifecycle.fits_fulfilment(to, order.fulfilment_type):
+            message = (
+                _("Order %(number)s is collected in a store: it becomes ready for pickup, it is not shipped.")
+                if order.fulfilment_type != Order.FulfilmentType.DELIVERY
+                else _("Order %(number)s is delivered: it is shipped, it is not ready for pickup in a store.")
+            )
+            raise InvalidTransition(message % {"number": order.number})
         if role not in allowed[to]:
             raise TransitionNotAllowed(
                 _("A %(role)s may not move order %(number)s to %(to)s.")

@@ -246,3 +246,25 @@ def test_click_and_collect_transfer_ships_arrives_and_the_order_moves_on(shop):
     ]
     fulfilment.refresh_from_db()
     assert fulfilment.location == shop["waw"] and fulfilment.status == "pending"
+
+
+def test_pickups_are_never_shipped_and_deliveries_never_wait_for_pickup(shop):
+    a = shop["variants"][0]
+    stock(a, shop["waw"], 2)
+    stock(a, shop["warehouse"], 2)
+    pickup = order_place(
+        channel=shop["pos"], lines={a.pk: 1}, fulfilment_type="click_and_collect", pickup_location=shop["waw"]
+    )
+    delivery = order_place(channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery")
+    for order in (pickup, delivery):
+        order_transition(order=order, to="confirmed", role=lifecycle.AGENT)
+        order_transition(order=order, to="processing", role=lifecycle.STORE_STAFF)
+    with pytest.raises(InvalidTransition, match="collected in a store"):
+        order_transition(order=pickup, to="shipped", role=lifecycle.STORE_STAFF)
+    with pytest.raises(InvalidTransition, match="it is shipped"):
+        order_transition(order=delivery, to="ready_for_pickup", role=lifecycle.STORE_STAFF)
+    assert lifecycle.allowed_targets("processing", lifecycle.STORE_STAFF, "click_and_collect") == ["ready_for_pickup"]
+    assert lifecycle.allowed_targets("processing", lifecycle.STORE_STAFF, "delivery") == ["shipped"]
+    assert (
+        order_transition(order=pickup, to="ready_for_pickup", role=lifecycle.STORE_STAFF).status == "ready_for_pickup"
+    )
