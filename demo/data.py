@@ -734,6 +734,7 @@ STAFF = [
     ("store@omnishop.demo", "Paweł", "Kruk", roles.STORE_STAFF),
     ("merch@omnishop.demo", "Marta", "Sowa", roles.MERCHANDISER),
     ("inventory@omnishop.demo", "Tomasz", "Lis", roles.INVENTORY_MANAGER),
+    ("warehouse@omnishop.demo", "Jerzy", "Dudek", roles.WAREHOUSE_STAFF),
     ("integration@omnishop.demo", "Kamil", "Czajka", roles.INTEGRATION_ADMIN),
 ]
 

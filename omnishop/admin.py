@@ -35,15 +35,18 @@ def admin_form_page(
     return TemplateResponse(request, template, context)
 
 
-def service_action(*, name: str, description, run, describe=str, done_message=None, select_related=()):
+def service_action(
+    *, name: str, description, run, describe=str, done_message=None, select_related=(), permissions=("change",)
+):
     """An admin action that calls a service for each selected row, ``run(obj, request)``.
+    Offered to users with ``permissions`` (Django's ``has_<name>_permission`` of the ModelAdmin).
 
     A ``DomainError`` is reported against its row (``describe(obj)``) and the other rows go on.
     Successes: one ``done_message % {"n": count}`` (an ngettext_lazy keyed on ``n``), or without
     it one message per row.
     """
 
-    @admin.action(description=description, permissions=["change"])
+    @admin.action(description=description, permissions=list(permissions))
     def action(modeladmin, request, queryset):
         done = 0
         for obj in queryset.select_related(*select_related).order_by("pk"):

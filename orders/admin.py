@@ -55,15 +55,18 @@ class OrderEventInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("actor", "channel")
 
 
-def _transition_action(to: str, label):
+def _transition_action(to: str, label, *, role: str = lifecycle.AGENT, permission: str = "change"):
+    """Move the selected orders to ``to`` as ``role`` (the state machine decides per order),
+    offered to users with the ModelAdmin's ``permission``."""
     return service_action(
         name=f"make_{to}",
         description=label,
         run=lambda order, request: order_transition(
-            order=order, to=to, role=lifecycle.AGENT, actor=request.user, note=str(_("in admin"))
+            order=order, to=to, role=role, actor=request.user, note=str(_("in admin"))
         ),
         describe=lambda order: order.number,
         done_message=ngettext_lazy("%(n)d order updated.", "%(n)d orders updated.", "n"),
+        permissions=[permission],
     )
 
 
@@ -96,9 +99,27 @@ class OrderAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Order._meta.fields]
     inlines = [OrderLineInline, FulfilmentInline, OrderEventInline]
     actions = [
+        # Customer service.
         _transition_action(Order.Status.CONFIRMED, _("Confirm selected orders")),
         _transition_action(Order.Status.CANCELLED, _("Cancel selected orders (releases stock)")),
+        _transition_action(Order.Status.COMPLETED, _("Mark selected shipped orders as delivered")),
+        # The warehouse.
+        _transition_action(
+            Order.Status.PROCESSING,
+            _("Start processing selected orders (picking)"),
+            role=lifecycle.WAREHOUSE,
+            permission="ship",
+        ),
+        _transition_action(
+            Order.Status.SHIPPED,
+            _("Mark selected orders as shipped (stock leaves the warehouse)"),
+            role=lifecycle.WAREHOUSE,
+            permission="ship",
+        ),
     ]
+
+    def has_ship_permission(self, request) -> bool:
+        return request.user.has_perm("orders.ship_order")
 
     def has_add_permission(self, request):
         return False  # orders are placed through "Place an order", which runs the checkout service

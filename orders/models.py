@@ -163,6 +163,8 @@ class Order(models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         ordering = ["-created_at", "-id"]
+        # The warehouse's steps of the lifecycle: start processing, ship (admin actions).
+        permissions = [("ship_order", _("Can process and ship orders"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["channel", "idempotency_key"],

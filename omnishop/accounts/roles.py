@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 CUSTOMER_SERVICE_AGENT = "Customer service agent"
 STORE_STAFF = "Store staff"
+WAREHOUSE_STAFF = "Warehouse staff"
 MERCHANDISER = "Merchandiser"
 INVENTORY_MANAGER = "Inventory manager"
 INTEGRATION_ADMIN = "Integration admin"
@@ -15,6 +16,7 @@ INTEGRATION_ADMIN = "Integration admin"
 ROLE_NAMES = [
     CUSTOMER_SERVICE_AGENT,
     STORE_STAFF,
+    WAREHOUSE_STAFF,
     MERCHANDISER,
     INVENTORY_MANAGER,
     INTEGRATION_ADMIN,
@@ -24,6 +26,7 @@ ROLE_NAMES = [
 ROLE_LABELS = {
     CUSTOMER_SERVICE_AGENT: _("Customer service agent"),
     STORE_STAFF: _("Store staff"),
+    WAREHOUSE_STAFF: _("Warehouse staff"),
     MERCHANDISER: _("Merchandiser"),
     INVENTORY_MANAGER: _("Inventory manager"),
     INTEGRATION_ADMIN: _("Integration admin"),
@@ -64,6 +67,13 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         _view("catalog", "product", "variant", "price")
         | _view("inventory", "location", "stocklevel", "transfer")
         | _view("orders", "order", "fulfilment")
+    ),
+    WAREHOUSE_STAFF: (
+        _view("catalog", "product", "variant")
+        | _view("inventory", "location", "stocklevel", "allocation", "transfer")
+        | _view("orders", "order", "fulfilment")
+        # Picks, packs and ships: moves confirmed orders to processing and then to shipped.
+        | {"orders.ship_order"}
     ),
     MERCHANDISER: (
         _crud("catalog", "category", "brand", "product", "variant", "channellisting")

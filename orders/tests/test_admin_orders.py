@@ -1,0 +1,103 @@
+"""The order lifecycle in admin: each role gets the actions of its steps, and every step goes
+through ``order_transition`` (state machine, stock, timeline)."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from inventory.models import StockLevel
+from orders.models import Order
+from orders.services import order_place
+from orders.tests.conftest import stock
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:orders_order_changelist"
+
+
+def staff(client, django_user_model, email: str, role: str):
+    user = django_user_model.objects.create_user(email=email, password="x-pass-123", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    client.force_login(user)
+    return user
+
+
+def act(client, action: str, *orders: Order):
+    response = client.post(
+        reverse(CHANGELIST), {"action": action, "_selected_action": [o.pk for o in orders]}, follow=True
+    )
+    assert response.status_code == 200
+    return [(m.level_tag, m.message) for m in response.context["messages"]]
+
+
+def offered(client) -> set[str]:
+    response = client.get(reverse(CHANGELIST))
+    assert response.status_code == 200
+    return {name for name, _label in response.context["action_form"].fields["action"].choices if name}
+
+
+def test_each_role_is_offered_the_steps_it_may_take(client, django_user_model, shop):
+    staff(client, django_user_model, "agent@example.pl", "Customer service agent")
+    assert offered(client) == {"make_confirmed", "make_cancelled", "make_completed"}
+    staff(client, django_user_model, "magazyn@example.pl", "Warehouse staff")
+    assert offered(client) == {"make_processing", "make_shipped"}
+
+
+def test_warehouse_processes_and_ships_and_the_agent_marks_it_delivered(client, django_user_model, shop):
+    a, warehouse = shop["variants"][0], shop["warehouse"]
+    stock(a, warehouse, 5)
+    order = order_place(channel=shop["web"], lines={a.pk: 2}, fulfilment_type="delivery")
+    agent = staff(client, django_user_model, "agent@example.pl", "Customer service agent")
+    assert act(client, "make_confirmed", order) == [("success", "1 order updated.")]
+
+    picker = staff(client, django_user_model, "magazyn@example.pl", "Warehouse staff")
+    for action in ("make_processing", "make_shipped"):
+        assert act(client, action, order) == [("success", "1 order updated.")]
+    level = StockLevel.objects.get(variant=a, location=warehouse)
+    assert (level.on_hand, level.allocated) == (3, 0)  # the allocation became a sale
+
+    client.force_login(agent)
+    assert act(client, "make_completed", order) == [("success", "1 order updated.")]
+    order.refresh_from_db()
+    assert order.status == Order.Status.COMPLETED
+    timeline = list(order.events.filter(type="status_changed").values_list("to_status", "actor"))
+    assert timeline == [
+        ("confirmed", agent.pk),
+        ("processing", picker.pk),
+        ("shipped", picker.pk),
+        ("completed", agent.pk),
+    ]
+
+
+def test_steps_the_state_machine_refuses_are_reported_per_order_and_change_nothing(client, django_user_model, shop):
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 5)
+    stock(a, shop["waw"], 5)
+    placed = order_place(channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery")
+    pickup = order_place(
+        channel=shop["web"], lines={a.pk: 1}, fulfilment_type="click_and_collect", pickup_location=shop["waw"]
+    )
+    staff(client, django_user_model, "agent@example.pl", "Customer service agent")
+    act(client, "make_confirmed", pickup)
+    staff(client, django_user_model, "magazyn@example.pl", "Warehouse staff")
+    act(client, "make_processing", pickup)
+
+    messages = act(client, "make_shipped", placed, pickup)
+    assert [level for level, _text in messages] == ["error", "error"]
+    texts = [text for _level, text in messages]
+    assert f"{placed.number}: Order {placed.number} is Placed and cannot become Shipped." in texts
+    assert any(text.startswith(f"{pickup.number}: ") and "collected in a store" in text for text in texts)
+    statuses = dict(Order.objects.filter(pk__in=[placed.pk, pickup.pk]).values_list("number", "status"))
+    assert statuses == {placed.number: "placed", pickup.number: "processing"}
+    assert StockLevel.objects.get(variant=a, location=shop["waw"]).allocated == 1
+
+
+def test_warehouse_staff_cannot_confirm_or_cancel(client, django_user_model, shop):
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 5)
+    order = order_place(channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery")
+    staff(client, django_user_model, "magazyn@example.pl", "Warehouse staff")
+    response = client.post(reverse(CHANGELIST), {"action": "make_cancelled", "_selected_action": [order.pk]})
+    assert response.status_code == 302  # not an action offered to this user: Django runs nothing
+    order.refresh_from_db()
+    assert order.status == Order.Status.PLACED
