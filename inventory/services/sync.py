@@ -2,7 +2,8 @@
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -58,6 +59,20 @@ def _postgres() -> bool:
 # parameters, which cost more to build and bind than PostgreSQL spends running them (10,000
 # rows: lock 0.34 s -> 0.05 s, ledger insert 0.62 s -> 0.14 s). Other databases (SQLite in
 # tests) take the ORM path, in slices that respect their parameter limits.
+
+
+@contextmanager
+def _writes_pipelined() -> Iterator[None]:
+    """Send the block's statements without waiting for each one's result (psycopg pipeline
+    mode, PostgreSQL only): the server writes the ledger and the stock rows while Python
+    builds the outbox events. Statements inside must not read results. A failure surfaces at
+    the end of the block, as Django's database exception."""
+    if not _postgres():
+        yield
+        return
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
 
 
 def _stock_levels_lock_bulk(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], _LockedLevel]:
@@ -317,16 +332,17 @@ def _stock_changes_write(
             % {"n": len(outcome.problems)},
             errors={str(i): msgs for i, msgs in sorted(outcome.problems.items())},
         )
-    for start in range(0, len(movements), _BULK_SLICE):
-        written = movements[start : start + _BULK_SLICE]
-        _movements_insert(written, reference=reference, actor=actor)
-        if progress is not None:
-            progress(len(written))
+    ordered = [touched[pair] for pair in sorted(touched)]
+    with _writes_pipelined():
+        for start in range(0, len(movements), _BULK_SLICE):
+            written = movements[start : start + _BULK_SLICE]
+            _movements_insert(written, reference=reference, actor=actor)
+            if progress is not None:
+                progress(len(written))
+        _stock_levels_write_on_hand(ordered)
+        _emit_stock_changed_bulk(ordered)
     if progress is not None and len(changes) > len(movements):
         progress(len(changes) - len(movements))  # unchanged, replayed and refused changes are done too
-    ordered = [touched[pair] for pair in sorted(touched)]
-    _stock_levels_write_on_hand(ordered)
-    _emit_stock_changed_bulk(ordered)
     return outcome
 
 
