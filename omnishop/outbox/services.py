@@ -7,6 +7,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import OutboxEvent, event_id
@@ -59,10 +60,20 @@ def outbox_emit(
     )
 
 
-def outbox_mark_delivered(*, event_ids) -> int:
-    return OutboxEvent.objects.filter(pk__in=list(event_ids), delivered_at__isnull=True).update(
-        delivered_at=timezone.now()
-    )
+def outbox_mark_delivered(*, events) -> int:
+    """Mark ``events`` delivered, as they were read and sent (rows or anything with ``pk`` and
+    ``updated_at``); returns how many were marked.
+
+    A coalesced event can be updated in place after the sender read it (a newer stock figure
+    for the same SKU and location): that event keeps its newer payload and stays pending, so
+    the next delivery sends it, instead of being marked delivered with a payload nobody got.
+    """
+    match = Q()
+    for event in events:
+        match |= Q(pk=event.pk, updated_at=event.updated_at)
+    if not match:
+        return 0
+    return OutboxEvent.objects.filter(match, delivered_at__isnull=True).update(delivered_at=timezone.now())
 
 
 @dataclass(frozen=True)
@@ -146,6 +157,7 @@ def outbox_emit_many(*, events) -> None:
                 [now, now, rows],
             )
             return
+        stamp = connection.ops.adapt_datetimefield_value(now)  # stored as the ORM stores it (comparable)
         for start in range(0, len(keys), 100):  # SQLite: bounded parameter count per statement
             chunk = keys[start : start + 100]
             params = []
@@ -159,8 +171,8 @@ def outbox_emit_many(*, events) -> None:
                     str(m.aggregate_id),
                     json.dumps(m.payload, default=_json_default),
                     key,
-                    now,
-                    now,
+                    stamp,
+                    stamp,
                 ]
             values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
             cursor.execute(f'INSERT INTO "{table}" ({columns}) VALUES {values}' + conflict, params)  # noqa: S608

@@ -52,7 +52,7 @@ def test_coalesced_events_keep_one_pending_row_until_delivered():
             )
     pending = OutboxEvent.objects.get()
     assert pending.payload == {"qty": 3}
-    outbox_mark_delivered(event_ids=[pending.id])
+    assert outbox_mark_delivered(events=[pending]) == 1
     with transaction.atomic():
         outbox_emit(
             type="stock.changed", aggregate_type="stock", aggregate_id="SKU-1", payload={"qty": 2}, coalesce_key=key
@@ -108,3 +108,25 @@ def test_events_written_in_bulk_get_time_ordered_ids_too():
     first, second = (OutboxEvent.objects.get(type=t).id for t in ("a", "b"))
     assert second.version == 7 and second.variant == uuid.RFC_4122
     assert first < second
+
+
+@pytest.mark.django_db
+def test_a_coalesced_event_updated_after_it_was_read_stays_pending_with_the_newer_payload():
+    def emit(qty):
+        with transaction.atomic():
+            outbox_emit(
+                type="stock.changed",
+                aggregate_type="stock",
+                aggregate_id="SKU-1@WAW-01",
+                payload={"on_hand": qty},
+                coalesce_key="stock.changed:SKU-1:WAW-01",
+            )
+
+    emit(1)
+    sent = OutboxEvent.objects.get()  # the sender reads the batch and sends on_hand 1 ...
+    emit(7)  # ... while the stock changes again: the pending row now says 7
+    assert outbox_mark_delivered(events=[sent]) == 0
+    pending = OutboxEvent.objects.get(delivered_at__isnull=True)
+    assert pending.payload == {"on_hand": 7}
+    assert outbox_mark_delivered(events=[pending]) == 1
+    assert outbox_mark_delivered(events=[]) == 0
