@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from catalog.selectors import IN_CHUNK
 
@@ -16,9 +17,11 @@ from .stock import (
     _emit_stock_changed,
     _ensure_stock_levels,
 )
-from .sync import _pairs_match
+from .sync import _movements_insert, _pairs_match
 
 logger = logging.getLogger(__name__)
+
+REPAIR_REFERENCE = "consistency-repair"  # the reference of the adjustment entries a repair writes
 
 # --- consistency: the ledger and open allocations against the stock rows ------------------------
 
@@ -27,7 +30,7 @@ logger = logging.getLogger(__name__)
 class StockRepairResult:
     drifts: list[StockDrift]  # what was found before the repair
     repaired: list[StockDrift] = field(default_factory=list)
-    refused: list[StockDrift] = field(default_factory=list)  # would break a CHECK: fix by a count
+    refused: list[StockDrift] = field(default_factory=list)  # would break a CHECK: settle by a count
 
 
 def _sums_for_pairs(queryset, pairs) -> dict[tuple[int, int], int]:
@@ -45,39 +48,56 @@ def _sums_for_pairs(queryset, pairs) -> dict[tuple[int, int], int]:
 
 
 def stock_consistency_repair(*, actor=None) -> StockRepairResult:
-    """Bring stock rows back in line with the books. The ledger is the truth for on hand (the
-    architecture's invariant: on_hand equals the sum of the row's movements), so a drifting
-    on_hand is set to the ledger sum; no movement is written, since a movement would change
-    that sum and make the drifted figure the truth instead. Allocated is set to the sum of
-    open allocations. Missing stock rows are created.
+    """Bring stock rows and the books back in line, leaving a trace of every correction.
+
+    - A row whose on_hand differs from the sum of its movements gets an adjustment entry for
+      the difference (kind "adjustment", reference ``consistency-repair``, the actor, a note
+      with both figures): on hand is the figure every channel has been selling against, and
+      the entry makes the ledger explain it again (on_hand equals the sum of its movements).
+      Review those entries; if the figure itself was wrong, count the shelf (a stock sync).
+    - A stock row missing altogether is recreated from its ledger.
+    - Allocated is set to the sum of open allocations.
 
     Rows are locked in (variant, location) order and the sums re-read under the lock (every
-    legitimate change takes the same lock). A row whose truth would break a CHECK (allocated
-    above on hand, negative on hand) is left alone and returned in ``refused``: count the shelf
-    (an absolute stock sync) to settle it. Emits ``stock.changed`` for every repaired row.
+    legitimate change takes the same lock). A row whose open allocations exceed its on hand
+    (the CHECK allocated <= on_hand would break) is left alone and returned in ``refused``:
+    count the shelf to settle it. Emits ``stock.changed`` for every row whose figures changed.
     """
     drifts = stock_drift_list()
     result = StockRepairResult(drifts=drifts)
     if not drifts:
         return result
     pairs = sorted({(d.variant_id, d.location_id) for d in drifts})
+    missing = {(d.variant_id, d.location_id) for d in drifts if d.actual is None}
     _ensure_stock_levels(pairs)
     with transaction.atomic():
         levels = stock_levels_lock(pairs=pairs)
         ledger = _sums_for_pairs(StockMovement.objects.all(), pairs)
         open_allocated = _sums_for_pairs(Allocation.objects.filter(status=Allocation.Status.OPEN), pairs)
-        repaired_pairs, refused_pairs, updated = set(), set(), []
+        repaired_pairs, refused_pairs, updated, entries = set(), set(), [], []
         for pair in pairs:
             level = levels[pair]
-            on_hand, allocated = ledger.get(pair, 0), open_allocated.get(pair, 0)
-            if (level.on_hand, level.allocated) == (on_hand, allocated):
+            booked, allocated = ledger.get(pair, 0), open_allocated.get(pair, 0)
+            on_hand = booked if pair in missing and level.on_hand == 0 else level.on_hand
+            if (level.on_hand, level.allocated) == (booked, allocated):
                 continue  # settled meanwhile
             if on_hand < 0 or allocated > on_hand:
                 refused_pairs.add(pair)
                 continue
-            level.on_hand, level.allocated, level.updated_at = on_hand, allocated, timezone.now()
-            updated.append(level)
+            if on_hand != booked:
+                note = _("On hand was %(on_hand)d, the ledger summed to %(booked)d.") % {
+                    "on_hand": on_hand,
+                    "booked": booked,
+                }
+                entries.append(
+                    (pair[1], pair[0], StockMovement.Kind.ADJUSTMENT, on_hand - booked, on_hand, None, note)
+                )
+            if (level.on_hand, level.allocated) != (on_hand, allocated):
+                level.on_hand, level.allocated, level.updated_at = on_hand, allocated, timezone.now()
+                updated.append(level)
             repaired_pairs.add(pair)
+        if entries:
+            _movements_insert(entries, reference=REPAIR_REFERENCE, actor=actor)
         StockLevel.objects.bulk_update(updated, ["on_hand", "allocated", "updated_at"], batch_size=500)
         _emit_stock_changed(updated)
     for drift in drifts:

@@ -5,7 +5,6 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db.models import Sum
 
 from catalog.tests.factories import VariantFactory
 from inventory.models import Allocation, StockLevel, StockMovement
@@ -135,23 +134,29 @@ def test_consistency_reports_drift_and_exits_1(stock):
     assert lines[1].split() == ["A", "wh-1", "on_hand", "5", "9"]
 
 
-def test_consistency_repair_takes_the_ledger_and_open_allocations_as_the_truth(
+def test_consistency_repair_writes_adjustment_entries_and_recreates_missing_rows(
     stock, django_capture_on_commit_callbacks
 ):
     a, b, wh, store = stock["A"], stock["B"], stock["wh"], stock["store"]
     stock_receive(variant=b, location=store, quantity=4)
-    StockLevel.objects.filter(variant=a, location=wh).update(on_hand=9, allocated=0)
+    StockLevel.objects.filter(variant=a, location=wh).update(on_hand=9, allocated=0)  # bypassed the ledger
     StockLevel.objects.filter(variant=b, location=store).update(on_hand=1)
     # Ledger entries for a (variant, location) that has no stock row at all.
     StockMovement.objects.create(variant=b, location=wh, kind="receipt", quantity=6, on_hand_after=6)
-    movements_before = StockMovement.objects.count()
 
     out, _err = run("stock_consistency", "--repair")
     assert "Repaired 4 drifts." in out
     assert "(no row)" in out
-    assert StockMovement.objects.count() == movements_before  # the ledger is the truth: untouched
-    assert on_hand(a, wh) == 5 and StockLevel.objects.get(variant=a, location=wh).allocated == 2
-    assert on_hand(b, store) == 4 and on_hand(b, wh) == 6
+    # On hand stays what the channels sold against; the ledger explains it again, with a trace.
+    entries = StockMovement.objects.filter(reference="consistency-repair").order_by("variant_id", "location_id")
+    assert [(m.variant, m.location, m.kind, m.quantity, m.on_hand_after) for m in entries] == [
+        (a, wh, "adjustment", 4, 9),
+        (b, store, "adjustment", -3, 1),
+    ]
+    assert "5" in entries[0].note and "9" in entries[0].note
+    assert on_hand(a, wh) == 9 and StockLevel.objects.get(variant=a, location=wh).allocated == 2
+    assert on_hand(b, store) == 1
+    assert on_hand(b, wh) == 6  # the missing row, recreated from its ledger
     assert OutboxEvent.objects.get(aggregate_id="B@wh-1").payload["on_hand"] == 6
     out, _err = run("stock_consistency")
     assert "No drift" in out
@@ -159,13 +164,12 @@ def test_consistency_repair_takes_the_ledger_and_open_allocations_as_the_truth(
 
 def test_consistency_repair_leaves_rows_it_cannot_fix(stock):
     a, wh = stock["A"], stock["wh"]
-    # The ledger says 5 but 7 are promised to orders: setting on hand to 5 would break the CHECK.
+    # 5 on hand (as the ledger says) but open allocations promise 7: allocated cannot be 7.
     Allocation.objects.create(variant=a, location=wh, quantity=5, reference="order:2")
-    StockLevel.objects.filter(variant=a, location=wh).update(on_hand=7, allocated=7)
     out, err = StringIO(), StringIO()
     with pytest.raises(CommandError, match="1 drift left"):
         call_command("stock_consistency", "--repair", stdout=out, stderr=err)
-    assert ["A", "wh-1", "on_hand", "5", "7"] in [line.split() for line in err.getvalue().splitlines()]
+    assert ["A", "wh-1", "allocated", "7", "2"] in [line.split() for line in err.getvalue().splitlines()]
     level = StockLevel.objects.get(variant=a, location=wh)
-    assert (level.on_hand, level.allocated) == (7, 7)
-    assert StockMovement.objects.filter(variant=a, location=wh).aggregate(s=Sum("quantity"))["s"] == 5
+    assert (level.on_hand, level.allocated) == (5, 2)
+    assert not StockMovement.objects.filter(reference="consistency-repair").exists()

@@ -11,8 +11,9 @@ from inventory.services import stock_consistency_repair
 class Command(BaseCommand):
     help = gettext_lazy(
         "Check every stock row: on hand must equal the sum of its ledger movements, allocated the sum of its "
-        "open allocations. Lists the drift and exits with status 1 when there is any. With --repair the ledger "
-        "is taken as the truth for on hand and open allocations for allocated, and the rows are corrected."
+        "open allocations. Lists the drift and exits with status 1 when there is any. With --repair an adjustment "
+        "entry (reference consistency-repair) is written for each on-hand difference, missing stock rows are "
+        "recreated from the ledger and allocated is set to the open allocations."
     )
 
     def add_arguments(self, parser):
