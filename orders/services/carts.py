@@ -44,14 +44,18 @@ def cart_create_anonymous(*, channel: Channel) -> Cart:
     return Cart.objects.create(channel=channel)
 
 
-def _online_available(variant_id: int, *, cart: Cart) -> int:
-    """Units of the variant available online, the cart's own holds not counted against it."""
-    total = (
+def _online_available(variant_ids, *, cart: Cart) -> dict[int, int]:
+    """Units of each variant available online (one query), the cart's own holds not counted
+    against it; variants with nothing available are absent."""
+    rows = (
         stock_levels_with_availability(online=True, exclude_hold_reference=cart.hold_reference)
-        .filter(variant_id=variant_id, location__is_active=True)
-        .aggregate(s=Sum("available"))["s"]
+        .filter(variant_id__in=list(variant_ids), location__is_active=True)
+        .order_by()
+        .values("variant_id")
+        .annotate(total=Sum("available"))
+        .values_list("variant_id", "total")
     )
-    return total or 0
+    return {variant_id: total for variant_id, total in rows if total}
 
 
 def cart_line_set(*, cart: Cart, variant: Variant, quantity: int) -> Cart:
@@ -65,7 +69,7 @@ def cart_line_set(*, cart: Cart, variant: Variant, quantity: int) -> Cart:
             CartLine.objects.filter(cart=cart, variant=variant).delete()
         else:
             cart_price(lines={variant.pk: quantity}, channel=cart.channel)  # raises NotSellable
-            available = _online_available(variant.pk, cart=cart)
+            available = _online_available([variant.pk], cart=cart).get(variant.pk, 0)
             if quantity > available:
                 raise InsufficientStock(
                     _("Only %(n)d available.") % {"n": available},
@@ -105,7 +109,9 @@ def _cart_holds_refresh(cart: Cart) -> None:
 
 
 def cart_merge(*, anonymous: Cart, into: Cart) -> Cart:
-    """On login: add the anonymous cart's lines to the customer's cart (quantities add up)."""
+    """On login: add the anonymous cart's lines to the customer's cart. Quantities add up, to
+    at most what is available online (a line with nothing left is dropped): the merged cart
+    never promises more than ``cart_line_set`` would accept."""
     if anonymous.pk == into.pk:
         return into
     with transaction.atomic():
@@ -115,16 +121,18 @@ def cart_merge(*, anonymous: Cart, into: Cart) -> Cart:
         anonymous, into = carts[anonymous.pk], carts[into.pk]
         if anonymous.status != Cart.Status.ACTIVE:
             return into
+        stock_holds_release(reference=anonymous.hold_reference)  # its units count for the merged cart
         existing = {ln.variant_id: ln for ln in into.lines.all()}
-        for line in anonymous.lines.all():
+        added = list(anonymous.lines.all())
+        available = _online_available({ln.variant_id for ln in added}, cart=into)
+        for line in added:
+            current = existing[line.variant_id].quantity if line.variant_id in existing else 0
+            quantity = min(current + line.quantity, max(available.get(line.variant_id, 0), current))
             if line.variant_id in existing:
-                CartLine.objects.filter(pk=existing[line.variant_id].pk).update(
-                    quantity=existing[line.variant_id].quantity + line.quantity
-                )
-            else:
-                CartLine.objects.create(cart=into, variant_id=line.variant_id, quantity=line.quantity)
+                CartLine.objects.filter(pk=existing[line.variant_id].pk).update(quantity=quantity)
+            elif quantity > 0:
+                CartLine.objects.create(cart=into, variant_id=line.variant_id, quantity=quantity)
         anonymous.status = Cart.Status.MERGED
         anonymous.save(update_fields=["status", "updated_at"])
-        stock_holds_release(reference=anonymous.hold_reference)
         _cart_holds_refresh(into)
     return into

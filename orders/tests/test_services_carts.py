@@ -1,10 +1,12 @@
 from datetime import timedelta
 
 import pytest
+from django.db.models import Sum
 
 from customers.models import Customer
 from inventory.exceptions import InsufficientStock
-from inventory.models import StockHold
+from inventory.models import StockHold, StockMovement
+from inventory.services import StockChange, stock_changes_apply
 from loyalty.exceptions import NotSellable
 from orders.models import Cart
 from orders.services import (
@@ -83,3 +85,25 @@ def test_cart_holds_reserve_and_are_consumed_by_the_order(shop, settings):
     assert order.total > 0 and not StockHold.objects.exists()
     cart.refresh_from_db()
     assert cart.status == Cart.Status.ORDERED
+
+
+def test_a_merge_never_promises_more_than_is_available(shop, settings):
+    settings.OMNISHOP_CART_HOLD_MINUTES = 20
+    a, b, _ = shop["variants"]
+    stock(a, shop["warehouse"], 3)
+    stock(b, shop["warehouse"], 1)
+    anonymous = cart_create_anonymous(channel=shop["web"])
+    cart_line_set(cart=anonymous, variant=a, quantity=2)  # held for the anonymous cart
+    cart_line_set(cart=anonymous, variant=b, quantity=1)
+    customer = Customer.objects.create(email="limit@example.pl")
+    mine = cart_for_customer(customer=customer, channel=shop["web"])
+    cart_line_set(cart=mine, variant=a, quantity=1)
+    # The shelf count finds b gone (the anonymous cart's hold does not keep it on the shelf).
+    stock_changes_apply(changes=[StockChange(b.pk, shop["warehouse"].pk, StockMovement.Kind.COUNT, count=0)])
+
+    merged = cart_merge(anonymous=anonymous, into=mine)
+    # 1 + 2 of a fits the 3 units (the anonymous cart's holds now count for the merged cart);
+    # b sold out meanwhile, so its line is dropped rather than promised.
+    assert lines(merged) == {a.pk: 3}
+    assert StockHold.objects.filter(reference=merged.hold_reference).aggregate(s=Sum("quantity"))["s"] == 3
+    assert not StockHold.objects.filter(reference=anonymous.hold_reference).exists()
