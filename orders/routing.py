@@ -5,6 +5,7 @@ Routing reads availability without locks; the allocation that follows locks and 
 and the caller re-routes when someone else took the units in between.
 """
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -121,6 +122,10 @@ class NearestFewestShipmentsPolicy:
         )
 
     # -- delivery ----------------------------------------------------------------------------
+    # Upper bound on the location sets the exact search for the fewest shipments tries (a set
+    # of k among n candidates is C(n, k) sets); beyond it the greedy choice below decides.
+    MAX_COVER_SETS = 10_000
+
     def _delivery(self, lines, available, locations, latitude, longitude) -> RoutingDecision:
         shippers = [loc for loc in locations.values() if loc.ships_online or loc.ship_from_store]
 
@@ -129,10 +134,17 @@ class NearestFewestShipmentsPolicy:
                 return 0.0
             return haversine_km(latitude, longitude, loc.latitude, loc.longitude)
 
-        shippers.sort(key=lambda loc: (distance(loc), loc.code))
+        # Nearest first; without a delivery point (or at equal distance) warehouses before
+        # stores, whose stock also serves walk-in customers.
+        shippers.sort(key=lambda loc: (distance(loc), loc.kind != Location.Kind.WAREHOUSE, loc.code))
         remaining = dict(lines)
         routed: list[RoutedLine] = []
         chosen: list[str] = []
+        for variant_id, loc in self._fewest_full_cover(remaining, available, shippers, distance):
+            routed.append(RoutedLine(variant_id, loc.pk, remaining.pop(variant_id)))
+            available[loc.pk][variant_id] -= routed[-1].quantity
+            if loc.code not in chosen:
+                chosen.append(loc.code)
         while remaining:
             # The location that covers the most remaining lines in full, nearest first on ties.
             best, best_lines = None, []
@@ -173,6 +185,36 @@ class NearestFewestShipmentsPolicy:
                 "destination": [latitude, longitude] if latitude is not None else None,
             },
         )
+
+    def _fewest_full_cover(self, lines, available, shippers, distance) -> list[tuple[int, Location]]:
+        """The fewest ``shippers`` that between them have every line in full (each line from
+        one of them), the nearest such set on ties (sum of distances): [(variant id, location)].
+        Empty when there is no such set, or when finding it would mean trying more than
+        MAX_COVER_SETS sets: the greedy choice and line splits then decide."""
+        keys = list(lines)
+        everything = (1 << len(keys)) - 1
+        candidates = []  # (rank, location, bit mask of the lines it has in full), in shippers' order
+        for rank, loc in enumerate(shippers):
+            stock = available.get(loc.pk, {})
+            mask = sum(1 << i for i, v in enumerate(keys) if stock.get(v, 0) >= lines[v])
+            if mask:
+                candidates.append((rank, loc, mask))
+        for size in range(1, min(len(candidates), len(keys)) + 1):
+            if math.comb(len(candidates), size) > self.MAX_COVER_SETS:
+                return []
+            best = None
+            for combo in itertools.combinations(candidates, size):
+                union = 0
+                for _rank, _loc, mask in combo:
+                    union |= mask
+                if union == everything:
+                    key = (sum(distance(loc) for _r, loc, _m in combo), [rank for rank, _l, _m in combo])
+                    if best is None or key < best[0]:
+                        best = (key, combo)
+            if best is not None:
+                combo = best[1]  # in shippers' order: each line from the first of the set that has it
+                return [(v, next(loc for _r, loc, mask in combo if mask >> i & 1)) for i, v in enumerate(keys)]
+        return []
 
     @staticmethod
     def _short(missing: dict[int, int], detail: str) -> InsufficientStock:
