@@ -18,6 +18,7 @@ from inventory.services import (
     stock_allocate,
     stock_fulfil,
     stock_release,
+    transfer_cancel,
     transfer_receive,
     transfer_request,
     transfer_ship,
@@ -417,15 +418,13 @@ def order_transition(*, order: Order, to: str, role: str, actor=None, note: str 
                 _("A %(role)s may not move order %(number)s to %(to)s.")
                 % {"role": role, "number": order.number, "to": Order.Status(to).label}
             )
-        open_allocations = list(
-            Allocation.objects.filter(fulfilment_line__fulfilment__order=order, status=Allocation.Status.OPEN)
-        )
-        if to == Order.Status.CANCELLED and open_allocations:
-            stock_release(allocations=open_allocations, actor=actor)
-            Fulfilment.objects.filter(order=order).update(status=Fulfilment.Status.CANCELLED)
-        elif to in (Order.Status.SHIPPED, Order.Status.COMPLETED) and open_allocations:
-            stock_fulfil(allocations=open_allocations, actor=actor, reference=f"order:{order.number}")
-            Fulfilment.objects.filter(order=order).update(status=Fulfilment.Status.DONE)
+        if to == Order.Status.CANCELLED:
+            _fulfilments_cancel(order, actor=actor)
+        elif to in (Order.Status.SHIPPED, Order.Status.COMPLETED):
+            open_allocations = _open_allocations(order)
+            if open_allocations:
+                stock_fulfil(allocations=open_allocations, actor=actor, reference=f"order:{order.number}")
+                Fulfilment.objects.filter(order=order).update(status=Fulfilment.Status.DONE)
         previous = order.status
         order.status = to
         order.save(update_fields=["status", "updated_at"])
@@ -447,11 +446,42 @@ def order_transition(*, order: Order, to: str, role: str, actor=None, note: str 
     return order
 
 
+def _open_allocations(order: Order) -> list[Allocation]:
+    return list(Allocation.objects.filter(fulfilment_line__fulfilment__order=order, status=Allocation.Status.OPEN))
+
+
+def _fulfilments_cancel(order: Order, *, actor=None) -> None:
+    """A cancelled order's fulfilments (the order row is locked): transfers not yet shipped are
+    called off, open allocations released, and every fulfilment not done is marked cancelled,
+    whether or not it held an allocation. A transfer already in transit still arrives, and
+    ``fulfilment_transfer_receive`` then only lands the goods in the store's stock."""
+    # Fulfilments, then transfers, then allocations and stock rows: the order the transfer steps lock in.
+    fulfilments = list(
+        Fulfilment.objects.select_for_update(of=("self",))
+        .select_related("transfer")
+        .filter(order=order)
+        .exclude(status__in=[Fulfilment.Status.DONE, Fulfilment.Status.CANCELLED])
+        .order_by("pk")
+    )
+    for fulfilment in fulfilments:
+        transfer = fulfilment.transfer
+        if transfer is not None and transfer.status == Transfer.Status.REQUESTED:
+            transfer_cancel(transfer=transfer, actor=_user(actor))
+    open_allocations = _open_allocations(order)
+    if open_allocations:
+        stock_release(allocations=open_allocations, actor=actor)
+    if fulfilments:
+        Fulfilment.objects.filter(pk__in=[f.pk for f in fulfilments]).update(status=Fulfilment.Status.CANCELLED)
+
+
 def order_cancel(*, order: Order, role: str, actor=None, note: str = "") -> Order:
     return order_transition(order=order, to=Order.Status.CANCELLED, role=role, actor=actor, note=note)
 
 
 def _fulfilment_locked(fulfilment: Fulfilment) -> Fulfilment:
+    # The order row first, as order_transition does: a cancellation and a transfer step of the
+    # same order then wait for each other instead of each holding a row the other needs.
+    list(Order.objects.select_for_update().filter(fulfilments__pk=fulfilment.pk).values_list("pk", flat=True))
     # Only the fulfilment row is locked: its transfer is an outer join PostgreSQL cannot lock.
     qs = Fulfilment.objects.select_for_update(of=("self",)).select_related("order", "transfer")
     return qs.get(pk=fulfilment.pk)
@@ -475,15 +505,28 @@ def fulfilment_transfer_ship(*, fulfilment: Fulfilment, actor=None) -> Fulfilmen
 def fulfilment_transfer_receive(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
     """The pickup store receives the transfer: the goods are allocated to the order in the store
     (TRANSFER_IN, then an allocation there), and when nothing else is in transit the order
-    moves on to processing."""
+    moves on to processing. For a cancelled order the goods only land in the store's stock."""
     with transaction.atomic():
         fulfilment = _fulfilment_locked(fulfilment)
         order = fulfilment.order
-        if fulfilment.transfer is None or fulfilment.status != Fulfilment.Status.AWAITING_TRANSFER:
+        transfer = fulfilment.transfer
+        cancelled = fulfilment.status == Fulfilment.Status.CANCELLED
+        in_transit = transfer is not None and transfer.status == Transfer.Status.IN_TRANSIT
+        waiting = fulfilment.status == Fulfilment.Status.AWAITING_TRANSFER
+        if transfer is None or not (waiting or (cancelled and in_transit)):
             raise InvalidTransition(_("This fulfilment is not waiting for a transfer."))
-        if fulfilment.transfer.status != Transfer.Status.IN_TRANSIT:
+        if not in_transit:
             raise InvalidTransition(_("The transfer has not been shipped yet."))
-        transfer_receive(transfer=fulfilment.transfer, actor=actor)
+        transfer_receive(transfer=transfer, actor=actor)
+        if cancelled:
+            _event(
+                order,
+                type="transfer_received",
+                actor=actor,
+                note=_("The order is cancelled: the goods stay in the store's stock."),
+                payload={"transfer": transfer.pk},
+            ).save()
+            return fulfilment
         lines = list(fulfilment.lines.select_related("allocation").order_by("id"))
         new_allocations = stock_allocate(
             lines=[StockLine(fl.allocation.variant_id, order.pickup_location_id, fl.quantity) for fl in lines],
