@@ -33,6 +33,14 @@ def _api_key(request) -> ChannelAPIKey | None:
     return request.auth if isinstance(request.auth, ChannelAPIKey) else None
 
 
+def _caller(request) -> str:
+    """Who sends the request, for the idempotency fingerprint: a key is the caller's own."""
+    key = _api_key(request)
+    if key is not None:
+        return f"api-key:{key.pk}"
+    return f"user:{request.user.pk}"
+
+
 def _is_order_staff(request) -> bool:
     user = request.user
     return bool(user and user.is_authenticated and user.is_staff and user.has_perm("orders.add_order"))
@@ -123,7 +131,7 @@ class OrderListCreateApi(ChannelMixin, generics.GenericAPIView):
             contact = Contact(email=company.email, phone=company.phone, name=company.name)
         if contact is None and customer is None:
             raise exceptions.ValidationError({"contact": [_("Guest and marketplace orders need a contact.")]})
-        fingerprint = request_fingerprint({"channel": channel.code, "body": request.data})
+        fingerprint = request_fingerprint({"channel": channel.code, "body": request.data}, caller=_caller(request))
         order = order_place(
             channel=channel,
             lines=lines,

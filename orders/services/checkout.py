@@ -44,9 +44,11 @@ class Contact:
     name: str = ""
 
 
-def request_fingerprint(data: dict) -> str:
-    """A stable hash of an order request, to tell a retry from a different request."""
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+def request_fingerprint(data: dict, *, caller: str = "") -> str:
+    """A stable hash of an order request and of who sent it (``caller``: the signed-in user or
+    the channel API key), to tell a retry from a different request or another caller's."""
+    payload = {"caller": caller, "request": data}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _user(actor):
@@ -71,13 +73,12 @@ def _existing_order(channel: Channel, key: str, fingerprint: str) -> Order | Non
     if not key:
         return None
     order = Order.objects.filter(channel=channel, idempotency_key=key).first()
-    if order is not None:
-        order.replayed = True
-    if order is not None and fingerprint and order.request_fingerprint and order.request_fingerprint != fingerprint:
-        raise IdempotencyConflict(
-            _("Idempotency-Key %(key)s was used for order %(number)s with a different body.")
-            % {"key": key, "number": order.number}
-        )
+    if order is None:
+        return None
+    if order.request_fingerprint != fingerprint:
+        # Another body or another caller: the order is not theirs, so its number is not named.
+        raise IdempotencyConflict(_("Idempotency-Key %(key)s was already used for a different request.") % {"key": key})
+    order.replayed = True
     return order
 
 
@@ -101,8 +102,10 @@ def order_place(
     locked in (variant, location) order), then the order, its lines, fulfilments, events and
     outbox rows. Payment authorisation and notifications run after commit.
 
-    Idempotent per (channel, ``idempotency_key``): a retry returns the first order (with
-    ``replayed`` set); the same key with a different ``fingerprint`` raises ``IdempotencyConflict``.
+    Idempotent per (channel, ``idempotency_key``): a retry with the same ``fingerprint`` returns
+    the first order (with ``replayed`` set); the same key with a different ``fingerprint`` raises
+    ``IdempotencyConflict``. Callers put who is asking into the fingerprint (``request_fingerprint``
+    with ``caller``), so a key is scoped to its caller and another caller's order is never returned.
     A new order comes back with the lists the API renders attached (``order_details_attach``).
     Raises ``InsufficientStock`` (nothing written) when the units are not there, after re-routing
     when a concurrent order took the first choice; ``NotSellable`` for unsellable lines.
