@@ -12,7 +12,16 @@ from omnishop.admin import ReadOnlyAdmin, admin_form_page, service_action
 
 from .exceptions import InvalidTransferState, StockCountBelowAllocated
 from .importers import row_errors_by_line, stock_csv_sync_id, stock_import_summary, stock_rows_from_csv
-from .models import Allocation, Location, StockHold, StockLevel, StockMovement, Transfer, TransferLine
+from .models import (
+    Allocation,
+    Location,
+    StockHold,
+    StockLevel,
+    StockMovement,
+    Transfer,
+    TransferLine,
+    validate_opening_hours,
+)
 from .services import (
     StockChange,
     SyncErrorPolicy,
@@ -29,8 +38,22 @@ from .services import (
 WRITE_STOCK = "inventory.add_stockmovement"
 
 
+class LocationForm(forms.ModelForm):
+    """The location admin's form (the admin supplies the model and the fieldsets' fields)."""
+
+    def clean_opening_hours(self):
+        """An empty box (or null) means no hours given; anything else must be per weekday. The model
+        skips its validator for empty values, so ``[]`` is refused here."""
+        hours = self.cleaned_data.get("opening_hours")
+        if hours is None:
+            return {}
+        validate_opening_hours(hours)
+        return hours
+
+
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
+    form = LocationForm
     list_display = [
         "code",
         "name",

@@ -1,12 +1,36 @@
 """Inventory: locations, stock levels, holds, allocations, the stock ledger and transfers."""
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOURS_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+
+
+def validate_opening_hours(value) -> None:
+    """``{"mon": "10:00-21:00", ..., "sun": None}``: weekday keys, "HH:MM-HH:MM" or None (closed).
+    Every place that saves a location's hours checks them here: the store picker renders them."""
+    if not isinstance(value, dict):
+        raise ValidationError(
+            _('Give opening hours per weekday, e.g. {"mon": "10:00-21:00", "sun": null}.'), code="invalid"
+        )
+    errors = []
+    for day, hours in value.items():
+        if day not in WEEKDAYS:
+            errors.append(
+                _("Unknown weekday %(day)s: use one of %(days)s.") % {"day": day, "days": ", ".join(WEEKDAYS)}
+            )
+        elif hours is not None and not (isinstance(hours, str) and _HOURS_RE.fullmatch(hours)):
+            errors.append(_("Opening hours for %(day)s must look like 10:00-21:00 or be empty.") % {"day": day})
+    if errors:
+        raise ValidationError(errors, code="invalid")
 
 
 class Location(models.Model):
@@ -41,6 +65,7 @@ class Location(models.Model):
         default=dict,
         blank=True,
         help_text=_('Per weekday, e.g. {"mon": "10:00-21:00", "sun": null}.'),
+        validators=[validate_opening_hours],
     )
     ships_online = models.BooleanField(
         _("ships online orders"), default=False, help_text=_("May fulfil home-delivery orders.")

@@ -1,31 +1,21 @@
 """Locations: warehouses and stores."""
 
-import re
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from ..models import Location
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_HOURS_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+from ..models import Location, validate_opening_hours
 
 
 def _clean_opening_hours(opening_hours: dict | None) -> dict:
-    """``{"mon": "10:00-21:00", ..., "sun": None}``: weekday keys, "HH:MM-HH:MM" or None (closed)."""
-    hours = dict(opening_hours or {})
-    errors = []
-    for day, value in hours.items():
-        if day not in WEEKDAYS:
-            errors.append(
-                _("Unknown weekday %(day)s: use one of %(days)s.") % {"day": day, "days": ", ".join(WEEKDAYS)}
-            )
-        elif value is not None and not (isinstance(value, str) and _HOURS_RE.match(value)):
-            errors.append(_("Opening hours for %(day)s must look like 10:00-21:00 or be empty.") % {"day": day})
-    if errors:
-        raise ValidationError({"opening_hours": errors})
-    return hours
+    """``{"mon": "10:00-21:00", ..., "sun": None}``: see ``validate_opening_hours``; None is no hours."""
+    hours = {} if opening_hours is None else opening_hours
+    try:
+        validate_opening_hours(hours)
+    except ValidationError as exc:
+        raise ValidationError({"opening_hours": exc.messages}) from None
+    return dict(hours)
 
 
 def location_create(

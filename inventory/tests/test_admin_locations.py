@@ -1,0 +1,116 @@
+"""Locations in admin: opening hours follow the same rules as ``location_create``, so whatever
+staff can save, the store picker endpoints can render."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from catalog.models import Channel
+from catalog.tests.factories import ChannelFactory, VariantFactory
+from inventory.models import Location
+from inventory.services import stock_receive
+from inventory.tests.factories import LocationFactory
+
+pytestmark = pytest.mark.django_db
+
+NEAREST = "/api/v1/locations/nearest/"
+PICKUP = "/api/v1/locations/pickup-options/"
+WARSAW = {"lat": "52.2297", "lng": "21.0122"}
+
+GOOD = [
+    ({"mon": "10:00-21:00", "sun": None}, {"mon": "10:00-21:00", "sun": None}),
+    ({}, {}),
+    ("", {}),  # an emptied box: no hours given
+    (None, {}),  # JSON null: no hours given
+]
+BAD = [
+    ["mon 9-17"],
+    [],
+    {"monday": "whenever"},
+    {"mon": 5},
+    {"mon": "9-17"},
+    {"mon": "10:00-21:00\n"},
+    {"mon": {"open": "10:00", "close": "21:00"}},
+    {"mon": ["10:00-21:00"]},
+    {"mon": True},
+    "10:00-21:00",
+    5,
+    True,
+]
+
+
+@pytest.fixture
+def store(db):
+    ChannelFactory(code="web", kind=Channel.Kind.WEB)
+    store = LocationFactory(
+        code="st-waw",
+        latitude=Decimal("52.231958"),
+        longitude=Decimal("21.006725"),
+        opening_hours={"mon": "10:00-21:00"},
+    )
+    stock_receive(variant=VariantFactory(sku="SHOE-42"), location=store, quantity=3)
+    return store
+
+
+def save_hours(admin_client, location: Location, hours):
+    """Post the location's change form as staff would, with ``hours`` as JSON in the box ("": left empty)."""
+    data = {
+        "code": location.code,
+        "name": location.name,
+        "kind": location.kind,
+        "is_active": "on",
+        "street": location.street,
+        "postal_code": location.postal_code,
+        "city": location.city,
+        "country": location.country,
+        "phone": location.phone,
+        "latitude": str(location.latitude),
+        "longitude": str(location.longitude),
+        "click_and_collect": "on",
+        "ring_fence": location.ring_fence,
+        "opening_hours": "" if hours == "" else json.dumps(hours),
+    }
+    return admin_client.post(reverse("admin:inventory_location_change", args=[location.pk]), data)
+
+
+@pytest.mark.parametrize("hours, stored", GOOD)
+def test_admin_saves_valid_opening_hours(admin_client, store, hours, stored):
+    response = save_hours(admin_client, store, hours)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    store.refresh_from_db()
+    assert store.opening_hours == stored
+
+
+@pytest.mark.parametrize("hours", BAD)
+def test_admin_refuses_malformed_opening_hours_with_a_field_error(admin_client, store, hours):
+    response = save_hours(admin_client, store, hours)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors.keys() == {"opening_hours"}
+    store.refresh_from_db()
+    assert store.opening_hours == {"mon": "10:00-21:00"}
+
+
+@pytest.mark.parametrize("hours", [hours for hours, _stored in GOOD] + BAD)
+def test_store_picker_never_fails_on_what_admin_saved(admin_client, api_client, store, hours):
+    save_hours(admin_client, store, hours)
+    store.refresh_from_db()
+    cart = {**WARSAW, "line": "SHOE-42"}
+    for url, params in [(NEAREST, WARSAW), (NEAREST, cart), (PICKUP, cart)]:
+        response = api_client.get(url, params)
+        assert response.status_code == 200, (url, store.opening_hours)
+        assert response.json()["results"]
+
+
+@pytest.mark.parametrize(
+    "hours, message",
+    [
+        (["mon 9-17"], 'Give opening hours per weekday, e.g. {"mon": "10:00-21:00", "sun": null}.'),
+        ({"monday": "whenever"}, "Unknown weekday monday: use one of mon, tue, wed, thu, fri, sat, sun."),
+        ({"mon": 5}, "Opening hours for mon must look like 10:00-21:00 or be empty."),
+    ],
+)
+def test_the_field_error_says_what_is_wrong(admin_client, store, hours, message):
+    response = save_hours(admin_client, store, hours)
+    assert response.context["adminform"].form.errors["opening_hours"] == [message]
