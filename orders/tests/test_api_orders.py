@@ -169,3 +169,26 @@ def test_order_list_query_count_is_constant(api_client, shop, buyer, django_asse
     with django_assert_num_queries(5):
         assert len(api_client.get(URL).json()["results"]) == 8
     assert Order.objects.filter(total=Decimal("114.99")).count() == 8
+
+
+@pytest.mark.parametrize("channel", ["store", "call-centre", "b2b"])
+def test_customers_cannot_order_in_staff_channels(api_client, shop, buyer, channel):
+    stock(shop["variants"][0], shop["warehouse"], 3)
+    response = api_client.post(URL, body(shop), format="json", HTTP_X_CHANNEL=channel)
+    assert response.status_code == 403, response.json()
+    assert response.json()["type"] == "permission_denied"
+    assert set(response.json()) == {"type", "title", "detail", "errors"}
+    assert not Order.objects.exists()
+
+
+def test_customers_order_in_the_web_shop_and_the_app(api_client, shop, buyer):
+    from catalog.services import listing_publish
+    from catalog.tests.factories import ChannelFactory
+
+    app = ChannelFactory(code="app", kind="app")
+    listing_publish(product=shop["variants"][0].product, channel=app)
+    stock(shop["variants"][0], shop["warehouse"], 3)
+    for channel in ("web", "app"):
+        response = api_client.post(URL, body(shop), format="json", HTTP_X_CHANNEL=channel)
+        assert response.status_code == 201, response.json()
+        assert response.json()["channel"] == channel
