@@ -85,8 +85,9 @@ class StockLine:
 def _check_available(
     levels, lines: list[StockLine], *, online: bool, exclude_hold_reference: str = ""
 ) -> dict[tuple[int, int], int]:
-    """Raise InsufficientStock naming every short line. ``levels`` must be locked already.
-    Returns the units wanted per (variant, location): lines for one row add up."""
+    """Raise InsufficientStock naming every short line. ``levels`` must be locked already (with
+    their location). Returns the units wanted per (variant, location): lines for one row add up.
+    An inactive location has nothing available."""
     pairs = {(ln.variant_id, ln.location_id) for ln in lines}
     now = timezone.now()
     held_q = StockHold.objects.filter(
@@ -103,6 +104,11 @@ def _check_available(
     short = {}
     for pair, quantity in wanted.items():
         level = levels.get(pair)
+        if level is not None and not level.location.is_active:
+            short[f"{pair[0]}@{pair[1]}"] = [
+                _("%(wanted)d wanted, none available: the location is not active.") % {"wanted": quantity}
+            ]
+            continue
         available = 0
         if level is not None:
             available = units_available(

@@ -22,9 +22,17 @@ from .sync import stock_changes_apply
 def transfer_request(
     *, source: Location, destination: Location, lines: dict[int, int], actor=None, reference: str = ""
 ) -> Transfer:
-    """Ask for stock to move from ``source`` to ``destination`` (``{variant_id: quantity}``)."""
+    """Ask for stock to move from ``source`` to ``destination`` (``{variant_id: quantity}``),
+    two different active locations. Raises ``ValidationError``."""
     if source.pk == destination.pk:
         raise ValidationError({"destination": [_("A transfer needs two different locations.")]})
+    inactive = {
+        end: [_("The location %(code)s is not active.") % {"code": location.code}]
+        for end, location in (("source", source), ("destination", destination))
+        if not location.is_active
+    }
+    if inactive:
+        raise ValidationError(inactive)
     if not lines or any(q <= 0 for q in lines.values()):
         raise ValidationError({"lines": [_("A transfer needs positive quantities.")]})
     with transaction.atomic():

@@ -6,7 +6,7 @@ from django.db.models import Sum
 
 from catalog.tests.factories import VariantFactory
 from inventory.exceptions import InsufficientStock, StockCountBelowAllocated
-from inventory.models import Allocation, StockHold, StockLevel, StockMovement
+from inventory.models import Allocation, Location, StockHold, StockLevel, StockMovement
 from inventory.selectors import locations_that_can_serve, stock_available_list
 from inventory.services import (
     StockChange,
@@ -131,6 +131,27 @@ def test_allocation_respects_safety_stock_holds_and_ring_fence():
         lines=[StockLine(variant.pk, store.pk, 3)], reference="order:cart9", online=False, release_holds="cart:9"
     )
     assert not StockHold.objects.exists()
+
+
+@pytest.mark.parametrize("online", [True, False])
+def test_an_inactive_location_has_nothing_to_allocate_or_hold(online):
+    variant, store, wh = VariantFactory(), LocationFactory(), WarehouseFactory()
+    for location in (store, wh):
+        stock_receive(variant=variant, location=location, quantity=5)
+    Location.objects.filter(pk=store.pk).update(is_active=False)
+    lines = [StockLine(variant.pk, wh.pk, 1), StockLine(variant.pk, store.pk, 1)]
+    short = {f"{variant.pk}@{store.pk}": ["1 wanted, none available: the location is not active."]}
+    with pytest.raises(InsufficientStock) as exc:
+        stock_allocate(lines=lines, reference="order:1", online=online)
+    assert exc.value.errors == short
+    with pytest.raises(InsufficientStock) as exc:
+        stock_hold_place(lines=lines, kind="ropis", reference="ropis:1", ttl=timedelta(hours=1), online=online)
+    assert exc.value.errors == short
+    assert not Allocation.objects.exists() and not StockHold.objects.exists()
+    assert StockLevel.objects.filter(allocated__gt=0).count() == 0
+    # The active warehouse alone is fine.
+    stock_allocate(lines=lines[:1], reference="order:2", online=online)
+    assert level(variant, wh).allocated == 1
 
 
 def test_expired_holds_do_not_count_and_are_purged():

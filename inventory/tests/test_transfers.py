@@ -1,4 +1,5 @@
 import pytest
+from django.core.exceptions import ValidationError
 
 from catalog.tests.factories import VariantFactory
 from inventory.exceptions import InsufficientStock, InvalidTransferState
@@ -32,3 +33,16 @@ def test_cannot_ship_what_is_not_there_and_cancel_only_before_shipping():
     transfer_cancel(transfer=transfer)
     with pytest.raises(InvalidTransferState):
         transfer_ship(transfer=transfer)
+
+
+@pytest.mark.parametrize("inactive", ["source", "destination"])
+def test_no_transfer_to_or_from_an_inactive_location(inactive):
+    variant = VariantFactory()
+    ends = {"source": WarehouseFactory(code="wh-1"), "destination": LocationFactory(code="st-1")}
+    stock_receive(variant=variant, location=ends["source"], quantity=5)
+    ends[inactive].is_active = False
+    ends[inactive].save(update_fields=["is_active"])
+    with pytest.raises(ValidationError) as exc:
+        transfer_request(**ends, lines={variant.pk: 1})
+    assert exc.value.message_dict == {inactive: [f"The location {ends[inactive].code} is not active."]}
+    assert not Transfer.objects.exists()
