@@ -16,6 +16,7 @@ from inventory.models import Location
 from omnishop.apikeys.models import ChannelAPIKey
 
 from .. import lifecycle
+from ..exceptions import EmptyOrder
 from ..models import Cart, Order
 from ..selectors import order_list_all, order_list_for_channel, order_list_for_customer
 from ..services import Contact, order_cancel, order_place, request_fingerprint
@@ -36,6 +37,10 @@ CUSTOMER_CHANNEL_KINDS = frozenset({Channel.Kind.WEB, Channel.Kind.APP})
 
 def _api_key(request) -> ChannelAPIKey | None:
     return request.auth if isinstance(request.auth, ChannelAPIKey) else None
+
+
+def _cart_empty() -> exceptions.ValidationError:
+    return exceptions.ValidationError({"from_cart": [_("The cart is empty.")]})
 
 
 def _caller(request) -> str:
@@ -115,8 +120,10 @@ class OrderListCreateApi(ChannelMixin, generics.GenericAPIView):
             if cart is None and token:
                 cart = Cart.objects.filter(token=token, customer__isnull=True, status=Cart.Status.ACTIVE).first()
             lines = dict(cart.lines.values_list("variant_id", "quantity")) if cart is not None else {}
-            if not lines:
-                raise exceptions.ValidationError({"from_cart": [_("The cart is empty.")]})
+            if not lines and not key:
+                raise _cart_empty()
+            # With a key an empty cart may be this checkout's retry (the first attempt ordered
+            # the cart): order_place returns the first order, or raises EmptyOrder.
         else:
             skus = [ln["sku"] for ln in data["lines"]]
             variants = variant_ids_by_sku(skus=skus)
@@ -137,21 +144,26 @@ class OrderListCreateApi(ChannelMixin, generics.GenericAPIView):
         if contact is None and customer is None:
             raise exceptions.ValidationError({"contact": [_("Guest and marketplace orders need a contact.")]})
         fingerprint = request_fingerprint({"channel": channel.code, "body": request.data}, caller=_caller(request))
-        order = order_place(
-            channel=channel,
-            lines=lines,
-            fulfilment_type=data["fulfilment_type"],
-            customer=customer,
-            company=company,
-            contact=contact,
-            pickup_location=pickup,
-            shipping_address=dict(data.get("shipping_address") or {}),
-            payment_method=data["payment_method"],
-            idempotency_key=key,
-            fingerprint=fingerprint,
-            cart=cart,
-            actor=actor,
-        )
+        try:
+            order = order_place(
+                channel=channel,
+                lines=lines,
+                fulfilment_type=data["fulfilment_type"],
+                customer=customer,
+                company=company,
+                contact=contact,
+                pickup_location=pickup,
+                shipping_address=dict(data.get("shipping_address") or {}),
+                payment_method=data["payment_method"],
+                idempotency_key=key,
+                fingerprint=fingerprint,
+                cart=cart,
+                actor=actor,
+            )
+        except EmptyOrder:
+            if not data["from_cart"]:
+                raise
+            raise _cart_empty() from None
         if order.replayed:
             order = order_list_all(detail=True).get(pk=order.pk)
             return Response(OrderDetailSerializer(order).data, status=status.HTTP_200_OK)

@@ -103,17 +103,21 @@ def order_place(
     outbox rows. Payment authorisation and notifications run after commit.
 
     Idempotent per (channel, ``idempotency_key``): a retry with the same ``fingerprint`` returns
-    the first order (with ``replayed`` set); the same key with a different ``fingerprint`` raises
-    ``IdempotencyConflict``. Callers put who is asking into the fingerprint (``request_fingerprint``
-    with ``caller``), so a key is scoped to its caller and another caller's order is never returned.
+    the first order (with ``replayed`` set), even with no lines (a cart checkout whose cart the
+    first attempt ordered; no lines and no first order raise ``EmptyOrder``); the same key with
+    a different ``fingerprint`` raises ``IdempotencyConflict``. Callers put who is asking into the
+    fingerprint (``request_fingerprint`` with ``caller``), so a key is scoped to its caller and
+    another caller's order is never returned.
     A new order comes back with the lists the API renders attached (``order_details_attach``).
     Raises ``InsufficientStock`` (nothing written) when the units are not there, after re-routing
     when a concurrent order took the first choice; ``NotSellable`` for unsellable lines.
     """
     lines = {int(v): int(q) for v, q in lines.items() if int(q) > 0}
-    if not lines:
-        raise EmptyOrder()
     try:
+        if not lines:
+            # Inside the try: a retry of a cart checkout finds its cart ordered, so no lines,
+            # and gets the first order back like any other retry.
+            raise EmptyOrder()
         return _order_place_new(
             channel=channel,
             lines=lines,

@@ -63,3 +63,21 @@ def test_cart_lines_render_money_and_name_lines_that_can_no_longer_be_sold(api_c
     assert list(cart["problems"]) == [b.sku]
     assert cart["subtotal"] is None
     assert {ln["sku"]: ln["unit_price"] for ln in cart["lines"]} == {a.sku: None, b.sku: None}
+
+
+def test_a_retry_of_a_cart_checkout_returns_the_first_order(api_client, shop):
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 5)
+    user = User.objects.create_user(email="retry@example.pl", password="x-pass-123")
+    api_client.force_authenticate(user)
+    api_client.put("/api/v1/cart/lines/", {"sku": a.sku, "quantity": 2}, format="json")
+    checkout = {"from_cart": True, "fulfilment_type": "click_and_collect", "pickup_store": "waw"}
+    first = api_client.post("/api/v1/orders/", checkout, format="json", HTTP_IDEMPOTENCY_KEY="cart-1")
+    assert first.status_code == 201, first.json()
+    again = api_client.post("/api/v1/orders/", checkout, format="json", HTTP_IDEMPOTENCY_KEY="cart-1")
+    assert again.status_code == 200, again.json()
+    assert again.json()["number"] == first.json()["number"]
+    # Without a first order an empty cart is still refused, key or not.
+    for key in ("cart-2", ""):
+        empty = api_client.post("/api/v1/orders/", checkout, format="json", HTTP_IDEMPOTENCY_KEY=key)
+        assert empty.status_code == 400 and "from_cart" in empty.json()["errors"], empty.json()
