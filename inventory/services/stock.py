@@ -258,8 +258,23 @@ def stock_hold_place(
     *, lines: list[StockLine], kind: str, reference: str, ttl: timedelta, online: bool = True
 ) -> list[StockHold]:
     """Reserve units for a while (cart, checkout, reserve-in-store). Replaces earlier holds with
-    the same reference. Locks the rows like an allocation; raises ``InsufficientStock``."""
-    lines = [ln for ln in lines if ln.quantity > 0]
+    the same reference (no ``lines``: replaced with nothing, as ``stock_holds_release`` does).
+    Locks the rows like an allocation. Raises ``ValidationError`` (a line of less than one unit,
+    an unknown ``kind``, a ``ttl`` that is not positive) or ``InsufficientStock``; when refused,
+    the earlier holds stand."""
+    errors = {}
+    if kind not in StockHold.Kind.values:
+        errors["kind"] = [
+            _("Unknown hold kind %(kind)s: use one of %(kinds)s.")
+            % {"kind": kind, "kinds": ", ".join(StockHold.Kind.values)}
+        ]
+    if ttl <= timedelta(0):
+        errors["ttl"] = [_("A hold must last a positive time.")]
+    short = [f"{ln.variant_id}@{ln.location_id}" for ln in lines if ln.quantity < 1]
+    if short:
+        errors["lines"] = [_("Hold at least one unit on every line (%(lines)s).") % {"lines": ", ".join(short)}]
+    if errors:
+        raise ValidationError(errors)
     with transaction.atomic():
         pairs = [(ln.variant_id, ln.location_id) for ln in lines]
         _ensure_stock_levels(pairs)

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
@@ -16,6 +17,7 @@ from inventory.services import (
     stock_fulfil,
     stock_hold_place,
     stock_holds_purge_expired,
+    stock_holds_release,
     stock_receive,
     stock_release,
 )
@@ -154,15 +156,61 @@ def test_an_inactive_location_has_nothing_to_allocate_or_hold(online):
     assert level(variant, wh).allocated == 1
 
 
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"quantity": 0}, "lines"),
+        ({"quantity": -2}, "lines"),
+        ({"kind": "forever"}, "kind"),
+        ({"ttl": timedelta(0)}, "ttl"),
+        ({"ttl": timedelta(minutes=-5)}, "ttl"),
+    ],
+)
+def test_a_hold_needs_units_a_known_kind_and_a_lifetime(change, field):
+    variant, other, store = VariantFactory(), VariantFactory(), WarehouseFactory()
+    for v in (variant, other):
+        stock_receive(variant=v, location=store, quantity=5)
+    [earlier] = stock_hold_place(
+        lines=[StockLine(variant.pk, store.pk, 2)], kind="cart", reference="cart:1", ttl=timedelta(minutes=30)
+    )
+    call = {"kind": "cart", "ttl": timedelta(minutes=30)} | change
+    line = StockLine(variant.pk, store.pk, change.get("quantity", 1))
+    for lines in ([StockLine(other.pk, store.pk, 1), line], [line]):  # some lines or every line at fault
+        with pytest.raises(ValidationError) as exc:
+            stock_hold_place(lines=lines, kind=call["kind"], reference="cart:1", ttl=call["ttl"])
+        assert set(exc.value.message_dict) == {field}
+    # Refused: the earlier hold stands as it was.
+    assert list(StockHold.objects.values_list("pk", "variant_id", "quantity", "kind", "expires_at")) == [
+        (earlier.pk, variant.pk, 2, "cart", earlier.expires_at)
+    ]
+
+
+def test_a_hold_of_no_lines_replaces_earlier_holds_with_nothing():
+    """What a cart whose lines can no longer be held does; stock_holds_release does the same."""
+    variant, store = VariantFactory(), WarehouseFactory()
+    stock_receive(variant=variant, location=store, quantity=5)
+    for release in (
+        lambda: stock_hold_place(lines=[], kind="cart", reference="cart:1", ttl=timedelta(minutes=30)),
+        lambda: stock_holds_release(reference="cart:1"),
+    ):
+        stock_hold_place(
+            lines=[StockLine(variant.pk, store.pk, 2)], kind="cart", reference="cart:1", ttl=timedelta(minutes=30)
+        )
+        release()
+        assert not StockHold.objects.exists()
+
+
 def test_expired_holds_do_not_count_and_are_purged():
     variant, store = VariantFactory(), WarehouseFactory()
     stock_receive(variant=variant, location=store, quantity=2)
-    stock_hold_place(
-        lines=[StockLine(variant.pk, store.pk, 2)], kind="checkout", reference="c:1", ttl=timedelta(seconds=-1)
+    [hold] = stock_hold_place(
+        lines=[StockLine(variant.pk, store.pk, 2)], kind="checkout", reference="c:1", ttl=timedelta(minutes=1)
     )
-    [row] = stock_available_list(variant_ids=[variant.pk], online=True)
+    later = hold.expires_at + timedelta(seconds=1)
+    [row] = stock_available_list(variant_ids=[variant.pk], online=True, at=later)
     assert (row.held, row.available) == (0, 2)
-    assert stock_holds_purge_expired() == 1
+    assert stock_holds_purge_expired(now=hold.expires_at - timedelta(seconds=1)) == 0
+    assert stock_holds_purge_expired(now=later) == 1
 
 
 def test_availability_and_nearest_locations_that_can_serve():
