@@ -14,6 +14,7 @@ from omnishop.admin import admin_form_page, service_action
 from omnishop.exceptions import DomainError
 
 from . import lifecycle
+from .exceptions import InvalidOrder
 from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
 from .services import (
     Contact,
@@ -159,6 +160,9 @@ class OrderAdmin(admin.ModelAdmin):
                     payment_method=data["payment_method"],
                     actor=request.user,
                 )
+            except InvalidOrder as exc:
+                for field, errors in exc.errors.items():
+                    form.add_error(field if field in form.fields else None, errors)
             except DomainError as exc:
                 form.add_error(None, f"{exc.title} {exc.detail} {exc.errors or ''}".strip())
             else:

@@ -9,6 +9,14 @@ class IdempotencyConflict(DomainError):
     status_code = 409
 
 
+class InvalidOrder(DomainError):
+    """The order request breaks a rule of its own; ``errors`` names the fields."""
+
+    code = "validation_error"
+    title = _("Invalid input.")
+    status_code = 400
+
+
 class InvalidTransition(DomainError):
     code = "invalid_transition"
     title = _("The order cannot make this change in its current state.")

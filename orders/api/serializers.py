@@ -2,6 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..models import Fulfilment, Order, OrderEvent, OrderLine
+from ..services import payment_method_errors
 
 
 class LineInSerializer(serializers.Serializer):
@@ -49,6 +50,8 @@ class OrderCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError({"shipping_address": [_("Home delivery needs an address.")]})
         if kind != Order.FulfilmentType.DELIVERY and not data.get("pickup_store"):
             raise serializers.ValidationError({"pickup_store": [_("Choose the pickup store.")]})
+        if payment := payment_method_errors(fulfilment_type=kind, payment_method=data["payment_method"]):
+            raise serializers.ValidationError({"payment_method": payment})
         return data
 
 

@@ -9,6 +9,7 @@ from .checkout import (
     order_payment_authorize,
     order_place,
     order_transition,
+    payment_method_errors,
     request_fingerprint,
 )
 
@@ -25,5 +26,6 @@ __all__ = [
     "order_payment_authorize",
     "order_place",
     "order_transition",
+    "payment_method_errors",
     "request_fingerprint",
 ]

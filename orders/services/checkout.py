@@ -28,13 +28,15 @@ from omnishop.exceptions import DomainError
 from omnishop.outbox.services import outbox_emit
 
 from .. import lifecycle
-from ..exceptions import EmptyOrder, IdempotencyConflict, InvalidTransition, TransitionNotAllowed
+from ..exceptions import EmptyOrder, IdempotencyConflict, InvalidOrder, InvalidTransition, TransitionNotAllowed
 from ..models import Cart, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
 from ..payments import payment_provider
 from ..routing import routing_policy
 from ..selectors import order_details_attach
 
 ROUTING_ATTEMPTS = 3
+PAY_IN_STORE = "pay_in_store"
+PICKUP_TYPES = frozenset({Order.FulfilmentType.CLICK_AND_COLLECT, Order.FulfilmentType.ROPIS})
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,22 @@ def _existing_order(channel: Channel, key: str, fingerprint: str) -> Order | Non
     return order
 
 
+def payment_method_errors(*, fulfilment_type: str, payment_method: str) -> list[str]:
+    """Why ``payment_method`` does not fit the order (empty when it does): paying in the store
+    needs the customer to come to one, so it is for pickups only (delivery would ship unpaid)."""
+    if payment_method == PAY_IN_STORE and fulfilment_type not in PICKUP_TYPES:
+        return [_("Pay in store is only for orders collected in a store.")]
+    return []
+
+
+def _request_errors(*, fulfilment_type: str, payment_method: str) -> dict[str, list[str]]:
+    """The rules an order request keeps whoever sends it (API, admin, import), by field."""
+    errors: dict[str, list[str]] = {}
+    if payment := payment_method_errors(fulfilment_type=fulfilment_type, payment_method=payment_method):
+        errors["payment_method"] = payment
+    return errors
+
+
 def order_place(
     *,
     channel: Channel,
@@ -110,8 +128,13 @@ def order_place(
     another caller's order is never returned.
     A new order comes back with the lists the API renders attached (``order_details_attach``).
     Raises ``InsufficientStock`` (nothing written) when the units are not there, after re-routing
-    when a concurrent order took the first choice; ``NotSellable`` for unsellable lines.
+    when a concurrent order took the first choice; ``NotSellable`` for unsellable lines;
+    ``InvalidOrder`` with field errors for a request that breaks a rule of its own (pay in store
+    for a delivery).
     """
+    errors = _request_errors(fulfilment_type=fulfilment_type, payment_method=payment_method)
+    if errors:
+        raise InvalidOrder(" ".join(m for messages in errors.values() for m in messages), errors=errors)
     lines = {int(v): int(q) for v, q in lines.items() if int(q) > 0}
     try:
         if not lines:
@@ -242,7 +265,7 @@ def _order_create(
         shipping_address=address,
         payment_method=payment_method,
         payment_status=Order.PaymentStatus.PAY_IN_STORE
-        if payment_method == "pay_in_store"
+        if payment_method == PAY_IN_STORE
         else Order.PaymentStatus.PENDING,
         currency=priced.currency,
         subtotal=priced.subtotal,

@@ -1,0 +1,102 @@
+"""Rules an order request keeps whoever sends it: the checkout service refuses a request that
+breaks them, so the API and the admin agree (the API's serializer gives the same field error)."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from omnishop.accounts.models import User
+from orders.exceptions import InvalidOrder
+from orders.models import Order
+from orders.services import Contact, order_place
+from orders.tests.conftest import stock
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/orders/"
+ADDRESS = {"street": "Piotrkowska 1", "postal_code": "90-001", "city": "Łódź"}
+GUEST = Contact(email="gosc@example.pl")
+PAY_IN_STORE_ERROR = "Pay in store is only for orders collected in a store."
+
+
+@pytest.fixture
+def buyer(api_client):
+    user = User.objects.create_user(email="ola@example.pl", password="x-pass-123")
+    api_client.force_authenticate(user)
+    return user
+
+
+@pytest.fixture
+def agent(client):
+    user = User.objects.create_user(email="agent@example.pl", password="x-pass-123", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="add_order"))
+    client.force_login(user)
+    return user
+
+
+def admin_place(client, shop, **fields):
+    data = {
+        "channel": shop["call"].pk,
+        "lines": f"{shop['variants'][0].sku} 1",
+        "fulfilment_type": "delivery",
+        "street": "Piotrkowska 1",
+        "postal_code": "90-001",
+        "city": "Łódź",
+        "email": "klient@example.pl",
+        "payment_method": "transfer",
+    } | fields
+    response = client.post(reverse("admin:orders_order_place"), {k: v for k, v in data.items() if v is not None})
+    return response
+
+
+# -- pay in store ------------------------------------------------------------------------------
+def test_pay_in_store_is_refused_for_a_delivery_by_the_service(shop):
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 2)
+    with pytest.raises(InvalidOrder) as exc:
+        order_place(
+            channel=shop["web"],
+            lines={a.pk: 1},
+            fulfilment_type="delivery",
+            contact=GUEST,
+            shipping_address=ADDRESS,
+            payment_method="pay_in_store",
+        )
+    assert exc.value.errors == {"payment_method": [PAY_IN_STORE_ERROR]}
+    assert not Order.objects.exists()
+
+
+def test_pay_in_store_is_refused_for_a_delivery_by_the_api(api_client, shop, buyer):
+    stock(shop["variants"][0], shop["warehouse"], 2)
+    payload = {
+        "lines": [{"sku": shop["variants"][0].sku, "quantity": 1}],
+        "fulfilment_type": "delivery",
+        "shipping_address": ADDRESS,
+        "payment_method": "pay_in_store",
+    }
+    response = api_client.post(URL, payload, format="json")
+    assert response.status_code == 400, response.json()
+    assert response.json()["errors"] == {"payment_method": [PAY_IN_STORE_ERROR]}
+    assert not Order.objects.exists()
+
+
+def test_pay_in_store_is_refused_for_a_delivery_in_admin(client, shop, agent):
+    stock(shop["variants"][0], shop["warehouse"], 2)
+    response = admin_place(client, shop, payment_method="pay_in_store")
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"payment_method": [PAY_IN_STORE_ERROR]}
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("fulfilment_type", ["click_and_collect", "ropis"])
+def test_pay_in_store_is_fine_for_a_pickup(shop, fulfilment_type):
+    a = shop["variants"][0]
+    stock(a, shop["waw"], 2)
+    order = order_place(
+        channel=shop["web"],
+        lines={a.pk: 1},
+        fulfilment_type=fulfilment_type,
+        pickup_location=shop["waw"],
+        contact=GUEST,
+        payment_method="pay_in_store",
+    )
+    assert order.payment_status == Order.PaymentStatus.PAY_IN_STORE
