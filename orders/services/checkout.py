@@ -92,11 +92,17 @@ def payment_method_errors(*, fulfilment_type: str, payment_method: str) -> list[
     return []
 
 
-def _request_errors(*, fulfilment_type: str, payment_method: str) -> dict[str, list[str]]:
+def _request_errors(
+    *, fulfilment_type: str, payment_method: str, customer, company, contact: Contact | None
+) -> dict[str, list[str]]:
     """The rules an order request keeps whoever sends it (API, admin, import), by field."""
     errors: dict[str, list[str]] = {}
     if payment := payment_method_errors(fulfilment_type=fulfilment_type, payment_method=payment_method):
         errors["payment_method"] = payment
+    # Nobody to tell about a guest's order (ready for pickup, shipped, cancelled) without these.
+    reachable = contact is not None and (contact.email.strip() or contact.phone.strip())
+    if customer is None and company is None and not reachable:
+        errors["contact"] = [_("An order without a customer or a company needs a contact e-mail or phone.")]
     return errors
 
 
@@ -130,9 +136,15 @@ def order_place(
     Raises ``InsufficientStock`` (nothing written) when the units are not there, after re-routing
     when a concurrent order took the first choice; ``NotSellable`` for unsellable lines;
     ``InvalidOrder`` with field errors for a request that breaks a rule of its own (pay in store
-    for a delivery).
+    for a delivery, a guest order with neither a contact e-mail nor a phone).
     """
-    errors = _request_errors(fulfilment_type=fulfilment_type, payment_method=payment_method)
+    errors = _request_errors(
+        fulfilment_type=fulfilment_type,
+        payment_method=payment_method,
+        customer=customer,
+        company=company,
+        contact=contact,
+    )
     if errors:
         raise InvalidOrder(" ".join(m for messages in errors.values() for m in messages), errors=errors)
     lines = {int(v): int(q) for v, q in lines.items() if int(q) > 0}

@@ -9,6 +9,10 @@ from catalog.services import listing_publish, price_set
 from catalog.tests.factories import ChannelFactory, ProductFactory, VariantFactory
 from inventory.services import stock_receive
 from inventory.tests.factories import LocationFactory, WarehouseFactory
+from orders.services import Contact
+
+# A guest's contact, for orders placed without a customer or a company.
+GUEST = Contact(email="gosc@example.pl", name="Gość")
 
 
 @pytest.fixture

@@ -100,3 +100,47 @@ def test_pay_in_store_is_fine_for_a_pickup(shop, fulfilment_type):
         payment_method="pay_in_store",
     )
     assert order.payment_status == Order.PaymentStatus.PAY_IN_STORE
+
+
+# -- a guest order needs a way to reach the buyer ---------------------------------------------
+@pytest.mark.parametrize("contact", [None, Contact(), Contact(email=" ", name="Jan")])
+def test_an_order_without_customer_or_company_needs_an_email_or_phone(shop, contact):
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 2)
+    with pytest.raises(InvalidOrder) as exc:
+        order_place(
+            channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery", contact=contact, shipping_address=ADDRESS
+        )
+    assert list(exc.value.errors) == ["contact"]
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("contact", [Contact(email="gosc@example.pl"), Contact(phone="+48 600 000 000")])
+def test_an_email_or_a_phone_is_enough_for_a_guest_order(shop, contact):
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 2)
+    order = order_place(
+        channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery", contact=contact, shipping_address=ADDRESS
+    )
+    assert (order.email, order.phone) == (contact.email, contact.phone)
+
+
+def test_a_marketplace_order_with_an_empty_contact_is_a_400(api_client, shop):
+    from catalog.services import listing_publish
+    from catalog.tests.factories import ChannelFactory
+    from omnishop.apikeys.services import apikey_create
+
+    allegro = ChannelFactory(code="allegro", kind="marketplace", api_key_required=True)
+    listing_publish(product=shop["variants"][0].product, channel=allegro)
+    stock(shop["variants"][0], shop["warehouse"], 2)
+    _row, key = apikey_create(channel=allegro, name="Allegro", scopes=["orders:write"])
+    payload = {
+        "lines": [{"sku": shop["variants"][0].sku, "quantity": 1}],
+        "fulfilment_type": "delivery",
+        "shipping_address": ADDRESS,
+        "contact": {"email": ""},
+    }
+    response = api_client.post(URL, payload, format="json", HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert response.status_code == 400, response.json()
+    assert response.json()["type"] == "validation_error" and list(response.json()["errors"]) == ["contact"]
+    assert not Order.objects.exists()

@@ -7,7 +7,7 @@ from orders import lifecycle
 from orders.exceptions import InvalidTransition
 from orders.models import Fulfilment, Order
 from orders.services import fulfilment_transfer_receive, fulfilment_transfer_ship, order_cancel, order_place
-from orders.tests.conftest import stock
+from orders.tests.conftest import GUEST, stock
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +28,7 @@ def pickup_with_transfer(shop, *, from_store: bool = True) -> Order:
         fulfilment_type="click_and_collect",
         pickup_location=shop["waw"],
         payment_method="pay_in_store",
+        contact=GUEST,
     )
     assert order.status == Order.Status.AWAITING_TRANSFER
     return order

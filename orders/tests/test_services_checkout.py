@@ -11,7 +11,7 @@ from orders import lifecycle
 from orders.exceptions import IdempotencyConflict, InvalidTransition, TransitionNotAllowed
 from orders.models import Order
 from orders.services import Contact, order_cancel, order_payment_authorize, order_place, order_transition
-from orders.tests.conftest import stock
+from orders.tests.conftest import GUEST, stock
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +77,11 @@ def test_delivery_prefers_fewest_shipments_then_nearest(shop):
     stock(a, shop["krk"], 5)
     stock(b, shop["krk"], 5)
     order = order_place(
-        channel=shop["web"], lines={a.pk: 1, b.pk: 1}, fulfilment_type="delivery", shipping_address=ADDRESS_WARSAW
+        channel=shop["web"],
+        lines={a.pk: 1, b.pk: 1},
+        fulfilment_type="delivery",
+        shipping_address=ADDRESS_WARSAW,
+        contact=GUEST,
     )
     assert order.routing["locations"] == ["krk"]
     assert set(order.fulfilments.values_list("location__code", flat=True)) == {"krk"}
@@ -88,11 +92,19 @@ def test_click_and_collect_from_the_store_or_by_transfer(shop):
     stock(a, shop["waw"], 2)
     stock(b, shop["warehouse"], 2)
     at_store = order_place(
-        channel=shop["web"], lines={a.pk: 1}, fulfilment_type="click_and_collect", pickup_location=shop["waw"]
+        channel=shop["web"],
+        lines={a.pk: 1},
+        fulfilment_type="click_and_collect",
+        pickup_location=shop["waw"],
+        contact=GUEST,
     )
     assert at_store.routing["rule"] == "pickup_store_has_all" and at_store.status == "placed"
     with_transfer = order_place(
-        channel=shop["web"], lines={a.pk: 1, b.pk: 1}, fulfilment_type="click_and_collect", pickup_location=shop["waw"]
+        channel=shop["web"],
+        lines={a.pk: 1, b.pk: 1},
+        fulfilment_type="click_and_collect",
+        pickup_location=shop["waw"],
+        contact=GUEST,
     )
     assert with_transfer.status == "awaiting_transfer"
     assert with_transfer.routing["sources"] == ["wh-strykow"]
@@ -111,6 +123,7 @@ def test_ropis_needs_everything_in_the_store(shop):
             fulfilment_type="ropis",
             pickup_location=shop["waw"],
             payment_method="pay_in_store",
+            contact=GUEST,
         )
     stock(a, shop["waw"], 1)
     order = order_place(
@@ -119,6 +132,7 @@ def test_ropis_needs_everything_in_the_store(shop):
         fulfilment_type="ropis",
         pickup_location=shop["waw"],
         payment_method="pay_in_store",
+        contact=GUEST,
     )
     assert order.payment_status == "pay_in_store"
     assert order_payment_authorize(order_id=order.pk).status == "confirmed"
@@ -128,7 +142,7 @@ def test_insufficient_stock_writes_nothing(shop):
     a = shop["variants"][0]
     stock(a, shop["warehouse"], 1)
     with pytest.raises(InsufficientStock):
-        order_place(channel=shop["web"], lines={a.pk: 2}, fulfilment_type="delivery")
+        order_place(channel=shop["web"], lines={a.pk: 2}, fulfilment_type="delivery", contact=GUEST)
     assert not Order.objects.exists() and not Allocation.objects.exists()
 
 
@@ -137,7 +151,7 @@ def test_unsellable_lines_are_refused(shop):
 
     unlisted = VariantFactory()
     with pytest.raises(NotSellable) as exc:
-        order_place(channel=shop["web"], lines={unlisted.pk: 1}, fulfilment_type="delivery")
+        order_place(channel=shop["web"], lines={unlisted.pk: 1}, fulfilment_type="delivery", contact=GUEST)
     assert str(unlisted.pk) in exc.value.errors
 
 
@@ -148,6 +162,7 @@ def test_idempotency_key_returns_the_first_order_and_refuses_a_different_body(sh
         "channel": shop["web"],
         "lines": {a.pk: 1},
         "fulfilment_type": "delivery",
+        "contact": GUEST,
         "idempotency_key": "k-1",
         "fingerprint": "f1",
     }
@@ -163,7 +178,7 @@ def test_idempotency_key_returns_the_first_order_and_refuses_a_different_body(sh
 def test_payment_confirms_or_cancels(shop):
     a = shop["variants"][0]
     stock(a, shop["warehouse"], 5)
-    order = order_place(channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery")
+    order = order_place(channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery", contact=GUEST)
     order = order_payment_authorize(order_id=order.pk)
     assert (order.status, order.payment_status) == ("confirmed", "paid")
     assert list(order.events.values_list("type", flat=True)) == ["placed", "payment_authorized", "status_changed"]
@@ -172,7 +187,7 @@ def test_payment_confirms_or_cancels(shop):
 def test_lifecycle_rules_and_cancel_releases_stock(shop):
     a = shop["variants"][0]
     stock(a, shop["warehouse"], 5)
-    order = order_place(channel=shop["web"], lines={a.pk: 3}, fulfilment_type="delivery")
+    order = order_place(channel=shop["web"], lines={a.pk: 3}, fulfilment_type="delivery", contact=GUEST)
     with pytest.raises(TransitionNotAllowed):
         order_transition(order=order, to="confirmed", role=lifecycle.CUSTOMER)
     with pytest.raises(InvalidTransition):
@@ -189,7 +204,7 @@ def test_lifecycle_rules_and_cancel_releases_stock(shop):
 def test_shipping_turns_allocations_into_sales(shop):
     a = shop["variants"][0]
     stock(a, shop["warehouse"], 5)
-    order = order_place(channel=shop["web"], lines={a.pk: 2}, fulfilment_type="delivery")
+    order = order_place(channel=shop["web"], lines={a.pk: 2}, fulfilment_type="delivery", contact=GUEST)
     for to, role in (
         ("confirmed", lifecycle.SYSTEM),
         ("processing", lifecycle.WAREHOUSE),
@@ -208,10 +223,18 @@ def test_point_of_sale_ignores_the_online_ring_fence(shop):
     stock(a, shop["waw"], 2)
     with pytest.raises(InsufficientStock):
         order_place(
-            channel=shop["web"], lines={a.pk: 1}, fulfilment_type="click_and_collect", pickup_location=shop["waw"]
+            channel=shop["web"],
+            lines={a.pk: 1},
+            fulfilment_type="click_and_collect",
+            pickup_location=shop["waw"],
+            contact=GUEST,
         )
     order = order_place(
-        channel=shop["pos"], lines={a.pk: 2}, fulfilment_type="click_and_collect", pickup_location=shop["waw"]
+        channel=shop["pos"],
+        lines={a.pk: 2},
+        fulfilment_type="click_and_collect",
+        pickup_location=shop["waw"],
+        contact=GUEST,
     )
     assert order.total == Decimal("200.00")
 
@@ -223,7 +246,11 @@ def test_click_and_collect_transfer_ships_arrives_and_the_order_moves_on(shop):
     a = shop["variants"][0]
     stock(a, shop["warehouse"], 2)
     order = order_place(
-        channel=shop["web"], lines={a.pk: 2}, fulfilment_type="click_and_collect", pickup_location=shop["waw"]
+        channel=shop["web"],
+        lines={a.pk: 2},
+        fulfilment_type="click_and_collect",
+        pickup_location=shop["waw"],
+        contact=GUEST,
     )
     assert order.status == "awaiting_transfer"
     fulfilment = order.fulfilments.get()
@@ -253,9 +280,13 @@ def test_pickups_are_never_shipped_and_deliveries_never_wait_for_pickup(shop):
     stock(a, shop["waw"], 2)
     stock(a, shop["warehouse"], 2)
     pickup = order_place(
-        channel=shop["pos"], lines={a.pk: 1}, fulfilment_type="click_and_collect", pickup_location=shop["waw"]
+        channel=shop["pos"],
+        lines={a.pk: 1},
+        fulfilment_type="click_and_collect",
+        pickup_location=shop["waw"],
+        contact=GUEST,
     )
-    delivery = order_place(channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery")
+    delivery = order_place(channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery", contact=GUEST)
     for order in (pickup, delivery):
         order_transition(order=order, to="confirmed", role=lifecycle.AGENT)
         order_transition(order=order, to="processing", role=lifecycle.STORE_STAFF)
