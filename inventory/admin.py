@@ -10,7 +10,7 @@ from catalog.forms import SkuLinesField
 from catalog.models import Variant
 from omnishop.admin import ReadOnlyAdmin, admin_form_page, service_action
 
-from .exceptions import InvalidTransferState, StockCountBelowAllocated
+from .exceptions import IdempotencyConflict, InvalidTransferState, StockCountBelowAllocated
 from .importers import row_errors_by_line, stock_csv_sync_id, stock_import_summary, stock_rows_from_csv
 from .models import (
     Allocation,
@@ -200,7 +200,7 @@ class StockLevelAdmin(admin.ModelAdmin):
                     actor=request.user,
                     note=str(_("CSV import %(file)s") % {"file": data["file"].name[:150]}),
                 )
-            except (ValidationError, StockCountBelowAllocated) as exc:
+            except (ValidationError, IdempotencyConflict, StockCountBelowAllocated) as exc:
                 errors = exc.message_dict if isinstance(exc, ValidationError) else exc.errors
                 failed_rows = row_errors_by_line(errors, data["lines"])
                 self.message_user(request, _("Rows failed; nothing was imported."), messages.ERROR)

@@ -17,6 +17,15 @@ class StockCountBelowAllocated(DomainError):
     status_code = 409
 
 
+class IdempotencyConflict(DomainError):
+    """An idempotency key (a sync row's ``sync:<sync_id>:<row>``) already in the ledger for a
+    different change: not a retry. ``errors`` names each such change (and any other refused)."""
+
+    code = "idempotency_conflict"
+    title = _("The idempotency key was already used for a different change.")
+    status_code = 409
+
+
 class InvalidTransferState(DomainError):
     code = "invalid_transfer_state"
     title = _("The transfer cannot make this step from its current state.")

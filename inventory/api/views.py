@@ -144,8 +144,10 @@ _SYNC_EXAMPLE = {
         ),
         409: OpenApiResponse(
             ErrorSerializer,
-            description="count_below_allocated (reject_all): rows that would leave on hand negative or below the "
-            "units allocated to orders; errors keyed rows.<index>.quantity. Nothing was written.",
+            description="idempotency_conflict (reject_all): the sync_id was used before with a different quantity "
+            "for a row (not a retry: send the rows under a new sync_id); else count_below_allocated (reject_all): "
+            "rows that would leave on hand negative or below the units allocated to orders. Errors keyed "
+            "rows.<index>.quantity. Nothing was written.",
         ),
     },
     examples=[OpenApiExample("Counts from a store's POS", value=_SYNC_EXAMPLE, request_only=True)],
@@ -160,11 +162,12 @@ class StockSyncApi(APIView):
     Idempotent by sync_id: the ledger keeps each applied row under the key
     "sync:<sync_id>:<row index>", so a retry with the same sync_id skips the rows already
     applied and answers the same summary ("replayed" counts the skipped rows). Rows that
-    failed, or needed no change, are evaluated again on a retry. Split larger syncs into
-    requests with their own sync_id.
+    failed, or needed no change, are evaluated again on a retry. A row applied before with a
+    different quantity is not a retry: it fails with idempotency_conflict. Split larger syncs
+    into requests with their own sync_id.
 
     error_policy reject_all (default): any failed row and nothing is written (400 for bad
-    input, 409 for stock conflicts). reject_failed: valid rows are written and the answer (200)
+    input, 409 for stock conflicts or a reused sync_id). reject_failed: valid rows are written and the answer (200)
     lists the failed rows' errors.
 
     Who: a channel API key with the stock:sync scope (any channel), or a staff user with the

@@ -18,7 +18,7 @@ from catalog.models import Variant
 from catalog.selectors import IN_CHUNK, variant_ids_by_sku
 from omnishop.outbox.services import outbox_emit_many
 
-from ..exceptions import StockCountBelowAllocated
+from ..exceptions import IdempotencyConflict, StockCountBelowAllocated
 from ..models import Location, StockLevel, StockMovement
 from ..selectors import location_ids_by_code
 from .stock import StockChange, _ensure_stock_levels, stock_changed_message
@@ -121,8 +121,9 @@ def _stock_levels_lock_bulk(pairs: list[tuple[int, int]]) -> dict[tuple[int, int
 
 
 def _movements_recorded(keys: list[str]) -> dict[str, tuple]:
-    """Ledger entries already written under ``keys``: key -> (variant, location, kind, quantity)."""
-    fields = ("idempotency_key", "variant_id", "location_id", "kind", "quantity")
+    """Ledger entries already written under ``keys``: key -> (variant, location, kind, quantity,
+    on_hand_after)."""
+    fields = ("idempotency_key", "variant_id", "location_id", "kind", "quantity", "on_hand_after")
     if _postgres():
         with connection.cursor() as cursor:
             cursor.execute(
@@ -247,12 +248,14 @@ def stock_changes_apply(
     Locks every affected StockLevel row in (variant, location) order before reading it, so
     concurrent syncs and allocations queue instead of deadlocking; missing rows are created
     first, outside the lock. Changes apply in list order (several for one row add up). A change
-    whose ``idempotency_key`` is in the ledger is skipped (checked under the lock, so two
+    whose ``idempotency_key`` is in the ledger for the same change (same row and kind, and the
+    same delta, or for a count the same on hand after) is skipped (checked under the lock, so two
     retries at once cannot both write); reusing a key for a different change is a problem.
     A change is refused when it would leave on hand negative or below allocated.
 
-    ``all_or_nothing``: any problem raises ``StockCountBelowAllocated`` (errors by change index)
-    and nothing is written; otherwise the other changes are written and the problems returned.
+    ``all_or_nothing``: any problem raises, and nothing is written: ``IdempotencyConflict`` when
+    a key was reused, else ``StockCountBelowAllocated`` (errors by change index, every problem).
+    Otherwise the other changes are written and the problems returned.
     Writes one ledger entry per change, the rows' new on_hand, and one coalesced
     ``stock.changed`` event per touched (SKU, location). ``progress(n)`` is called as slices
     of changes are written.
@@ -290,14 +293,16 @@ def _stock_changes_write(
     movements: list[tuple] = []
     touched: dict[tuple[int, int], _LockedLevel] = {}
     seen_keys: set[str] = set()
+    keys_reused = False
     for index, change in enumerate(changes):
         key = change.idempotency_key
         if key and (key in recorded or key in seen_keys):
-            earlier = recorded.get(key)
+            earlier = recorded.get(key)  # (variant, location, kind, quantity, on_hand_after)
             same = earlier is not None and earlier[:3] == (change.variant_id, change.location_id, change.kind)
-            if same and (change.count is not None or earlier[3] == change.quantity):
+            if same and (earlier[4] == change.count if change.count is not None else earlier[3] == change.quantity):
                 outcome.replayed.append(index)
             else:
+                keys_reused = True
                 outcome.problems[index] = [
                     _("The idempotency key %(key)s was already used for a different change.") % {"key": key}
                 ]
@@ -330,7 +335,7 @@ def _stock_changes_write(
         outcome.written.append(index)
         movements.append((change.location_id, change.variant_id, change.kind, delta, new_on_hand, key, change.note))
     if outcome.problems and all_or_nothing:
-        raise StockCountBelowAllocated(
+        raise (IdempotencyConflict if keys_reused else StockCountBelowAllocated)(
             ngettext(
                 "%(n)d change refused; nothing was written.",
                 "%(n)d changes refused; nothing was written.",
@@ -452,16 +457,18 @@ def stock_sync_apply(
     One ledger entry per row that changes stock (kind "count" for absolute, "adjustment" for
     delta), with idempotency key ``sync:<sync_id>:<row index>``: sending the same sync again
     skips the rows already applied and returns the same figures (``replayed`` tells how many
-    were skipped). Rows that failed, or needed no change, are evaluated again on a retry.
-    Location codes and SKUs are resolved in bulk; rows are locked in (variant, location) order.
+    were skipped); a row applied before with another quantity is an error, not a replay. Rows
+    that failed, or needed no change, are evaluated again on a retry. Location codes and SKUs
+    are resolved in bulk; rows are locked in (variant, location) order.
 
     Per-row errors, keyed ``rows.<i>.<field>``: missing or unknown location or SKU, a quantity
     that is not a whole number, a negative count, a change that would leave on hand negative
     or below the allocated units.
 
     ``reject_all``: one transaction; any error and nothing is written. Raises
-    ``ValidationError`` (bad input: unknown codes, malformed quantities, negative counts) or
-    else ``StockCountBelowAllocated`` (the rows conflict with the stock). ``reject_failed``: the
+    ``ValidationError`` (bad input: unknown codes, malformed quantities, negative counts), else
+    ``IdempotencyConflict`` (the sync_id was used before with a different change for a row), else
+    ``StockCountBelowAllocated`` (the rows conflict with the stock). ``reject_failed``: the
     valid rows are written, ``batch_size`` rows per transaction; the result lists the errors.
     """
     if mode not in SyncMode.choices:
@@ -534,17 +541,20 @@ def stock_sync_apply(
                     ),
                 )
             ]
-        except StockCountBelowAllocated as exc:
+        except (IdempotencyConflict, StockCountBelowAllocated) as exc:
             conflicts = {row_of[int(i)]: {"quantity": list(msgs)} for i, msgs in exc.errors.items()}
-            raise StockCountBelowAllocated(
-                ngettext(
+            if isinstance(exc, IdempotencyConflict):
+                detail = _(
+                    "The sync_id %(id)s was already used for other rows: send them under a new sync_id. "
+                    "Nothing was written."
+                ) % {"id": sync_id}
+            else:
+                detail = ngettext(
                     "%(n)d row conflicts with the stock; nothing was written.",
                     "%(n)d rows conflict with the stock; nothing was written.",
                     len(conflicts),
-                )
-                % {"n": len(conflicts)},
-                errors=keyed(conflicts),
-            ) from None
+                ) % {"n": len(conflicts)}
+            raise type(exc)(detail, errors=keyed(conflicts)) from None
     else:
         if progress is not None and errors:
             progress(len(errors))

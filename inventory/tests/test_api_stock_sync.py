@@ -135,7 +135,47 @@ def test_a_sync_id_reused_for_other_rows_is_refused(api_client, stock, sync_key)
     post(api_client, body([("wh-1", "A", 2)], mode="delta"), sync_key)
     response = post(api_client, body([("wh-1", "B", 2)], mode="delta"), sync_key)
     assert response.status_code == 409
+    assert response.json()["type"] == "idempotency_conflict"
     assert "already used for a different change" in response.json()["errors"]["rows.0.quantity"][0]
+
+
+@pytest.mark.django_db
+def test_an_absolute_retry_is_a_replay_only_with_the_same_count(api_client, stock, sync_key):
+    first = post(api_client, body([("wh-1", "A", 7), ("st-1", "B", 3)]), sync_key).json()
+    assert first["applied"] == 2
+    # Another sync moves A on; a retry of the first sync answers the same and changes nothing.
+    post(api_client, body([("wh-1", "A", 8)], sync_id="sync-2"), sync_key)
+    again = post(api_client, body([("wh-1", "A", 7), ("st-1", "B", 3)]), sync_key).json()
+    assert again["replayed"] == 2 and {**again, "replayed": 0} == first
+    assert on_hand(stock["A"], stock["wh"]) == 8
+    # The same sync_id with another count for a row is not a retry: refused, and it says so.
+    response = post(api_client, body([("wh-1", "A", 7), ("st-1", "B", 4)]), sync_key)
+    assert response.status_code == 409
+    assert response.json()["type"] == "idempotency_conflict"
+    assert response.json()["errors"] == {
+        "rows.1.quantity": ["The idempotency key sync:sync-1:1 was already used for a different change."]
+    }
+    assert on_hand(stock["B"], stock["store"]) == 3
+    # reject_failed: the row fails, it is neither applied nor replayed.
+    summary = post(api_client, body([("wh-1", "A", 7), ("st-1", "B", 4)], policy="reject_failed"), sync_key).json()
+    assert (summary["applied"], summary["replayed"], summary["failed"]) == (1, 1, 1)
+    assert "already used for a different change" in summary["errors"]["rows.1.quantity"][0]
+    assert on_hand(stock["B"], stock["store"]) == 3
+    assert StockMovement.objects.filter(reference="sync:sync-1").count() == 2
+    assert_books_balance()
+
+
+@pytest.mark.django_db
+def test_a_reused_sync_id_is_named_even_when_other_rows_conflict_with_the_stock(api_client, stock, sync_key):
+    post(api_client, body([("st-1", "B", 3)]), sync_key)
+    response = post(api_client, body([("st-1", "B", 4), ("wh-1", "A", 1)]), sync_key)
+    assert response.status_code == 409
+    assert response.json()["type"] == "idempotency_conflict"
+    assert response.json()["errors"] == {
+        "rows.0.quantity": ["The idempotency key sync:sync-1:0 was already used for a different change."],
+        "rows.1.quantity": ["On hand would be 1 but 2 units are allocated."],
+    }
+    assert on_hand(stock["A"], stock["wh"]) == 5 and on_hand(stock["B"], stock["store"]) == 3
 
 
 @pytest.mark.django_db

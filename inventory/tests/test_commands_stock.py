@@ -84,6 +84,18 @@ def test_import_reject_all_lists_errors_by_line_and_writes_nothing(tmp_path, sto
     assert not StockMovement.objects.filter(variant=stock["B"]).exists()
 
 
+def test_import_with_a_sync_id_used_before_for_other_counts_is_refused(tmp_path, stock):
+    run("stock_import", write_csv(tmp_path, "location,sku,quantity\nwh-1,B,4\n"), "--mode=absolute", "--sync-id=erp-1")
+    other = write_csv(tmp_path, "location,sku,quantity\nwh-1,B,6\n", name="other.csv")
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError, match="sync id was already used for other rows; nothing was imported"):
+        call_command(
+            "stock_import", other, "--mode=absolute", "--sync-id=erp-1", "--no-progress", stdout=out, stderr=err
+        )
+    assert "line 2, quantity: The idempotency key sync:erp-1:0 was already used" in err.getvalue()
+    assert on_hand(stock["B"], stock["wh"]) == 4
+
+
 def test_import_reject_failed_applies_the_rest_in_batches(tmp_path, stock):
     rows = "".join(f"st-1,B,{1}\n" for _ in range(25)) + "st-1,NOPE,1\n"
     path = write_csv(tmp_path, "location,sku,quantity\n" + rows)

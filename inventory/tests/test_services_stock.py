@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from catalog.tests.factories import VariantFactory
-from inventory.exceptions import InsufficientStock, StockCountBelowAllocated
+from inventory.exceptions import IdempotencyConflict, InsufficientStock, StockCountBelowAllocated
 from inventory.models import Allocation, Location, StockHold, StockLevel, StockMovement
 from inventory.selectors import locations_that_can_serve, stock_available_list
 from inventory.services import (
@@ -54,6 +54,19 @@ def test_counts_and_idempotency_keys():
     assert StockMovement.objects.count() == 1
     stock_changes_apply(changes=[StockChange(variant.pk, store.pk, "count", count=12)])
     assert StockMovement.objects.count() == 1  # equal count: no entry
+
+
+def test_a_key_reused_for_another_count_is_a_conflict_not_a_replay():
+    variant, store = VariantFactory(), LocationFactory()
+    stock_changes_apply(changes=[StockChange(variant.pk, store.pk, "count", count=12, idempotency_key="pos:1")])
+    with pytest.raises(IdempotencyConflict) as exc:
+        stock_changes_apply(changes=[StockChange(variant.pk, store.pk, "count", count=10, idempotency_key="pos:1")])
+    assert exc.value.errors == {"0": ["The idempotency key pos:1 was already used for a different change."]}
+    outcome = stock_changes_apply(
+        changes=[StockChange(variant.pk, store.pk, "count", count=10, idempotency_key="pos:1")], all_or_nothing=False
+    )
+    assert (outcome.written, outcome.replayed, list(outcome.problems)) == ([], [], [0])
+    assert level(variant, store).on_hand == 12 and StockMovement.objects.count() == 1
 
 
 def test_ledger_keeps_every_field_of_each_change():

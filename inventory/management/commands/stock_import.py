@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from tqdm import tqdm
 
-from inventory.exceptions import StockCountBelowAllocated
+from inventory.exceptions import IdempotencyConflict, StockCountBelowAllocated
 from inventory.importers import row_errors_by_line, stock_csv_sync_id, stock_import_summary, stock_rows_from_csv
 from inventory.services import SyncErrorPolicy, SyncMode, stock_sync_apply
 
@@ -76,6 +76,11 @@ class Command(BaseCommand):
             except ValidationError as exc:
                 self._errors(exc.message_dict, lines)
                 raise CommandError(_("Rows failed; nothing was imported.")) from None
+            except IdempotencyConflict as exc:
+                self._errors(exc.errors, lines)
+                raise CommandError(
+                    _("The sync id was already used for other rows; nothing was imported. Use a new --sync-id.")
+                ) from None
             except StockCountBelowAllocated as exc:
                 self._errors(exc.errors, lines)
                 raise CommandError(_("Rows conflict with the stock; nothing was imported.")) from None
