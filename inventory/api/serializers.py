@@ -11,7 +11,7 @@ from catalog.selectors import variant_ids_by_sku
 from omnishop.api.serializers import DecimalStringField
 
 from ..models import Location
-from ..services import StockSyncRow, SyncErrorPolicy, SyncMode
+from ..services import SYNC_ID_MAX_LENGTH, SYNC_ID_PATTERN, StockSyncRow, SyncErrorPolicy, SyncMode
 
 MAX_SKUS = 100
 MAX_LINES = 100
@@ -254,8 +254,8 @@ class StockSyncRowsField(serializers.ListField):
 
 class StockSyncInputSerializer(serializers.Serializer):
     sync_id = serializers.RegexField(
-        r"^[\w.:@/-]+$",
-        max_length=64,
+        SYNC_ID_PATTERN,
+        max_length=SYNC_ID_MAX_LENGTH,
         help_text=_(
             "Identifies this sync (letters, digits, . _ : @ / -). Sending the same sync_id again skips the rows "
             "already applied and returns the same summary: retry freely."

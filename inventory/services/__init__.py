@@ -21,6 +21,8 @@ from .stock import (
     stock_safety_stock_set,
 )
 from .sync import (
+    SYNC_ID_MAX_LENGTH,
+    SYNC_ID_PATTERN,
     StockChangesOutcome,
     StockSyncResult,
     StockSyncRow,
@@ -39,6 +41,8 @@ from .transfers import (
 )
 
 __all__ = [
+    "SYNC_ID_MAX_LENGTH",
+    "SYNC_ID_PATTERN",
     "StockChange",
     "StockChangesOutcome",
     "StockLine",

@@ -420,6 +420,25 @@ class StockSyncResult:
         return len({key.split(".")[1] for key in self.errors})
 
 
+# What a sync_id may be, here and in the API: "sync:<id>" must fit the ledger's reference (100
+# characters) and "sync:<id>:<row>" its idempotency key (120).
+SYNC_ID_MAX_LENGTH = 64
+SYNC_ID_PATTERN = r"^[\w.:@/-]+$"
+_SYNC_ID_RE = re.compile(SYNC_ID_PATTERN)
+
+
+def _sync_id_check(sync_id) -> None:
+    if not (isinstance(sync_id, str) and len(sync_id) <= SYNC_ID_MAX_LENGTH and _SYNC_ID_RE.fullmatch(sync_id)):
+        raise ValidationError(
+            {
+                "sync_id": [
+                    _("A sync id is 1 to %(max)d letters, digits or . _ : @ / - characters.")
+                    % {"max": SYNC_ID_MAX_LENGTH}
+                ]
+            }
+        )
+
+
 def stock_sync_key(sync_id: str, row_index: int) -> str:
     """The ledger idempotency key of a sync row: how a repeated sync_id finds its applied rows."""
     return f"sync:{sync_id}:{row_index}"
@@ -466,11 +485,13 @@ def stock_sync_apply(
     or below the allocated units.
 
     ``reject_all``: one transaction; any error and nothing is written. Raises
-    ``ValidationError`` (bad input: unknown codes, malformed quantities, negative counts), else
+    ``ValidationError`` (bad input: a sync_id of other than 1 to 64 letters, digits and
+    ``. _ : @ / -``, unknown codes, malformed quantities, negative counts), else
     ``IdempotencyConflict`` (the sync_id was used before with a different change for a row), else
     ``StockCountBelowAllocated`` (the rows conflict with the stock). ``reject_failed``: the
     valid rows are written, ``batch_size`` rows per transaction; the result lists the errors.
     """
+    _sync_id_check(sync_id)
     if mode not in SyncMode.choices:
         raise ValidationError({"mode": [_("Use one of: %(modes)s.") % {"modes": ", ".join(SyncMode.choices)}]})
     if error_policy not in SyncErrorPolicy.choices:

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 from django.db.models import Sum
 
 from catalog.models import Channel
@@ -265,12 +266,34 @@ def test_reject_failed_applies_the_valid_rows_and_lists_the_rest(api_client, sto
         ({"sync_id": "s", "mode": "delta", "rows": []}, "rows"),
         ({"sync_id": "s", "mode": "delta", "rows": {"location": "wh-1"}}, "rows"),
         ({"sync_id": "bad id!", "mode": "delta", "rows": [{"location": "wh-1", "sku": "A", "quantity": 1}]}, "sync_id"),
+        ({"sync_id": "s" * 65, "mode": "delta", "rows": [{"location": "wh-1", "sku": "A", "quantity": 1}]}, "sync_id"),
     ],
 )
 def test_malformed_requests(api_client, stock, sync_key, payload, field):
     response = post(api_client, payload, sync_key)
     assert response.status_code == 400
     assert field in response.json()["errors"], response.json()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sync_id", ["", "s" * 65, "x" * 120, "bad id!", "erp-1\n", "erp;1", None, 42])
+def test_the_service_refuses_a_sync_id_the_api_would_refuse(stock, sync_id):
+    """The CSV import and admin reach stock_sync_apply without the serializer: the ledger's
+    reference and key columns would not hold a longer id (a database error on PostgreSQL)."""
+    with pytest.raises(ValidationError) as exc:
+        stock_sync_apply(sync_id=sync_id, mode="absolute", rows=[StockSyncRow("wh-1", "B", 4)])
+    assert exc.value.message_dict == {"sync_id": ["A sync id is 1 to 64 letters, digits or . _ : @ / - characters."]}
+    assert not StockMovement.objects.filter(variant=stock["B"]).exists()
+
+
+@pytest.mark.django_db
+def test_the_longest_sync_id_fits_the_ledger(api_client, stock, sync_key):
+    sync_id = "pos-store-012/2025-03-01T21:05:00@erp.example_" + "9" * 18
+    assert len(sync_id) == 64
+    rows = [("wh-1", "B", 1)] * 3 + [("st-1", "C", 2)]
+    response = post(api_client, body(rows, sync_id=sync_id, mode="delta"), sync_key)
+    assert response.status_code == 200, response.json()
+    assert StockMovement.objects.filter(reference=f"sync:{sync_id}").count() == 4
 
 
 @pytest.mark.django_db

@@ -96,6 +96,14 @@ def test_import_with_a_sync_id_used_before_for_other_counts_is_refused(tmp_path,
     assert on_hand(stock["B"], stock["wh"]) == 4
 
 
+@pytest.mark.parametrize("sync_id", ["x" * 120, "erp 2025"])
+def test_import_refuses_a_sync_id_the_ledger_cannot_hold(tmp_path, stock, sync_id):
+    path = write_csv(tmp_path, "location,sku,quantity\nwh-1,B,4\n")
+    with pytest.raises(CommandError, match="A sync id is 1 to 64 letters, digits"):
+        run("stock_import", path, "--mode=absolute", f"--sync-id={sync_id}")
+    assert not StockMovement.objects.filter(variant=stock["B"]).exists()
+
+
 def test_import_reject_failed_applies_the_rest_in_batches(tmp_path, stock):
     rows = "".join(f"st-1,B,{1}\n" for _ in range(25)) + "st-1,NOPE,1\n"
     path = write_csv(tmp_path, "location,sku,quantity\n" + rows)

@@ -74,7 +74,11 @@ class Command(BaseCommand):
                     note=_("CSV import %(file)s") % {"file": path.name[:150]},
                 )
             except ValidationError as exc:
-                self._errors(exc.message_dict, lines)
+                errors = exc.message_dict
+                refused = [m for key, msgs in errors.items() if not key.startswith("rows.") for m in msgs]
+                if refused:  # the import itself (its sync id), not its rows
+                    raise CommandError(" ".join(refused)) from None
+                self._errors(errors, lines)
                 raise CommandError(_("Rows failed; nothing was imported.")) from None
             except IdempotencyConflict as exc:
                 self._errors(exc.errors, lines)
