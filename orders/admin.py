@@ -202,6 +202,10 @@ class PlaceOrderForm(forms.Form):
             raise ValidationError(_("Choose a customer or a company, or give a contact."))
         if data.get("fulfilment_type") != Order.FulfilmentType.DELIVERY and not data.get("pickup_store"):
             self.add_error("pickup_store", _("Choose the pickup store."))
+        if data.get("fulfilment_type") == Order.FulfilmentType.DELIVERY:
+            for name in ("street", "postal_code", "city"):
+                if not data.get(name, "").strip():
+                    self.add_error(name, self.fields[name].error_messages["required"])
         return data
 
 

@@ -144,3 +144,27 @@ def test_a_marketplace_order_with_an_empty_contact_is_a_400(api_client, shop):
     assert response.status_code == 400, response.json()
     assert response.json()["type"] == "validation_error" and list(response.json()["errors"]) == ["contact"]
     assert not Order.objects.exists()
+
+
+# -- a delivery needs somewhere to go ----------------------------------------------------------
+def test_the_admin_place_form_requires_the_address_for_a_delivery(client, shop, agent):
+    stock(shop["variants"][0], shop["warehouse"], 2)
+    response = admin_place(client, shop, street="", postal_code="", city=None)
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "street": ["This field is required."],
+        "postal_code": ["This field is required."],
+        "city": ["This field is required."],
+    }
+    assert not Order.objects.exists()
+    # A pickup needs no address.
+    response = admin_place(client, shop, street="", postal_code="", city="", fulfilment_type="ropis", pickup_store=None)
+    assert set(response.context["form"].errors) == {"pickup_store"}
+
+
+def test_the_admin_place_form_places_a_delivery_with_its_address(client, shop, agent):
+    stock(shop["variants"][0], shop["warehouse"], 2)
+    response = admin_place(client, shop)
+    assert response.status_code == 302
+    order = Order.objects.get()
+    assert order.shipping_address == ADDRESS and order.placed_by == agent
