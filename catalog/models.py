@@ -59,6 +59,13 @@ class Channel(models.Model):
         store ring-fences for walk-in customers)."""
         return self.kind != self.Kind.STORE
 
+    @property
+    def self_service(self) -> bool:
+        """A channel where shoppers act themselves (carts, orders): the web shop and the app.
+        Stores, the call centre and B2B sales act through staff; marketplaces through their
+        channel API key."""
+        return self.kind in (self.Kind.WEB, self.Kind.APP)
+
 
 class Category(MP_Node):
     """The category tree (materialised path: a subtree is one indexed prefix query)."""

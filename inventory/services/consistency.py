@@ -89,9 +89,7 @@ def stock_consistency_repair(*, actor=None) -> StockRepairResult:
                     "on_hand": on_hand,
                     "booked": booked,
                 }
-                entries.append(
-                    (pair[1], pair[0], StockMovement.Kind.ADJUSTMENT, on_hand - booked, on_hand, None, note)
-                )
+                entries.append((pair[1], pair[0], StockMovement.Kind.ADJUSTMENT, on_hand - booked, on_hand, None, note))
             if (level.on_hand, level.allocated) != (on_hand, allocated):
                 level.on_hand, level.allocated, level.updated_at = on_hand, allocated, timezone.now()
                 updated.append(level)

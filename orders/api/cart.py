@@ -96,6 +96,11 @@ class CartMixin(ChannelMixin):
     permission_classes = [permissions.AllowAny]
 
     def current_cart(self, request, *, create: bool) -> Cart | None:
+        if not request.channel.self_service:
+            raise exceptions.PermissionDenied(
+                _("Carts are for the web shop and the app, not for channel %(channel)s.")
+                % {"channel": request.channel.code}
+            )
         if request.user.is_authenticated:
             customer = customer_for_user_ensure(user=request.user)
             return cart_for_customer(customer=customer, channel=request.channel)

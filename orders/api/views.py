@@ -30,11 +30,6 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
-# The channels a shopper orders in themselves. Stores, the call centre and B2B sales place
-# orders through staff, and marketplaces only with their channel API key.
-CUSTOMER_CHANNEL_KINDS = frozenset({Channel.Kind.WEB, Channel.Kind.APP})
-
-
 def _api_key(request) -> ChannelAPIKey | None:
     return request.auth if isinstance(request.auth, ChannelAPIKey) else None
 
@@ -182,7 +177,7 @@ class OrderListCreateApi(ChannelMixin, generics.GenericAPIView):
             return customer, company, request.user
         if _api_key(request) is not None:
             return None, None, None
-        if request.channel.kind not in CUSTOMER_CHANNEL_KINDS:
+        if not request.channel.self_service:
             raise exceptions.PermissionDenied(
                 _("Customers order in the web shop or the app, not in channel %(channel)s.")
                 % {"channel": request.channel.code}

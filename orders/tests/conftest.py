@@ -19,6 +19,7 @@ GUEST = Contact(email="gosc@example.pl", name="Gość")
 def shop(db):
     """Channels, a warehouse, three stores (Warszawa, Łódź, Kraków), sellable variants."""
     web = ChannelFactory(code="web", kind=Channel.Kind.WEB)
+    app = ChannelFactory(code="app", kind=Channel.Kind.APP)
     pos = ChannelFactory(code="store", kind=Channel.Kind.STORE)
     call = ChannelFactory(code="call-centre", kind=Channel.Kind.CALL_CENTRE)
     b2b = ChannelFactory(code="b2b", kind=Channel.Kind.B2B)
@@ -33,11 +34,12 @@ def shop(db):
         product = ProductFactory(name=f"Buty {i}")
         variant = VariantFactory(product=product)
         price_set(variant=variant, amount=Decimal("100.00") + i)
-        for channel in (web, pos, call, b2b):
+        for channel in (web, app, pos, call, b2b):
             listing_publish(product=product, channel=channel, published_from=timezone.now() - timedelta(days=1))
         variants.append(variant)
     return {
         "web": web,
+        "app": app,
         "pos": pos,
         "call": call,
         "b2b": b2b,

@@ -23,8 +23,8 @@ def test_anonymous_cart_then_login_merge_and_checkout_from_cart(api_client, shop
     api_client.force_authenticate(user)
     merged = api_client.post("/api/v1/cart/merge/", {"token": token}, format="json").json()
     assert [(ln["sku"], ln["quantity"]) for ln in merged["lines"]] == [(a.sku, 2)]
-    # another channel of the same customer (the app, here the call centre) sees the same cart
-    assert api_client.get("/api/v1/cart/", HTTP_X_CHANNEL="call-centre").json()["token"] == merged["token"]
+    # the app sees the same cart as the web shop
+    assert api_client.get("/api/v1/cart/", HTTP_X_CHANNEL="app").json()["token"] == merged["token"]
     order = api_client.post(
         "/api/v1/orders/",
         {"from_cart": True, "fulfilment_type": "click_and_collect", "pickup_store": "waw"},
@@ -81,3 +81,10 @@ def test_a_retry_of_a_cart_checkout_returns_the_first_order(api_client, shop):
     for key in ("cart-2", ""):
         empty = api_client.post("/api/v1/orders/", checkout, format="json", HTTP_IDEMPOTENCY_KEY=key)
         assert empty.status_code == 400 and "from_cart" in empty.json()["errors"], empty.json()
+
+
+@pytest.mark.parametrize("channel", ["store", "call-centre", "b2b"])
+def test_carts_are_for_the_web_shop_and_the_app(api_client, shop, channel):
+    response = api_client.get("/api/v1/cart/", HTTP_X_CHANNEL=channel)
+    assert response.status_code == 403
+    assert response.json()["type"] == "permission_denied"
