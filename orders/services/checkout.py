@@ -37,6 +37,7 @@ from ..selectors import order_details_attach
 ROUTING_ATTEMPTS = 3
 PAY_IN_STORE = "pay_in_store"
 PICKUP_TYPES = frozenset({Order.FulfilmentType.CLICK_AND_COLLECT, Order.FulfilmentType.ROPIS})
+ADDRESS_REQUIRED = ("street", "postal_code", "city")  # what a courier needs of a shipping address
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,13 @@ def payment_method_errors(*, fulfilment_type: str, payment_method: str) -> list[
 
 
 def _request_errors(
-    *, fulfilment_type: str, payment_method: str, customer, company, contact: Contact | None
+    *,
+    fulfilment_type: str,
+    payment_method: str,
+    customer,
+    company,
+    contact: Contact | None,
+    shipping_address: dict | None,
 ) -> dict[str, list[str]]:
     """The rules an order request keeps whoever sends it (API, admin, import), by field."""
     errors: dict[str, list[str]] = {}
@@ -103,6 +110,10 @@ def _request_errors(
     reachable = contact is not None and (contact.email.strip() or contact.phone.strip())
     if customer is None and company is None and not reachable:
         errors["contact"] = [_("An order without a customer or a company needs a contact e-mail or phone.")]
+    if fulfilment_type == Order.FulfilmentType.DELIVERY and not all(
+        str((shipping_address or {}).get(part) or "").strip() for part in ADDRESS_REQUIRED
+    ):
+        errors["shipping_address"] = [_("Home delivery needs a street, a postal code and a city.")]
     return errors
 
 
@@ -136,7 +147,8 @@ def order_place(
     Raises ``InsufficientStock`` (nothing written) when the units are not there, after re-routing
     when a concurrent order took the first choice; ``NotSellable`` for unsellable lines;
     ``InvalidOrder`` with field errors for a request that breaks a rule of its own (pay in store
-    for a delivery, a guest order with neither a contact e-mail nor a phone).
+    for a delivery, a guest order with neither a contact e-mail nor a phone, a delivery without
+    a street, postal code and city).
     """
     errors = _request_errors(
         fulfilment_type=fulfilment_type,
@@ -144,6 +156,7 @@ def order_place(
         customer=customer,
         company=company,
         contact=contact,
+        shipping_address=shipping_address,
     )
     if errors:
         raise InvalidOrder(" ".join(m for messages in errors.values() for m in messages), errors=errors)

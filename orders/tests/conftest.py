@@ -13,6 +13,8 @@ from orders.services import Contact
 
 # A guest's contact, for orders placed without a customer or a company.
 GUEST = Contact(email="gosc@example.pl", name="Gość")
+# A home delivery address (no coordinates: routing ranks locations by code, not distance).
+ADDRESS = {"street": "Piotrkowska 1", "postal_code": "90-001", "city": "Łódź"}
 
 
 @pytest.fixture

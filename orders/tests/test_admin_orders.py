@@ -8,7 +8,7 @@ from django.urls import reverse
 from inventory.models import StockLevel
 from orders.models import Order
 from orders.services import order_place
-from orders.tests.conftest import GUEST, stock
+from orders.tests.conftest import ADDRESS, GUEST, stock
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,9 @@ def test_each_role_is_offered_the_steps_it_may_take(client, django_user_model, s
 def test_warehouse_processes_and_ships_and_the_agent_marks_it_delivered(client, django_user_model, shop):
     a, warehouse = shop["variants"][0], shop["warehouse"]
     stock(a, warehouse, 5)
-    order = order_place(channel=shop["web"], lines={a.pk: 2}, fulfilment_type="delivery", contact=GUEST)
+    order = order_place(
+        channel=shop["web"], lines={a.pk: 2}, fulfilment_type="delivery", contact=GUEST, shipping_address=ADDRESS
+    )
     agent = staff(client, django_user_model, "agent@example.pl", "Customer service agent")
     assert act(client, "make_confirmed", order) == [("success", "1 order updated.")]
 
@@ -73,7 +75,9 @@ def test_steps_the_state_machine_refuses_are_reported_per_order_and_change_nothi
     a = shop["variants"][0]
     stock(a, shop["warehouse"], 5)
     stock(a, shop["waw"], 5)
-    placed = order_place(channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery", contact=GUEST)
+    placed = order_place(
+        channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery", contact=GUEST, shipping_address=ADDRESS
+    )
     pickup = order_place(
         channel=shop["web"],
         lines={a.pk: 1},
@@ -99,7 +103,9 @@ def test_steps_the_state_machine_refuses_are_reported_per_order_and_change_nothi
 def test_warehouse_staff_cannot_confirm_or_cancel(client, django_user_model, shop):
     a = shop["variants"][0]
     stock(a, shop["warehouse"], 5)
-    order = order_place(channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery", contact=GUEST)
+    order = order_place(
+        channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery", contact=GUEST, shipping_address=ADDRESS
+    )
     staff(client, django_user_model, "magazyn@example.pl", "Warehouse staff")
     response = client.post(reverse(CHANGELIST), {"action": "make_cancelled", "_selected_action": [order.pk]})
     assert response.status_code == 302  # not an action offered to this user: Django runs nothing

@@ -14,7 +14,7 @@ from inventory.models import StockLevel
 from inventory.selectors import stock_drift_list
 from orders.models import Order
 from orders.services import order_place
-from orders.tests.conftest import GUEST, stock
+from orders.tests.conftest import ADDRESS, GUEST, stock
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -33,7 +33,13 @@ def test_200_buyers_10_units_3_locations_exactly_10_sold(shop):
     shop["waw"].save()
 
     def buy(i):
-        return order_place(channel=shop["web"], lines={variant.pk: 1}, fulfilment_type="delivery", contact=GUEST)
+        return order_place(
+            channel=shop["web"],
+            lines={variant.pk: 1},
+            fulfilment_type="delivery",
+            contact=GUEST,
+            shipping_address=ADDRESS,
+        )
 
     # 200 calls at once where the server allows it (.ci/run raises max_connections to 300).
     results = run_in_threads(buy, [(i,) for i in range(200)], timeout=120, workers=min(200, postgres_max_parallel()))
@@ -53,7 +59,9 @@ def test_same_two_skus_in_opposite_order_do_not_deadlock(shop):
 
     def buy(i):
         lines = {a.pk: 1, b.pk: 1} if i % 2 else {b.pk: 1, a.pk: 1}
-        return order_place(channel=shop["web"], lines=lines, fulfilment_type="delivery", contact=GUEST)
+        return order_place(
+            channel=shop["web"], lines=lines, fulfilment_type="delivery", contact=GUEST, shipping_address=ADDRESS
+        )
 
     results = run_in_threads(buy, [(i,) for i in range(40)], timeout=120)
     assert [r for r in results if not isinstance(r, Order)] == []
@@ -72,6 +80,7 @@ def test_50_requests_with_one_idempotency_key_make_one_order(shop):
             idempotency_key="checkout-123",
             fingerprint="same-body",
             contact=GUEST,
+            shipping_address=ADDRESS,
         )
 
     results = run_in_threads(buy, [(i,) for i in range(50)], timeout=120)
@@ -87,7 +96,13 @@ def test_allocation_sql_locks_in_order_before_updating(shop):
     for v in (a, b, c):
         stock(v, shop["warehouse"], 5)
     with CaptureQueriesContext(connection) as ctx:
-        order_place(channel=shop["web"], lines={c.pk: 1, a.pk: 1, b.pk: 1}, fulfilment_type="delivery", contact=GUEST)
+        order_place(
+            channel=shop["web"],
+            lines={c.pk: 1, a.pk: 1, b.pk: 1},
+            fulfilment_type="delivery",
+            contact=GUEST,
+            shipping_address=ADDRESS,
+        )
     sqls = [q["sql"] for q in ctx.captured_queries]
     lock = next(i for i, s in enumerate(sqls) if "FOR UPDATE" in s and "inventory_stocklevel" in s)
     update = next(i for i, s in enumerate(sqls) if s.startswith('UPDATE "inventory_stocklevel"'))
@@ -116,6 +131,7 @@ def test_queries_per_order_do_not_grow_with_lines(shop):
                     lines={v.pk: 1 for v in variants[:n]},
                     fulfilment_type="delivery",
                     contact=GUEST,
+                    shipping_address=ADDRESS,
                 )
             counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1], counts

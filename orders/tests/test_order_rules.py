@@ -147,6 +147,22 @@ def test_a_marketplace_order_with_an_empty_contact_is_a_400(api_client, shop):
 
 
 # -- a delivery needs somewhere to go ----------------------------------------------------------
+@pytest.mark.parametrize(
+    "address",
+    [None, {}, {"street": "Piotrkowska 1", "postal_code": "90-001"}, ADDRESS | {"city": " "}],
+    ids=["none", "empty", "no-city", "blank-city"],
+)
+def test_a_delivery_without_a_shipping_address_is_refused_by_the_service(shop, address):
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 2)
+    with pytest.raises(InvalidOrder) as exc:
+        order_place(
+            channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery", contact=GUEST, shipping_address=address
+        )
+    assert list(exc.value.errors) == ["shipping_address"]
+    assert not Order.objects.exists()
+
+
 def test_the_admin_place_form_requires_the_address_for_a_delivery(client, shop, agent):
     stock(shop["variants"][0], shop["warehouse"], 2)
     response = admin_place(client, shop, street="", postal_code="", city=None)

@@ -16,7 +16,7 @@ from orders.services import (
     cart_merge,
     order_place,
 )
-from orders.tests.conftest import GUEST, stock
+from orders.tests.conftest import ADDRESS, GUEST, stock
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +81,14 @@ def test_cart_holds_reserve_and_are_consumed_by_the_order(shop, settings):
     other = cart_create_anonymous(channel=shop["web"])
     with pytest.raises(InsufficientStock):
         cart_line_set(cart=other, variant=a, quantity=1)
-    order = order_place(channel=shop["web"], lines=lines(cart), fulfilment_type="delivery", cart=cart, contact=GUEST)
+    order = order_place(
+        channel=shop["web"],
+        lines=lines(cart),
+        fulfilment_type="delivery",
+        cart=cart,
+        contact=GUEST,
+        shipping_address=ADDRESS,
+    )
     assert order.total > 0 and not StockHold.objects.exists()
     cart.refresh_from_db()
     assert cart.status == Cart.Status.ORDERED

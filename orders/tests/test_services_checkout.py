@@ -11,7 +11,7 @@ from orders import lifecycle
 from orders.exceptions import IdempotencyConflict, InvalidTransition, TransitionNotAllowed
 from orders.models import Order
 from orders.services import Contact, order_cancel, order_payment_authorize, order_place, order_transition
-from orders.tests.conftest import GUEST, stock
+from orders.tests.conftest import ADDRESS, GUEST, stock
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,11 @@ def test_small_delivery_pays_the_fee(shop):
     a = shop["variants"][0]
     stock(a, shop["warehouse"], 1)
     order = order_place(
-        channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery", contact=Contact(email="g@example.pl")
+        channel=shop["web"],
+        lines={a.pk: 1},
+        fulfilment_type="delivery",
+        contact=Contact(email="g@example.pl"),
+        shipping_address=ADDRESS,
     )
     assert order.shipping_total == Decimal("14.99") and order.total == Decimal("114.99")
 
@@ -142,7 +146,9 @@ def test_insufficient_stock_writes_nothing(shop):
     a = shop["variants"][0]
     stock(a, shop["warehouse"], 1)
     with pytest.raises(InsufficientStock):
-        order_place(channel=shop["web"], lines={a.pk: 2}, fulfilment_type="delivery", contact=GUEST)
+        order_place(
+            channel=shop["web"], lines={a.pk: 2}, fulfilment_type="delivery", contact=GUEST, shipping_address=ADDRESS
+        )
     assert not Order.objects.exists() and not Allocation.objects.exists()
 
 
@@ -151,7 +157,13 @@ def test_unsellable_lines_are_refused(shop):
 
     unlisted = VariantFactory()
     with pytest.raises(NotSellable) as exc:
-        order_place(channel=shop["web"], lines={unlisted.pk: 1}, fulfilment_type="delivery", contact=GUEST)
+        order_place(
+            channel=shop["web"],
+            lines={unlisted.pk: 1},
+            fulfilment_type="delivery",
+            contact=GUEST,
+            shipping_address=ADDRESS,
+        )
     assert str(unlisted.pk) in exc.value.errors
 
 
@@ -163,6 +175,7 @@ def test_idempotency_key_returns_the_first_order_and_refuses_a_different_body(sh
         "lines": {a.pk: 1},
         "fulfilment_type": "delivery",
         "contact": GUEST,
+        "shipping_address": ADDRESS,
         "idempotency_key": "k-1",
         "fingerprint": "f1",
     }
@@ -178,7 +191,9 @@ def test_idempotency_key_returns_the_first_order_and_refuses_a_different_body(sh
 def test_payment_confirms_or_cancels(shop):
     a = shop["variants"][0]
     stock(a, shop["warehouse"], 5)
-    order = order_place(channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery", contact=GUEST)
+    order = order_place(
+        channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery", contact=GUEST, shipping_address=ADDRESS
+    )
     order = order_payment_authorize(order_id=order.pk)
     assert (order.status, order.payment_status) == ("confirmed", "paid")
     assert list(order.events.values_list("type", flat=True)) == ["placed", "payment_authorized", "status_changed"]
@@ -187,7 +202,9 @@ def test_payment_confirms_or_cancels(shop):
 def test_lifecycle_rules_and_cancel_releases_stock(shop):
     a = shop["variants"][0]
     stock(a, shop["warehouse"], 5)
-    order = order_place(channel=shop["web"], lines={a.pk: 3}, fulfilment_type="delivery", contact=GUEST)
+    order = order_place(
+        channel=shop["web"], lines={a.pk: 3}, fulfilment_type="delivery", contact=GUEST, shipping_address=ADDRESS
+    )
     with pytest.raises(TransitionNotAllowed):
         order_transition(order=order, to="confirmed", role=lifecycle.CUSTOMER)
     with pytest.raises(InvalidTransition):
@@ -204,7 +221,9 @@ def test_lifecycle_rules_and_cancel_releases_stock(shop):
 def test_shipping_turns_allocations_into_sales(shop):
     a = shop["variants"][0]
     stock(a, shop["warehouse"], 5)
-    order = order_place(channel=shop["web"], lines={a.pk: 2}, fulfilment_type="delivery", contact=GUEST)
+    order = order_place(
+        channel=shop["web"], lines={a.pk: 2}, fulfilment_type="delivery", contact=GUEST, shipping_address=ADDRESS
+    )
     for to, role in (
         ("confirmed", lifecycle.SYSTEM),
         ("processing", lifecycle.WAREHOUSE),
@@ -286,7 +305,9 @@ def test_pickups_are_never_shipped_and_deliveries_never_wait_for_pickup(shop):
         pickup_location=shop["waw"],
         contact=GUEST,
     )
-    delivery = order_place(channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery", contact=GUEST)
+    delivery = order_place(
+        channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery", contact=GUEST, shipping_address=ADDRESS
+    )
     for order in (pickup, delivery):
         order_transition(order=order, to="confirmed", role=lifecycle.AGENT)
         order_transition(order=order, to="processing", role=lifecycle.STORE_STAFF)
