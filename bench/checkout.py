@@ -35,6 +35,7 @@ SCARCE_SKU = "CHK-SCARCE"
 SCARCE_UNITS = 50
 WAREHOUSES = ("bench-wh-1", "bench-wh-2", "bench-wh-3")
 REDIS_URL = "redis://127.0.0.1:6379/14"
+ADDRESS = {"street": "Bench 1", "postal_code": "90-001", "city": "Łódź", "latitude": 51.76, "longitude": 19.46}
 
 
 def data_ensure() -> dict:
@@ -119,13 +120,7 @@ def order_body(rng: random.Random, skus: list[str], *, scarce: bool) -> dict:
     return {
         "lines": lines,
         "fulfilment_type": "delivery",
-        "shipping_address": {
-            "street": "Bench 1",
-            "postal_code": "90-001",
-            "city": "Łódź",
-            "latitude": 51.76,
-            "longitude": 19.46,
-        },
+        "shipping_address": ADDRESS,
         "contact": {"email": "bench@example.pl", "name": "Bench"},
         "payment_method": "card",
     }
@@ -141,6 +136,7 @@ def inprocess(data: dict, *, orders: int) -> dict:
 
     rng = random.Random(7)
     contact = Contact(email="bench@example.pl")
+    to = {"shipping_address": ADDRESS}  # the same delivery point as the HTTP orders (order_body)
     # Payment runs after commit in a worker; this measures the placement.
     with mock.patch("orders.services.checkout._after_place"):
         with CaptureQueriesContext(connection) as ctx:
@@ -149,11 +145,16 @@ def inprocess(data: dict, *, orders: int) -> dict:
                 lines=dict.fromkeys(rng.sample(data["variant_ids"], LINES), 1),
                 fulfilment_type="delivery",
                 contact=contact,
+                **to,
             )
         queries = len(ctx.captured_queries)
         with CaptureQueriesContext(connection) as one:
             order_place(
-                channel=data["channel"], lines={data["variant_ids"][0]: 1}, fulfilment_type="delivery", contact=contact
+                channel=data["channel"],
+                lines={data["variant_ids"][0]: 1},
+                fulfilment_type="delivery",
+                contact=contact,
+                **to,
             )
         started = time.perf_counter()
         for _ in range(orders):
@@ -162,6 +163,7 @@ def inprocess(data: dict, *, orders: int) -> dict:
                 lines={v: rng.randint(1, 3) for v in rng.sample(data["variant_ids"], LINES)},
                 fulfilment_type="delivery",
                 contact=contact,
+                **to,
             )
         elapsed = time.perf_counter() - started
     return {

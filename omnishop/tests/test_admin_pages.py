@@ -65,7 +65,11 @@ def stock_rows(n: int) -> None:
     channel = ChannelFactory(code="web")
     listing_publish(product=variant.product, channel=channel, published_from=timezone.now() - timedelta(days=1))
     order_place(
-        channel=channel, lines={variant.pk: 1}, fulfilment_type="delivery", contact=Contact(email="o@example.pl")
+        channel=channel,
+        lines={variant.pk: 1},
+        fulfilment_type="delivery",
+        contact=Contact(email="o@example.pl"),
+        shipping_address={"street": "Piotrkowska 1", "postal_code": "90-001", "city": "Łódź"},
     )
     cart = cart_create_anonymous(channel=channel)
     cart_line_set(cart=cart, variant=variant, quantity=1)
