@@ -108,7 +108,7 @@ class StockImportForm(forms.Form):
                 data["rows"], data["lines"] = stock_rows_from_csv(raw, delimiter=data.get("delimiter") or ",")
             except ValidationError as exc:
                 self.add_error("file", exc)
-            data["sync_id"] = stock_csv_sync_id(raw)
+            data["sync_id"] = stock_csv_sync_id(raw, mode=data.get("mode") or "")
         return data
 
 

@@ -37,9 +37,11 @@ def stock_rows_from_csv(raw: bytes, *, delimiter: str = ",") -> tuple[list[Stock
     return rows, lines
 
 
-def stock_csv_sync_id(raw: bytes) -> str:
-    """The default sync id of a file: importing the same file again skips the rows applied."""
-    return f"csv-{hashlib.sha256(raw).hexdigest()[:16]}"
+def stock_csv_sync_id(raw: bytes, *, mode: str) -> str:
+    """The default sync id of a file in a mode: importing the same file again the same way
+    skips the rows applied; the same file as deltas after counts (or the reverse) is another
+    sync."""
+    return f"csv-{mode}-{hashlib.sha256(raw).hexdigest()[:16]}"
 
 
 def row_errors_by_line(errors: dict[str, list], lines: list[int]) -> list[tuple[int, str, str]]:

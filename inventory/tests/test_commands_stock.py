@@ -57,6 +57,14 @@ def test_import_counts_from_csv_and_a_second_import_changes_nothing(tmp_path, st
     assert StockMovement.objects.filter(kind="count").count() == 2
 
 
+def test_the_same_file_as_deltas_after_counts_is_another_sync(tmp_path, stock):
+    path = write_csv(tmp_path, "location,sku,quantity\nst-1,B,3\n")
+    run("stock_import", path, "--mode", "absolute")
+    out, _err = run("stock_import", path, "--mode", "delta")
+    assert "applied: 1" in out
+    assert on_hand(stock["B"], stock["store"]) == 6
+
+
 def test_import_deltas_with_semicolons_and_an_explicit_sync_id(tmp_path, stock):
     path = write_csv(tmp_path, "SKU;Location;Quantity;comment\nB;wh-1;+4;delivery\nB;wh-1;-1;damaged\n")
     run("stock_import", path, "--mode", "delta", "--delimiter", ";", "--sync-id", "erp-2025-03-01")

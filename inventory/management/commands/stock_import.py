@@ -56,7 +56,7 @@ class Command(BaseCommand):
             rows, lines = stock_rows_from_csv(raw, delimiter=options["delimiter"])
         except ValidationError as exc:
             raise CommandError(f"{path}: {' '.join(exc.messages)}") from None
-        sync_id = options["sync_id"] or stock_csv_sync_id(raw)
+        sync_id = options["sync_id"] or stock_csv_sync_id(raw, mode=options["mode"])
         self.stdout.write(
             _("Importing %(n)d rows from %(file)s (mode %(mode)s, %(policy)s, sync id %(id)s).")
             % {"n": len(rows), "file": path, "mode": options["mode"], "policy": options["error_policy"], "id": sync_id}
