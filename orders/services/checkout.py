@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 from functools import partial
 
@@ -277,7 +278,7 @@ def _order_create(
     online,
 ) -> Order:
     order = Order.objects.create(
-        number=f"tmp-{timezone.now().timestamp()}",
+        number=f"tmp-{uuid.uuid4().hex[:28]}",  # unique until the number from the id replaces it
         channel=channel,
         customer=customer,
         company=company,
