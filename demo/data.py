@@ -724,6 +724,12 @@ LEAF_WEIGHTS = {
     "pielegnacja-obuwia": 2,
 }
 
+# Streets for demo delivery addresses (common in every Polish city).
+STREET_NAMES = [
+    "Mickiewicza", "Słowackiego", "Kościuszki", "Piłsudskiego", "Sienkiewicza", "Kopernika", "Polna",
+    "Lipowa", "Ogrodowa", "Szkolna", "Długa", "Krótka", "Kwiatowa", "Leśna", "Słoneczna",
+]  # fmt: skip
+
 # Customers mostly live near a store; the rest anywhere in Poland (Faker's city).
 STORE_CITIES = sorted({store["city"] for store in STORES})
 

@@ -22,7 +22,9 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -32,17 +34,24 @@ from catalog.services import PriceRow, brand_get_or_create, category_create, cha
 from catalog.validators import gtin_check_digit
 from customers.models import Customer
 from customers.services import CustomerRow, customers_bulk_create
+from inventory.exceptions import InsufficientStock
 from inventory.models import Location, StockLevel, StockMovement
 from inventory.services import StockChange, location_create, stock_changes_apply
+from loyalty.exceptions import NotSellable
 from omnishop.accounts.roles import ROLE_NAMES, role_permissions_sync
 from omnishop.apikeys.models import ChannelAPIKey
 from omnishop.apikeys.services import apikey_create
+from omnishop.exceptions import DomainError
+from orders import lifecycle
+from orders.models import Order
+from orders.services import order_cancel, order_payment_authorize, order_place, order_transition
 
 from . import data
 
 SEED = 2026
 BASE_PRODUCTS = 200
 BASE_CUSTOMERS = 300
+BASE_ORDERS = 120
 # EANs are 590 (GS1 Poland) + 771 + 6 digits of (product number * 10 + variant position).
 EAN_PREFIX = "590771"
 MAX_SCALE = 10**6 // 10 // BASE_PRODUCTS
@@ -52,7 +61,7 @@ DEMO_PASSWORD = "omnishop-demo"  # noqa: S105  (demo only, printed on purpose)
 CUSTOMER_EMAIL_DOMAIN = "example.com"  # reserved (RFC 2606): demo e-mails never reach a real mailbox
 API_KEY_NAME = "Demo"
 # Fixed steps reported to the progress bar besides one unit per product and per customer.
-FIXED_STEPS = ("channels", "locations", "categories", "brands", "staff", "api_keys", "stock")
+FIXED_STEPS = ("channels", "locations", "categories", "brands", "staff", "api_keys", "stock", "orders")
 
 
 class Progress(Protocol):
@@ -522,6 +531,119 @@ def seed_stock(report: SeedReport, *, batch_size: int = 5000) -> None:
     report.add("stock_levels", len(changes))
 
 
+def _demo_order_place(
+    rng: random.Random,
+    *,
+    number: int,
+    channels: dict,
+    stores: list,
+    locations: dict,
+    customers: list,
+    agent,
+    sellable: list[int],
+):
+    """One order through the checkout service, as a shopper, the call centre or a store would
+    place it: web and app deliveries and click & collect, call-centre deliveries placed by the
+    agent, store reservations (ROPIS) paid in the store."""
+    kind = rng.choices(["web", "app", "click_and_collect", "call_centre", "ropis"], weights=[40, 20, 20, 10, 10])[0]
+    store = rng.choice(stores)
+    location = locations[store["code"]]
+    customer = rng.choice(customers)
+    if kind == "ropis":
+        # Try-on in the store: only what the store has.
+        in_store = StockLevel.objects.filter(location=location, on_hand__gt=F("allocated"))
+        at_store = list(in_store.order_by("variant_id").values_list("variant_id", flat=True)[:50])
+        if not at_store:
+            return None
+        variant_ids = rng.sample(at_store, min(len(at_store), rng.randint(1, 2)))
+    else:
+        variant_ids = rng.sample(sellable, rng.randint(1, 4))
+    lines = {v: rng.choice((1, 1, 1, 2)) for v in variant_ids}
+    common = {
+        "lines": lines,
+        "customer": customer,
+        "idempotency_key": f"demo-order:{number}",
+        "fingerprint": f"demo-order:{number}",
+    }
+    if kind in ("web", "app", "call_centre"):
+        home = rng.choice(stores)  # a delivery point in one of the stores' cities
+        address = {
+            "street": f"ul. {rng.choice(data.STREET_NAMES)} {rng.randint(1, 120)}",
+            "postal_code": home["postal_code"],
+            "city": home["city"],
+            "latitude": float(home["latitude"]) + rng.uniform(-0.03, 0.03),
+            "longitude": float(home["longitude"]) + rng.uniform(-0.03, 0.03),
+        }
+        return order_place(
+            channel=channels["call_centre" if kind == "call_centre" else kind],
+            fulfilment_type="delivery",
+            shipping_address=address,
+            actor=agent if kind == "call_centre" else None,
+            **common,
+        )
+    return order_place(
+        channel=channels["store" if kind == "ropis" else "web"],
+        fulfilment_type=kind,
+        pickup_location=location,
+        payment_method="pay_in_store" if kind == "ropis" else "card",
+        **common,
+    )
+
+
+def seed_orders(report: SeedReport, *, count: int) -> None:
+    """Orders from every channel through the checkout service, then moved along their lifecycle
+    as staff would: most paid and confirmed, some picked and shipped, some delivered, a few
+    cancelled; click & collect orders whose store lacked an item wait for their transfer."""
+    if Order.objects.filter(idempotency_key__startswith="demo-order:").exists():
+        return
+    rng = random.Random(2028)
+    channels = {c.code: c for c in Channel.objects.filter(code__in=["web", "app", "store", "call_centre"])}
+    customers = list(Customer.objects.exclude(email="").order_by("pk")[:200])
+    locations = Location.objects.in_bulk([store["code"] for store in data.STORES], field_name="code")
+    agent = get_user_model().objects.filter(email="agent@omnishop.demo").first()
+    warehouse_staff = get_user_model().objects.filter(email="warehouse@omnishop.demo").first()
+    if len(channels) < 4 or not customers:
+        return
+    online = ChannelListing.objects.filter(channel=channels["web"]).values_list("product_id", flat=True)
+    sellable = list(
+        StockLevel.objects.filter(location__kind=Location.Kind.WAREHOUSE, on_hand__gte=10, variant__product__in=online)
+        .order_by("variant_id")
+        .values_list("variant_id", flat=True)
+        .distinct()[:400]
+    )
+    placed = []
+    for number in range(count):
+        try:
+            order = _demo_order_place(
+                rng,
+                number=number,
+                channels=channels,
+                stores=data.STORES,
+                locations=locations,
+                customers=customers,
+                agent=agent,
+                sellable=sellable,
+            )
+        except (InsufficientStock, NotSellable, DjangoValidationError):
+            continue  # the demo shop ran out of that item: a shopper would pick another one
+        if order is not None:
+            placed.append(order)
+    for order in placed:
+        order = order_payment_authorize(order_id=order.pk)  # what the worker does after checkout
+        roll = rng.random()
+        try:
+            if roll < 0.08:
+                order_cancel(order=order, role=lifecycle.CUSTOMER, note=_("Changed my mind."))
+            elif order.fulfilment_type == "delivery" and order.status == Order.Status.CONFIRMED and roll < 0.7:
+                for to in (Order.Status.PROCESSING, Order.Status.SHIPPED):
+                    order = order_transition(order=order, to=to, role=lifecycle.WAREHOUSE, actor=warehouse_staff)
+                if roll < 0.45:
+                    order_transition(order=order, to=Order.Status.COMPLETED, role=lifecycle.AGENT, actor=agent)
+        except DomainError:
+            continue
+    report.add("orders", len(placed))
+
+
 def seed_demo(*, scale: int = 1, progress: Progress | None = None) -> SeedReport:
     """Create whatever of the demo data set is missing; return what was created.
 
@@ -565,6 +687,9 @@ def seed_demo(*, scale: int = 1, progress: Progress | None = None) -> SeedReport
     progress.set_description(_("Stock"))
     seed_stock(report)
     progress.update(1)
+    progress.set_description(_("Orders"))
+    seed_orders(report, count=BASE_ORDERS * scale)
+    progress.update(1)
     return report
 
 
@@ -587,4 +712,5 @@ def demo_totals() -> dict[str, int]:
         "customer_logins": Customer.objects.filter(user__isnull=False).count(),
         "staff": User.objects.filter(is_staff=True).count(),
         "api_keys": ChannelAPIKey.objects.filter(revoked=False).count(),
+        "orders": Order.objects.count(),
     }

@@ -64,7 +64,11 @@ def inside_poland(location) -> bool:
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
     """One seeding at scale 1 shared by the module, rolled back when the module is done."""
-    with django_db_blocker.unblock(), transaction.atomic():
+    # Marked like Django's TestCase marks its own block, so the checkout's durable transactions
+    # (order_place) may run inside it, as they do inside every test's block.
+    block = transaction.atomic()
+    block._from_testcase = True
+    with django_db_blocker.unblock(), block:
         output = seed()
         yield output
         transaction.set_rollback(True)
@@ -173,6 +177,21 @@ def test_one_staff_login_per_role_and_a_superuser(seeded):
     assert admin.is_staff and admin.is_superuser
     store = User.objects.get(email="store@omnishop.demo")
     assert store.is_staff and store.groups.filter(name="Store staff").exists()
+
+
+def test_orders_from_every_channel_along_their_lifecycle(seeded):
+    from inventory.selectors import stock_drift_list
+    from orders.models import Order
+
+    orders = Order.objects.all()
+    assert orders.count() >= 80  # of 120 attempts, a few find an item sold out
+    assert set(orders.values_list("channel__code", flat=True)) == {"web", "app", "store", "call_centre"}
+    assert set(orders.values_list("fulfilment_type", flat=True)) == {"delivery", "click_and_collect", "ropis"}
+    statuses = set(orders.values_list("status", flat=True))
+    assert {"confirmed", "shipped", "completed", "awaiting_transfer"} <= statuses
+    assert orders.filter(channel__code="call_centre").exclude(placed_by__email="agent@omnishop.demo").count() == 0
+    assert all(o.events.exists() for o in orders.prefetch_related("events")[:20])
+    assert stock_drift_list() == []  # every unit sold or promised is in the books
 
 
 def test_summary_lists_admin_url_and_logins(seeded):

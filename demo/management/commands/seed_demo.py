@@ -89,6 +89,7 @@ class Command(BaseCommand):
             "customer_logins": _("Customer logins"),
             "staff": _("Staff logins"),
             "api_keys": _("Channel API keys"),
+            "orders": _("Orders"),
         }
         totals = demo_totals()
         out = self.stdout
