@@ -52,6 +52,7 @@ SEED = 2026
 BASE_PRODUCTS = 200
 BASE_CUSTOMERS = 300
 BASE_ORDERS = 120
+MAX_ORDERS = 1_200  # each goes through the checkout (a few dozen a second): larger scales stop here
 # EANs are 590 (GS1 Poland) + 771 + 6 digits of (product number * 10 + variant position).
 EAN_PREFIX = "590771"
 MAX_SCALE = 10**6 // 10 // BASE_PRODUCTS
@@ -688,7 +689,7 @@ def seed_demo(*, scale: int = 1, progress: Progress | None = None) -> SeedReport
     seed_stock(report)
     progress.update(1)
     progress.set_description(_("Orders"))
-    seed_orders(report, count=BASE_ORDERS * scale)
+    seed_orders(report, count=min(BASE_ORDERS * scale, MAX_ORDERS))
     progress.update(1)
     return report
 
