@@ -55,6 +55,25 @@ def request_fingerprint(data: dict, *, caller: str = "") -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _delivery_point(address: dict) -> tuple[float | None, float | None, str]:
+    """Where a delivery goes, for routing: the address's coordinates, else those of one of our
+    locations in the address's city (a call-centre agent types an address, not coordinates),
+    else none. Returns (latitude, longitude, "address" | "city" | "")."""
+    if address.get("latitude") is not None and address.get("longitude") is not None:
+        return address["latitude"], address["longitude"], "address"
+    city = str(address.get("city") or "").strip()
+    if city:
+        point = (
+            Location.objects.filter(city__iexact=city, latitude__isnull=False, longitude__isnull=False)
+            .order_by("pk")
+            .values_list("latitude", "longitude")
+            .first()
+        )
+        if point is not None:
+            return float(point[0]), float(point[1]), "city"
+    return None, None, ""
+
+
 def _user(actor):
     """The login to record for an actor (None for anonymous requests and the system)."""
     return actor if getattr(actor, "is_authenticated", False) else None
@@ -218,6 +237,8 @@ def _order_place_new(
         name=str(customer) if customer else "",
     )
     address = shipping_address or {}
+    delivery = fulfilment_type == Order.FulfilmentType.DELIVERY
+    latitude, longitude, located_by = _delivery_point(address) if delivery else (None, None, "")
     priced = cart_price(lines=lines, channel=channel, customer=customer, fulfilment_type=fulfilment_type)
     online = channel.sells_online
     policy = routing_policy()
@@ -228,10 +249,12 @@ def _order_place_new(
             fulfilment_type=fulfilment_type,
             online=online,
             pickup_location=pickup_location,
-            latitude=address.get("latitude"),
-            longitude=address.get("longitude"),
+            latitude=latitude,
+            longitude=longitude,
             exclude_hold_reference=cart.hold_reference if cart is not None else "",
         )
+        if located_by:
+            decision.reason["destination_from"] = located_by
         try:
             with transaction.atomic(durable=True):
                 order = _order_create(

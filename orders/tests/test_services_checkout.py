@@ -320,3 +320,20 @@ def test_pickups_are_never_shipped_and_deliveries_never_wait_for_pickup(shop):
     assert (
         order_transition(order=pickup, to="ready_for_pickup", role=lifecycle.STORE_STAFF).status == "ready_for_pickup"
     )
+
+
+def test_a_delivery_without_coordinates_is_routed_from_its_city(shop):
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 5)  # Stryków, by Łódź
+    stock(a, shop["krk"], 5)  # Kraków, ships from the store
+    in_krakow = {"street": "Floriańska 1", "postal_code": "31-019", "city": "kraków"}
+    order = order_place(
+        channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery", shipping_address=in_krakow, contact=GUEST
+    )
+    assert order.routing["locations"] == ["krk"] and order.routing["destination_from"] == "city"
+    # A city with none of our locations: no delivery point, so a warehouse ships.
+    elsewhere = {**in_krakow, "city": "Zakopane"}
+    order = order_place(
+        channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery", shipping_address=elsewhere, contact=GUEST
+    )
+    assert order.routing["locations"] == [shop["warehouse"].code] and "destination_from" not in order.routing
