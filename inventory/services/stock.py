@@ -164,11 +164,13 @@ def stock_allocate(
     ``release_holds``: a hold reference (the order's checkout holds) that is not counted
     against availability and is deleted, so a customer's own hold never blocks their order.
     The CHECK constraint ``allocated <= on_hand`` refuses an oversell even if this check had a bug.
-    Raises ``InsufficientStock`` (nothing written). ``savepoint=False`` is for callers whose
-    transaction ends with the error anyway (checkout): it saves two round trips, but then the
-    caller's atomic block is marked for rollback and cannot catch the error and go on.
+    Raises ``InsufficientStock`` (nothing written), ``ValidationError`` for a line of less than
+    one unit. ``savepoint=False`` is for callers whose transaction ends with the error anyway
+    (checkout): it saves two round trips, but then the caller's atomic block is marked for
+    rollback and cannot catch the error and go on.
     """
-    lines = [ln for ln in lines if ln.quantity > 0]
+    if any(ln.quantity < 1 for ln in lines):
+        raise ValidationError({"lines": [_("Allocate at least one unit on every line.")]})
     if not lines:
         return []
     with transaction.atomic(savepoint=savepoint):

@@ -259,3 +259,11 @@ def test_a_write_the_database_refuses_rolls_the_whole_change_back():
     assert OutboxEvent.objects.count() == events
     stock_receive(variant=variant, location=store, quantity=1)  # the connection goes on working
     assert level(variant, store).on_hand == 3
+
+
+def test_allocating_less_than_one_unit_is_refused():
+    variant, store = VariantFactory(), LocationFactory()
+    stock_receive(variant=variant, location=store, quantity=3)
+    with pytest.raises(ValidationError):
+        stock_allocate(lines=[StockLine(variant.pk, store.pk, 0)], reference="order:0")
+    assert level(variant, store).allocated == 0 and not Allocation.objects.exists()
