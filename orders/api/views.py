@@ -206,8 +206,9 @@ class OrderCancelApi(ChannelMixin, APIView):
 
     @extend_schema(request=None, responses=OrderDetailSerializer)
     def post(self, request, number: str):
-        """Cancel an order: its customer while it is placed or confirmed; staff later too."""
+        """Cancel an order: its customer, or the marketplace it came from (for its buyer), while it
+        is placed or confirmed; staff later too."""
         order = get_object_or_404(orders_visible_to(request, detail=False), number=number)
-        role = lifecycle.AGENT if (_is_order_staff(request) or _api_key(request)) else lifecycle.CUSTOMER
+        role = lifecycle.AGENT if _is_order_staff(request) else lifecycle.CUSTOMER
         order_cancel(order=order, role=role, actor=request.user, note=str(request.data.get("reason", ""))[:300])
         return Response(OrderDetailSerializer(order_list_all(detail=True).get(pk=order.pk)).data)

@@ -192,3 +192,25 @@ def test_customers_order_in_the_web_shop_and_the_app(api_client, shop, buyer):
         response = api_client.post(URL, body(shop), format="json", HTTP_X_CHANNEL=channel)
         assert response.status_code == 201, response.json()
         assert response.json()["channel"] == channel
+
+
+def test_a_marketplace_cancels_for_its_buyer_only_before_the_warehouse_starts(api_client, shop):
+    from catalog.services import listing_publish
+    from catalog.tests.factories import ChannelFactory
+    from orders import lifecycle
+    from orders.models import Order
+    from orders.services import order_transition
+
+    allegro = ChannelFactory(code="allegro", kind="marketplace", api_key_required=True)
+    listing_publish(product=shop["variants"][0].product, channel=allegro)
+    stock(shop["variants"][0], shop["warehouse"], 3)
+    _row, key = apikey_create(channel=allegro, name="Allegro", scopes=["orders:write"])
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {key}"}
+    payload = body(shop, contact={"email": "kupujacy@allegro.example"})
+    first, second = (api_client.post(URL, payload, format="json", **auth).json()["number"] for _ in range(2))
+    assert api_client.post(f"{URL}{first}/cancel/", **auth).status_code == 200
+    order = Order.objects.get(number=second)
+    for to, role in (("confirmed", lifecycle.SYSTEM), ("processing", lifecycle.WAREHOUSE)):
+        order = order_transition(order=order, to=to, role=role)
+    response = api_client.post(f"{URL}{second}/cancel/", **auth)
+    assert response.status_code == 403 and Order.objects.get(number=second).status == "processing"
