@@ -52,7 +52,11 @@ def transfer_request(
 
 
 def _transfer_locked(transfer: Transfer, expected: str) -> Transfer:
-    locked = Transfer.objects.select_for_update().select_related("source", "destination").get(pk=transfer.pk)
+    # The transfer row only, not its two locations (a plain select_for_update() locks every
+    # joined row: each transfer step would queue behind any other at the same location).
+    locked = (
+        Transfer.objects.select_for_update(of=("self",)).select_related("source", "destination").get(pk=transfer.pk)
+    )
     if locked.status != expected:
         raise InvalidTransferState(
             _("Transfer %(id)s is %(status)s.") % {"id": locked.pk, "status": locked.get_status_display()}

@@ -478,7 +478,9 @@ def order_transition(*, order: Order, to: str, role: str, actor=None, note: str 
     releases its allocations, shipping or completing turns them into sales. Writes an
     OrderEvent and an outbox row. Raises ``InvalidTransition`` / ``TransitionNotAllowed``."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("channel").get(pk=order.pk)
+        # The order row only: a plain select_for_update() would lock the joined channel row too,
+        # serialising every transition of a channel and deadlocking with stock locks.
+        order = Order.objects.select_for_update(of=("self",)).select_related("channel").get(pk=order.pk)
         allowed = lifecycle.TRANSITIONS.get(order.status, {})
         if to not in allowed:
             raise InvalidTransition(
@@ -560,7 +562,9 @@ def order_cancel(*, order: Order, role: str, actor=None, note: str = "") -> Orde
 def _fulfilment_locked(fulfilment: Fulfilment) -> Fulfilment:
     # The order row first, as order_transition does: a cancellation and a transfer step of the
     # same order then wait for each other instead of each holding a row the other needs.
-    list(Order.objects.select_for_update().filter(fulfilments__pk=fulfilment.pk).values_list("pk", flat=True))
+    list(
+        Order.objects.select_for_update(of=("self",)).filter(fulfilments__pk=fulfilment.pk).values_list("pk", flat=True)
+    )
     # Only the fulfilment row is locked: its transfer is an outer join PostgreSQL cannot lock.
     qs = Fulfilment.objects.select_for_update(of=("self",)).select_related("order", "transfer")
     return qs.get(pk=fulfilment.pk)

@@ -178,3 +178,44 @@ def test_over_http_losers_get_409_bodies_and_one_key_makes_one_order(shop):
     assert {status for status, _ in same} <= {200, 201}
     assert len({b["number"] for _, b in same}) == 1
     assert Order.objects.filter(idempotency_key="one-key").count() == 1
+
+
+def test_cancel_and_transfer_receipt_at_once_leave_nothing_promised_to_a_cancelled_order(shop):
+    """A click & collect order waits for its transfer; the customer cancels while the store books
+    the delivery in. Whichever commits first, no unit stays allocated to a cancelled order."""
+    from omnishop.exceptions import DomainError
+    from orders import lifecycle
+    from orders.models import Fulfilment
+    from orders.services import fulfilment_transfer_receive, fulfilment_transfer_ship, order_cancel
+
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 40)
+    pending = []
+    for _ in range(8):
+        order = order_place(
+            channel=shop["web"],
+            lines={a.pk: 1},
+            fulfilment_type="click_and_collect",
+            pickup_location=shop["waw"],
+            contact=GUEST,
+        )
+        fulfilment = order.fulfilments.get(transfer__isnull=False)
+        fulfilment_transfer_ship(fulfilment=fulfilment)
+        pending.append((order, fulfilment))
+
+    def act(kind, order, fulfilment):
+        if kind == "cancel":
+            return order_cancel(order=order, role=lifecycle.AGENT)
+        return fulfilment_transfer_receive(fulfilment=fulfilment)
+
+    calls = [(kind, o, f) for o, f in pending for kind in ("cancel", "receive")]
+    results = run_in_threads(act, calls, timeout=60)
+    # No deadlock or other database error: at most a step the state machine refuses.
+    assert all(isinstance(r, DomainError) for r in results if isinstance(r, Exception)), results
+    for order, _fulfilment in pending:
+        order.refresh_from_db()
+        assert order.status == "cancelled"
+    open_for_cancelled = StockLevel.objects.filter(variant=a, location=shop["waw"]).get().allocated
+    assert open_for_cancelled == 0
+    assert not Fulfilment.objects.filter(order__status="cancelled", status="awaiting_transfer").exists()
+    assert_books_balance()
