@@ -111,3 +111,39 @@ def test_warehouse_staff_cannot_confirm_or_cancel(client, django_user_model, sho
     assert response.status_code == 302  # not an action offered to this user: Django runs nothing
     order.refresh_from_db()
     assert order.status == Order.Status.PLACED
+
+
+def test_a_click_and_collect_transfer_is_shipped_by_the_warehouse_and_booked_in_by_inventory(
+    client, django_user_model, shop
+):
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 5)  # nothing in the Warsaw store: the pair comes by transfer
+    order = order_place(
+        channel=shop["web"],
+        lines={a.pk: 1},
+        fulfilment_type="click_and_collect",
+        pickup_location=shop["waw"],
+        contact=GUEST,
+    )
+    fulfilment = order.fulfilments.get(transfer__isnull=False)
+    fulfilments = reverse("admin:orders_fulfilment_changelist")
+
+    def act_on_fulfilment(action):
+        response = client.post(fulfilments, {"action": action, "_selected_action": [fulfilment.pk]}, follow=True)
+        return [(m.level_tag, m.message) for m in response.context["messages"]]
+
+    def offered_on_fulfilments():
+        form = client.get(fulfilments).context["action_form"]  # None when no action is offered
+        return {name for name, _label in form.fields["action"].choices if name} if form else set()
+
+    staff(client, django_user_model, "agent@example.pl", "Customer service agent")
+    assert offered_on_fulfilments() == set()
+    staff(client, django_user_model, "magazyn@example.pl", "Warehouse staff")
+    assert offered_on_fulfilments() == {"fulfilment_transfer_ship"}
+    assert [level for level, _m in act_on_fulfilment("fulfilment_transfer_ship")] == ["success"]
+    staff(client, django_user_model, "zapasy@example.pl", "Inventory manager")
+    assert "fulfilment_transfer_receive" in offered_on_fulfilments()
+    assert [level for level, _m in act_on_fulfilment("fulfilment_transfer_receive")] == ["success"]
+    order.refresh_from_db()
+    assert order.status == Order.Status.PROCESSING
+    assert StockLevel.objects.get(variant=a, location=shop["waw"]).allocated == 1
