@@ -1,5 +1,6 @@
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, permissions, status
@@ -69,7 +70,7 @@ def orders_visible_to(request, *, detail: bool):
 class CanUseOrders(permissions.BasePermission):
     """Signed-in users, or channel API keys with the orders:write scope."""
 
-    message = _("Sign in, or use an API key with the orders:write scope.")
+    message = gettext_lazy("Sign in, or use an API key with the orders:write scope.")  # per request language
 
     def has_permission(self, request, view) -> bool:
         key = _api_key(request)

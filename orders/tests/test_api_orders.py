@@ -214,3 +214,18 @@ def test_a_marketplace_cancels_for_its_buyer_only_before_the_warehouse_starts(ap
         order = order_transition(order=order, to=to, role=role)
     response = api_client.post(f"{URL}{second}/cancel/", **auth)
     assert response.status_code == 403 and Order.objects.get(number=second).status == "processing"
+
+
+@pytest.mark.parametrize(
+    ("language", "detail"),
+    [
+        ("en", "Sign in, or use an API key with the orders:write scope."),
+        ("pl", "Zaloguj się lub użyj klucza API z zakresem uprawnień orders:write."),
+    ],
+)
+def test_the_refusal_speaks_the_request_language(api_client, shop, language, detail):
+    _row, read_only = apikey_create(channel=shop["web"], name="Read only")  # no orders:write scope
+    response = api_client.post(
+        URL, body(shop), format="json", HTTP_ACCEPT_LANGUAGE=language, HTTP_AUTHORIZATION=f"Api-Key {read_only}"
+    )
+    assert response.status_code == 403 and response.json()["detail"] == detail
