@@ -75,7 +75,14 @@ class LocationAdmin(admin.ModelAdmin):
             _("Services"),
             {"fields": ("ships_online", "click_and_collect", "ship_from_store", "ring_fence", "opening_hours")},
         ),
+        (_("Staff"), {"fields": ("staff",)}),
     )
+    filter_horizontal = ["staff"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "staff":  # staff users only: customers with a shop login are users too
+            kwargs["queryset"] = db_field.remote_field.model.objects.filter(is_staff=True).order_by("email")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 class StockImportForm(forms.Form):

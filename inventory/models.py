@@ -82,6 +82,13 @@ class Location(models.Model):
         help_text=_("Units of each SKU a store keeps for walk-in customers; online channels cannot take them."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="stores",
+        verbose_name=_("staff"),
+        help_text=_("Store staff who work here: they prepare and hand over this store's pickup orders."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

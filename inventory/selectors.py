@@ -237,6 +237,13 @@ def locations_nearest(
 # --- lookups by code, availability for the API, pickup options, consistency -------------------
 
 
+def location_ids_of_staff(*, user) -> set[int]:
+    """The stores ``user`` works at (``Location.staff``)."""
+    if not getattr(user, "pk", None):
+        return set()
+    return set(Location.objects.filter(staff=user).values_list("pk", flat=True))
+
+
 def location_ids_by_code(*, codes: Iterable[str]) -> dict[str, int]:
     """``{code: location id}`` for the codes that exist (active or not)."""
     wanted = sorted(set(codes))

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -14,13 +15,16 @@ from omnishop.admin import admin_form_page, service_action
 from omnishop.exceptions import DomainError
 
 from . import lifecycle
-from .exceptions import InvalidOrder
+from .exceptions import InvalidOrder, WrongPickupCode
 from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
 from .services import (
     Contact,
     fulfilment_transfer_receive,
     fulfilment_transfer_ship,
+    order_hand_over,
+    order_picking_start,
     order_place,
+    order_ready_for_pickup,
     order_transition,
 )
 
@@ -71,6 +75,37 @@ def _transition_action(to: str, label, *, role: str = lifecycle.AGENT, permissio
     )
 
 
+def _store_action(service, name: str, label):
+    """A store step (``orders.services.pickup``) for the selected pickup orders of the user's stores."""
+    return service_action(
+        name=name,
+        description=label,
+        run=lambda order, request: service(order=order, actor=request.user),
+        describe=lambda order: order.number,
+        done_message=ngettext_lazy("%(n)d order updated.", "%(n)d orders updated.", "n"),
+        permissions=["handle_pickup"],
+    )
+
+
+@admin.action(description=_("Hand over the selected order (asks for the pickup code)"), permissions=["handle_pickup"])
+def hand_over(modeladmin, request, queryset):
+    orders = list(queryset[:2])
+    if len(orders) != 1:
+        modeladmin.message_user(request, _("Select one order to hand over."), messages.WARNING)
+        return None
+    return redirect("admin:orders_order_hand_over", orders[0].pk)
+
+
+class HandOverForm(forms.Form):
+    code = forms.CharField(label=_("pickup code"), max_length=8, help_text=_("The code the customer shows."))
+
+
+def _store_scoped(request) -> bool:
+    """Store staff (pickup orders of their stores) rather than staff who see every order."""
+    user = request.user
+    return user.has_perm("orders.handle_pickup") and not (user.is_superuser or user.has_perm("orders.change_order"))
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = [
@@ -97,7 +132,8 @@ class OrderAdmin(admin.ModelAdmin):
         "lines__sku",
     ]
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in Order._meta.fields]
+    # Everything but the pickup code: it is the customer's proof at the hand-over.
+    readonly_fields = [f.name for f in Order._meta.fields if f.name != "pickup_code"]
     inlines = [OrderLineInline, FulfilmentInline, OrderEventInline]
     actions = [
         # Customer service.
@@ -117,10 +153,25 @@ class OrderAdmin(admin.ModelAdmin):
             role=lifecycle.WAREHOUSE,
             permission="ship",
         ),
+        # The store, for the pickup orders of its own staff's stores.
+        _store_action(order_picking_start, "store_picking_start", _("Start picking selected pickup orders")),
+        _store_action(
+            order_ready_for_pickup, "store_ready_for_pickup", _("Mark selected pickup orders ready for pickup")
+        ),
+        hand_over,
     ]
 
     def has_ship_permission(self, request) -> bool:
         return request.user.has_perm("orders.ship_order")
+
+    def has_handle_pickup_permission(self, request) -> bool:
+        return request.user.has_perm("orders.handle_pickup")
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if _store_scoped(request):
+            return queryset.filter(pickup_location__staff=request.user)
+        return queryset
 
     def has_add_permission(self, request):
         return False  # orders are placed through "Place an order", which runs the checkout service
@@ -131,8 +182,35 @@ class OrderAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path("place/", self.admin_site.admin_view(self.place_view), name="orders_order_place"),
+            path("<int:pk>/hand-over/", self.admin_site.admin_view(self.hand_over_view), name="orders_order_hand_over"),
             *super().get_urls(),
         ]
+
+    def hand_over_view(self, request, pk: int):
+        """The store hands a pickup order over against the code the customer shows."""
+        if not self.has_handle_pickup_permission(request):
+            raise PermissionDenied
+        order = self.get_queryset(request).filter(pk=pk).first()
+        if order is None:
+            raise Http404
+        form = HandOverForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                order_hand_over(order=order, code=form.cleaned_data["code"], actor=request.user)
+            except WrongPickupCode as exc:
+                form.add_error("code", str(exc.detail))
+            except DomainError as exc:
+                form.add_error(None, str(exc.detail))
+            else:
+                self.message_user(request, _("Order %(number)s handed over.") % {"number": order.number})
+                return redirect("admin:orders_order_changelist")
+        return admin_form_page(
+            request,
+            self,
+            title=_("Hand over order %(number)s") % {"number": order.number},
+            form=form,
+            submit_label=_("Hand over"),
+        )
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "place_url": reverse("admin:orders_order_place")}
@@ -265,6 +343,12 @@ class FulfilmentAdmin(admin.ModelAdmin):
 
     def has_receive_transfer_permission(self, request) -> bool:
         return request.user.has_perm("inventory.change_transfer")
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if _store_scoped(request):
+            return queryset.filter(order__pickup_location__staff=request.user)
+        return queryset
 
 
 admin.site.register(

@@ -33,3 +33,17 @@ class EmptyOrder(DomainError):
     code = "empty_order"
     title = _("An order needs at least one line.")
     status_code = 400
+
+
+class NotYourStore(DomainError):
+    """Store staff act only on the pickup orders of the stores they work at."""
+
+    code = "not_your_store"
+    title = _("This order is collected in a store you do not work at.")
+    status_code = 403
+
+
+class WrongPickupCode(DomainError):
+    code = "wrong_pickup_code"
+    title = _("The pickup code does not match the order.")
+    status_code = 400

@@ -137,6 +137,9 @@ class Order(models.Model):
         related_name="pickup_orders",
         verbose_name=_("pickup store"),
     )
+    # Given to the customer when the order is ready for pickup; the store hands the goods over
+    # against it. Not shown to staff (it is the customer's proof), cleared at the hand-over.
+    pickup_code = models.CharField(_("pickup code"), max_length=8, blank=True, default="", editable=False)
     shipping_address = models.JSONField(_("shipping address"), default=dict, blank=True)
     billing_address = models.JSONField(_("billing address"), default=dict, blank=True)
     payment_status = models.CharField(
@@ -163,8 +166,12 @@ class Order(models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         ordering = ["-created_at", "-id"]
-        # The warehouse's steps of the lifecycle: start processing, ship (admin actions).
-        permissions = [("ship_order", _("Can process and ship orders"))]
+        # Lifecycle steps by role (admin actions): the warehouse processes and ships; store staff
+        # prepare and hand over the pickup orders of their own stores.
+        permissions = [
+            ("ship_order", _("Can process and ship orders")),
+            ("handle_pickup", _("Can prepare and hand over pickup orders in their own stores")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["channel", "idempotency_key"],

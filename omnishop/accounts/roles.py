@@ -67,6 +67,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         _view("catalog", "product", "variant", "price")
         | _view("inventory", "location", "stocklevel", "transfer")
         | _view("orders", "order", "fulfilment")
+        # Picks, readies and hands over the pickup orders of the stores they work at (Location.staff),
+        # and sees only those orders.
+        | {"orders.handle_pickup"}
     ),
     WAREHOUSE_STAFF: (
         _view("catalog", "product", "variant")

@@ -103,6 +103,19 @@ class OrderSerializer(serializers.ModelSerializer):
 class OrderDetailSerializer(OrderSerializer):
     fulfilments = FulfilmentSerializer(source="fulfilment_list", many=True)
     timeline = OrderEventSerializer(many=True)
+    pickup_code = serializers.SerializerMethodField(
+        help_text=_(
+            "While the order is ready for pickup, the code to show in the store; only the customer who "
+            "placed the order sees it (null otherwise)."
+        )
+    )
+
+    def get_pickup_code(self, order) -> str | None:
+        request = self.context.get("request")
+        if not order.pickup_code or request is None or not request.user.is_authenticated:
+            return None
+        customer = order.customer
+        return order.pickup_code if customer is not None and customer.user_id == request.user.pk else None
 
     class Meta(OrderSerializer.Meta):
         fields = [
@@ -111,6 +124,7 @@ class OrderDetailSerializer(OrderSerializer):
             "email",
             "phone",
             "contact_name",
+            "pickup_code",
             "fulfilments",
             "timeline",
         ]

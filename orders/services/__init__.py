@@ -12,6 +12,7 @@ from .checkout import (
     payment_method_errors,
     request_fingerprint,
 )
+from .pickup import order_hand_over, order_picking_start, order_ready_for_pickup, staff_works_at_pickup_store
 
 __all__ = [
     "Contact",
@@ -23,9 +24,13 @@ __all__ = [
     "fulfilment_transfer_receive",
     "fulfilment_transfer_ship",
     "order_cancel",
+    "order_hand_over",
     "order_payment_authorize",
+    "order_picking_start",
     "order_place",
+    "order_ready_for_pickup",
     "order_transition",
     "payment_method_errors",
     "request_fingerprint",
+    "staff_works_at_pickup_store",
 ]

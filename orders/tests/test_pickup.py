@@ -1,0 +1,132 @@
+"""The store's part of a pickup order: picking, ready for pickup with a code, the hand-over
+against it; store staff act only on the orders of the stores they work at."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from customers.models import Customer
+from inventory.models import StockLevel
+from omnishop.accounts.models import User
+from orders import lifecycle
+from orders.exceptions import InvalidTransition, NotYourStore, WrongPickupCode
+from orders.models import Order
+from orders.services import (
+    order_hand_over,
+    order_picking_start,
+    order_place,
+    order_ready_for_pickup,
+    order_transition,
+)
+from orders.tests.conftest import ADDRESS, GUEST, stock
+
+pytestmark = pytest.mark.django_db
+
+
+def store_staff(email: str, *stores):
+    user = User.objects.create_user(email=email, password="x-pass-123", is_staff=True)
+    user.groups.add(Group.objects.get(name="Store staff"))
+    for store in stores:
+        store.staff.add(user)
+    return user
+
+
+def confirmed_pickup(shop, store, *, customer=None) -> Order:
+    a = shop["variants"][0]
+    stock(a, store, 3)
+    order = order_place(
+        channel=shop["web"],
+        lines={a.pk: 1},
+        fulfilment_type="click_and_collect",
+        pickup_location=store,
+        customer=customer,
+        contact=None if customer else GUEST,
+    )
+    return order_transition(order=order, to=Order.Status.CONFIRMED, role=lifecycle.SYSTEM)
+
+
+def test_the_store_picks_readies_and_hands_over_against_the_code(shop):
+    waw = shop["waw"]
+    seller = store_staff("sprzedawca@example.pl", waw)
+    order = confirmed_pickup(shop, waw)
+    order = order_picking_start(order=order, actor=seller)
+    order = order_ready_for_pickup(order=order, actor=seller)
+    assert order.status == "ready_for_pickup" and re.fullmatch(r"\d{6}", order.pickup_code)
+    code = order.pickup_code
+
+    wrong = "000000" if code != "000000" else "111111"
+    with pytest.raises(WrongPickupCode):
+        order_hand_over(order=order, code=wrong, actor=seller)
+    order.refresh_from_db()
+    assert order.status == "ready_for_pickup" and order.pickup_code == code
+
+    order = order_hand_over(order=order, code=f" {code} ", actor=seller)
+    order.refresh_from_db()
+    assert order.status == "completed" and order.pickup_code == ""
+    level = StockLevel.objects.get(variant=shop["variants"][0], location=waw)
+    assert (level.on_hand, level.allocated) == (2, 0)  # the allocation became a sale
+    assert order.events.filter(to_status="completed", actor=seller).exists()
+
+
+def test_store_staff_act_only_on_their_own_stores_pickup_orders(shop):
+    order = confirmed_pickup(shop, shop["waw"])
+    elsewhere = store_staff("krakow@example.pl", shop["krk"])
+    with pytest.raises(NotYourStore):
+        order_picking_start(order=order, actor=elsewhere)
+    stock(shop["variants"][1], shop["warehouse"], 2)
+    delivery = order_place(
+        channel=shop["web"],
+        lines={shop["variants"][1].pk: 1},
+        fulfilment_type="delivery",
+        contact=GUEST,
+        shipping_address=ADDRESS,
+    )
+    with pytest.raises(InvalidTransition):
+        order_picking_start(order=delivery, actor=elsewhere)
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+
+
+def test_store_staff_see_and_handle_only_their_stores_orders_in_admin(client, shop):
+    mine, theirs = confirmed_pickup(shop, shop["waw"]), confirmed_pickup(shop, shop["krk"])
+    seller = store_staff("sprzedawca@example.pl", shop["waw"])
+    client.force_login(seller)
+    changelist = reverse("admin:orders_order_changelist")
+    page = client.get(changelist)
+    assert [o.number for o in page.context["cl"].result_list] == [mine.number]
+    offered = {name for name, _label in page.context["action_form"].fields["action"].choices if name}
+    assert offered == {"store_picking_start", "store_ready_for_pickup", "hand_over"}
+    assert client.get(reverse("admin:orders_order_change", args=[theirs.pk])).status_code == 302  # not found
+    assert client.get(reverse("admin:orders_order_hand_over", args=[theirs.pk])).status_code == 404
+
+    for action in ("store_picking_start", "store_ready_for_pickup"):
+        client.post(changelist, {"action": action, "_selected_action": [mine.pk]})
+    mine.refresh_from_db()
+    assert mine.status == "ready_for_pickup"
+    assert mine.pickup_code not in client.get(reverse("admin:orders_order_change", args=[mine.pk])).content.decode()
+
+    response = client.post(changelist, {"action": "hand_over", "_selected_action": [mine.pk]})
+    hand_over_url = reverse("admin:orders_order_hand_over", args=[mine.pk])
+    assert response.status_code == 302 and response.url == hand_over_url
+    wrong = client.post(hand_over_url, {"code": "999999" if mine.pickup_code != "999999" else "888888"})
+    assert wrong.status_code == 200 and wrong.context["form"].errors["code"]
+    assert client.post(hand_over_url, {"code": mine.pickup_code}).status_code == 302
+    mine.refresh_from_db()
+    assert mine.status == "completed"
+
+
+def test_only_the_customer_sees_the_pickup_code_in_the_api(api_client, shop):
+    user = User.objects.create_user(email="ola@example.pl", password="x-pass-123")
+    customer = Customer.objects.create(user=user, email=user.email)
+    seller = store_staff("sprzedawca@example.pl", shop["waw"])
+    order = confirmed_pickup(shop, shop["waw"], customer=customer)
+    order_picking_start(order=order, actor=seller)
+    order = order_ready_for_pickup(order=order, actor=seller)
+
+    api_client.force_authenticate(user)
+    detail = api_client.get(f"/api/v1/orders/{order.number}/")
+    assert detail.status_code == 200 and detail.json()["pickup_code"] == order.pickup_code
+    api_client.force_authenticate(User.objects.create_superuser(email="szef@example.pl", password="x-pass-123"))
+    assert api_client.get(f"/api/v1/orders/{order.number}/").json()["pickup_code"] is None
