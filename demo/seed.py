@@ -38,13 +38,22 @@ from inventory.exceptions import InsufficientStock
 from inventory.models import Location, StockLevel, StockMovement
 from inventory.services import StockChange, location_create, stock_changes_apply
 from loyalty.exceptions import NotSellable
+from omnishop.accounts import roles
 from omnishop.accounts.roles import ROLE_NAMES, role_permissions_sync
 from omnishop.apikeys.models import ChannelAPIKey
 from omnishop.apikeys.services import apikey_create
 from omnishop.exceptions import DomainError
 from orders import lifecycle
 from orders.models import Order
-from orders.services import order_cancel, order_payment_authorize, order_place, order_transition
+from orders.services import (
+    order_cancel,
+    order_hand_over,
+    order_payment_authorize,
+    order_picking_start,
+    order_place,
+    order_ready_for_pickup,
+    order_transition,
+)
 
 from . import data
 
@@ -379,6 +388,10 @@ def seed_staff(report: SeedReport, *, password_hash: str) -> None:
                 user.groups.add(groups[role])
         user_ids.append(user.id)
         report.staff.append((email, role))
+        if role == roles.STORE_STAFF:
+            # The demo seller works in the Warsaw stores: their pickup orders are theirs to handle.
+            for store in Location.objects.filter(kind=Location.Kind.STORE, city="Warszawa"):
+                store.staff.add(user)
     _email_addresses_verify(user_ids)
 
 
@@ -603,6 +616,7 @@ def seed_orders(report: SeedReport, *, count: int) -> None:
     locations = Location.objects.in_bulk([store["code"] for store in data.STORES], field_name="code")
     agent = get_user_model().objects.filter(email="agent@omnishop.demo").first()
     warehouse_staff = get_user_model().objects.filter(email="warehouse@omnishop.demo").first()
+    superuser = get_user_model().objects.filter(email="admin@omnishop.demo").first()
     if len(channels) < 4 or not customers:
         return
     online = ChannelListing.objects.filter(channel=channels["web"]).values_list("product_id", flat=True)
@@ -640,6 +654,12 @@ def seed_orders(report: SeedReport, *, count: int) -> None:
                     order = order_transition(order=order, to=to, role=lifecycle.WAREHOUSE, actor=warehouse_staff)
                 if roll < 0.45:
                     order_transition(order=order, to=Order.Status.COMPLETED, role=lifecycle.AGENT, actor=agent)
+            elif order.fulfilment_type != "delivery" and order.status == Order.Status.CONFIRMED and roll < 0.75:
+                seller = order.pickup_location.staff.first() or superuser
+                order = order_picking_start(order=order, actor=seller)
+                order = order_ready_for_pickup(order=order, actor=seller)
+                if roll < 0.4:
+                    order_hand_over(order=order, code=order.pickup_code, actor=seller)
         except DomainError:
             continue
     report.add("orders", len(placed))

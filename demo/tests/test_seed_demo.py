@@ -188,7 +188,10 @@ def test_orders_from_every_channel_along_their_lifecycle(seeded):
     assert set(orders.values_list("channel__code", flat=True)) == {"web", "app", "store", "call_centre"}
     assert set(orders.values_list("fulfilment_type", flat=True)) == {"delivery", "click_and_collect", "ropis"}
     statuses = set(orders.values_list("status", flat=True))
-    assert {"confirmed", "shipped", "completed", "awaiting_transfer"} <= statuses
+    assert {"confirmed", "shipped", "completed", "awaiting_transfer", "ready_for_pickup"} <= statuses
+    assert orders.filter(fulfilment_type__in=["click_and_collect", "ropis"], status="completed").exists()
+    seller = get_user_model().objects.get(email="store@omnishop.demo")
+    assert set(seller.stores.values_list("city", flat=True)) == {"Warszawa"}
     assert orders.filter(channel__code="call_centre").exclude(placed_by__email="agent@omnishop.demo").count() == 0
     assert all(o.events.exists() for o in orders.prefetch_related("events")[:20])
     assert stock_drift_list() == []  # every unit sold or promised is in the books
