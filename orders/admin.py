@@ -336,13 +336,13 @@ class FulfilmentAdmin(admin.ModelAdmin):
         return False
 
     # A click & collect order's transfer is sent by the warehouse (or whoever manages transfers)
-    # and booked in by whoever manages transfers; store staff get the receipt with the store
-    # console, scoped to their own store.
+    # and booked in by whoever manages transfers, or by the staff of the pickup store (who see
+    # only their stores' fulfilments, see get_queryset).
     def has_ship_transfer_permission(self, request) -> bool:
         return request.user.has_perm("orders.ship_order") or request.user.has_perm("inventory.change_transfer")
 
     def has_receive_transfer_permission(self, request) -> bool:
-        return request.user.has_perm("inventory.change_transfer")
+        return request.user.has_perm("inventory.change_transfer") or request.user.has_perm("orders.handle_pickup")
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

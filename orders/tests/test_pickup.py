@@ -130,3 +130,30 @@ def test_only_the_customer_sees_the_pickup_code_in_the_api(api_client, shop):
     assert detail.status_code == 200 and detail.json()["pickup_code"] == order.pickup_code
     api_client.force_authenticate(User.objects.create_superuser(email="szef@example.pl", password="x-pass-123"))
     assert api_client.get(f"/api/v1/orders/{order.number}/").json()["pickup_code"] is None
+
+
+def test_the_pickup_store_books_in_the_transfer_its_order_waits_for(client, shop):
+    from orders.services import fulfilment_transfer_ship
+
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 3)  # nothing in Warsaw: the unit comes by transfer
+    waits, other = (
+        order_place(
+            channel=shop["web"],
+            lines={a.pk: 1},
+            fulfilment_type="click_and_collect",
+            pickup_location=store,
+            contact=GUEST,
+        )
+        for store in (shop["waw"], shop["krk"])
+    )
+    for order in (waits, other):
+        fulfilment_transfer_ship(fulfilment=order.fulfilments.get(transfer__isnull=False))
+    client.force_login(store_staff("sprzedawca@example.pl", shop["waw"]))
+    fulfilments = reverse("admin:orders_fulfilment_changelist")
+    page = client.get(fulfilments)
+    assert {f.order_id for f in page.context["cl"].result_list} == {waits.pk}
+    mine = waits.fulfilments.get(transfer__isnull=False)
+    client.post(fulfilments, {"action": "fulfilment_transfer_receive", "_selected_action": [mine.pk]})
+    waits.refresh_from_db()
+    assert waits.status == "processing"
