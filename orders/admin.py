@@ -17,6 +17,7 @@ from omnishop.exceptions import DomainError
 from . import lifecycle
 from .exceptions import InvalidOrder, WrongPickupCode
 from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
+from .selectors import sees_only_own_stores
 from .services import (
     Contact,
     fulfilment_transfer_receive,
@@ -100,12 +101,6 @@ class HandOverForm(forms.Form):
     code = forms.CharField(label=_("pickup code"), max_length=8, help_text=_("The code the customer shows."))
 
 
-def _store_scoped(request) -> bool:
-    """Store staff (pickup orders of their stores) rather than staff who see every order."""
-    user = request.user
-    return user.has_perm("orders.handle_pickup") and not (user.is_superuser or user.has_perm("orders.change_order"))
-
-
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = [
@@ -169,7 +164,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if _store_scoped(request):
+        if sees_only_own_stores(request.user):
             return queryset.filter(pickup_location__staff=request.user)
         return queryset
 
@@ -346,7 +341,7 @@ class FulfilmentAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if _store_scoped(request):
+        if sees_only_own_stores(request.user):
             return queryset.filter(order__pickup_location__staff=request.user)
         return queryset
 

@@ -49,5 +49,16 @@ def order_list_all(*, detail: bool = False) -> QuerySet[Order]:
     return _with_details(Order.objects.all(), detail=detail)
 
 
+def sees_only_own_stores(user) -> bool:
+    """Store staff: they see (and handle) only the pickup orders of the stores they work at,
+    unlike staff who may change any order (agents) and superusers."""
+    return user.has_perm("orders.handle_pickup") and not user.is_superuser and not user.has_perm("orders.change_order")
+
+
+def order_list_for_stores_of(*, user, detail: bool = False) -> QuerySet[Order]:
+    """The pickup orders of the stores ``user`` works at (``Location.staff``)."""
+    return _with_details(Order.objects.filter(pickup_location__staff=user), detail=detail)
+
+
 def cart_lines(*, cart: Cart) -> QuerySet[CartLine]:
     return cart.lines.select_related("variant__product").order_by("added_at", "id")

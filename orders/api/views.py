@@ -19,7 +19,13 @@ from omnishop.apikeys.models import ChannelAPIKey
 from .. import lifecycle
 from ..exceptions import EmptyOrder
 from ..models import Cart, Order
-from ..selectors import order_list_all, order_list_for_channel, order_list_for_customer
+from ..selectors import (
+    order_list_all,
+    order_list_for_channel,
+    order_list_for_customer,
+    order_list_for_stores_of,
+    sees_only_own_stores,
+)
 from ..services import Contact, order_cancel, order_place, request_fingerprint
 from .serializers import OrderCreateSerializer, OrderDetailSerializer, OrderSerializer
 
@@ -54,11 +60,13 @@ def _is_order_staff(request) -> bool:
 
 def orders_visible_to(request, *, detail: bool):
     """Customers see their own (and their companies') orders, a channel key its channel's,
-    staff with the view permission all of them."""
+    store staff their stores' pickup orders, other staff with the view permission all of them."""
     key = _api_key(request)
     if key is not None:
         return order_list_for_channel(channel=key.channel, detail=detail)
     user = request.user
+    if user.is_staff and sees_only_own_stores(user):
+        return order_list_for_stores_of(user=user, detail=detail)
     if user.is_staff and user.has_perm("orders.view_order"):
         return order_list_all(detail=detail)
     customer = customer_for_user(user=user)
@@ -209,6 +217,9 @@ class OrderCancelApi(ChannelMixin, APIView):
     def post(self, request, number: str):
         """Cancel an order: its customer, or the marketplace it came from (for its buyer), while it
         is placed or confirmed; staff later too."""
+        if request.user.is_staff and sees_only_own_stores(request.user):
+            # A store sees its pickup orders to prepare them, not to cancel its customers' orders.
+            raise exceptions.PermissionDenied(_("Store staff do not cancel orders."))
         order = get_object_or_404(orders_visible_to(request, detail=False), number=number)
         role = lifecycle.AGENT if _is_order_staff(request) else lifecycle.CUSTOMER
         order_cancel(order=order, role=role, actor=request.user, note=str(request.data.get("reason", ""))[:300])

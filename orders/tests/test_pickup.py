@@ -157,3 +157,15 @@ def test_the_pickup_store_books_in_the_transfer_its_order_waits_for(client, shop
     client.post(fulfilments, {"action": "fulfilment_transfer_receive", "_selected_action": [mine.pk]})
     waits.refresh_from_db()
     assert waits.status == "processing"
+
+
+def test_store_staff_see_only_their_stores_orders_in_the_api_and_do_not_cancel(api_client, shop):
+    mine, theirs = confirmed_pickup(shop, shop["waw"]), confirmed_pickup(shop, shop["krk"])
+    api_client.force_authenticate(store_staff("sprzedawca@example.pl", shop["waw"]))
+    listed = api_client.get("/api/v1/orders/").json()["results"]
+    assert [o["number"] for o in listed] == [mine.number]
+    assert api_client.get(f"/api/v1/orders/{theirs.number}/").status_code == 404
+    refused = api_client.post(f"/api/v1/orders/{mine.number}/cancel/")
+    assert refused.status_code == 403 and refused.json()["type"] == "permission_denied"
+    mine.refresh_from_db()
+    assert mine.status == "confirmed"
