@@ -22,7 +22,7 @@ TRANSITIONS: dict[str, dict[str, set[str]]] = {
         S.CANCELLED: {CUSTOMER, AGENT, SYSTEM},
     },
     S.AWAITING_TRANSFER: {
-        S.PROCESSING: {SYSTEM, STORE_STAFF},
+        S.PROCESSING: {SYSTEM},  # when the transfer is booked in at the pickup store
         S.CANCELLED: {AGENT, SYSTEM},
     },
     S.PROCESSING: {

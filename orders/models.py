@@ -140,6 +140,7 @@ class Order(models.Model):
     # Given to the customer when the order is ready for pickup; the store hands the goods over
     # against it. Not shown to staff (it is the customer's proof), cleared at the hand-over.
     pickup_code = models.CharField(_("pickup code"), max_length=8, blank=True, default="", editable=False)
+    pickup_attempts = models.PositiveSmallIntegerField(_("wrong pickup codes"), default=0, editable=False)
     shipping_address = models.JSONField(_("shipping address"), default=dict, blank=True)
     billing_address = models.JSONField(_("billing address"), default=dict, blank=True)
     payment_status = models.CharField(

@@ -112,7 +112,9 @@ class OrderDetailSerializer(OrderSerializer):
 
     def get_pickup_code(self, order) -> str | None:
         request = self.context.get("request")
-        if not order.pickup_code or request is None or not request.user.is_authenticated:
+        if order.status != Order.Status.READY_FOR_PICKUP or not order.pickup_code:
+            return None
+        if request is None or not request.user.is_authenticated:
             return None
         customer = order.customer
         return order.pickup_code if customer is not None and customer.user_id == request.user.pk else None

@@ -508,7 +508,11 @@ def order_transition(*, order: Order, to: str, role: str, actor=None, note: str 
                 Fulfilment.objects.filter(order=order).update(status=Fulfilment.Status.DONE)
         previous = order.status
         order.status = to
-        order.save(update_fields=["status", "updated_at"])
+        fields = ["status", "updated_at"]
+        if order.pickup_code and to != Order.Status.READY_FOR_PICKUP:
+            order.pickup_code, order.pickup_attempts = "", 0  # the code only works while the goods wait
+            fields += ["pickup_code", "pickup_attempts"]
+        order.save(update_fields=fields)
         _event(
             order,
             type="status_changed",

@@ -1,6 +1,11 @@
 """The store's part of a pickup order (click & collect, ROPIS): start picking, ready for pickup
 with a pickup code for the customer, and the hand-over against that code. Store staff act only
-on the orders of the stores they work at (``Location.staff``)."""
+on the orders of the stores they work at (``Location.staff``).
+
+The code reaches the customer in their order (web shop and app) and through the outbox event
+``order.pickup_code_issued`` (for the e-mail or SMS an integration sends, also to guests); staff
+never see it. After MAX_PICKUP_ATTEMPTS wrong codes the code is replaced by a new one, sent the
+same way, so guessing at the counter does not work."""
 
 import hmac
 import secrets
@@ -9,11 +14,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from inventory.selectors import location_ids_of_staff
+from omnishop.outbox.services import outbox_emit
 
 from .. import lifecycle
 from ..exceptions import InvalidTransition, NotYourStore, WrongPickupCode
 from ..models import Order
 from .checkout import order_transition
+
+MAX_PICKUP_ATTEMPTS = 5
 
 
 def staff_works_at_pickup_store(*, user, order: Order) -> bool:
@@ -32,44 +40,78 @@ def _check_store(order: Order, actor) -> None:
         raise NotYourStore(_("Order %(number)s is collected in another store than yours.") % {"number": order.number})
 
 
+def _code_issue(order: Order) -> None:
+    """A new code on the (locked) order, and the event that brings it to the customer."""
+    order.pickup_code, order.pickup_attempts = f"{secrets.randbelow(10**6):06d}", 0
+    Order.objects.filter(pk=order.pk).update(pickup_code=order.pickup_code, pickup_attempts=0)
+    outbox_emit(
+        type="order.pickup_code_issued",
+        aggregate_type="order",
+        aggregate_id=order.number,
+        payload={
+            "number": order.number,
+            "store": order.pickup_location.code,
+            "pickup_code": order.pickup_code,
+            "email": order.email,
+            "phone": order.phone,
+        },
+    )
+
+
 def order_picking_start(*, order: Order, actor) -> Order:
-    """The store starts picking a confirmed pickup order (confirmed -> processing)."""
+    """The store starts picking a confirmed (paid, or paid in the store) pickup order whose goods
+    are all in the store: confirmed -> processing. An order still waiting for its transfer moves
+    on when the store books the transfer in."""
     _check_store(order, actor)
+    current = Order.objects.only("status", "number").get(pk=order.pk)
+    if current.status != Order.Status.CONFIRMED:
+        raise InvalidTransition(
+            _("Order %(number)s is %(status)s: only a confirmed order is picked.")
+            % {"number": current.number, "status": current.get_status_display()}
+        )
     return order_transition(order=order, to=Order.Status.PROCESSING, role=lifecycle.STORE_STAFF, actor=actor)
 
 
 def order_ready_for_pickup(*, order: Order, actor) -> Order:
     """The goods wait in the store: the order becomes ready for pickup and gets the 6-digit
-    code the customer shows at the hand-over (in their order in the web shop and the app)."""
+    code the customer shows at the hand-over."""
     _check_store(order, actor)
     with transaction.atomic():
         order = order_transition(order=order, to=Order.Status.READY_FOR_PICKUP, role=lifecycle.STORE_STAFF, actor=actor)
-        order.pickup_code = f"{secrets.randbelow(10**6):06d}"
-        Order.objects.filter(pk=order.pk).update(pickup_code=order.pickup_code)
+        _code_issue(Order.objects.select_related("pickup_location").get(pk=order.pk))
+        order.refresh_from_db(fields=["pickup_code", "pickup_attempts"])
     return order
 
 
 def order_hand_over(*, order: Order, code: str, actor) -> Order:
     """The customer collects the order against its pickup code: the order is completed and its
-    allocations become sales. A wrong code changes nothing (``WrongPickupCode``)."""
+    allocations become sales. A wrong code changes nothing but the count of wrong codes
+    (``WrongPickupCode``); the MAX_PICKUP_ATTEMPTS-th replaces the code with a new one."""
     _check_store(order, actor)
     with transaction.atomic():
-        locked = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+        locked = Order.objects.select_for_update(of=("self",)).select_related("pickup_location").get(pk=order.pk)
         if locked.status != Order.Status.READY_FOR_PICKUP:
             raise InvalidTransition(_("Order %(number)s is not ready for pickup.") % {"number": locked.number})
         given = str(code or "").strip()
-        if not locked.pickup_code or not hmac.compare_digest(given.encode(), locked.pickup_code.encode()):
-            raise WrongPickupCode(
-                _("The pickup code does not match order %(number)s.") % {"number": locked.number},
-                errors={"code": [_("The pickup code does not match.")]},
+        matches = bool(locked.pickup_code) and hmac.compare_digest(given.encode(), locked.pickup_code.encode())
+        if matches:
+            return order_transition(
+                order=locked,
+                to=Order.Status.COMPLETED,
+                role=lifecycle.STORE_STAFF,
+                actor=actor,
+                note=_("Handed over against the pickup code."),
             )
-        order = order_transition(
-            order=locked,
-            to=Order.Status.COMPLETED,
-            role=lifecycle.STORE_STAFF,
-            actor=actor,
-            note=_("Handed over against the pickup code."),
-        )
-        Order.objects.filter(pk=order.pk).update(pickup_code="")
-        order.pickup_code = ""
-    return order
+        locked.pickup_attempts += 1
+        replaced = locked.pickup_attempts >= MAX_PICKUP_ATTEMPTS
+        if replaced:
+            _code_issue(locked)
+        else:
+            Order.objects.filter(pk=locked.pk).update(pickup_attempts=locked.pickup_attempts)
+    # Outside the block: the count (or the new code) is kept although the attempt fails.
+    detail = (
+        _("Too many wrong pickup codes for order %(number)s: the customer gets a new code.")
+        if replaced
+        else _("The pickup code does not match order %(number)s.")
+    )
+    raise WrongPickupCode(detail % {"number": locked.number}, errors={"code": [_("The pickup code does not match.")]})

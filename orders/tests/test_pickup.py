@@ -10,8 +10,9 @@ from django.urls import reverse
 from customers.models import Customer
 from inventory.models import StockLevel
 from omnishop.accounts.models import User
+from omnishop.outbox.models import OutboxEvent
 from orders import lifecycle
-from orders.exceptions import InvalidTransition, NotYourStore, WrongPickupCode
+from orders.exceptions import InvalidTransition, NotYourStore, TransitionNotAllowed, WrongPickupCode
 from orders.models import Order
 from orders.services import (
     order_hand_over,
@@ -169,3 +170,76 @@ def test_store_staff_see_only_their_stores_orders_in_the_api_and_do_not_cancel(a
     assert refused.status_code == 403 and refused.json()["type"] == "permission_denied"
     mine.refresh_from_db()
     assert mine.status == "confirmed"
+
+
+def test_an_order_waiting_for_its_transfer_is_not_picked_in_the_store(shop):
+    stock(shop["variants"][0], shop["warehouse"], 3)  # nothing in Warsaw: the unit comes by transfer
+    seller = store_staff("sprzedawca@example.pl", shop["waw"])
+    order = order_place(
+        channel=shop["pos"],
+        lines={shop["variants"][0].pk: 1},
+        fulfilment_type="click_and_collect",
+        pickup_location=shop["waw"],
+        contact=GUEST,
+        payment_method="pay_in_store",
+    )
+    assert order.status == "awaiting_transfer"
+    with pytest.raises(InvalidTransition):
+        order_picking_start(order=order, actor=seller)
+    with pytest.raises(TransitionNotAllowed):
+        order_transition(order=order, to="processing", role=lifecycle.STORE_STAFF, actor=seller)
+
+
+def test_wrong_codes_are_counted_and_the_fifth_replaces_the_code_for_the_customer(shop):
+    seller = store_staff("sprzedawca@example.pl", shop["waw"])
+    order = confirmed_pickup(shop, shop["waw"])
+    order = order_ready_for_pickup(order=order_picking_start(order=order, actor=seller), actor=seller)
+    first = order.pickup_code
+    issued = OutboxEvent.objects.filter(type="order.pickup_code_issued", aggregate_id=order.number)
+    assert issued.get().payload == {
+        "number": order.number,
+        "store": "waw",
+        "pickup_code": first,
+        "email": GUEST.email,
+        "phone": "",
+    }
+    wrong = next(c for c in ("000000", "111111") if c != first)
+    for attempt in range(1, 5):
+        with pytest.raises(WrongPickupCode):
+            order_hand_over(order=order, code=wrong, actor=seller)
+        order.refresh_from_db()
+        assert (order.pickup_code, order.pickup_attempts) == (first, attempt)
+    with pytest.raises(WrongPickupCode, match="new code"):
+        order_hand_over(order=order, code=wrong, actor=seller)
+    order.refresh_from_db()
+    assert order.pickup_attempts == 0 and issued.count() == 2
+    second = issued.order_by("-created_at").first().payload["pickup_code"]
+    assert order.pickup_code == second
+    if second != first:
+        with pytest.raises(WrongPickupCode):
+            order_hand_over(order=order, code=first, actor=seller)
+    assert order_hand_over(order=order, code=second, actor=seller).status == "completed"
+
+
+def test_the_code_stops_working_and_disappears_when_the_order_is_cancelled(api_client, shop):
+    user = User.objects.create_user(email="ola@example.pl", password="x-pass-123")
+    customer = Customer.objects.create(user=user, email=user.email)
+    seller = store_staff("sprzedawca@example.pl", shop["waw"])
+    order = confirmed_pickup(shop, shop["waw"], customer=customer)
+    order = order_ready_for_pickup(order=order_picking_start(order=order, actor=seller), actor=seller)
+    order_transition(order=order, to="cancelled", role=lifecycle.AGENT)
+    order.refresh_from_db()
+    assert order.pickup_code == ""
+    api_client.force_authenticate(user)
+    assert api_client.get(f"/api/v1/orders/{order.number}/").json()["pickup_code"] is None
+
+
+@pytest.mark.parametrize("role", ["Warehouse staff", "Inventory manager"])
+def test_staff_who_see_orders_for_their_own_work_do_not_cancel_them_in_the_api(api_client, shop, role):
+    order = confirmed_pickup(shop, shop["waw"])
+    user = User.objects.create_user(email="pracownik@example.pl", password="x-pass-123", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    api_client.force_authenticate(user)
+    assert api_client.post(f"/api/v1/orders/{order.number}/cancel/").status_code == 403
+    order.refresh_from_db()
+    assert order.status == "confirmed"
