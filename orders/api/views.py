@@ -217,9 +217,10 @@ class OrderCancelApi(ChannelMixin, APIView):
     def post(self, request, number: str):
         """Cancel an order: its customer, or the marketplace it came from (for its buyer), while it
         is placed or confirmed; staff later too."""
-        if request.user.is_staff and sees_only_own_stores(request.user):
-            # A store sees its pickup orders to prepare them, not to cancel its customers' orders.
-            raise exceptions.PermissionDenied(_("Store staff do not cancel orders."))
+        if request.user.is_staff and not _is_order_staff(request):
+            # Staff see orders to do their part (the warehouse, a store), not to cancel them for
+            # customers: that is customer service's (the add order permission).
+            raise exceptions.PermissionDenied(_("Only customer service cancels orders for customers."))
         order = get_object_or_404(orders_visible_to(request, detail=False), number=number)
         role = lifecycle.AGENT if _is_order_staff(request) else lifecycle.CUSTOMER
         order_cancel(order=order, role=role, actor=request.user, note=str(request.data.get("reason", ""))[:300])
