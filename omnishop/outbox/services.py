@@ -68,12 +68,14 @@ def outbox_mark_delivered(*, events) -> int:
     for the same SKU and location): that event keeps its newer payload and stays pending, so
     the next delivery sends it, instead of being marked delivered with a payload nobody got.
     """
-    match = Q()
-    for event in events:
-        match |= Q(pk=event.pk, updated_at=event.updated_at)
-    if not match:
-        return 0
-    return OutboxEvent.objects.filter(match, delivered_at__isnull=True).update(delivered_at=timezone.now())
+    events = list(events)
+    now, marked = timezone.now(), 0
+    for start in range(0, len(events), 500):  # bounded OR trees (SQLite refuses deep ones)
+        match = Q()
+        for event in events[start : start + 500]:
+            match |= Q(pk=event.pk, updated_at=event.updated_at)
+        marked += OutboxEvent.objects.filter(match, delivered_at__isnull=True).update(delivered_at=now)
+    return marked
 
 
 @dataclass(frozen=True)

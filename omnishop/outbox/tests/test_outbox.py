@@ -130,3 +130,17 @@ def test_a_coalesced_event_updated_after_it_was_read_stays_pending_with_the_newe
     assert pending.payload == {"on_hand": 7}
     assert outbox_mark_delivered(events=[pending]) == 1
     assert outbox_mark_delivered(events=[]) == 0
+
+
+@pytest.mark.django_db
+def test_thousands_of_events_are_marked_delivered_at_once():
+    with transaction.atomic():
+        outbox_emit_many(
+            events=[
+                OutboxMessage("stock.changed", "stock", f"S{i}@W", {"n": i}, coalesce_key=f"k:{i}")
+                for i in range(1_200)
+            ]
+        )
+    sent = list(OutboxEvent.objects.all())
+    assert outbox_mark_delivered(events=sent) == 1_200
+    assert not OutboxEvent.objects.filter(delivered_at__isnull=True).exists()
