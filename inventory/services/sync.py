@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -268,16 +268,34 @@ def stock_changes_apply(
         return StockChangesOutcome()
     options = (actor, reference, all_or_nothing, keys_belong_to_reference, progress)
     pairs = sorted({(c.variant_id, c.location_id) for c in changes})
-    with transaction.atomic():
-        levels = _stock_levels_lock_bulk(pairs)
-        if len(levels) == len(pairs):
+    try:
+        with transaction.atomic():
+            levels = _stock_levels_lock_bulk(pairs)
+            if len(levels) == len(pairs):
+                return _stock_changes_write(changes, levels, *options)
+        # Rows created while other rows are locked could deadlock with a concurrent sync: create the
+        # missing ones on their own (zero stock, harmless if this sync is refused), then lock them all.
+        _ensure_stock_levels([p for p in pairs if p not in levels])
+        with transaction.atomic():
+            levels = _stock_levels_lock_bulk(pairs)
             return _stock_changes_write(changes, levels, *options)
-    # Rows created while other rows are locked could deadlock with a concurrent sync: create the
-    # missing ones on their own (zero stock, harmless if this sync is refused), then lock them all.
-    _ensure_stock_levels([p for p in pairs if p not in levels])
-    with transaction.atomic():
-        levels = _stock_levels_lock_bulk(pairs)
-        return _stock_changes_write(changes, levels, *options)
+    except IntegrityError as exc:
+        # Two calls with the same keys for different rows at once (a sync_id reused while its
+        # first use runs): they lock different rows, both find the keys unused, and the second
+        # INSERT meets the first one's keys in the unique index. Nothing of it was written.
+        if _constraint_of(exc) != IDEMPOTENCY_KEY_CONSTRAINT:
+            raise
+        raise IdempotencyConflict(
+            _("These idempotency keys were being used at the same moment for other changes; nothing was written.")
+        ) from None
+
+
+IDEMPOTENCY_KEY_CONSTRAINT = "inventory_movement_idempotency_key_unique"
+
+
+def _constraint_of(exc: IntegrityError) -> str:
+    """The name of the constraint a database refusal names (PostgreSQL), else ""."""
+    return getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) or ""
 
 
 def _stock_changes_write(

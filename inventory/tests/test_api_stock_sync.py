@@ -8,6 +8,7 @@ from django.db.models import Sum
 from catalog.models import Channel
 from catalog.tests.factories import ChannelFactory, VariantFactory
 from conftest import is_postgres, run_in_threads
+from inventory.exceptions import IdempotencyConflict
 from inventory.models import Allocation, StockLevel, StockMovement
 from inventory.services import StockLine, StockSyncRow, stock_allocate, stock_receive, stock_sync_apply
 from inventory.tests.factories import LocationFactory, WarehouseFactory
@@ -424,4 +425,24 @@ def test_the_same_sync_sent_concurrently_is_applied_once():
     assert sorted(r.replayed for r in results) == [0] + [5] * 7
     assert StockMovement.objects.filter(reference="sync:retry-storm").count() == 5
     assert set(StockLevel.objects.filter(location=location).values_list("on_hand", flat=True)) == {3}
+    assert_books_balance()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_sync_id_sent_at_once_for_different_rows_is_a_409_not_a_500():
+    WarehouseFactory(code="wh-x")
+    variants = [VariantFactory(sku=f"SKU-{i}") for i in range(8)]
+
+    def sync(first: int):
+        # Different rows (no shared row lock), the same sync_id: the keys sync:clash:0.. collide.
+        rows = [StockSyncRow("wh-x", v.sku, 1) for v in variants[first : first + 4]]
+        return stock_sync_apply(sync_id="clash", mode="delta", rows=rows)
+
+    results = run_in_threads(sync, [(0,), (4,)])
+    applied = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(applied) == 1 and len(refused) == 1
+    assert isinstance(refused[0], IdempotencyConflict), repr(refused[0])
+    assert StockMovement.objects.filter(reference="sync:clash").count() == 4
     assert_books_balance()

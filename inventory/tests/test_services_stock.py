@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from catalog.tests.factories import VariantFactory
+from conftest import is_postgres
 from inventory.exceptions import IdempotencyConflict, InsufficientStock, StockCountBelowAllocated
 from inventory.models import Allocation, Location, StockHold, StockLevel, StockMovement
 from inventory.selectors import locations_that_can_serve, stock_available_list
@@ -247,13 +248,14 @@ def test_availability_and_nearest_locations_that_can_serve():
 
 def test_a_write_the_database_refuses_rolls_the_whole_change_back():
     """The ledger, stock and outbox writes go out together (pipelined on PostgreSQL): a refusal
-    by the database surfaces as Django's IntegrityError and leaves nothing half-written."""
+    by the database surfaces as Django's IntegrityError (on PostgreSQL, named by its constraint,
+    as the IdempotencyConflict it means) and leaves nothing half-written."""
     variant, store = VariantFactory(), LocationFactory()
     change = StockChange(variant.pk, store.pk, StockMovement.Kind.RECEIPT, quantity=2, idempotency_key="PZ/7:1")
     stock_changes_apply(changes=[change], reference="PZ/7")
     events = OutboxEvent.objects.count()
     # Misuse on purpose: the key exists under another reference, so the insert collides.
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IdempotencyConflict if is_postgres() else IntegrityError):
         stock_changes_apply(changes=[change], reference="PZ/8", keys_belong_to_reference=True)
     assert (level(variant, store).on_hand, ledger_sum(variant, store)) == (2, 2)
     assert OutboxEvent.objects.count() == events
