@@ -78,8 +78,7 @@ def order_ready_for_pickup(*, order: Order, actor) -> Order:
     _check_store(order, actor)
     with transaction.atomic():
         order = order_transition(order=order, to=Order.Status.READY_FOR_PICKUP, role=lifecycle.STORE_STAFF, actor=actor)
-        _code_issue(Order.objects.select_related("pickup_location").get(pk=order.pk))
-        order.refresh_from_db(fields=["pickup_code", "pickup_attempts"])
+        _code_issue(order)  # the row order_transition locked and returned: the code is set on it
     return order
 
 
