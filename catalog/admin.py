@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
-from omnishop.admin import ReadOnlyAdmin
+from omnishop.admin import ReadOnlyAdmin, SharedChoicesInlineMixin
 
 from .models import Brand, Category, Channel, ChannelListing, Price, PriceHistory, Product, Variant
 from .services import price_set
@@ -50,10 +50,12 @@ class VariantInline(admin.TabularInline):
     show_change_link = True
 
 
-class ChannelListingInline(admin.TabularInline):
+class ChannelListingInline(SharedChoicesInlineMixin, admin.TabularInline):
+    # A select over the few channels, read once per page (an autocomplete widget looks up
+    # each row's channel with its own query).
     model = ChannelListing
     fields = ["channel", "published_from", "published_until"]
-    autocomplete_fields = ["channel"]
+    shared_choice_fields = ("channel",)
     extra = 0
 
 
@@ -92,6 +94,9 @@ class PriceInline(admin.TabularInline):
     fields = ["currency", "amount", "updated_at", "updated_by"]
     readonly_fields = ["updated_at", "updated_by"]
     extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("updated_by")
 
 
 class PriceHistoryInline(admin.TabularInline):

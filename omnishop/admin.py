@@ -19,6 +19,24 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class SharedChoicesInlineMixin:
+    """For inlines with foreign-key selects: the choices are read once per page, not once per row.
+
+    Django copies a ``ModelChoiceField`` into every inline form with a fresh queryset, so each
+    row's select runs its own query. Listing the choices once when the formset class is built
+    (once per request) keeps the page's query count flat; validation still uses the queryset.
+    Meant for small tables (channels, currencies, roles); use ``raw_id_fields`` for large ones.
+    """
+
+    shared_choice_fields: tuple[str, ...] = ()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and db_field.name in self.shared_choice_fields:
+            field.choices = list(field.choices)
+        return field
+
+
 def admin_form_page(
     request, model_admin, *, title, form, submit_label, template="admin/omnishop/form_page.html", **extra
 ) -> TemplateResponse:
