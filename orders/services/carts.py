@@ -82,8 +82,9 @@ def cart_line_set(*, cart: Cart, variant: Variant, quantity: int) -> Cart:
 
 
 def _cart_holds_refresh(cart: Cart) -> None:
-    """With OMNISHOP_CART_HOLD_MINUTES > 0, the cart holds its units at the location with the
-    most of each variant, for that many minutes from the last change."""
+    """With OMNISHOP_CART_HOLD_MINUTES > 0, the cart holds its units for that many minutes from
+    the last change: each line at the locations with the most of it available (the cart's own
+    holds not counted against it), split over several when no one location has the whole line."""
     minutes = settings.OMNISHOP_CART_HOLD_MINUTES
     if minutes <= 0:
         return
@@ -91,17 +92,25 @@ def _cart_holds_refresh(cart: Cart) -> None:
     if not lines:
         stock_holds_release(reference=cart.hold_reference)
         return
-    best = {}
+    at: dict[int, list[tuple[int, int]]] = {}
     rows = (
-        stock_levels_with_availability(online=True)
-        .filter(variant_id__in=[v for v, _q in lines], location__is_active=True)
+        stock_levels_with_availability(online=True, exclude_hold_reference=cart.hold_reference)
+        .filter(variant_id__in=[v for v, _q in lines], location__is_active=True, available__gt=0)
         .values_list("variant_id", "location_id", "available")
     )
     for variant_id, location_id, available in rows:
-        if available > best.get(variant_id, (None, -1))[1]:
-            best[variant_id] = (location_id, available)
+        at.setdefault(variant_id, []).append((available, location_id))
+    holds = []
+    for variant_id, quantity in lines:
+        left = quantity
+        for available, location_id in sorted(at.get(variant_id, []), key=lambda r: (-r[0], r[1])):
+            take = min(available, left)
+            holds.append(StockLine(variant_id, location_id, take))
+            left -= take
+            if not left:
+                break
     stock_hold_place(
-        lines=[StockLine(v, best[v][0], q) for v, q in lines if v in best],
+        lines=holds,
         kind=StockHold.Kind.CART,
         reference=cart.hold_reference,
         ttl=timedelta(minutes=minutes),

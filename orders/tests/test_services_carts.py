@@ -114,3 +114,20 @@ def test_a_merge_never_promises_more_than_is_available(shop, settings):
     assert lines(merged) == {a.pk: 3}
     assert StockHold.objects.filter(reference=merged.hold_reference).aggregate(s=Sum("quantity"))["s"] == 3
     assert not StockHold.objects.filter(reference=anonymous.hold_reference).exists()
+
+
+def test_a_cart_hold_spans_locations_and_its_own_units_stay_its_own(shop, settings):
+    settings.OMNISHOP_CART_HOLD_MINUTES = 20
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 2)
+    stock(a, shop["lodz"], 1)
+    cart = cart_create_anonymous(channel=shop["web"])
+    # Three units are available online, but no one location has them all: the hold is split.
+    cart_line_set(cart=cart, variant=a, quantity=3)
+    held = dict(StockHold.objects.filter(reference=cart.hold_reference).values_list("location__code", "quantity"))
+    assert held == {"wh-strykow": 2, "lodz": 1}
+    # Setting the line again (or lowering it) keeps the units the cart already holds.
+    cart_line_set(cart=cart, variant=a, quantity=3)
+    cart_line_set(cart=cart, variant=a, quantity=2)
+    held = dict(StockHold.objects.filter(reference=cart.hold_reference).values_list("location__code", "quantity"))
+    assert held == {"wh-strykow": 2} and lines(cart) == {a.pk: 2}
