@@ -175,12 +175,14 @@ def stock_allocate(
         return []
     with transaction.atomic(savepoint=savepoint):
         pairs = [(ln.variant_id, ln.location_id) for ln in lines]
-        levels = stock_levels_lock(pairs=pairs)
+        held_pairs = _hold_pairs(StockHold.objects.filter(reference=release_holds)) if release_holds else set()
+        # The released holds' rows too (they may be elsewhere): their availability changes as well.
+        levels = stock_levels_lock(pairs=[*pairs, *held_pairs])
         totals = _check_available(levels, lines, online=online, exclude_hold_reference=release_holds)
         _allocated_add({levels[pair].pk: quantity for pair, quantity in totals.items()})
         for pair, quantity in totals.items():
             levels[pair].allocated += quantity
-        _emit_stock_changed(levels[pair] for pair in sorted(totals))
+        _emit_stock_changed(levels[pair] for pair in sorted(set(totals) | (held_pairs & set(levels))))
         allocations = Allocation.objects.bulk_create(
             [
                 Allocation(
@@ -261,9 +263,10 @@ def stock_hold_place(
 ) -> list[StockHold]:
     """Reserve units for a while (cart, checkout, reserve-in-store). Replaces earlier holds with
     the same reference (no ``lines``: replaced with nothing, as ``stock_holds_release`` does).
-    Locks the rows like an allocation. Raises ``ValidationError`` (a line of less than one unit,
-    an unknown ``kind``, a ``ttl`` that is not positive) or ``InsufficientStock``; when refused,
-    the earlier holds stand."""
+    Locks the rows like an allocation, of the new lines and of the holds replaced, and emits
+    ``stock.changed`` for each of them (placing the same lines again extends the hold).
+    Raises ``ValidationError`` (a line of less than one unit, an unknown ``kind``, a ``ttl``
+    that is not positive) or ``InsufficientStock``; when refused, the earlier holds stand."""
     errors = {}
     if kind not in StockHold.Kind.values:
         errors["kind"] = [
@@ -280,11 +283,12 @@ def stock_hold_place(
     with transaction.atomic():
         pairs = [(ln.variant_id, ln.location_id) for ln in lines]
         _ensure_stock_levels(pairs)
-        levels = stock_levels_lock(pairs=pairs)
+        replaced = _hold_pairs(StockHold.objects.filter(reference=reference))
+        levels = stock_levels_lock(pairs=[*pairs, *replaced])
         _check_available(levels, lines, online=online, exclude_hold_reference=reference)
         StockHold.objects.filter(reference=reference).delete()
         expires_at = timezone.now() + ttl
-        return StockHold.objects.bulk_create(
+        holds = StockHold.objects.bulk_create(
             [
                 StockHold(
                     variant_id=ln.variant_id,
@@ -297,14 +301,52 @@ def stock_hold_place(
                 for ln in lines
             ]
         )
+        _emit_stock_changed(levels.values())
+    return holds
+
+
+def _hold_pairs(holds) -> set[tuple[int, int]]:
+    """The (variant, location) pairs of a queryset of holds."""
+    return set(holds.order_by().values_list("variant_id", "location_id").distinct())
 
 
 def stock_holds_release(*, reference: str) -> int:
-    deleted, _counts = StockHold.objects.filter(reference=reference).delete()
+    """Delete the holds of ``reference`` (a cart emptied, a checkout given up): their units are
+    available again. Locks their rows like an allocation and emits ``stock.changed`` for each
+    (SKU, location) they held. Returns how many holds went."""
+    with transaction.atomic():
+        pairs = _hold_pairs(StockHold.objects.filter(reference=reference))
+        if not pairs:
+            return 0
+        levels = stock_levels_lock(pairs=pairs)
+        deleted, _counts = StockHold.objects.filter(reference=reference).delete()
+        _emit_stock_changed(levels.values())
     return deleted
 
 
+HOLDS_PURGE_BATCH = 500  # expired holds per transaction: the purge locks their stock rows
+
+
 def stock_holds_purge_expired(*, now=None) -> int:
-    """Delete expired holds (availability already ignores them; this keeps the table small)."""
-    deleted, _counts = StockHold.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    """Delete expired holds (availability already ignores them; this keeps the table small) and
+    emit ``stock.changed`` for each (SKU, location) they held, so channels learn that the units
+    are free again. Works in batches, each locking its rows in (variant, location) order.
+    Returns how many holds went."""
+    now = now or timezone.now()
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            expired = list(
+                StockHold.objects.filter(expires_at__lte=now)
+                .order_by("pk")
+                .values_list("pk", "variant_id", "location_id")[:HOLDS_PURGE_BATCH]
+            )
+            if not expired:
+                break
+            levels = stock_levels_lock(pairs={(variant_id, location_id) for _pk, variant_id, location_id in expired})
+            count, _counts = StockHold.objects.filter(pk__in=[pk for pk, _v, _loc in expired]).delete()
+            deleted += count
+            _emit_stock_changed(levels.values())
+        if len(expired) < HOLDS_PURGE_BATCH:
+            break
     return deleted
