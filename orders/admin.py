@@ -49,6 +49,9 @@ class FulfilmentInline(ReadOnlyInline):
     fields = ["location", "status", "transfer"]
     show_change_link = True
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("location", "transfer")
+
 
 class OrderEventInline(ReadOnlyInline):
     """The order's timeline."""
@@ -285,6 +288,9 @@ class PlaceOrderForm(forms.Form):
 class CartLineInline(ReadOnlyInline):
     model = CartLine
     fields = ["variant", "quantity", "added_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("variant")
 
 
 @admin.register(Cart)

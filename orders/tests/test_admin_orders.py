@@ -147,3 +147,56 @@ def test_a_click_and_collect_transfer_is_shipped_by_the_warehouse_and_booked_in_
     order.refresh_from_db()
     assert order.status == Order.Status.PROCESSING
     assert StockLevel.objects.get(variant=a, location=shop["waw"]).allocated == 1
+
+
+def _page_queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_order_and_cart_pages_do_not_query_per_fulfilment_or_line(client, shop, superuser):
+    from customers.models import Customer
+    from orders.services import cart_for_customer, cart_line_set
+
+    variants = shop["variants"]
+    shop["lodz"].ship_from_store = True
+    shop["lodz"].save()
+    sources = [shop["warehouse"], shop["krk"], shop["lodz"]]
+    for variant, source in zip(variants, sources, strict=True):
+        stock(variant, source, 5)
+
+    def pickup(count):  # one fulfilment (and transfer to Warsaw) per source
+        return order_place(
+            channel=shop["web"],
+            lines={v.pk: 1 for v in variants[:count]},
+            fulfilment_type="click_and_collect",
+            pickup_location=shop["waw"],
+            contact=GUEST,
+        )
+
+    small, large = pickup(1), pickup(3)
+    assert large.fulfilments.filter(transfer__isnull=False).count() == 3
+    carts = []
+    for i, count in enumerate((1, 3)):
+        cart = cart_for_customer(customer=Customer.objects.create(email=f"c{i}@example.pl"), channel=shop["web"])
+        for variant in variants[:count]:
+            cart_line_set(cart=cart, variant=variant, quantity=1)
+        carts.append(cart)
+
+    client.force_login(superuser)
+
+    def order_page(order):
+        return _page_queries(client, reverse("admin:orders_order_change", args=[order.pk]))
+
+    def cart_page(cart):
+        return _page_queries(client, reverse("admin:orders_cart_change", args=[cart.pk]))
+
+    # The first page warms the per-process caches (content types); then only the rows differ.
+    order_page(small)
+    cart_page(carts[0])
+    assert order_page(large) == order_page(small)
+    assert cart_page(carts[1]) == cart_page(carts[0])
