@@ -130,6 +130,9 @@ def _request_errors(
     reachable = contact is not None and (contact.email.strip() or contact.phone.strip())
     if customer is None and company is None and not reachable:
         errors["contact"] = [_("An order without a customer or a company needs a contact e-mail or phone.")]
+    if customer is not None and company is not None and not company.members.filter(pk=customer.pk).exists():
+        # The customer would see the company's order, and the company's users this one.
+        errors["customer"] = [_("The customer is not a member of the company.")]
     if fulfilment_type == Order.FulfilmentType.DELIVERY and not all(
         str((shipping_address or {}).get(part) or "").strip() for part in ADDRESS_REQUIRED
     ):
@@ -168,7 +171,7 @@ def order_place(
     when a concurrent order took the first choice; ``NotSellable`` for unsellable lines;
     ``InvalidOrder`` with field errors for a request that breaks a rule of its own (pay in store
     for a delivery, a guest order with neither a contact e-mail nor a phone, a delivery without
-    a street, postal code and city).
+    a street, postal code and city, a company order for a customer who is not its member).
     """
     errors = _request_errors(
         fulfilment_type=fulfilment_type,

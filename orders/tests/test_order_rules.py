@@ -184,3 +184,31 @@ def test_the_admin_place_form_places_a_delivery_with_its_address(client, shop, a
     assert response.status_code == 302
     order = Order.objects.get()
     assert order.shipping_address == ADDRESS and order.placed_by == agent
+
+
+# -- a company order is for the company's own people --------------------------------------------
+def test_a_company_order_for_a_customer_who_is_not_a_member_is_refused_by_the_service_and_in_admin(client, shop, agent):
+    from customers.models import Company, CompanyMembership, Customer
+
+    stock(shop["variants"][0], shop["warehouse"], 2)
+    company = Company.objects.create(name="Sport Sp. z o.o.", tax_id="5250000001", email="biuro@sport.pl")
+    outsider = Customer.objects.create(email="obcy@example.pl")
+    with pytest.raises(InvalidOrder) as exc:
+        order_place(
+            channel=shop["b2b"],
+            lines={shop["variants"][0].pk: 1},
+            fulfilment_type="delivery",
+            customer=outsider,
+            company=company,
+            shipping_address=ADDRESS,
+        )
+    assert list(exc.value.errors) == ["customer"]
+    response = admin_place(client, shop, channel=shop["b2b"].pk, customer=outsider.pk, company=company.pk)
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"customer": ["The customer is not a member of the company."]}
+    assert not Order.objects.exists()
+
+    CompanyMembership.objects.create(company=company, customer=outsider)
+    response = admin_place(client, shop, channel=shop["b2b"].pk, customer=outsider.pk, company=company.pk)
+    assert response.status_code == 302
+    assert Order.objects.get().company == company
