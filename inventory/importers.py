@@ -15,23 +15,37 @@ CSV_COLUMNS = ("location", "sku", "quantity")
 def stock_rows_from_csv(raw: bytes, *, delimiter: str = ",") -> tuple[list[StockSyncRow], list[int]]:
     """Rows of a UTF-8 CSV file (a BOM is fine) with a header naming location, sku and quantity
     (any order, any case, other columns ignored), and the file line number of each row.
-    Raises ``ValidationError`` for a file that is not UTF-8, lacks a column or has no rows."""
+    Raises ``ValidationError`` for a delimiter of other than one character, a file that is not
+    UTF-8 or not readable as CSV (naming the line), a header that lacks a column or names one
+    twice, or no rows."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationError(_("The file is not UTF-8 text.")) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
-    missing = [c for c in CSV_COLUMNS if c not in header]
-    if missing:
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    except (TypeError, csv.Error):  # what the csv module says of a bad delimiter
+        raise ValidationError(_("The delimiter must be one character.")) from None
+    try:
+        names = [(name or "").strip().lower() for name in reader.fieldnames or []]
+        twice = sorted({c for c in CSV_COLUMNS if names.count(c) > 1})
+        if twice:  # which one is meant is not guessed
+            raise ValidationError(_("The header row names %(columns)s more than once.") % {"columns": ", ".join(twice)})
+        header = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
+        missing = [c for c in CSV_COLUMNS if c not in header]
+        if missing:
+            raise ValidationError(
+                _("The header row must name the columns %(columns)s; missing: %(missing)s.")
+                % {"columns": ",".join(CSV_COLUMNS), "missing": ", ".join(missing)}
+            )
+        rows, lines = [], []
+        for record in reader:
+            rows.append(StockSyncRow(*(record.get(header[c]) for c in CSV_COLUMNS)))
+            lines.append(reader.line_num)
+    except csv.Error as exc:  # e.g. a field longer than the csv module's limit; line_num counts whole records
         raise ValidationError(
-            _("The header row must name the columns %(columns)s; missing: %(missing)s.")
-            % {"columns": ",".join(CSV_COLUMNS), "missing": ", ".join(missing)}
-        )
-    rows, lines = [], []
-    for record in reader:
-        rows.append(StockSyncRow(*(record.get(header[c]) for c in CSV_COLUMNS)))
-        lines.append(reader.line_num)
+            _("Line %(line)d is not valid CSV: %(error)s.") % {"line": reader.line_num + 1, "error": exc}
+        ) from None
     if not rows:
         raise ValidationError(_("The file has no rows below the header."))
     return rows, lines

@@ -158,3 +158,14 @@ def test_store_staff_see_stock_but_cannot_change_it(client, django_user_model, g
     row.refresh_from_db()
     assert row.safety_stock == 0
     assert client.get(reverse("admin:orders_order_place")).status_code == 403
+
+
+def test_csv_import_of_a_file_the_csv_reader_cannot_read_is_a_form_error(client, manager, grid):
+    text = "location,sku,quantity\nwh-1,KR-A,1\nwh-1,KR-A," + "9" * 200_000 + "\n"
+    response = client.post(
+        reverse("admin:inventory_stocklevel_import"),
+        {"file": upload(text), "mode": "absolute", "error_policy": "reject_all", "delimiter": ","},
+    )
+    assert response.status_code == 200
+    assert "Line 3 is not valid CSV" in str(response.context["form"].errors["file"])
+    assert level(grid["a"], grid["wh"]).on_hand == 10

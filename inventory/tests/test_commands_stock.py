@@ -201,3 +201,26 @@ def test_consistency_repair_leaves_rows_it_cannot_fix(stock):
     level = StockLevel.objects.get(variant=a, location=wh)
     assert (level.on_hand, level.allocated) == (5, 2)
     assert not StockMovement.objects.filter(reference="consistency-repair").exists()
+
+
+@pytest.mark.parametrize("delimiter", [";;", "", "\\t"])
+def test_import_refuses_a_delimiter_of_other_than_one_character(tmp_path, stock, delimiter):
+    path = write_csv(tmp_path, "location,sku,quantity\nwh-1,B,4\n")
+    with pytest.raises(CommandError, match="The delimiter must be one character"):
+        run("stock_import", path, "--mode=absolute", f"--delimiter={delimiter}")
+    assert not StockMovement.objects.filter(variant=stock["B"]).exists()
+
+
+def test_import_refuses_a_file_the_csv_reader_cannot_read_naming_the_line(tmp_path, stock):
+    path = write_csv(tmp_path, "location,sku,quantity\nwh-1,B,4\nwh-1," + "B" * 200_000 + ",1\n")
+    with pytest.raises(CommandError, match="Line 3 is not valid CSV"):
+        run("stock_import", path, "--mode=absolute")
+    assert not StockMovement.objects.filter(variant=stock["B"]).exists()
+
+
+def test_import_refuses_a_header_naming_a_column_twice(tmp_path, stock):
+    """Which of two sku columns is meant? Not guessed: the last one used to win silently."""
+    path = write_csv(tmp_path, "location,sku,quantity,SKU\nwh-1,B,4,A\n")
+    with pytest.raises(CommandError, match="The header row names sku more than once"):
+        run("stock_import", path, "--mode=absolute")
+    assert not StockMovement.objects.filter(variant__in=[stock["A"], stock["B"]], kind="count").exists()
