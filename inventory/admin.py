@@ -292,6 +292,9 @@ class TransferLineInline(admin.TabularInline):
     can_delete = False
     max_num = 0
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("variant")  # each line shows its variant
+
 
 class TransferRequestForm(forms.Form):
     source = forms.ModelChoiceField(label=_("from"), queryset=Location.objects.filter(is_active=True))

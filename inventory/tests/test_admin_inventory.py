@@ -169,3 +169,17 @@ def test_csv_import_of_a_file_the_csv_reader_cannot_read_is_a_form_error(client,
     assert response.status_code == 200
     assert "Line 3 is not valid CSV" in str(response.context["form"].errors["file"])
     assert level(grid["a"], grid["wh"]).on_hand == 10
+
+
+def test_transfer_page_query_count_does_not_grow_with_its_lines(admin_client, grid, django_assert_max_num_queries):
+    def page(n_lines: int):
+        variants = [VariantFactory() for _ in range(n_lines)]
+        transfer = transfer_request(source=grid["wh"], destination=grid["store"], lines={v.pk: 1 for v in variants})
+        return reverse("admin:inventory_transfer_change", args=[transfer.pk])
+
+    small, large = page(2), page(20)
+    admin_client.get(small)  # warm the session and content types
+    with django_assert_max_num_queries(100) as few:
+        assert admin_client.get(small).status_code == 200
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert admin_client.get(large).status_code == 200
