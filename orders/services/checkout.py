@@ -74,6 +74,22 @@ def _delivery_point(address: dict) -> tuple[float | None, float | None, str]:
     return None, None, ""
 
 
+def _contact_complete(contact: Contact | None, *, customer, company) -> Contact:
+    """The order's contact: each field the request left blank comes from the customer, then from
+    the company (a sales rep's order may have no customer), so the order's notices (the pickup
+    code, shipping) reach someone however it was placed."""
+    known = [contact or Contact()]
+    if customer is not None:
+        known.append(Contact(email=customer.email, phone=customer.phone, name=str(customer)))
+    if company is not None:
+        known.append(Contact(email=company.email, phone=company.phone, name=company.name))
+
+    def first(field: str) -> str:
+        return next((value for c in known if (value := getattr(c, field)).strip()), "")
+
+    return Contact(email=first("email"), phone=first("phone"), name=first("name"))
+
+
 def _user(actor):
     """The login to record for an actor (None for anonymous requests and the system)."""
     return actor if getattr(actor, "is_authenticated", False) else None
@@ -234,11 +250,7 @@ def _order_place_new(
         raise InvalidTransition(_("Click & collect and reserve & try need a pickup store."))
     if pickup_location is not None and not (pickup_location.is_active and pickup_location.click_and_collect):
         raise InvalidTransition(_("%(store)s does not offer pickup.") % {"store": pickup_location.name})
-    contact = contact or Contact(
-        email=getattr(customer, "email", ""),
-        phone=getattr(customer, "phone", ""),
-        name=str(customer) if customer else "",
-    )
+    contact = _contact_complete(contact, customer=customer, company=company)
     address = shipping_address or {}
     delivery = fulfilment_type == Order.FulfilmentType.DELIVERY
     latitude, longitude, located_by = _delivery_point(address) if delivery else (None, None, "")

@@ -212,3 +212,33 @@ def test_a_company_order_for_a_customer_who_is_not_a_member_is_refused_by_the_se
     response = admin_place(client, shop, channel=shop["b2b"].pk, customer=outsider.pk, company=company.pk)
     assert response.status_code == 302
     assert Order.objects.get().company == company
+
+
+# -- the order's contact -------------------------------------------------------------------------
+def test_a_company_order_placed_in_admin_without_a_contact_reaches_the_company(client, shop, agent):
+    from customers.models import Company
+
+    stock(shop["variants"][0], shop["warehouse"], 2)
+    company = Company.objects.create(
+        name="Sport Sp. z o.o.", tax_id="5250000001", email="biuro@sport.pl", phone="+48 22 000 00 00"
+    )
+    response = admin_place(client, shop, channel=shop["b2b"].pk, company=company.pk, email="")
+    assert response.status_code == 302, response.context["form"].errors
+    order = Order.objects.get()
+    assert (order.email, order.phone, order.contact_name) == ("biuro@sport.pl", "+48 22 000 00 00", "Sport Sp. z o.o.")
+
+
+def test_a_contact_field_left_blank_comes_from_the_customer(shop):
+    from customers.models import Customer
+
+    stock(shop["variants"][0], shop["warehouse"], 2)
+    customer = Customer.objects.create(first_name="Anna", email="anna@example.pl", phone="+48 600 000 001")
+    order = order_place(
+        channel=shop["web"],
+        lines={shop["variants"][0].pk: 1},
+        fulfilment_type="delivery",
+        customer=customer,
+        contact=Contact(phone="+48 600 000 002"),
+        shipping_address=ADDRESS,
+    )
+    assert (order.email, order.phone, order.contact_name) == ("anna@example.pl", "+48 600 000 002", "Anna")
