@@ -137,6 +137,7 @@ def _request_errors(
     company,
     contact: Contact | None,
     shipping_address: dict | None,
+    pickup_location: Location | None,
 ) -> dict[str, list[str]]:
     """The rules an order request keeps whoever sends it (API, admin, import), by field."""
     errors: dict[str, list[str]] = {}
@@ -153,6 +154,9 @@ def _request_errors(
         str((shipping_address or {}).get(part) or "").strip() for part in ADDRESS_REQUIRED
     ):
         errors["shipping_address"] = [_("Home delivery needs a street, a postal code and a city.")]
+    if fulfilment_type == Order.FulfilmentType.DELIVERY and pickup_location is not None:
+        # Else the store's staff would find a parcel order in their pickup queue.
+        errors["pickup_store"] = [_("A home delivery has no pickup store.")]
     return errors
 
 
@@ -187,7 +191,8 @@ def order_place(
     when a concurrent order took the first choice; ``NotSellable`` for unsellable lines;
     ``InvalidOrder`` with field errors for a request that breaks a rule of its own (pay in store
     for a delivery, a guest order with neither a contact e-mail nor a phone, a delivery without
-    a street, postal code and city, a company order for a customer who is not its member).
+    a street, postal code and city or with a pickup store, a company order for a customer who
+    is not its member).
     """
     errors = _request_errors(
         fulfilment_type=fulfilment_type,
@@ -196,6 +201,7 @@ def order_place(
         company=company,
         contact=contact,
         shipping_address=shipping_address,
+        pickup_location=pickup_location,
     )
     if errors:
         raise InvalidOrder(" ".join(m for messages in errors.values() for m in messages), errors=errors)

@@ -242,3 +242,29 @@ def test_a_contact_field_left_blank_comes_from_the_customer(shop):
         shipping_address=ADDRESS,
     )
     assert (order.email, order.phone, order.contact_name) == ("anna@example.pl", "+48 600 000 002", "Anna")
+
+
+# -- a delivery is not collected in a store ------------------------------------------------------
+def test_a_delivery_with_a_pickup_store_is_refused_by_the_service_and_the_api(api_client, shop, buyer):
+    stock(shop["variants"][0], shop["warehouse"], 2)
+    with pytest.raises(InvalidOrder) as exc:
+        order_place(
+            channel=shop["web"],
+            lines={shop["variants"][0].pk: 1},
+            fulfilment_type="delivery",
+            contact=GUEST,
+            shipping_address=ADDRESS,
+            pickup_location=shop["waw"],
+        )
+    assert list(exc.value.errors) == ["pickup_store"]
+    payload = {
+        "lines": [{"sku": shop["variants"][0].sku, "quantity": 1}],
+        "fulfilment_type": "delivery",
+        "shipping_address": ADDRESS,
+        "pickup_store": "waw",
+    }
+    response = api_client.post(URL, payload, format="json")
+    assert response.status_code == 400, response.json()
+    assert list(response.json()["errors"]) == ["pickup_store"]
+    # Nothing in the Warsaw store's pickup queue.
+    assert not Order.objects.exists()
