@@ -131,6 +131,7 @@ def payment_method_errors(*, fulfilment_type: str, payment_method: str) -> list[
 
 def _request_errors(
     *,
+    lines: dict[int, int],
     fulfilment_type: str,
     payment_method: str,
     customer,
@@ -141,6 +142,8 @@ def _request_errors(
 ) -> dict[str, list[str]]:
     """The rules an order request keeps whoever sends it (API, admin, import), by field."""
     errors: dict[str, list[str]] = {}
+    if any(int(quantity) < 1 for quantity in lines.values()):
+        errors["lines"] = [_("Every line needs at least one unit.")]
     if payment := payment_method_errors(fulfilment_type=fulfilment_type, payment_method=payment_method):
         errors["payment_method"] = payment
     # Nobody to tell about a guest's order (ready for pickup, shipped, cancelled) without these.
@@ -189,12 +192,13 @@ def order_place(
     A new order comes back with the lists the API renders attached (``order_details_attach``).
     Raises ``InsufficientStock`` (nothing written) when the units are not there, after re-routing
     when a concurrent order took the first choice; ``NotSellable`` for unsellable lines;
-    ``InvalidOrder`` with field errors for a request that breaks a rule of its own (pay in store
-    for a delivery, a guest order with neither a contact e-mail nor a phone, a delivery without
-    a street, postal code and city or with a pickup store, a company order for a customer who
-    is not its member).
+    ``InvalidOrder`` with field errors for a request that breaks a rule of its own (a line of
+    less than one unit, pay in store for a delivery, a guest order with neither a contact e-mail
+    nor a phone, a delivery without a street, postal code and city or with a pickup store, a
+    company order for a customer who is not its member).
     """
     errors = _request_errors(
+        lines=lines,
         fulfilment_type=fulfilment_type,
         payment_method=payment_method,
         customer=customer,
@@ -205,7 +209,7 @@ def order_place(
     )
     if errors:
         raise InvalidOrder(" ".join(m for messages in errors.values() for m in messages), errors=errors)
-    lines = {int(v): int(q) for v, q in lines.items() if int(q) > 0}
+    lines = {int(v): int(q) for v, q in lines.items()}
     try:
         if not lines:
             # Inside the try: a retry of a cart checkout finds its cart ordered, so no lines,

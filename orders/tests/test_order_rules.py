@@ -268,3 +268,21 @@ def test_a_delivery_with_a_pickup_store_is_refused_by_the_service_and_the_api(ap
     assert list(response.json()["errors"]) == ["pickup_store"]
     # Nothing in the Warsaw store's pickup queue.
     assert not Order.objects.exists()
+
+
+# -- every line is at least one unit -------------------------------------------------------------
+@pytest.mark.parametrize("quantity", [0, -3])
+def test_a_line_of_less_than_one_unit_is_refused_not_dropped(shop, quantity):
+    a, b = shop["variants"][:2]
+    stock(a, shop["warehouse"], 2)
+    stock(b, shop["warehouse"], 2)
+    with pytest.raises(InvalidOrder) as exc:
+        order_place(
+            channel=shop["web"],
+            lines={a.pk: 1, b.pk: quantity},
+            fulfilment_type="delivery",
+            contact=GUEST,
+            shipping_address=ADDRESS,
+        )
+    assert list(exc.value.errors) == ["lines"]
+    assert not Order.objects.exists()
