@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
@@ -144,12 +145,20 @@ def customers_bulk_create(*, rows: Sequence[CustomerRow], password_hash: str | N
 def customer_for_user_ensure(*, user) -> Customer:
     """The customer behind a login, created on first use (first order, first cart).
 
+    A person known before they signed up (an order by phone, a purchase in a store) already is a
+    customer, with their e-mail and no login: a login whose e-mail is verified joins that customer
+    instead of failing on the taken e-mail (an unverified one could claim anyone's orders).
     Two devices of one person may get here at once: the unique login link decides, and the
     loser returns the winner's row.
     """
     existing = Customer.objects.filter(user=user).first()
     if existing is not None:
         return existing
+    email = _normalize_email(user.email)
+    verified = bool(email) and EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+    # Conditional on no login yet: of two logins racing for one customer, one gets it.
+    if verified and Customer.objects.filter(email__iexact=email, user__isnull=True).update(user=user):
+        return Customer.objects.get(user=user)
     try:
         with transaction.atomic():
             return customer_create(

@@ -88,3 +88,18 @@ def test_carts_are_for_the_web_shop_and_the_app(api_client, shop, channel):
     response = api_client.get("/api/v1/cart/", HTTP_X_CHANNEL=channel)
     assert response.status_code == 403
     assert response.json()["type"] == "permission_denied"
+
+
+def test_a_customer_known_from_the_call_centre_signs_up_and_uses_the_cart(api_client, shop):
+    from allauth.account.models import EmailAddress
+
+    from customers.models import Customer
+
+    known = Customer.objects.create(first_name="Zofia", email="zofia@example.pl")  # ordered by phone before
+    user = User.objects.create_user(email="zofia@example.pl", password="x-pass-123")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    api_client.force_authenticate(user)
+    response = api_client.get("/api/v1/cart/")
+    assert response.status_code == 200, response.json()
+    known.refresh_from_db()
+    assert known.user == user
