@@ -62,7 +62,8 @@ class CartLineField(serializers.CharField):
         sku, separator, quantity = text.rpartition(":")
         if not separator:
             return text, 1
-        if not sku or not quantity.isdigit() or not 1 <= int(quantity) <= MAX_LINE_QUANTITY:
+        # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+        if not sku or not (quantity.isascii() and quantity.isdigit()) or not 1 <= int(quantity) <= MAX_LINE_QUANTITY:
             self.fail("quantity", max=MAX_LINE_QUANTITY)
         return sku, int(quantity)
 

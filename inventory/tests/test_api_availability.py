@@ -270,6 +270,8 @@ def test_nearest_stores_that_can_serve_the_whole_cart(api_client, shop):
         ({**WARSAW, "limit": 51}, "limit"),
         ({**WARSAW, "line": "SHOE-42:0"}, "line.0"),
         ({**WARSAW, "line": "SHOE-42:x"}, "line.0"),
+        ({**WARSAW, "line": "SHOE-42:²"}, "line.0"),  # a digit to str.isdigit, not to int()
+        ({**WARSAW, "line": "SHOE-42:٣"}, "line.0"),
         ({**WARSAW, "line": "NOPE"}, "line"),
     ],
 )
