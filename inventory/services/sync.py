@@ -470,7 +470,10 @@ def _quantity_parse(value) -> int | None:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and _INTEGER_RE.match(value.strip()):
-        return int(value.strip())
+        try:
+            return int(value.strip())
+        except ValueError:  # more digits than int() converts (4,300)
+            return None
     return None
 
 

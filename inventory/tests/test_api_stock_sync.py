@@ -446,3 +446,19 @@ def test_one_sync_id_sent_at_once_for_different_rows_is_a_409_not_a_500():
     assert isinstance(refused[0], IdempotencyConflict), repr(refused[0])
     assert StockMovement.objects.filter(reference="sync:clash").count() == 4
     assert_books_balance()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("policy", ["reject_all", "reject_failed"])
+def test_a_quantity_of_thousands_of_digits_fails_its_row_not_the_request(api_client, stock, sync_key, policy):
+    """Past 4,300 digits int() refuses a string: that was a 500 (a traceback in the CSV import)."""
+    payload = body([("st-1", "B", 2), ("st-1", "C", "9" * 5000)], mode="delta", policy=policy)
+    response = post(api_client, payload, sync_key)
+    errors = {"rows.1.quantity": ["Enter a whole number."]}
+    if policy == "reject_all":
+        assert response.status_code == 400 and response.json()["errors"] == errors
+        assert on_hand(stock["B"], stock["store"]) == 0
+    else:
+        assert response.status_code == 200 and response.json()["errors"] == errors
+        assert on_hand(stock["B"], stock["store"]) == 2
+    assert on_hand(stock["C"], stock["store"]) == 0
