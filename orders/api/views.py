@@ -122,6 +122,12 @@ class OrderListCreateApi(ChannelMixin, generics.GenericAPIView):
             cart = Cart.objects.filter(customer=customer, status=Cart.Status.ACTIVE).first() if customer else None
             token = request.headers.get("X-Cart-Token")
             if cart is None and token:
+                if not channel.self_service:
+                    # A shopper's anonymous cart is the web shop's and the app's, not another channel's.
+                    raise exceptions.PermissionDenied(
+                        _("Carts are for the web shop and the app, not for channel %(channel)s.")
+                        % {"channel": channel.code}
+                    )
                 cart = Cart.objects.filter(token=token, customer__isnull=True, status=Cart.Status.ACTIVE).first()
             lines = dict(cart.lines.values_list("variant_id", "quantity")) if cart is not None else {}
             if not lines and not key:

@@ -103,3 +103,30 @@ def test_a_customer_known_from_the_call_centre_signs_up_and_uses_the_cart(api_cl
     assert response.status_code == 200, response.json()
     known.refresh_from_db()
     assert known.user == user
+
+
+def test_a_marketplace_key_cannot_check_out_a_shoppers_cart_by_its_token(api_client, shop):
+    from catalog.services import listing_publish
+    from catalog.tests.factories import ChannelFactory
+    from omnishop.apikeys.services import apikey_create
+    from orders.models import Cart, Order
+
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 5)
+    token = api_client.get("/api/v1/cart/").json()["token"]
+    api_client.put("/api/v1/cart/lines/", {"sku": a.sku, "quantity": 2}, format="json", HTTP_X_CART_TOKEN=token)
+    allegro = ChannelFactory(code="allegro", kind="marketplace", api_key_required=True)
+    listing_publish(product=a.product, channel=allegro)
+    _row, key = apikey_create(channel=allegro, name="Allegro", scopes=["orders:write"])
+    checkout = {
+        "from_cart": True,
+        "fulfilment_type": "delivery",
+        "shipping_address": {"street": "Piotrkowska 1", "postal_code": "90-001", "city": "Łódź"},
+        "contact": {"email": "kupujacy@allegro.example"},
+    }
+    response = api_client.post(
+        "/api/v1/orders/", checkout, format="json", HTTP_X_CART_TOKEN=token, HTTP_AUTHORIZATION=f"Api-Key {key}"
+    )
+    assert response.status_code == 403 and response.json()["type"] == "permission_denied", response.json()
+    cart = Cart.objects.get(token=token)
+    assert cart.status == Cart.Status.ACTIVE and not Order.objects.exists()
