@@ -55,6 +55,12 @@ class OrderCreateSerializer(serializers.Serializer):
         return data
 
 
+class OrderCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, help_text=_("Why, for the order's timeline.")
+    )
+
+
 class OrderLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrderLine

@@ -27,7 +27,7 @@ from ..selectors import (
     sees_only_own_stores,
 )
 from ..services import Contact, order_cancel, order_place, request_fingerprint
-from .serializers import OrderCreateSerializer, OrderDetailSerializer, OrderSerializer
+from .serializers import OrderCancelSerializer, OrderCreateSerializer, OrderDetailSerializer, OrderSerializer
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -219,7 +219,7 @@ class OrderDetailApi(ChannelMixin, generics.RetrieveAPIView):
 class OrderCancelApi(ChannelMixin, APIView):
     permission_classes = [CanUseOrders]
 
-    @extend_schema(request=None, responses=OrderDetailSerializer)
+    @extend_schema(request=OrderCancelSerializer, responses=OrderDetailSerializer)
     def post(self, request, number: str):
         """Cancel an order: its customer, or the marketplace it came from (for its buyer), while it
         is placed or confirmed; staff later too."""
@@ -227,7 +227,9 @@ class OrderCancelApi(ChannelMixin, APIView):
             # Staff see orders to do their part (the warehouse, a store), not to cancel them for
             # customers: that is customer service's (the add order permission).
             raise exceptions.PermissionDenied(_("Only customer service cancels orders for customers."))
+        data_in = OrderCancelSerializer(data=request.data)
+        data_in.is_valid(raise_exception=True)
         order = get_object_or_404(orders_visible_to(request, detail=False), number=number)
         role = lifecycle.AGENT if _is_order_staff(request) else lifecycle.CUSTOMER
-        order_cancel(order=order, role=role, actor=request.user, note=str(request.data.get("reason", ""))[:300])
+        order_cancel(order=order, role=role, actor=request.user, note=data_in.validated_data.get("reason", ""))
         return Response(OrderDetailSerializer(order_list_all(detail=True).get(pk=order.pk)).data)

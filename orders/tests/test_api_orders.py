@@ -229,3 +229,21 @@ def test_the_refusal_speaks_the_request_language(api_client, shop, language, det
         URL, body(shop), format="json", HTTP_ACCEPT_LANGUAGE=language, HTTP_AUTHORIZATION=f"Api-Key {read_only}"
     )
     assert response.status_code == 403 and response.json()["detail"] == detail
+
+
+@pytest.mark.parametrize("payload", [[], "wrong size", {"reason": "x" * 301}])
+def test_a_cancel_body_that_is_not_a_reason_is_a_400_and_cancels_nothing(api_client, shop, buyer, payload):
+    stock(shop["variants"][0], shop["warehouse"], 3)
+    number = api_client.post(URL, body(shop), format="json").json()["number"]
+    response = api_client.post(f"{URL}{number}/cancel/", payload, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["type"] == "validation_error"
+    assert Order.objects.get(number=number).status == "placed"
+
+
+def test_the_cancel_reason_is_documented_in_the_schema(api_client):
+    schema = api_client.get("/api/schema/?format=json")
+    assert schema.status_code == 200
+    operation = schema.json()["paths"]["/api/v1/orders/{number}/cancel/"]["post"]
+    ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert "reason" in schema.json()["components"]["schemas"][ref]["properties"]
