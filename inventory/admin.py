@@ -210,7 +210,8 @@ class StockLevelAdmin(admin.ModelAdmin):
             except (ValidationError, IdempotencyConflict, StockCountBelowAllocated) as exc:
                 errors = exc.message_dict if isinstance(exc, ValidationError) else exc.errors
                 failed_rows = row_errors_by_line(errors, data["lines"])
-                self.message_user(request, _("Rows failed; nothing was imported."), messages.ERROR)
+                refused = [str(m) for key, msgs in errors.items() if not key.startswith("rows.") for m in msgs]
+                self.message_user(request, " ".join(refused) or _("Rows failed; nothing was imported."), messages.ERROR)
             else:
                 failed_rows = row_errors_by_line(result.errors, data["lines"])
                 self.message_user(

@@ -59,9 +59,12 @@ def stock_csv_sync_id(raw: bytes, *, mode: str) -> str:
 
 
 def row_errors_by_line(errors: dict[str, list], lines: list[int]) -> list[tuple[int, str, str]]:
-    """``rows.<i>.<field>`` error keys of a sync as (file line, field, messages)."""
+    """``rows.<i>.<field>`` error keys of a sync as (file line, field, messages); errors of the
+    sync as a whole (its ``sync_id``) are not a line's."""
     found = []
     for key, messages in errors.items():
+        if not key.startswith("rows."):
+            continue
         _rows, index, field = key.split(".", 2)
         found.append((lines[int(index)], field, " ".join(str(m) for m in messages)))
     return sorted(found)

@@ -285,6 +285,42 @@ class StockMovement(models.Model):
         super().save(*args, **kwargs)
 
 
+class StockSync(models.Model):
+    """One stock sync a POS, ERP or WMS sent (or a CSV import), kept with its answer.
+
+    A retry of the same request (same ``fingerprint``: mode, error policy and rows) gets this
+    answer back and writes nothing; the same ``sync_id`` with another request is refused. The
+    rows themselves are in the ledger (reference ``sync:<sync_id>``)."""
+
+    sync_id = models.CharField(_("sync ID"), max_length=64, unique=True)
+    mode = models.CharField(_("mode"), max_length=20)
+    error_policy = models.CharField(_("error policy"), max_length=20)
+    fingerprint = models.CharField(_("fingerprint"), max_length=64, help_text=_("SHA-256 of the request."))
+    received = models.PositiveIntegerField(_("rows received"))
+    applied = models.PositiveIntegerField(_("rows applied"))
+    unchanged = models.PositiveIntegerField(_("rows unchanged"))
+    failed = models.PositiveIntegerField(_("rows failed"))
+    errors = models.JSONField(_("errors"), default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("stock sync")
+        verbose_name_plural = _("stock syncs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.sync_id
+
+
 class Transfer(models.Model):
     """Stock moving between two locations: requested → in transit → received (or cancelled)."""
 

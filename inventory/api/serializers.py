@@ -258,8 +258,8 @@ class StockSyncInputSerializer(serializers.Serializer):
         SYNC_ID_PATTERN,
         max_length=SYNC_ID_MAX_LENGTH,
         help_text=_(
-            "Identifies this sync (letters, digits, . _ : @ / -). Sending the same sync_id again skips the rows "
-            "already applied and returns the same summary: retry freely."
+            "Identifies this sync (letters, digits, . _ : @ / -). Sending the same request again writes nothing and "
+            "returns the first summary: retry freely. Use a new sync_id for other rows."
         ),
     )
     mode = serializers.ChoiceField(choices=STOCK_SYNC_MODE_CHOICES)
@@ -277,7 +277,9 @@ class StockSyncResultSerializer(serializers.Serializer):
     )
     unchanged = serializers.IntegerField(help_text=_("Rows that needed no change (count equal to on hand, delta 0)."))
     replayed = serializers.IntegerField(
-        help_text=_("Of the applied rows, those an earlier call with this sync_id had already written.")
+        help_text=_(
+            "Of the applied rows, those an earlier call with this sync_id had already written (all of them on a retry)."
+        )
     )
     failed = serializers.IntegerField(help_text=_("Rows refused (reject_failed only; reject_all answers 400/409)."))
     errors = serializers.DictField(

@@ -144,10 +144,10 @@ _SYNC_EXAMPLE = {
         ),
         409: OpenApiResponse(
             ErrorSerializer,
-            description="idempotency_conflict (reject_all): the sync_id was used before with a different quantity "
-            "for a row (not a retry: send the rows under a new sync_id); else count_below_allocated (reject_all): "
-            "rows that would leave on hand negative or below the units allocated to orders. Errors keyed "
-            "rows.<index>.quantity. Nothing was written.",
+            description="idempotency_conflict: the sync_id was used before for another request (other rows, "
+            "mode or error policy; errors keyed sync_id: send it under a new sync_id); else count_below_allocated "
+            "(reject_all): rows that would leave on hand negative or below the units allocated to orders, errors "
+            "keyed rows.<index>.quantity. Nothing was written.",
         ),
     },
     examples=[OpenApiExample("Counts from a store's POS", value=_SYNC_EXAMPLE, request_only=True)],
@@ -159,12 +159,14 @@ class StockSyncApi(APIView):
     delta: the quantity is added (kind "adjustment"). One ledger entry per row that changes
     stock, rows locked in a fixed order, one stock.changed event per touched SKU and location.
 
-    Idempotent by sync_id: the ledger keeps each applied row under the key
-    "sync:<sync_id>:<row index>", so a retry with the same sync_id skips the rows already
-    applied and answers the same summary ("replayed" counts the skipped rows). Rows that
-    failed, or needed no change, are evaluated again on a retry. A row applied before with a
-    different quantity is not a retry: it fails with idempotency_conflict. Split larger syncs
-    into requests with their own sync_id.
+    Idempotent by sync_id: every answered sync is kept with a fingerprint of its request, so
+    a retry of the same request writes nothing and gets the first answer again ("replayed"
+    counts its applied rows), however late it comes: it cannot set stock back to an old count.
+    The same sync_id with other rows, mode or error policy is not a retry: it fails with
+    idempotency_conflict. A sync refused as a whole (reject_all, 400 or 409) is not kept and
+    may be sent again. The ledger keeps each applied row under the key
+    "sync:<sync_id>:<row index>", so two calls racing with one sync_id apply each row once.
+    Split larger syncs into requests with their own sync_id.
 
     error_policy reject_all (default): any failed row and nothing is written (400 for bad
     input, 409 for stock conflicts or a reused sync_id). reject_failed: valid rows are written and the answer (200)

@@ -1,5 +1,6 @@
 """Bulk stock changes from POS / ERP / WMS: the sync API and the CSV import share this path."""
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -10,7 +11,7 @@ from typing import NamedTuple
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, Q, Value
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -19,7 +20,7 @@ from catalog.selectors import IN_CHUNK, variant_ids_by_sku
 from omnishop.outbox.services import outbox_emit_many
 
 from ..exceptions import IdempotencyConflict, StockCountBelowAllocated
-from ..models import Location, StockLevel, StockMovement
+from ..models import Location, StockLevel, StockMovement, StockSync
 from ..selectors import location_ids_by_code
 from .stock import StockChange, _ensure_stock_levels, stock_changed_message
 
@@ -495,11 +496,15 @@ def stock_sync_apply(
     """Apply stock from a POS, ERP or WMS: absolute counts or deltas per (location code, SKU).
 
     One ledger entry per row that changes stock (kind "count" for absolute, "adjustment" for
-    delta), with idempotency key ``sync:<sync_id>:<row index>``: sending the same sync again
-    skips the rows already applied and returns the same figures (``replayed`` tells how many
-    were skipped); a row applied before with another quantity is an error, not a replay. Rows
-    that failed, or needed no change, are evaluated again on a retry. Location codes and SKUs
-    are resolved in bulk; rows are locked in (variant, location) order.
+    delta), with idempotency key ``sync:<sync_id>:<row index>``. Every answered sync is kept
+    (``StockSync``, with a fingerprint of its mode, error policy and rows): sending the same
+    sync again writes nothing and returns the first answer (``replayed`` = the applied rows),
+    so a late retry cannot set a row back to an old count; the same sync_id with another
+    request is an ``IdempotencyConflict``. A sync refused as a whole (reject_all) is not kept:
+    nothing of it was written, and it may be sent again. Should two calls with one sync_id run
+    at once, or a call stop before its answer is kept, the ledger keys still apply each row
+    once. Location codes and SKUs are resolved in bulk; rows are locked in (variant, location)
+    order.
 
     Per-row errors, keyed ``rows.<i>.<field>``: missing or unknown location or SKU, a quantity
     that is not a whole number, a negative count, a change that would leave on hand negative
@@ -508,7 +513,7 @@ def stock_sync_apply(
     ``reject_all``: one transaction; any error and nothing is written. Raises
     ``ValidationError`` (bad input: a sync_id of other than 1 to 64 letters, digits and
     ``. _ : @ / -``, unknown codes, malformed quantities, negative counts), else
-    ``IdempotencyConflict`` (the sync_id was used before with a different change for a row), else
+    ``IdempotencyConflict`` (the sync_id was used before for another request), else
     ``StockCountBelowAllocated`` (the rows conflict with the stock). ``reject_failed``: the
     valid rows are written, ``batch_size`` rows per transaction; the result lists the errors.
     """
@@ -517,6 +522,10 @@ def stock_sync_apply(
         raise ValidationError({"mode": [_("Use one of: %(modes)s.") % {"modes": ", ".join(SyncMode.choices)}]})
     if error_policy not in SyncErrorPolicy.choices:
         raise ValidationError({"error_policy": [_("Use one of: %(p)s.") % {"p": ", ".join(SyncErrorPolicy.choices)}]})
+    fingerprint = _sync_fingerprint(mode, error_policy, rows)
+    earlier = StockSync.objects.filter(sync_id=sync_id).first()
+    if earlier is not None:
+        return _sync_answer_again(earlier, fingerprint)
     result = StockSyncResult(sync_id=sync_id, mode=mode, error_policy=error_policy, received=len(rows))
     errors: dict[int, dict[str, list[str]]] = {}
 
@@ -621,4 +630,56 @@ def stock_sync_apply(
         for i, messages in outcome.problems.items():
             errors.setdefault(row_of[start + i], {}).setdefault("quantity", []).extend(messages)
     result.errors = keyed(errors)
+    StockSync.objects.bulk_create(
+        [
+            StockSync(
+                sync_id=sync_id,
+                mode=mode,
+                error_policy=error_policy,
+                fingerprint=fingerprint,
+                received=result.received,
+                applied=result.applied,
+                unchanged=result.unchanged,
+                failed=result.failed,
+                errors=result.errors,
+                actor=actor,
+                note=note[:200],
+            )
+        ],
+        ignore_conflicts=True,  # the same sync answered at the same moment by another call
+    )
     return result
+
+
+def _sync_fingerprint(mode: str, error_policy: str, rows: list[StockSyncRow]) -> str:
+    """What makes two calls with one sync_id the same request: mode, policy and rows, in order."""
+    digest = hashlib.sha256(f"{mode}\n{error_policy}\n".encode())
+    digest.update("\n".join(f"{_raw(r.location)}\t{_raw(r.sku)}\t{_raw(r.quantity)}" for r in rows).encode())
+    return digest.hexdigest()
+
+
+def _raw(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _sync_answer_again(earlier: StockSync, fingerprint: str) -> StockSyncResult:
+    """The answer to a sync_id used before: its first answer for the same request, else a conflict."""
+    if earlier.fingerprint != fingerprint:
+        message = _(
+            "The sync_id %(id)s was used on %(when)s for another request (other rows, mode or error policy). "
+            "Nothing was written: send this one under a new sync_id."
+        ) % {
+            "id": earlier.sync_id,
+            "when": formats.date_format(timezone.localtime(earlier.created_at), "DATETIME_FORMAT"),
+        }
+        raise IdempotencyConflict(message, errors={"sync_id": [message]})
+    return StockSyncResult(
+        sync_id=earlier.sync_id,
+        mode=earlier.mode,
+        error_policy=earlier.error_policy,
+        received=earlier.received,
+        applied=earlier.applied,
+        unchanged=earlier.unchanged,
+        replayed=earlier.applied,
+        errors=earlier.errors,
+    )

@@ -9,7 +9,7 @@ from catalog.models import Channel
 from catalog.tests.factories import ChannelFactory, VariantFactory
 from conftest import is_postgres, run_in_threads
 from inventory.exceptions import IdempotencyConflict
-from inventory.models import Allocation, StockLevel, StockMovement
+from inventory.models import Allocation, StockLevel, StockMovement, StockSync
 from inventory.services import StockLine, StockSyncRow, stock_allocate, stock_receive, stock_sync_apply
 from inventory.tests.factories import LocationFactory, WarehouseFactory
 from omnishop.accounts.tests.factories import UserFactory
@@ -138,22 +138,48 @@ def test_a_sync_id_reused_for_other_rows_is_refused(api_client, stock, sync_key)
     response = post(api_client, body([("wh-1", "B", 2)], mode="delta"), sync_key)
     assert response.status_code == 409
     assert response.json()["type"] == "idempotency_conflict"
-    assert "already used for a different change" in response.json()["errors"]["rows.0.quantity"][0]
+    assert "sync_id sync-1 was used on" in response.json()["errors"]["sync_id"][0]
+    assert on_hand(stock["B"], stock["wh"]) == 0
+    # The same rows under another error policy are another request too.
+    response = post(api_client, body([("wh-1", "A", 2)], mode="delta", policy="reject_failed"), sync_key)
+    assert response.status_code == 409
+    assert on_hand(stock["A"], stock["wh"]) == 7
 
 
 @pytest.mark.django_db
-def test_an_absolute_retry_is_a_replay_only_with_the_same_count(api_client, stock, sync_key):
+def test_a_late_retry_sets_no_row_back_to_its_old_count(api_client, stock, sync_key):
+    # A is counted as it stands (nothing to write), B changes.
+    first = post(api_client, body([("wh-1", "A", 5), ("st-1", "B", 3)]), sync_key).json()
+    assert (first["applied"], first["unchanged"]) == (1, 1)
+    # Another sync moves both on; the first sync, retried late, answers the same and changes nothing.
+    post(api_client, body([("wh-1", "A", 8), ("st-1", "B", 4)], sync_id="sync-2"), sync_key)
+    again = post(api_client, body([("wh-1", "A", 5), ("st-1", "B", 3)]), sync_key).json()
+    assert again["replayed"] == 1 and {**again, "replayed": 0} == first
+    assert on_hand(stock["A"], stock["wh"]) == 8 and on_hand(stock["B"], stock["store"]) == 4
+    # The same sync_id with another count for a row is not a retry: refused, and it says so.
+    response = post(api_client, body([("wh-1", "A", 5), ("st-1", "B", 5)]), sync_key)
+    assert response.status_code == 409
+    assert response.json()["type"] == "idempotency_conflict"
+    assert list(response.json()["errors"]) == ["sync_id"]
+    assert on_hand(stock["B"], stock["store"]) == 4
+    assert StockMovement.objects.filter(reference="sync:sync-1").count() == 1
+    assert StockSync.objects.get(sync_id="sync-1").applied == 1
+    assert_books_balance()
+
+
+@pytest.mark.django_db
+def test_without_its_kept_answer_a_sync_is_still_applied_once_by_its_ledger_keys(api_client, stock, sync_key):
+    # A call that stopped after writing, before its answer was kept: the ledger keys still decide.
     first = post(api_client, body([("wh-1", "A", 7), ("st-1", "B", 3)]), sync_key).json()
-    assert first["applied"] == 2
-    # Another sync moves A on; a retry of the first sync answers the same and changes nothing.
+    StockSync.objects.all().delete()
     post(api_client, body([("wh-1", "A", 8)], sync_id="sync-2"), sync_key)
     again = post(api_client, body([("wh-1", "A", 7), ("st-1", "B", 3)]), sync_key).json()
     assert again["replayed"] == 2 and {**again, "replayed": 0} == first
     assert on_hand(stock["A"], stock["wh"]) == 8
-    # The same sync_id with another count for a row is not a retry: refused, and it says so.
+    StockSync.objects.all().delete()
+    # Another count for an applied row is refused row by row.
     response = post(api_client, body([("wh-1", "A", 7), ("st-1", "B", 4)]), sync_key)
     assert response.status_code == 409
-    assert response.json()["type"] == "idempotency_conflict"
     assert response.json()["errors"] == {
         "rows.1.quantity": ["The idempotency key sync:sync-1:1 was already used for a different change."]
     }
@@ -170,6 +196,7 @@ def test_an_absolute_retry_is_a_replay_only_with_the_same_count(api_client, stoc
 @pytest.mark.django_db
 def test_a_reused_sync_id_is_named_even_when_other_rows_conflict_with_the_stock(api_client, stock, sync_key):
     post(api_client, body([("st-1", "B", 3)]), sync_key)
+    StockSync.objects.all().delete()  # judged by the ledger keys, row by row
     response = post(api_client, body([("st-1", "B", 4), ("wh-1", "A", 1)]), sync_key)
     assert response.status_code == 409
     assert response.json()["type"] == "idempotency_conflict"
@@ -178,6 +205,17 @@ def test_a_reused_sync_id_is_named_even_when_other_rows_conflict_with_the_stock(
         "rows.1.quantity": ["On hand would be 1 but 2 units are allocated."],
     }
     assert on_hand(stock["A"], stock["wh"]) == 5 and on_hand(stock["B"], stock["store"]) == 3
+
+
+@pytest.mark.django_db
+def test_a_sync_refused_as_a_whole_is_not_kept_and_may_be_sent_again(api_client, stock, sync_key):
+    # Refused: 2 units of A are allocated. Nothing was written, so the same sync_id is still free.
+    assert post(api_client, body([("wh-1", "A", 1)]), sync_key).status_code == 409
+    assert not StockSync.objects.exists()
+    assert post(api_client, body([("wh-1", "A", 2)]), sync_key).status_code == 200
+    assert on_hand(stock["A"], stock["wh"]) == 2
+    kept = StockSync.objects.get()
+    assert (kept.sync_id, kept.mode, kept.received, kept.applied, kept.failed) == ("sync-1", "absolute", 1, 1, 0)
 
 
 @pytest.mark.django_db
@@ -252,7 +290,7 @@ def test_reject_failed_applies_the_valid_rows_and_lists_the_rest(api_client, sto
     assert summary["errors"]["rows.6.quantity"] == ["On hand would be 1 but 2 units are allocated."]
     assert on_hand(stock["A"], stock["wh"]) == 6 and on_hand(stock["C"], stock["store"]) == 2
     assert_books_balance()
-    # A retry re-evaluates the failed rows only: nothing new to write.
+    # A retry gets the same answer and writes nothing.
     again = post(api_client, body(rows, policy="reject_failed"), sync_key).json()
     assert again["applied"] == 2 and again["replayed"] == 2 and again["errors"] == summary["errors"]
     assert StockMovement.objects.filter(reference="sync:sync-1").count() == 2
@@ -328,10 +366,11 @@ def test_queries_do_not_grow_with_the_rows(api_client, stock, sync_key, django_a
     # Rows exist from a first sync; later syncs of 10 or 200 rows cost the same queries.
     rows = [(loc.code, v.sku, 1) for loc in locations for v in variants]
     post(api_client, body(rows, sync_id="warm"), sync_key)
-    # key, locations, SKUs, savepoint, lock, replayed keys, ledger, stock rows, events, release
-    with django_assert_max_num_queries(12) as small:
+    # key, kept syncs, locations, SKUs, savepoint, lock, replayed keys, ledger, stock rows, events, release,
+    # the kept answer
+    with django_assert_max_num_queries(14) as small:
         post(api_client, body([(r[0], r[1], 2) for r in rows[:10]], sync_id="small"), sync_key)
-    with django_assert_max_num_queries(12) as large:
+    with django_assert_max_num_queries(14) as large:
         post(api_client, body([(r[0], r[1], 2) for r in rows], sync_id="large"), sync_key)
     if is_postgres():  # SQLite splits the ledger INSERT by its parameter limit
         assert len(small.captured_queries) == len(large.captured_queries)

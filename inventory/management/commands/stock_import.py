@@ -81,6 +81,8 @@ class Command(BaseCommand):
                 self._errors(errors, lines)
                 raise CommandError(_("Rows failed; nothing was imported.")) from None
             except IdempotencyConflict as exc:
+                if "sync_id" in exc.errors:  # used before for another file or mode
+                    raise CommandError(exc.detail) from None
                 self._errors(exc.errors, lines)
                 raise CommandError(
                     _("The sync id was already used for other rows; nothing was imported. Use a new --sync-id.")
