@@ -9,6 +9,8 @@
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions
 
 from omnishop.apikeys.models import ChannelAPIKey
@@ -18,6 +20,16 @@ from ..selectors import channel_get
 
 CHANNEL_HEADER = "X-Channel"
 CHANNEL_PARAM = "channel"
+
+CHANNEL_PARAMETERS = [
+    OpenApiParameter(
+        CHANNEL_HEADER,
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description="Channel code a first-party client acts as (default: web; ?channel= works too). "
+        "Ignored in favour of the key's channel for API-key clients; a different value is a 403.",
+    ),
+]
 
 
 def declared_channel_code(request) -> str | None:
@@ -56,7 +68,10 @@ def channel_resolve(request) -> Channel:
 
 
 class ChannelMixin:
-    """For API views: resolves ``request.channel`` after authentication, before the handler."""
+    """For API views: resolves ``request.channel`` after authentication, before the handler.
+    The OpenAPI schema documents the channel header on every such view (``openapi_parameters``)."""
+
+    openapi_parameters = CHANNEL_PARAMETERS
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -8,6 +9,17 @@ from ..models import Brand, Category, Channel, Product, Variant
 # Stateless field instances, shared instead of built per value.
 _money = MoneyField()
 _datetime = serializers.DateTimeField()
+
+
+@extend_schema_field(
+    {"type": "object", "additionalProperties": True, "example": {"material": "leather", "season": "SS25"}}
+)
+class AttributesField(serializers.JSONField):
+    """Free attributes (a JSON object) of a product or variant, rendered as stored."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
 
 
 class ChannelSerializer(serializers.ModelSerializer):
@@ -42,6 +54,7 @@ class BrandSerializer(serializers.ModelSerializer):
 
 
 class VariantSerializer(serializers.ModelSerializer):
+    attributes = AttributesField()
     price = serializers.SerializerMethodField(
         help_text="Price in the requesting channel's currency; null when not priced there."
     )
@@ -71,6 +84,7 @@ class ListingWindowSerializer(serializers.Serializer):
 class ProductSerializer(serializers.ModelSerializer):
     brand = BrandSerializer(allow_null=True)
     category = CategoryRefSerializer()
+    attributes = AttributesField(help_text=_('Free product attributes, e.g. {"material": "leather"}.'))
     variants = VariantSerializer(source="active_variants", many=True)
     price_range = serializers.SerializerMethodField()
     listing = serializers.SerializerMethodField()

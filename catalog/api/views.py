@@ -1,25 +1,14 @@
 from django.http import Http404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..models import Category, Product
 from ..selectors import category_list, product_list_for_channel, product_page_for_channel
-from .channels import CHANNEL_HEADER, ChannelMixin
+from .channels import CHANNEL_PARAMETERS, ChannelMixin
 from .filters import ProductFilter
 from .serializers import CategorySerializer, ChannelSerializer, ProductSerializer
-
-CHANNEL_PARAMETERS = [
-    OpenApiParameter(
-        CHANNEL_HEADER,
-        OpenApiTypes.STR,
-        OpenApiParameter.HEADER,
-        description="Channel code a first-party client acts as (default: web). "
-        "Ignored in favour of the key's channel for API-key clients; a different value is a 403.",
-    ),
-]
 
 
 @extend_schema(tags=["catalog"], parameters=CHANNEL_PARAMETERS)
