@@ -215,11 +215,6 @@ def test_a_marketplace_key_gets_no_cart(api_client, world):
     assert list(world["web_cart"].lines.values_list("quantity", flat=True)) == [2]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="orders/api/views.py OrderListCreateApi.post: with from_cart, the X-Cart-Token cart is looked up "
-    "without its channel, so a marketplace key checks out (and closes) a web shop shopper's cart",
-)
 def test_a_key_cannot_check_out_another_channels_cart(api_client, world):
     cart = world["web_cart"]
     response = api_client.post(

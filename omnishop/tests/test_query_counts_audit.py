@@ -168,12 +168,6 @@ def registered() -> list[str]:
 KNOWN_CHANGE_PAGE_N_PLUS_ONE = {
     "customers.Company": "customers/admin.py MembershipInline: three queries per row (str() loads the "
     "customer and the company; the autocomplete widget looks up the selected customer)",
-    "inventory.Transfer": "inventory/admin.py TransferLineInline: the read-only variant column loads one "
-    "variant per row (no select_related)",
-    "orders.Order": "orders/admin.py FulfilmentInline: the read-only location and transfer columns load one "
-    "row each per fulfilment (no select_related)",
-    "orders.Cart": "orders/admin.py CartLineInline: the read-only variant column loads one variant per row "
-    "(no select_related)",
 }
 KNOWN_CHANGELIST_N_PLUS_ONE: dict[str, str] = {}
 
