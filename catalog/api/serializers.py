@@ -56,7 +56,7 @@ class BrandSerializer(serializers.ModelSerializer):
 class VariantSerializer(serializers.ModelSerializer):
     attributes = AttributesField()
     price = serializers.SerializerMethodField(
-        help_text="Price in the requesting channel's currency; null when not priced there."
+        help_text=_("Price in the requesting channel's currency; null when not priced there.")
     )
 
     class Meta:

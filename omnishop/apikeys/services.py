@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import ChannelAPIKey, Scope
 
@@ -17,7 +18,7 @@ def apikey_create(
     Raises ``ValidationError`` for an unknown scope."""
     unknown = set(scopes or []) - set(Scope.values)
     if unknown:
-        raise ValidationError({"scopes": [f"Unknown scope {s}." for s in sorted(unknown)]})
+        raise ValidationError({"scopes": [_("Unknown scope %(scope)s.") % {"scope": s} for s in sorted(unknown)]})
     with transaction.atomic():
         key_row, plain = ChannelAPIKey.objects.create_key(
             channel=channel, name=name, created_by=actor, expiry_date=expires_at, scopes=sorted(set(scopes or []))

@@ -264,3 +264,14 @@ def test_a_key_is_not_a_signed_in_user(api_client, world, route):
         **_auth(world["allegro_key"]),
     )
     assert response.status_code == 403 and response.json()["type"] == "permission_denied"
+
+
+def test_an_unknown_scope_is_refused_and_creates_no_key(world):
+    from django.core.exceptions import ValidationError
+
+    from omnishop.apikeys.models import ChannelAPIKey
+
+    with pytest.raises(ValidationError) as refused:
+        apikey_create(channel=world["allegro"], name="Too wide", scopes=["stock:read", "orders:delete"])
+    assert refused.value.message_dict == {"scopes": ["Unknown scope orders:delete."]}
+    assert not ChannelAPIKey.objects.filter(name="Too wide").exists()
