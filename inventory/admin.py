@@ -3,6 +3,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
@@ -18,6 +20,7 @@ from .models import (
     StockHold,
     StockLevel,
     StockMovement,
+    StockSync,
     Transfer,
     TransferLine,
     validate_opening_hours,
@@ -267,6 +270,61 @@ class StockMovementAdmin(ReadOnlyAdmin):
     list_select_related = ["variant", "location", "actor"]
     search_fields = ["variant__sku", "reference", "idempotency_key", "location__code"]
     date_hierarchy = "created_at"
+
+
+@admin.register(StockSync)
+class StockSyncAdmin(ReadOnlyAdmin):
+    """What each POS, ERP or WMS sync (and CSV import) sent and what became of its rows."""
+
+    list_display = [
+        "sync_id",
+        "created_at",
+        "mode",
+        "error_policy",
+        "received",
+        "applied",
+        "unchanged",
+        "failed",
+        "actor",
+    ]
+    list_filter = ["mode", "error_policy", "created_at"]
+    list_select_related = ["actor"]
+    search_fields = ["sync_id", "note"]
+    date_hierarchy = "created_at"
+    fields = [
+        "sync_id",
+        "created_at",
+        "actor",
+        "note",
+        "mode",
+        "error_policy",
+        "received",
+        "applied",
+        "unchanged",
+        "failed",
+        "row_errors",
+        "ledger",
+        "fingerprint",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("errors"))
+    def row_errors(self, obj: StockSync):
+        if not obj.errors:
+            return "-"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "", "<li>{}: {}</li>", ((key, " ".join(map(str, msgs))) for key, msgs in sorted(obj.errors.items()))
+            ),
+        )
+
+    @admin.display(description=_("ledger entries"))
+    def ledger(self, obj: StockSync):
+        url = (
+            reverse("admin:inventory_stockmovement_changelist") + "?" + urlencode({"reference": f"sync:{obj.sync_id}"})
+        )
+        return format_html('<a href="{}">{}</a>', url, _("Stock movements of this sync"))
 
 
 @admin.register(StockHold)

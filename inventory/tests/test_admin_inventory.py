@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from catalog.tests.factories import VariantFactory
-from inventory.models import StockLevel, StockMovement, Transfer
+from inventory.models import StockLevel, StockMovement, StockSync, Transfer
 from inventory.services import StockLine, stock_allocate, stock_receive, transfer_request
 from inventory.tests.factories import LocationFactory, WarehouseFactory
 from omnishop.outbox.models import OutboxEvent
@@ -183,3 +183,28 @@ def test_transfer_page_query_count_does_not_grow_with_its_lines(admin_client, gr
         assert admin_client.get(small).status_code == 200
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert admin_client.get(large).status_code == 200
+
+
+def test_stock_syncs_are_listed_with_their_failed_rows_and_ledger(client, manager, grid):
+    url = reverse("admin:inventory_stocklevel_import")
+    bad = "location,sku,quantity\nwh-1,KR-A,4\nwh-1,NOPE,2\n"
+    form = {"mode": "absolute", "error_policy": "reject_failed", "delimiter": ","}
+    assert client.post(url, {**form, "file": upload(bad)}).status_code == 200
+    kept = StockSync.objects.get()
+    assert (kept.actor, kept.received, kept.applied, kept.failed) == (manager, 2, 1, 1)
+
+    listing = client.get(reverse("admin:inventory_stocksync_changelist"))
+    assert listing.status_code == 200 and kept.sync_id in listing.content.decode()
+    page = client.get(reverse("admin:inventory_stocksync_change", args=[kept.pk])).content.decode()
+    assert "rows.1.sku: Unknown SKU NOPE." in page
+    ledger = reverse("admin:inventory_stockmovement_changelist") + f"?reference=sync%3A{kept.sync_id}"
+    assert ledger in page
+    entries = client.get(ledger)
+    assert entries.status_code == 200 and list(entries.context["cl"].result_list) == list(
+        StockMovement.objects.filter(reference=f"sync:{kept.sync_id}")
+    )
+    # The same file again gets the kept answer and writes nothing.
+    response = client.post(url, {**form, "file": upload(bad)})
+    assert response.status_code == 200 and StockSync.objects.count() == 1
+    assert level(grid["a"], grid["wh"]).on_hand == 4
+    assert StockMovement.objects.filter(reference=f"sync:{kept.sync_id}").count() == 1

@@ -52,7 +52,7 @@ CATALOG_MODELS = (
     "channellisting",
 )
 
-STOCK_MODELS = ("stocklevel", "stockmovement", "stockhold", "allocation", "transfer")
+STOCK_MODELS = ("stocklevel", "stockmovement", "stocksync", "stockhold", "allocation", "transfer")
 ORDER_MODELS = ("order", "cart", "fulfilment")
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {

@@ -25,8 +25,16 @@ from catalog.models import Category, Channel, ChannelListing, PriceHistory
 from catalog.services import listing_publish, price_set
 from catalog.tests.factories import BrandFactory, CategoryFactory, ChannelFactory, ProductFactory, VariantFactory
 from customers.models import Company, CompanyMembership, Customer
-from inventory.models import Allocation, Location, StockHold, StockLevel, StockMovement, Transfer
-from inventory.services import StockLine, stock_allocate, stock_hold_place, stock_receive, transfer_request
+from inventory.models import Allocation, Location, StockHold, StockLevel, StockMovement, StockSync, Transfer
+from inventory.services import (
+    StockLine,
+    StockSyncRow,
+    stock_allocate,
+    stock_hold_place,
+    stock_receive,
+    stock_sync_apply,
+    transfer_request,
+)
 from inventory.tests.factories import LocationFactory, WarehouseFactory
 from omnishop.accounts.models import User
 from omnishop.apikeys.models import ChannelAPIKey
@@ -118,6 +126,10 @@ def build(scale: int) -> World:
     for v in variants:
         cart_line_set(cart=cart, variant=v, quantity=1)
 
+    for i in range(scale):  # stock syncs, one with a failed row
+        rows = [StockSyncRow(warehouses[0].code, variant.sku, 1), StockSyncRow(warehouses[0].code, "NOPE", 1)]
+        stock_sync_apply(sync_id=f"audit-{tag}-{i}", mode="delta", rows=rows, error_policy="reject_failed", actor=staff)
+
     for i in range(scale):
         login = User.objects.create_user(email=f"user-{tag}-{i}@example.pl", password="x-pass-123")
         EmailAddress.objects.create(user=login, email=login.email, verified=True, primary=True)
@@ -147,6 +159,7 @@ def build(scale: int) -> World:
             "inventory.StockLevel": StockLevel.objects.filter(variant=variant).first(),
             "inventory.StockMovement": StockMovement.objects.filter(variant=variant).first(),
             "inventory.StockHold": StockHold.objects.filter(reference=f"cart:{tag}").first(),
+            "inventory.StockSync": StockSync.objects.get(sync_id=f"audit-{tag}-0"),
             "inventory.Allocation": Allocation.objects.filter(variant=variant).first(),
             "customers.Customer": customers[0],
             "orders.Fulfilment": fulfilment,
@@ -203,6 +216,7 @@ def test_every_registered_admin_is_covered():
         "inventory.StockLevel",
         "inventory.StockMovement",
         "inventory.StockHold",
+        "inventory.StockSync",
         "inventory.Allocation",
         "customers.Customer",
         "orders.Fulfilment",
