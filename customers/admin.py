@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
 
 from .models import Company, CompanyMembership, Customer
 
@@ -14,9 +16,50 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 class MembershipInline(admin.TabularInline):
+    """The company's members: the person is fixed once added (its role may change, the row may go)."""
+
     model = CompanyMembership
+    fields = ["customer", "role"]
+    readonly_fields = ["customer"]
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False  # members join through NewMembershipInline
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("customer", "company")
+
+
+class NewMembershipFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        chosen = {form: form.cleaned_data.get("customer") for form in self.forms if form.cleaned_data}
+        if self.instance.pk is None or not any(chosen.values()):
+            return
+        members = set(
+            CompanyMembership.objects.filter(
+                company=self.instance, customer__in=[c for c in chosen.values() if c]
+            ).values_list("customer_id", flat=True)
+        )
+        for form, customer in chosen.items():
+            if customer is not None and customer.pk in members:
+                form.add_error("customer", _("This person is already a member of the company."))
+
+
+class NewMembershipInline(admin.TabularInline):
+    """Adds members, choosing the person by search (the autocomplete widget reads one row per
+    selected value, so it serves new rows only)."""
+
+    model = CompanyMembership
+    formset = NewMembershipFormSet
+    fields = ["customer", "role"]
     autocomplete_fields = ["customer"]
     extra = 0
+    verbose_name = _("new company member")
+    verbose_name_plural = _("new company members")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
 
 
 @admin.register(Company)
@@ -24,4 +67,4 @@ class CompanyAdmin(admin.ModelAdmin):
     list_display = ["name", "tax_id", "city", "email", "created_at"]
     search_fields = ["name", "tax_id", "email"]
     list_filter = ["city"]
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, NewMembershipInline]
