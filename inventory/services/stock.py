@@ -1,5 +1,6 @@
 """The stock ledger, allocations and holds: every change locks rows in (variant, location) order."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -83,7 +84,7 @@ class StockLine:
 
 
 def _check_available(
-    levels, lines: list[StockLine], *, online: bool, exclude_hold_reference: str = ""
+    levels, lines: list[StockLine], *, online: bool, exclude_hold_references: Collection[str] = ()
 ) -> dict[tuple[int, int], int]:
     """Raise InsufficientStock naming every short line. ``levels`` must be locked already (with
     their location). Returns the units wanted per (variant, location): lines for one row add up.
@@ -93,8 +94,8 @@ def _check_available(
     held_q = StockHold.objects.filter(
         expires_at__gt=now, variant_id__in={p[0] for p in pairs}, location_id__in={p[1] for p in pairs}
     )
-    if exclude_hold_reference:
-        held_q = held_q.exclude(reference=exclude_hold_reference)
+    if exclude_hold_references:
+        held_q = held_q.exclude(reference__in=list(exclude_hold_references))
     held: dict[tuple[int, int], int] = {}
     for v, loc, qty in held_q.values_list("variant_id", "location_id", "quantity"):
         held[(v, loc)] = held.get((v, loc), 0) + qty
@@ -178,7 +179,9 @@ def stock_allocate(
         held_pairs = _hold_pairs(StockHold.objects.filter(reference=release_holds)) if release_holds else set()
         # The released holds' rows too (they may be elsewhere): their availability changes as well.
         levels = stock_levels_lock(pairs=[*pairs, *held_pairs])
-        totals = _check_available(levels, lines, online=online, exclude_hold_reference=release_holds)
+        totals = _check_available(
+            levels, lines, online=online, exclude_hold_references=[release_holds] if release_holds else ()
+        )
         _allocated_add({levels[pair].pk: quantity for pair, quantity in totals.items()})
         for pair, quantity in totals.items():
             levels[pair].allocated += quantity
@@ -259,12 +262,22 @@ def stock_safety_stock_set(*, level: StockLevel, safety_stock: int, actor=None) 
 
 
 def stock_hold_place(
-    *, lines: list[StockLine], kind: str, reference: str, ttl: timedelta, online: bool = True
+    *,
+    lines: list[StockLine],
+    kind: str,
+    reference: str,
+    ttl: timedelta,
+    online: bool = True,
+    replacing: Collection[str] = (),
 ) -> list[StockHold]:
     """Reserve units for a while (cart, checkout, reserve-in-store). Replaces earlier holds with
-    the same reference (no ``lines``: replaced with nothing, as ``stock_holds_release`` does).
-    Locks the rows like an allocation, of the new lines and of the holds replaced, and emits
-    ``stock.changed`` for each of them (placing the same lines again extends the hold).
+    the same reference (no ``lines``: replaced with nothing, as ``stock_holds_release`` does),
+    and the holds of the references in ``replacing`` too (an anonymous cart merged into this
+    one): their units do not count against the new lines.
+    Locks the rows like an allocation, of the new lines and of all the holds replaced, in one
+    step (a caller releasing holds and then placing others would lock twice, out of the global
+    order), and emits ``stock.changed`` for each of them (placing the same lines again extends
+    the hold).
     Raises ``ValidationError`` (a line of less than one unit, an unknown ``kind``, a ``ttl``
     that is not positive) or ``InsufficientStock``; when refused, the earlier holds stand."""
     errors = {}
@@ -283,10 +296,11 @@ def stock_hold_place(
     with transaction.atomic():
         pairs = [(ln.variant_id, ln.location_id) for ln in lines]
         _ensure_stock_levels(pairs)
-        replaced = _hold_pairs(StockHold.objects.filter(reference=reference))
+        references = sorted({reference, *replacing})
+        replaced = _hold_pairs(StockHold.objects.filter(reference__in=references))
         levels = stock_levels_lock(pairs=[*pairs, *replaced])
-        _check_available(levels, lines, online=online, exclude_hold_reference=reference)
-        StockHold.objects.filter(reference=reference).delete()
+        _check_available(levels, lines, online=online, exclude_hold_references=references)
+        StockHold.objects.filter(reference__in=references).delete()
         expires_at = timezone.now() + ttl
         holds = StockHold.objects.bulk_create(
             [

@@ -151,3 +151,45 @@ def test_purge_works_through_more_holds_than_one_batch(grid, monkeypatch):
     assert stock_holds_purge_expired() == 4
     assert not StockHold.objects.exists()
     assert set(pending_stock_changed()) == {"A@wh-1", "A@st-1", "B@wh-1"}
+
+
+def test_a_hold_replacing_other_references_takes_their_units_in_one_locked_step(grid, monkeypatch):
+    """A cart merged into another: the anonymous cart's holds go and the merged cart's come in
+    one lock of the stock rows, and the units they held count for the new lines."""
+    from inventory.services import stock as stock_services
+
+    stock_hold_place(lines=[StockLine(grid["a"].pk, grid["wh"].pk, 4)], kind="cart", reference="cart:anon", ttl=TTL)
+    stock_hold_place(lines=[StockLine(grid["b"].pk, grid["wh"].pk, 1)], kind="cart", reference="cart:mine", ttl=TTL)
+    _deliver_all()
+    locks = []
+    real_lock = stock_services.stock_levels_lock
+    monkeypatch.setattr(
+        stock_services, "stock_levels_lock", lambda *, pairs: locks.append(set(pairs)) or real_lock(pairs=pairs)
+    )
+
+    holds = stock_hold_place(
+        lines=[StockLine(grid["a"].pk, grid["wh"].pk, 5), StockLine(grid["b"].pk, grid["store"].pk, 1)],
+        kind="cart",
+        reference="cart:mine",
+        ttl=TTL,
+        replacing=["cart:anon"],
+    )
+
+    a, b, wh, store = grid["a"].pk, grid["b"].pk, grid["wh"].pk, grid["store"].pk
+    assert locks == [{(a, wh), (b, wh), (b, store)}]
+    assert {(h.variant_id, h.location_id, h.quantity) for h in holds} == {(a, wh, 5), (b, store, 1)}
+    assert set(StockHold.objects.values_list("reference", flat=True)) == {"cart:mine"}
+    assert set(pending_stock_changed()) == {"A@wh-1", "B@wh-1", "B@st-1"}
+
+
+def test_a_refused_replacing_hold_keeps_the_replaced_holds(grid):
+    stock_hold_place(lines=[StockLine(grid["a"].pk, grid["wh"].pk, 2)], kind="cart", reference="cart:anon", ttl=TTL)
+    with pytest.raises(InsufficientStock):
+        stock_hold_place(
+            lines=[StockLine(grid["a"].pk, grid["wh"].pk, 6)],
+            kind="cart",
+            reference="cart:mine",
+            ttl=TTL,
+            replacing=["cart:anon"],
+        )
+    assert list(StockHold.objects.values_list("reference", "quantity")) == [("cart:anon", 2)]

@@ -1,19 +1,19 @@
 """Carts: one active cart per customer shared by web and app; anonymous carts by token that
 merge into the customer's cart on login; lines checked against the catalog and stock."""
 
+from collections.abc import Collection
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Channel, Variant
 from inventory.exceptions import InsufficientStock
 from inventory.models import StockHold
-from inventory.selectors import stock_levels_with_availability
+from inventory.selectors import stock_levels_with_availability, units_available
 from inventory.services import StockLine, stock_hold_place, stock_holds_release
 from loyalty.pricing import cart_price
 
@@ -44,18 +44,52 @@ def cart_create_anonymous(*, channel: Channel) -> Cart:
     return Cart.objects.create(channel=channel)
 
 
-def _online_available(variant_ids, *, cart: Cart) -> dict[int, int]:
-    """Units of each variant available online (one query), the cart's own holds not counted
-    against it; variants with nothing available are absent."""
-    rows = (
-        stock_levels_with_availability(online=True, exclude_hold_reference=cart.hold_reference)
-        .filter(variant_id__in=list(variant_ids), location__is_active=True)
-        .order_by()
-        .values("variant_id")
-        .annotate(total=Sum("available"))
-        .values_list("variant_id", "total")
+def _available_at(variant_ids, *, cart: Cart, replacing: Collection[str] = ()) -> list[tuple[int, int, int]]:
+    """(variant, location, units available online) where some are, at active locations: the
+    cart's own holds, and those of the carts whose holds it replaces, not counted against it."""
+    now = timezone.now()
+    rows = stock_levels_with_availability(online=True, at=now, exclude_hold_reference=cart.hold_reference).filter(
+        variant_id__in=list(variant_ids), location__is_active=True
     )
-    return {variant_id: total for variant_id, total in rows if total}
+    if not replacing:
+        return list(rows.filter(available__gt=0).values_list("variant_id", "location_id", "available"))
+    theirs: dict[tuple[int, int], int] = {}
+    for variant_id, location_id, quantity in StockHold.objects.filter(
+        reference__in=list(replacing), expires_at__gt=now
+    ).values_list("variant_id", "location_id", "quantity"):
+        theirs[(variant_id, location_id)] = theirs.get((variant_id, location_id), 0) + quantity
+    found = []
+    for variant_id, location_id, on_hand, allocated, held, safety_stock, kind, ring_fence in rows.values_list(
+        "variant_id",
+        "location_id",
+        "on_hand",
+        "allocated",
+        "held",
+        "safety_stock",
+        "location__kind",
+        "location__ring_fence",
+    ):
+        available = units_available(
+            on_hand=on_hand,
+            allocated=allocated,
+            held=held - theirs.get((variant_id, location_id), 0),
+            safety_stock=safety_stock,
+            kind=kind,
+            ring_fence=ring_fence,
+            online=True,
+        )
+        if available > 0:
+            found.append((variant_id, location_id, available))
+    return found
+
+
+def _online_available(variant_ids, *, cart: Cart, replacing: Collection[str] = ()) -> dict[int, int]:
+    """Units of each variant available online, the cart's own holds (and those of ``replacing``)
+    not counted against it; variants with nothing available are absent."""
+    total: dict[int, int] = {}
+    for variant_id, _location_id, available in _available_at(variant_ids, cart=cart, replacing=replacing):
+        total[variant_id] = total.get(variant_id, 0) + available
+    return total
 
 
 def cart_line_set(*, cart: Cart, variant: Variant, quantity: int) -> Cart:
@@ -81,24 +115,22 @@ def cart_line_set(*, cart: Cart, variant: Variant, quantity: int) -> Cart:
     return cart
 
 
-def _cart_holds_refresh(cart: Cart) -> None:
+def _cart_holds_refresh(cart: Cart, *, replacing: Collection[str] = ()) -> None:
     """With OMNISHOP_CART_HOLD_MINUTES > 0, the cart holds its units for that many minutes from
     the last change: each line at the locations with the most of it available (the cart's own
-    holds not counted against it), split over several when no one location has the whole line."""
+    holds not counted against it), split over several when no one location has the whole line.
+    The holds of ``replacing`` (a merged cart's) go in the same locked step as the new ones."""
     minutes = settings.OMNISHOP_CART_HOLD_MINUTES
     if minutes <= 0:
+        for reference in replacing:  # held while holds were on
+            stock_holds_release(reference=reference)
         return
     lines = list(cart.lines.values_list("variant_id", "quantity"))
-    if not lines:
+    if not lines and not replacing:
         stock_holds_release(reference=cart.hold_reference)
         return
     at: dict[int, list[tuple[int, int]]] = {}
-    rows = (
-        stock_levels_with_availability(online=True, exclude_hold_reference=cart.hold_reference)
-        .filter(variant_id__in=[v for v, _q in lines], location__is_active=True, available__gt=0)
-        .values_list("variant_id", "location_id", "available")
-    )
-    for variant_id, location_id, available in rows:
+    for variant_id, location_id, available in _available_at([v for v, _q in lines], cart=cart, replacing=replacing):
         at.setdefault(variant_id, []).append((available, location_id))
     holds = []
     for variant_id, quantity in lines:
@@ -114,6 +146,7 @@ def _cart_holds_refresh(cart: Cart) -> None:
         kind=StockHold.Kind.CART,
         reference=cart.hold_reference,
         ttl=timedelta(minutes=minutes),
+        replacing=replacing,
     )
 
 
@@ -130,10 +163,12 @@ def cart_merge(*, anonymous: Cart, into: Cart) -> Cart:
         anonymous, into = carts[anonymous.pk], carts[into.pk]
         if anonymous.status != Cart.Status.ACTIVE:
             return into
-        stock_holds_release(reference=anonymous.hold_reference)  # its units count for the merged cart
+        # The anonymous cart's holds count for the merged cart; they are replaced by its holds in
+        # one locked step: releasing them first would lock stock rows twice, out of order.
+        replacing = [anonymous.hold_reference]
         existing = {ln.variant_id: ln for ln in into.lines.all()}
         added = list(anonymous.lines.all())
-        available = _online_available({ln.variant_id for ln in added}, cart=into)
+        available = _online_available({ln.variant_id for ln in added}, cart=into, replacing=replacing)
         for line in added:
             current = existing[line.variant_id].quantity if line.variant_id in existing else 0
             quantity = min(current + line.quantity, max(available.get(line.variant_id, 0), current))
@@ -143,5 +178,5 @@ def cart_merge(*, anonymous: Cart, into: Cart) -> Cart:
                 CartLine.objects.create(cart=into, variant_id=line.variant_id, quantity=quantity)
         anonymous.status = Cart.Status.MERGED
         anonymous.save(update_fields=["status", "updated_at"])
-        _cart_holds_refresh(into)
+        _cart_holds_refresh(into, replacing=replacing)
     return into

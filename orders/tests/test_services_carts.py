@@ -131,3 +131,46 @@ def test_a_cart_hold_spans_locations_and_its_own_units_stay_its_own(shop, settin
     cart_line_set(cart=cart, variant=a, quantity=2)
     held = dict(StockHold.objects.filter(reference=cart.hold_reference).values_list("location__code", "quantity"))
     assert held == {"wh-strykow": 2} and lines(cart) == {a.pk: 2}
+
+
+def test_a_merge_locks_the_stock_rows_of_both_carts_once(shop, settings, monkeypatch):
+    """Releasing the anonymous cart's holds and then placing the merged cart's would lock stock
+    rows in two sorted steps, out of the global (variant, location) order: one step it is."""
+    from inventory.services import stock as stock_services
+
+    settings.OMNISHOP_CART_HOLD_MINUTES = 20
+    a, b, _ = shop["variants"]
+    stock(a, shop["warehouse"], 5)
+    stock(b, shop["warehouse"], 5)
+    customer = Customer.objects.create(email="once@example.pl")
+    mine = cart_for_customer(customer=customer, channel=shop["web"])
+    cart_line_set(cart=mine, variant=a, quantity=1)
+    anonymous = cart_create_anonymous(channel=shop["web"])
+    cart_line_set(cart=anonymous, variant=b, quantity=2)
+    locks = []
+    real_lock = stock_services.stock_levels_lock
+    monkeypatch.setattr(
+        stock_services, "stock_levels_lock", lambda *, pairs: locks.append(set(pairs)) or real_lock(pairs=pairs)
+    )
+
+    merged = cart_merge(anonymous=anonymous, into=mine)
+
+    wh = shop["warehouse"].pk
+    assert locks == [{(a.pk, wh), (b.pk, wh)}]
+    assert lines(merged) == {a.pk: 1, b.pk: 2}
+    assert set(StockHold.objects.values_list("reference", "variant_id", "quantity")) == {
+        (mine.hold_reference, a.pk, 1),
+        (mine.hold_reference, b.pk, 2),
+    }
+
+
+def test_a_merge_with_cart_holds_off_still_releases_the_anonymous_holds(shop, settings):
+    settings.OMNISHOP_CART_HOLD_MINUTES = 20
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 2)
+    anonymous = cart_create_anonymous(channel=shop["web"])
+    cart_line_set(cart=anonymous, variant=a, quantity=2)
+    settings.OMNISHOP_CART_HOLD_MINUTES = 0
+    mine = cart_for_customer(customer=Customer.objects.create(email="off@example.pl"), channel=shop["web"])
+    merged = cart_merge(anonymous=anonymous, into=mine)
+    assert lines(merged) == {a.pk: 2} and not StockHold.objects.exists()
