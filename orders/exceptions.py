@@ -47,3 +47,19 @@ class WrongPickupCode(DomainError):
     code = "wrong_pickup_code"
     title = _("The pickup code does not match the order.")
     status_code = 400
+
+
+class CartNotActive(DomainError):
+    """The cart was checked out or merged into another: its lines can no longer change."""
+
+    code = "cart_not_active"
+    title = _("This cart was already checked out or merged into another cart.")
+    status_code = 409
+
+
+class CartChanged(DomainError):
+    """The cart's lines changed while it was being checked out."""
+
+    code = "cart_changed"
+    title = _("The cart changed while it was being checked out.")
+    status_code = 409

@@ -17,6 +17,7 @@ from inventory.selectors import stock_levels_with_availability, units_available
 from inventory.services import StockLine, stock_hold_place, stock_holds_release
 from loyalty.pricing import cart_price
 
+from ..exceptions import CartNotActive
 from ..models import Cart, CartLine
 
 
@@ -92,13 +93,24 @@ def _online_available(variant_ids, *, cart: Cart, replacing: Collection[str] = (
     return total
 
 
+def _not_active(cart: Cart) -> CartNotActive:
+    return CartNotActive(
+        _("The cart was already checked out or merged into another cart: its lines can no longer change."),
+        errors={"cart": [_("This cart is %(status)s.") % {"status": cart.get_status_display()}]},
+    )
+
+
 def cart_line_set(*, cart: Cart, variant: Variant, quantity: int) -> Cart:
     """Set a line's quantity (0 removes it). The variant must be sellable in the cart's channel
-    and available online in that quantity. Raises ``NotSellable`` / ``InsufficientStock``."""
+    and available online in that quantity. The cart row is locked, so a checkout or a merge of
+    the cart waits for this change or is waited for; raises ``CartNotActive`` when the cart was
+    checked out or merged meanwhile (the line would be lost), ``NotSellable`` / ``InsufficientStock``."""
     if quantity < 0:
         raise ValidationError({"quantity": [_("The quantity cannot be negative.")]})
     with transaction.atomic():
         cart = Cart.objects.select_for_update().get(pk=cart.pk)
+        if cart.status != Cart.Status.ACTIVE:
+            raise _not_active(cart)
         if quantity == 0:
             CartLine.objects.filter(cart=cart, variant=variant).delete()
         else:
@@ -153,7 +165,8 @@ def _cart_holds_refresh(cart: Cart, *, replacing: Collection[str] = ()) -> None:
 def cart_merge(*, anonymous: Cart, into: Cart) -> Cart:
     """On login: add the anonymous cart's lines to the customer's cart. Quantities add up, to
     at most what is available online (a line with nothing left is dropped): the merged cart
-    never promises more than ``cart_line_set`` would accept."""
+    never promises more than ``cart_line_set`` would accept. Raises ``CartNotActive`` when the
+    customer's cart was checked out meanwhile."""
     if anonymous.pk == into.pk:
         return into
     with transaction.atomic():
@@ -161,6 +174,8 @@ def cart_merge(*, anonymous: Cart, into: Cart) -> Cart:
             c.pk: c for c in Cart.objects.select_for_update().filter(pk__in=[anonymous.pk, into.pk]).order_by("pk")
         }
         anonymous, into = carts[anonymous.pk], carts[into.pk]
+        if into.status != Cart.Status.ACTIVE:
+            raise _not_active(into)
         if anonymous.status != Cart.Status.ACTIVE:
             return into
         # The anonymous cart's holds count for the merged cart; they are replaced by its holds in

@@ -29,8 +29,16 @@ from omnishop.exceptions import DomainError
 from omnishop.outbox.services import outbox_emit
 
 from .. import lifecycle
-from ..exceptions import EmptyOrder, IdempotencyConflict, InvalidOrder, InvalidTransition, TransitionNotAllowed
-from ..models import Cart, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
+from ..exceptions import (
+    CartChanged,
+    CartNotActive,
+    EmptyOrder,
+    IdempotencyConflict,
+    InvalidOrder,
+    InvalidTransition,
+    TransitionNotAllowed,
+)
+from ..models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
 from ..payments import payment_provider
 from ..routing import routing_policy
 from ..selectors import order_details_attach
@@ -195,7 +203,9 @@ def order_place(
     ``InvalidOrder`` with field errors for a request that breaks a rule of its own (a line of
     less than one unit, pay in store for a delivery, a guest order with neither a contact e-mail
     nor a phone, a delivery without a street, postal code and city or with a pickup store, a
-    company order for a customer who is not its member).
+    company order for a customer who is not its member); for a ``cart`` checkout,
+    ``CartNotActive`` when the cart was already ordered or merged and ``CartChanged`` when its
+    lines are no longer ``lines`` (the cart row is locked, so no line set meanwhile is lost).
     """
     errors = _request_errors(
         lines=lines,
@@ -282,6 +292,8 @@ def _order_place_new(
             decision.reason["destination_from"] = located_by
         try:
             with transaction.atomic(durable=True):
+                if cart is not None:
+                    _cart_checkout_lock(cart, lines=lines)
                 order = _order_create(
                     channel=channel,
                     priced=priced,
@@ -305,6 +317,23 @@ def _order_place_new(
             if attempt == ROUTING_ATTEMPTS:
                 raise
     raise AssertionError("unreachable")
+
+
+def _cart_checkout_lock(cart: Cart, *, lines: dict[int, int]) -> None:
+    """Lock the cart being checked out (before any stock row, as ``cart_line_set`` does) and
+    make sure it still holds the lines being ordered: a line set meanwhile would be lost with
+    the cart, an order of a cart already ordered or merged would be a second one."""
+    status = Cart.objects.select_for_update().filter(pk=cart.pk).values_list("status", flat=True).first()
+    if status != Cart.Status.ACTIVE:
+        raise CartNotActive(
+            _("The cart was already checked out or merged into another cart."),
+            errors={"from_cart": [_("The cart was already checked out or merged into another cart.")]},
+        )
+    if dict(CartLine.objects.filter(cart=cart).values_list("variant_id", "quantity")) != lines:
+        raise CartChanged(
+            _("The cart changed while it was being checked out: check it and order again."),
+            errors={"from_cart": [_("The cart changed while it was being checked out: check it and order again.")]},
+        )
 
 
 def _order_create(

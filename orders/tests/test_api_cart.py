@@ -130,3 +130,61 @@ def test_a_marketplace_key_cannot_check_out_a_shoppers_cart_by_its_token(api_cli
     assert response.status_code == 403 and response.json()["type"] == "permission_denied", response.json()
     cart = Cart.objects.get(token=token)
     assert cart.status == Cart.Status.ACTIVE and not Order.objects.exists()
+
+
+def test_a_line_set_on_a_cart_checked_out_meanwhile_is_a_409(api_client, shop, monkeypatch):
+    """The request found the cart active, then a checkout ordered it before the line was set:
+    the line is refused, not written into the ordered cart where no one would see it."""
+    from orders.api import cart as cart_api
+    from orders.models import Cart
+
+    a, b, _ = shop["variants"]
+    stock(a, shop["warehouse"], 5)
+    stock(b, shop["warehouse"], 5)
+    token = api_client.get("/api/v1/cart/").json()["token"]
+    api_client.put("/api/v1/cart/lines/", {"sku": a.sku, "quantity": 1}, format="json", HTTP_X_CART_TOKEN=token)
+    found = cart_api.cart_for_token
+
+    def found_then_ordered(**kwargs):
+        cart = found(**kwargs)
+        Cart.objects.filter(pk=cart.pk).update(status=Cart.Status.ORDERED)
+        return cart
+
+    monkeypatch.setattr(cart_api, "cart_for_token", found_then_ordered)
+    response = api_client.put(
+        "/api/v1/cart/lines/", {"sku": b.sku, "quantity": 1}, format="json", HTTP_X_CART_TOKEN=token
+    )
+    assert response.status_code == 409
+    body = response.json()
+    assert body["type"] == "cart_not_active"
+    assert body["errors"] == {"cart": ["This cart is Ordered."]}
+    assert list(Cart.objects.get(token=token).lines.values_list("variant__sku", "quantity")) == [(a.sku, 1)]
+
+
+def test_a_checkout_of_a_cart_changed_meanwhile_is_a_409(api_client, shop, monkeypatch):
+    from orders.api import views
+    from orders.models import Cart, Order
+
+    a, b, _ = shop["variants"]
+    stock(a, shop["warehouse"], 5)
+    stock(b, shop["warehouse"], 5)
+    user = User.objects.create_user(email="race@example.pl", password="x-pass-123")
+    api_client.force_authenticate(user)
+    api_client.put("/api/v1/cart/lines/", {"sku": a.sku, "quantity": 1}, format="json")
+    place = views.order_place
+
+    def line_added_meanwhile(**kwargs):
+        api_client.put("/api/v1/cart/lines/", {"sku": b.sku, "quantity": 1}, format="json")
+        return place(**kwargs)
+
+    monkeypatch.setattr(views, "order_place", line_added_meanwhile)
+    response = api_client.post(
+        "/api/v1/orders/",
+        {"from_cart": True, "fulfilment_type": "click_and_collect", "pickup_store": "waw"},
+        format="json",
+    )
+    assert response.status_code == 409, response.json()
+    assert response.json()["type"] == "cart_changed" and "from_cart" in response.json()["errors"]
+    assert not Order.objects.exists()
+    cart = Cart.objects.get(customer__user=user)
+    assert cart.status == Cart.Status.ACTIVE and cart.lines.count() == 2

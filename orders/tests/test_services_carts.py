@@ -174,3 +174,70 @@ def test_a_merge_with_cart_holds_off_still_releases_the_anonymous_holds(shop, se
     mine = cart_for_customer(customer=Customer.objects.create(email="off@example.pl"), channel=shop["web"])
     merged = cart_merge(anonymous=anonymous, into=mine)
     assert lines(merged) == {a.pk: 2} and not StockHold.objects.exists()
+
+
+@pytest.mark.parametrize("status", [Cart.Status.ORDERED, Cart.Status.MERGED])
+def test_a_line_set_on_a_cart_no_longer_active_is_refused(shop, status):
+    from orders.exceptions import CartNotActive
+
+    a, b, _ = shop["variants"]
+    stock(a, shop["warehouse"], 5)
+    stock(b, shop["warehouse"], 5)
+    cart = cart_create_anonymous(channel=shop["web"])
+    cart_line_set(cart=cart, variant=a, quantity=1)
+    Cart.objects.filter(pk=cart.pk).update(status=status)  # checked out or merged meanwhile
+    with pytest.raises(CartNotActive) as refused:
+        cart_line_set(cart=cart, variant=b, quantity=1)
+    assert refused.value.code == "cart_not_active" and "cart" in refused.value.errors
+    with pytest.raises(CartNotActive):
+        cart_line_set(cart=cart, variant=a, quantity=0)
+    assert lines(cart) == {a.pk: 1}
+
+
+def test_a_merge_into_a_cart_checked_out_meanwhile_is_refused(shop):
+    from orders.exceptions import CartNotActive
+
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 5)
+    mine = cart_for_customer(customer=Customer.objects.create(email="late@example.pl"), channel=shop["web"])
+    anonymous = cart_create_anonymous(channel=shop["web"])
+    cart_line_set(cart=anonymous, variant=a, quantity=1)
+    Cart.objects.filter(pk=mine.pk).update(status=Cart.Status.ORDERED)
+    with pytest.raises(CartNotActive):
+        cart_merge(anonymous=anonymous, into=mine)
+    anonymous.refresh_from_db()
+    assert anonymous.status == Cart.Status.ACTIVE and lines(mine) == {}
+
+
+def test_a_cart_checkout_orders_exactly_the_cart_once(shop):
+    """The lines a checkout read must still be the cart's when the order is written: a line set
+    meanwhile would be lost with the cart, and a cart already ordered is not ordered twice."""
+    from orders.exceptions import CartChanged, CartNotActive
+    from orders.models import Order
+
+    a, b, _ = shop["variants"]
+    stock(a, shop["warehouse"], 5)
+    stock(b, shop["warehouse"], 5)
+    cart = cart_create_anonymous(channel=shop["web"])
+    cart_line_set(cart=cart, variant=a, quantity=1)
+    read = lines(cart)
+    cart_line_set(cart=cart, variant=b, quantity=2)  # while the checkout was on its way
+    place = {
+        "channel": shop["web"],
+        "fulfilment_type": "delivery",
+        "cart": cart,
+        "contact": GUEST,
+        "shipping_address": ADDRESS,
+    }
+    with pytest.raises(CartChanged) as changed:
+        order_place(lines=read, **place)
+    assert changed.value.code == "cart_changed" and "from_cart" in changed.value.errors
+    assert not Order.objects.exists()
+    cart.refresh_from_db()
+    assert cart.status == Cart.Status.ACTIVE
+
+    order = order_place(lines=lines(cart), **place)
+    assert sorted(order.lines.values_list("variant_id", "quantity")) == sorted({a.pk: 1, b.pk: 2}.items())
+    with pytest.raises(CartNotActive):
+        order_place(lines=lines(cart), **place)
+    assert Order.objects.count() == 1
