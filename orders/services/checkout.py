@@ -527,6 +527,34 @@ def order_payment_authorize(*, order_id: int) -> Order:
     return order
 
 
+def order_paid_in_store(*, order: Order, actor=None) -> Order:
+    """A pay-in-store order paid at the till when it is handed over: the payment becomes paid,
+    with an OrderEvent and an ``order.paid_in_store`` outbox row. ``order`` must be locked by
+    the caller (the hand-over); an order not paid in the store is left as it is."""
+    if order.payment_status != Order.PaymentStatus.PAY_IN_STORE:
+        return order
+    store = order.pickup_location.code if order.pickup_location_id else ""
+    order.payment_status = Order.PaymentStatus.PAID
+    order.payment_reference = f"store:{store}"
+    Order.objects.filter(pk=order.pk).update(
+        payment_status=order.payment_status, payment_reference=order.payment_reference, updated_at=timezone.now()
+    )
+    _event(
+        order,
+        type="paid_in_store",
+        actor=actor,
+        note=_("Paid in the store at the hand-over."),
+        payload={"store": store, "amount": str(order.total), "currency": order.currency},
+    ).save()
+    outbox_emit(
+        type="order.paid_in_store",
+        aggregate_type="order",
+        aggregate_id=order.number,
+        payload={"number": order.number, "store": store, "amount": order.total, "currency": order.currency},
+    )
+    return order
+
+
 def order_transition(*, order: Order, to: str, role: str, actor=None, note: str = "") -> Order:
     """Move an order to ``to`` if the state machine allows it for ``role``; cancelling
     releases its allocations, shipping or completing turns them into sales. Writes an

@@ -19,7 +19,7 @@ from omnishop.outbox.services import outbox_emit
 from .. import lifecycle
 from ..exceptions import InvalidTransition, NotYourStore, WrongPickupCode
 from ..models import Order
-from .checkout import order_transition
+from .checkout import order_paid_in_store, order_transition
 
 MAX_PICKUP_ATTEMPTS = 5
 
@@ -84,8 +84,9 @@ def order_ready_for_pickup(*, order: Order, actor) -> Order:
 
 def order_hand_over(*, order: Order, code: str, actor) -> Order:
     """The customer collects the order against its pickup code: the order is completed and its
-    allocations become sales. A wrong code changes nothing but the count of wrong codes
-    (``WrongPickupCode``); the MAX_PICKUP_ATTEMPTS-th replaces the code with a new one."""
+    allocations become sales; a pay-in-store order is paid at the till, so it becomes paid.
+    A wrong code changes nothing but the count of wrong codes (``WrongPickupCode``); the
+    MAX_PICKUP_ATTEMPTS-th replaces the code with a new one."""
     _check_store(order, actor)
     with transaction.atomic():
         locked = Order.objects.select_for_update(of=("self",)).select_related("pickup_location").get(pk=order.pk)
@@ -94,6 +95,7 @@ def order_hand_over(*, order: Order, code: str, actor) -> Order:
         given = str(code or "").strip()
         matches = bool(locked.pickup_code) and hmac.compare_digest(given.encode(), locked.pickup_code.encode())
         if matches:
+            order_paid_in_store(order=locked, actor=actor)
             return order_transition(
                 order=locked,
                 to=Order.Status.COMPLETED,

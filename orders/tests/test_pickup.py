@@ -243,3 +243,46 @@ def test_staff_who_see_orders_for_their_own_work_do_not_cancel_them_in_the_api(a
     assert api_client.post(f"/api/v1/orders/{order.number}/cancel/").status_code == 403
     order.refresh_from_db()
     assert order.status == "confirmed"
+
+
+def test_a_pay_in_store_order_is_paid_at_the_hand_over(shop):
+    seller = store_staff("sprzedawca@example.pl", shop["waw"])
+    stock(shop["variants"][0], shop["waw"], 3)
+    order = order_place(
+        channel=shop["web"],
+        lines={shop["variants"][0].pk: 1},
+        fulfilment_type="ropis",
+        pickup_location=shop["waw"],
+        contact=GUEST,
+        payment_method="pay_in_store",
+    )
+    order = order_transition(order=order, to=Order.Status.CONFIRMED, role=lifecycle.SYSTEM)
+    order = order_ready_for_pickup(order=order_picking_start(order=order, actor=seller), actor=seller)
+    assert order.payment_status == Order.PaymentStatus.PAY_IN_STORE
+    wrong = next(c for c in ("000000", "111111") if c != order.pickup_code)
+    with pytest.raises(WrongPickupCode):
+        order_hand_over(order=order, code=wrong, actor=seller)
+    order.refresh_from_db()
+    assert order.payment_status == Order.PaymentStatus.PAY_IN_STORE  # nothing paid without the goods
+
+    order_hand_over(order=order, code=order.pickup_code, actor=seller)
+    order.refresh_from_db()
+    assert (order.status, order.payment_status, order.payment_reference) == ("completed", "paid", "store:waw")
+    paid = order.events.get(type="paid_in_store")
+    assert paid.actor == seller and paid.payload == {"store": "waw", "amount": "100.00", "currency": "PLN"}
+    assert paid.pk < order.events.get(to_status="completed").pk
+    event = OutboxEvent.objects.get(type="order.paid_in_store", aggregate_id=order.number)
+    assert event.payload == {"number": order.number, "store": "waw", "amount": "100.00", "currency": "PLN"}
+
+
+def test_an_order_paid_online_is_not_paid_again_at_the_hand_over(shop):
+    seller = store_staff("sprzedawca@example.pl", shop["waw"])
+    order = confirmed_pickup(shop, shop["waw"])  # paid by card: the fake provider authorised it
+    order.refresh_from_db()
+    paid_by_card = (order.payment_status, order.payment_reference)
+    order = order_ready_for_pickup(order=order_picking_start(order=order, actor=seller), actor=seller)
+    order_hand_over(order=order, code=order.pickup_code, actor=seller)
+    order.refresh_from_db()
+    assert (order.payment_status, order.payment_reference) == paid_by_card
+    assert not order.events.filter(type="paid_in_store").exists()
+    assert not OutboxEvent.objects.filter(type="order.paid_in_store").exists()
