@@ -18,8 +18,8 @@ from omnishop.outbox.services import outbox_emit
 
 from .. import lifecycle
 from ..exceptions import InvalidTransition, NotYourStore, WrongPickupCode
-from ..models import Order
-from .checkout import order_paid_in_store, order_transition
+from ..models import Order, OrderEvent
+from .checkout import _event, order_paid_in_store, order_transition
 
 MAX_PICKUP_ATTEMPTS = 5
 
@@ -89,7 +89,9 @@ def order_hand_over(*, order: Order, code: str, actor) -> Order:
     MAX_PICKUP_ATTEMPTS-th replaces the code with a new one."""
     _check_store(order, actor)
     with transaction.atomic():
-        locked = Order.objects.select_for_update(of=("self",)).select_related("pickup_location").get(pk=order.pk)
+        locked = (
+            Order.objects.select_for_update(of=("self",)).select_related("pickup_location", "channel").get(pk=order.pk)
+        )
         if locked.status != Order.Status.READY_FOR_PICKUP:
             raise InvalidTransition(_("Order %(number)s is not ready for pickup.") % {"number": locked.number})
         given = str(code or "").strip()
@@ -104,11 +106,33 @@ def order_hand_over(*, order: Order, code: str, actor) -> Order:
                 note=_("Handed over against the pickup code."),
             )
         locked.pickup_attempts += 1
-        replaced = locked.pickup_attempts >= MAX_PICKUP_ATTEMPTS
+        attempt = locked.pickup_attempts
+        replaced = attempt >= MAX_PICKUP_ATTEMPTS
+        # The trail names the attempt, never a code (neither the one tried nor the right one).
+        events = [
+            _event(
+                locked,
+                type="pickup_code_wrong",
+                actor=actor,
+                note=_("Wrong pickup code (attempt %(attempt)d of %(max)d).")
+                % {"attempt": attempt, "max": MAX_PICKUP_ATTEMPTS},
+                payload={"attempt": attempt, "max_attempts": MAX_PICKUP_ATTEMPTS},
+            )
+        ]
         if replaced:
             _code_issue(locked)
+            events.append(
+                _event(
+                    locked,
+                    type="pickup_code_replaced",
+                    actor=actor,
+                    note=_("Too many wrong pickup codes: the customer got a new code."),
+                    payload={"wrong_attempts": attempt},
+                )
+            )
         else:
-            Order.objects.filter(pk=locked.pk).update(pickup_attempts=locked.pickup_attempts)
+            Order.objects.filter(pk=locked.pk).update(pickup_attempts=attempt)
+        OrderEvent.objects.bulk_create(events)
     # Outside the block: the count (or the new code) is kept although the attempt fails.
     detail = (
         _("Too many wrong pickup codes for order %(number)s: the customer gets a new code.")

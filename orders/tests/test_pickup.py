@@ -286,3 +286,26 @@ def test_an_order_paid_online_is_not_paid_again_at_the_hand_over(shop):
     assert (order.payment_status, order.payment_reference) == paid_by_card
     assert not order.events.filter(type="paid_in_store").exists()
     assert not OutboxEvent.objects.filter(type="order.paid_in_store").exists()
+
+
+def test_wrong_codes_and_a_replaced_code_are_on_the_timeline_without_any_code(shop):
+    seller = store_staff("sprzedawca@example.pl", shop["waw"])
+    order = confirmed_pickup(shop, shop["waw"])
+    order = order_ready_for_pickup(order=order_picking_start(order=order, actor=seller), actor=seller)
+    first = order.pickup_code
+    wrong = next(c for c in ("000000", "111111") if c != first)
+    for _attempt in range(5):
+        with pytest.raises(WrongPickupCode):
+            order_hand_over(order=order, code=wrong, actor=seller)
+    order.refresh_from_db()
+    trail = list(order.events.filter(type__startswith="pickup_code").order_by("id"))
+    assert [(e.type, e.payload) for e in trail] == [
+        *[("pickup_code_wrong", {"attempt": n, "max_attempts": 5}) for n in range(1, 6)],
+        ("pickup_code_replaced", {"wrong_attempts": 5}),
+    ]
+    assert all(e.actor == seller and e.channel == order.channel for e in trail)
+    assert trail[0].note == "Wrong pickup code (attempt 1 of 5)."
+    assert trail[-1].note == "Too many wrong pickup codes: the customer got a new code."
+    for event in trail:
+        for code in {first, order.pickup_code, wrong}:
+            assert code not in event.note and code not in str(event.payload)
