@@ -114,6 +114,7 @@ class OrderAdmin(admin.ModelAdmin):
         "company",
         "fulfilment_type",
         "status",
+        "pickup_expires_at",
         "payment_status",
         "total",
         "currency",

@@ -141,6 +141,15 @@ class Order(models.Model):
     # against it. Not shown to staff (it is the customer's proof), cleared at the hand-over.
     pickup_code = models.CharField(_("pickup code"), max_length=8, blank=True, default="", editable=False)
     pickup_attempts = models.PositiveSmallIntegerField(_("wrong pickup codes"), default=0, editable=False)
+    # Set when the order becomes ready for pickup (OMNISHOP_PICKUP_HOLD_DAYS, or
+    # OMNISHOP_ROPIS_HOLD_DAYS for a reservation): not collected by then, it is cancelled.
+    pickup_expires_at = models.DateTimeField(
+        _("collect by"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Not collected by then, the order is cancelled and its goods go back on sale."),
+    )
     shipping_address = models.JSONField(_("shipping address"), default=dict, blank=True)
     billing_address = models.JSONField(_("billing address"), default=dict, blank=True)
     payment_status = models.CharField(

@@ -207,6 +207,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {
     "inventory-holds-purge-expired": {"task": "inventory.tasks.holds_purge_expired", "schedule": 60.0},
+    "orders-pickups-expire": {"task": "orders.tasks.pickups_expire", "schedule": 900.0},
 }
 
 # --- production hardening (applied by settings.production) ------------------------------
@@ -234,3 +235,7 @@ OMNISHOP_PAYMENT_PROVIDER = env("OMNISHOP_PAYMENT_PROVIDER", default="orders.pay
 # Minutes a cart line holds stock (0: carts do not hold stock).
 OMNISHOP_CART_HOLD_MINUTES = env.int("OMNISHOP_CART_HOLD_MINUTES", default=0)
 OMNISHOP_ORDER_NUMBER_PREFIX = env("OMNISHOP_ORDER_NUMBER_PREFIX", default="OS")
+# Days a click & collect order waits in the store once ready, and a reserve & try (ROPIS)
+# reservation; not collected by then, it is cancelled and its goods go back on sale.
+OMNISHOP_PICKUP_HOLD_DAYS = env.int("OMNISHOP_PICKUP_HOLD_DAYS", default=7)
+OMNISHOP_ROPIS_HOLD_DAYS = env.int("OMNISHOP_ROPIS_HOLD_DAYS", default=2)

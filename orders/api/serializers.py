@@ -116,6 +116,12 @@ class OrderDetailSerializer(OrderSerializer):
         )
     )
 
+    pickup_expires_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text=_("While the order is ready for pickup, when it must be collected by (null otherwise)."),
+    )
+
     def get_pickup_code(self, order) -> str | None:
         request = self.context.get("request")
         if order.status != Order.Status.READY_FOR_PICKUP or not order.pickup_code:
@@ -133,6 +139,7 @@ class OrderDetailSerializer(OrderSerializer):
             "phone",
             "contact_name",
             "pickup_code",
+            "pickup_expires_at",
             "fulfilments",
             "timeline",
         ]

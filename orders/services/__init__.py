@@ -13,7 +13,14 @@ from .checkout import (
     payment_method_errors,
     request_fingerprint,
 )
-from .pickup import order_hand_over, order_picking_start, order_ready_for_pickup, staff_works_at_pickup_store
+from .pickup import (
+    order_hand_over,
+    order_picking_start,
+    order_ready_for_pickup,
+    pickup_hold_days,
+    pickup_orders_expire,
+    staff_works_at_pickup_store,
+)
 
 __all__ = [
     "Contact",
@@ -33,6 +40,8 @@ __all__ = [
     "order_ready_for_pickup",
     "order_transition",
     "payment_method_errors",
+    "pickup_hold_days",
+    "pickup_orders_expire",
     "request_fingerprint",
     "staff_works_at_pickup_store",
 ]

@@ -594,6 +594,9 @@ def order_transition(*, order: Order, to: str, role: str, actor=None, note: str 
         if order.pickup_code and to != Order.Status.READY_FOR_PICKUP:
             order.pickup_code, order.pickup_attempts = "", 0  # the code only works while the goods wait
             fields += ["pickup_code", "pickup_attempts"]
+        if order.pickup_expires_at and to != Order.Status.READY_FOR_PICKUP:
+            order.pickup_expires_at = None  # so is the deadline
+            fields.append("pickup_expires_at")
         order.save(update_fields=fields)
         _event(
             order,

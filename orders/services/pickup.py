@@ -9,8 +9,11 @@ same way, so guessing at the counter does not work."""
 
 import hmac
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inventory.selectors import location_ids_of_staff
@@ -22,6 +25,14 @@ from ..models import Order, OrderEvent
 from .checkout import _event, order_paid_in_store, order_transition
 
 MAX_PICKUP_ATTEMPTS = 5
+
+
+def pickup_hold_days(fulfilment_type: str) -> int:
+    """Days a pickup order waits in the store once ready: a reserve & try (ROPIS) reservation
+    keeps clothes off the rail, so it is shorter than a click & collect order."""
+    if fulfilment_type == Order.FulfilmentType.ROPIS:
+        return settings.OMNISHOP_ROPIS_HOLD_DAYS
+    return settings.OMNISHOP_PICKUP_HOLD_DAYS
 
 
 def staff_works_at_pickup_store(*, user, order: Order) -> bool:
@@ -74,11 +85,14 @@ def order_picking_start(*, order: Order, actor) -> Order:
 
 def order_ready_for_pickup(*, order: Order, actor) -> Order:
     """The goods wait in the store: the order becomes ready for pickup and gets the 6-digit
-    code the customer shows at the hand-over."""
+    code the customer shows at the hand-over, and the date it must be collected by
+    (``pickup_hold_days``), after which ``pickup_orders_expire`` cancels it."""
     _check_store(order, actor)
     with transaction.atomic():
         order = order_transition(order=order, to=Order.Status.READY_FOR_PICKUP, role=lifecycle.STORE_STAFF, actor=actor)
         _code_issue(order)  # the row order_transition locked and returned: the code is set on it
+        order.pickup_expires_at = timezone.now() + timedelta(days=pickup_hold_days(order.fulfilment_type))
+        Order.objects.filter(pk=order.pk).update(pickup_expires_at=order.pickup_expires_at)
     return order
 
 
@@ -140,3 +154,40 @@ def order_hand_over(*, order: Order, code: str, actor) -> Order:
         else _("The pickup code does not match order %(number)s.")
     )
     raise WrongPickupCode(detail % {"number": locked.number}, errors={"code": [_("The pickup code does not match.")]})
+
+
+PICKUPS_EXPIRE_BATCH = 100  # orders read per query; each is cancelled in its own transaction
+
+
+def pickup_orders_expire(*, now=None) -> int:
+    """Cancel the pickup orders not collected by their ``pickup_expires_at``, as the system,
+    through the order lifecycle: allocations released, an order event and an ``order.cancelled``
+    outbox row (from which the customer is told). One short transaction per order, so one
+    store's backlog never holds many stock rows at once; an order handed over or cancelled
+    meanwhile is left as it is. Returns how many orders were cancelled."""
+    now = now or timezone.now()
+    cancelled = 0
+    after = 0
+    while True:
+        batch = list(
+            Order.objects.filter(status=Order.Status.READY_FOR_PICKUP, pickup_expires_at__lte=now, pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:PICKUPS_EXPIRE_BATCH]
+        )
+        for pk in batch:
+            with transaction.atomic():
+                order = Order.objects.select_for_update(of=("self",)).get(pk=pk)
+                deadline = order.pickup_expires_at
+                if order.status != Order.Status.READY_FOR_PICKUP or deadline is None or deadline > now:
+                    continue
+                order_transition(
+                    order=order,
+                    to=Order.Status.CANCELLED,
+                    role=lifecycle.SYSTEM,
+                    note=_("Not collected by %(deadline)s.")
+                    % {"deadline": timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M")},
+                )
+            cancelled += 1
+        if len(batch) < PICKUPS_EXPIRE_BATCH:
+            return cancelled
+        after = batch[-1]
