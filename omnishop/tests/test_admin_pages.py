@@ -16,7 +16,15 @@ from catalog.services import listing_publish, price_set
 from catalog.tests.factories import ChannelFactory, ProductFactory, VariantFactory
 from customers.models import Company, CompanyMembership, Customer
 from inventory.models import Location
-from inventory.services import StockLine, stock_allocate, stock_hold_place, stock_receive, transfer_request
+from inventory.services import (
+    StockLine,
+    StockSyncRow,
+    stock_allocate,
+    stock_hold_place,
+    stock_receive,
+    stock_sync_apply,
+    transfer_request,
+)
 from inventory.tests.factories import WarehouseFactory
 from omnishop.accounts.models import User
 from omnishop.apikeys.models import ChannelAPIKey
@@ -62,6 +70,12 @@ def stock_rows(n: int) -> None:
         lines=[StockLine(variant.pk, warehouse.pk, 1)], kind="cart", reference=f"cart:{n}", ttl=timedelta(hours=1)
     )
     transfer_request(source=warehouse, destination=store, lines={variant.pk: 2})
+    stock_sync_apply(
+        sync_id=f"seed-{n}",
+        mode="delta",
+        rows=[StockSyncRow(warehouse.code, variant.sku, 1), StockSyncRow(warehouse.code, "NOPE", 1)],
+        error_policy="reject_failed",
+    )
     channel = ChannelFactory(code="web")
     listing_publish(product=variant.product, channel=channel, published_from=timezone.now() - timedelta(days=1))
     order_place(
