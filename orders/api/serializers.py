@@ -1,4 +1,5 @@
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Fulfilment, Order, OrderEvent, OrderLine
@@ -18,6 +19,23 @@ class AddressSerializer(serializers.Serializer):
     country = serializers.CharField(max_length=2, default="PL")
     latitude = serializers.FloatField(min_value=-90, max_value=90, required=False)
     longitude = serializers.FloatField(min_value=-180, max_value=180, required=False)
+
+
+class StoredAddressSerializer(serializers.Serializer):
+    """An order's address as stored: the fields given at checkout (none for a pickup order)."""
+
+    name = serializers.CharField(required=False)
+    street = serializers.CharField(required=False)
+    postal_code = serializers.CharField(required=False)
+    city = serializers.CharField(required=False)
+    country = serializers.CharField(required=False)
+    latitude = serializers.FloatField(required=False)
+    longitude = serializers.FloatField(required=False)
+
+
+@extend_schema_field(StoredAddressSerializer)
+class StoredAddressField(serializers.JSONField):
+    """The stored JSON as it is, documented as an address."""
 
 
 class ContactSerializer(serializers.Serializer):
@@ -107,6 +125,7 @@ class OrderSerializer(serializers.ModelSerializer):
 
 
 class OrderDetailSerializer(OrderSerializer):
+    shipping_address = StoredAddressField(read_only=True)
     fulfilments = FulfilmentSerializer(source="fulfilment_list", many=True)
     timeline = OrderEventSerializer(many=True)
     pickup_code = serializers.SerializerMethodField(
