@@ -3,7 +3,7 @@
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import call_command, load_command_class
 from django.core.management.base import CommandError
 
 from catalog.tests.factories import VariantFactory
@@ -224,3 +224,10 @@ def test_import_refuses_a_header_naming_a_column_twice(tmp_path, stock):
     with pytest.raises(CommandError, match="The header row names sku more than once"):
         run("stock_import", path, "--mode=absolute")
     assert not StockMovement.objects.filter(variant__in=[stock["A"], stock["B"]], kind="count").exists()
+
+
+@pytest.mark.parametrize("name", ["stock_import", "stock_consistency"])
+def test_help_describes_the_command(name):
+    command = load_command_class("inventory", name)
+    text = command.create_parser("manage.py", name).format_help()
+    assert str(command.help).split()[0] in text

@@ -16,6 +16,11 @@ class Command(BaseCommand):
         "recreated from the ledger and allocated is set to the open allocations."
     )
 
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.description = str(self.help)  # in the active language; argparse needs a str
+        return parser
+
     def add_arguments(self, parser):
         parser.add_argument(
             "--repair", action="store_true", help=gettext_lazy("Correct the drifting rows (see the description).")

@@ -21,14 +21,19 @@ class Command(BaseCommand):
         "entry per changed row, idempotent by sync id. Exit status 1 when rows failed."
     )
 
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.description = str(self.help)  # in the active language; argparse needs a str
+        return parser
+
     def add_arguments(self, parser):
         parser.add_argument("file", help=gettext_lazy("CSV file (UTF-8, a BOM is fine)."))
         parser.add_argument("--mode", choices=SyncMode.choices, required=True)
         parser.add_argument(
             "--sync-id",
             help=gettext_lazy(
-                "Identifies the import; default csv-<hash of the file>, so importing the same file again skips "
-                "the rows already applied."
+                "Identifies the import; default csv-<mode>-<hash of the file>, so importing the same file again "
+                "the same way writes nothing and reports the first import's result."
             ),
         )
         parser.add_argument(
