@@ -486,44 +486,61 @@ def _after_place(order_id: int) -> None:
     order_payment_authorize_task.delay(order_id)
 
 
+def _system_may_cancel(order: Order) -> bool:
+    return lifecycle.SYSTEM in lifecycle.TRANSITIONS.get(order.status, {}).get(Order.Status.CANCELLED, set())
+
+
 def order_payment_authorize(*, order_id: int) -> Order:
-    """Ask the payment provider (outside any lock), then record the outcome. Pay-in-store
-    orders are confirmed without a payment; a declined payment cancels the order."""
+    """Ask the payment provider (outside any lock), then record the outcome with the order row
+    locked. Any order whose payment is pending and which is not cancelled is authorised, however
+    far it moved on meanwhile (an agent may confirm it before this runs); an approved placed
+    order is confirmed. A decline cancels the order when the state machine lets the system
+    cancel it, else it is only recorded (a ``payment_failed`` event and outbox row with
+    ``cancelled`` false) for staff to act on. Pay-in-store orders are confirmed without a payment."""
     order = Order.objects.select_related("channel").get(pk=order_id)
-    if order.status != Order.Status.PLACED and order.status != Order.Status.AWAITING_TRANSFER:
-        return order
     if order.payment_status == Order.PaymentStatus.PAY_IN_STORE:
         if order.status == Order.Status.PLACED:
             return order_transition(order=order, to=Order.Status.CONFIRMED, role=lifecycle.SYSTEM)
         return order
-    if order.payment_status != Order.PaymentStatus.PENDING:
+    if order.payment_status != Order.PaymentStatus.PENDING or order.status == Order.Status.CANCELLED:
         return order
     result = payment_provider().authorize(
         order_number=order.number, amount=order.total, currency=order.currency, method=order.payment_method
     )
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
-        if order.payment_status != Order.PaymentStatus.PENDING:
+        order = Order.objects.select_for_update(of=("self",)).select_related("channel").get(pk=order_id)
+        if order.payment_status != Order.PaymentStatus.PENDING or order.status == Order.Status.CANCELLED:
             return order
         order.payment_status = Order.PaymentStatus.PAID if result.ok else Order.PaymentStatus.FAILED
         order.payment_reference = result.reference
         order.save(update_fields=["payment_status", "payment_reference", "updated_at"])
+        cancels = not result.ok and _system_may_cancel(order)
+        note = result.message
+        if not result.ok and not cancels:
+            note = _("Payment declined; the order is %(status)s and was not cancelled: staff must act.") % {
+                "status": order.get_status_display()
+            }
         _event(
             order,
             type="payment_authorized" if result.ok else "payment_failed",
-            note=result.message,
-            payload={"reference": result.reference},
+            note=note[:300],
+            payload={"reference": result.reference}
+            if result.ok
+            else {"reference": result.reference, "message": result.message, "cancelled": cancels},
         ).save()
         outbox_emit(
             type="order.payment_authorized" if result.ok else "order.payment_failed",
             aggregate_type="order",
             aggregate_id=order.number,
-            payload={"number": order.number, "reference": result.reference},
+            payload={"number": order.number, "reference": result.reference}
+            if result.ok
+            else {"number": order.number, "reference": result.reference, "status": order.status, "cancelled": cancels},
         )
-    if result.ok and order.status == Order.Status.PLACED:
-        return order_transition(order=order, to=Order.Status.CONFIRMED, role=lifecycle.SYSTEM)
-    if not result.ok:
-        return order_transition(order=order, to=Order.Status.CANCELLED, role=lifecycle.SYSTEM, note=result.message)
+        # In the same transaction, so the status read above is still the order's.
+        if result.ok and order.status == Order.Status.PLACED:
+            order = order_transition(order=order, to=Order.Status.CONFIRMED, role=lifecycle.SYSTEM)
+        elif cancels:
+            order = order_transition(order=order, to=Order.Status.CANCELLED, role=lifecycle.SYSTEM, note=result.message)
     return order
 
 
