@@ -63,3 +63,11 @@ class CartChanged(DomainError):
     code = "cart_changed"
     title = _("The cart changed while it was being checked out.")
     status_code = 409
+
+
+class RefundFailed(DomainError):
+    """The payment provider did not give the money back; the payment is still paid."""
+
+    code = "refund_failed"
+    title = _("The payment provider did not refund the payment.")
+    status_code = 502

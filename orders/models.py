@@ -157,6 +157,8 @@ class Order(models.Model):
     )
     payment_method = models.CharField(_("payment method"), max_length=40, blank=True)
     payment_reference = models.CharField(_("payment reference"), max_length=100, blank=True)
+    # Set when a cancelled order's card payment is given back (order_payment_refund).
+    refund_reference = models.CharField(_("refund reference"), max_length=100, blank=True)
     currency = models.CharField(_("currency"), max_length=3)
     subtotal = models.DecimalField(_("subtotal"), max_digits=12, decimal_places=2)
     discount_total = models.DecimalField(_("discounts"), max_digits=12, decimal_places=2, default=0)

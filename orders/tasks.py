@@ -2,12 +2,24 @@
 
 from celery import shared_task
 
+from .exceptions import RefundFailed
+
 
 @shared_task(bind=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
 def order_payment_authorize_task(self, order_id: int) -> str:
     from .services import order_payment_authorize
 
     return order_payment_authorize(order_id=order_id).status
+
+
+@shared_task(
+    bind=True, autoretry_for=(ConnectionError, RefundFailed), retry_backoff=True, retry_backoff_max=3600, max_retries=8
+)
+def order_payment_refund_task(self, order_id: int) -> str:
+    """A cancelled order's payment back to the customer; a refused refund is retried with backoff."""
+    from .services import order_payment_refund
+
+    return order_payment_refund(order_id=order_id).payment_status
 
 
 @shared_task

@@ -36,6 +36,7 @@ from ..exceptions import (
     IdempotencyConflict,
     InvalidOrder,
     InvalidTransition,
+    RefundFailed,
     TransitionNotAllowed,
 )
 from ..models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
@@ -544,6 +545,90 @@ def order_payment_authorize(*, order_id: int) -> Order:
     return order
 
 
+def payment_refund_due(order: Order) -> bool:
+    """A cancelled order whose payment was taken: its money goes back. Paying in the store is
+    never refunded here: nothing is taken before the hand-over, which completes the order."""
+    return (
+        order.status == Order.Status.CANCELLED
+        and order.payment_status == Order.PaymentStatus.PAID
+        and order.payment_method != PAY_IN_STORE
+    )
+
+
+def _refund_later(order_id: int) -> None:
+    from ..tasks import order_payment_refund_task
+
+    order_payment_refund_task.delay(order_id)
+
+
+def order_payment_refund(*, order_id: int, actor=None) -> Order:
+    """Give a cancelled order's payment back: the provider is asked outside any lock (with the
+    order number as its idempotency key, so a retry never refunds twice), then, with the order
+    row locked, the payment becomes refunded with the refund reference, an OrderEvent and an
+    ``order.payment_refunded`` outbox row. Idempotent: an order with nothing to refund (see
+    ``payment_refund_due``) is returned as it is. A refund the provider refuses leaves the
+    payment paid, records a ``refund_failed`` event and ``order.refund_failed`` outbox row for
+    staff, and raises ``RefundFailed`` (the task retries)."""
+    order = Order.objects.get(pk=order_id)
+    if not payment_refund_due(order):
+        return order
+    result = payment_provider().refund(
+        reference=order.payment_reference, amount=order.total, currency=order.currency, idempotency_key=order.number
+    )
+    with transaction.atomic():
+        order = Order.objects.select_for_update(of=("self",)).select_related("channel").get(pk=order_id)
+        if not payment_refund_due(order):
+            return order
+        money = {"amount": str(order.total), "currency": order.currency}
+        if result.ok:
+            order.payment_status = Order.PaymentStatus.REFUNDED
+            order.refund_reference = result.reference
+            order.save(update_fields=["payment_status", "refund_reference", "updated_at"])
+            _event(
+                order,
+                type="payment_refunded",
+                actor=actor,
+                note=_("Payment refunded."),
+                payload={"reference": result.reference, **money},
+            ).save()
+            outbox_emit(
+                type="order.payment_refunded",
+                aggregate_type="order",
+                aggregate_id=order.number,
+                payload={
+                    "number": order.number,
+                    "payment_reference": order.payment_reference,
+                    "reference": result.reference,
+                    "amount": order.total,
+                    "currency": order.currency,
+                },
+            )
+            return order
+        _event(
+            order,
+            type="refund_failed",
+            actor=actor,
+            note=(result.message or str(RefundFailed.title))[:300],
+            payload={"message": result.message, **money},
+        ).save()
+        outbox_emit(
+            type="order.refund_failed",
+            aggregate_type="order",
+            aggregate_id=order.number,
+            payload={
+                "number": order.number,
+                "payment_reference": order.payment_reference,
+                "message": result.message,
+                "amount": order.total,
+                "currency": order.currency,
+            },
+        )
+    raise RefundFailed(
+        _("The refund of order %(number)s failed: %(message)s")
+        % {"number": order.number, "message": result.message or RefundFailed.title}
+    )
+
+
 def order_paid_in_store(*, order: Order, actor=None) -> Order:
     """A pay-in-store order paid at the till when it is handed over: the payment becomes paid,
     with an OrderEvent and an ``order.paid_in_store`` outbox row. ``order`` must be locked by
@@ -615,6 +700,8 @@ def order_transition(*, order: Order, to: str, role: str, actor=None, note: str 
             order.pickup_expires_at = None  # so is the deadline
             fields.append("pickup_expires_at")
         order.save(update_fields=fields)
+        if payment_refund_due(order):
+            transaction.on_commit(partial(_refund_later, order.pk))
         _event(
             order,
             type="status_changed",
