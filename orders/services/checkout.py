@@ -497,7 +497,9 @@ def order_payment_authorize(*, order_id: int) -> Order:
     far it moved on meanwhile (an agent may confirm it before this runs); an approved placed
     order is confirmed. A decline cancels the order when the state machine lets the system
     cancel it, else it is only recorded (a ``payment_failed`` event and outbox row with
-    ``cancelled`` false) for staff to act on. Pay-in-store orders are confirmed without a payment."""
+    ``cancelled`` false) for staff to act on. An approval landing on an order cancelled while the
+    provider was asked is recorded and refunded at once (``order_payment_refund`` after commit).
+    Pay-in-store orders are confirmed without a payment."""
     order = Order.objects.select_related("channel").get(pk=order_id)
     if order.payment_status == Order.PaymentStatus.PAY_IN_STORE:
         if order.status == Order.Status.PLACED:
@@ -510,14 +512,17 @@ def order_payment_authorize(*, order_id: int) -> Order:
     )
     with transaction.atomic():
         order = Order.objects.select_for_update(of=("self",)).select_related("channel").get(pk=order_id)
-        if order.payment_status != Order.PaymentStatus.PENDING or order.status == Order.Status.CANCELLED:
+        if order.payment_status != Order.PaymentStatus.PENDING:
             return order
+        # Cancelled while the provider was asked: the outcome is still recorded, and money
+        # taken goes back (below), so a cancelled order never keeps a payment.
+        cancelled = order.status == Order.Status.CANCELLED
         order.payment_status = Order.PaymentStatus.PAID if result.ok else Order.PaymentStatus.FAILED
         order.payment_reference = result.reference
         order.save(update_fields=["payment_status", "payment_reference", "updated_at"])
         cancels = not result.ok and _system_may_cancel(order)
         note = result.message
-        if not result.ok and not cancels:
+        if not result.ok and not cancels and not cancelled:
             note = _("Payment declined; the order is %(status)s and was not cancelled: staff must act.") % {
                 "status": order.get_status_display()
             }
@@ -527,7 +532,7 @@ def order_payment_authorize(*, order_id: int) -> Order:
             note=note[:300],
             payload={"reference": result.reference}
             if result.ok
-            else {"reference": result.reference, "message": result.message, "cancelled": cancels},
+            else {"reference": result.reference, "message": result.message, "cancelled": cancels or cancelled},
         ).save()
         outbox_emit(
             type="order.payment_authorized" if result.ok else "order.payment_failed",
@@ -535,10 +540,17 @@ def order_payment_authorize(*, order_id: int) -> Order:
             aggregate_id=order.number,
             payload={"number": order.number, "reference": result.reference}
             if result.ok
-            else {"number": order.number, "reference": result.reference, "status": order.status, "cancelled": cancels},
+            else {
+                "number": order.number,
+                "reference": result.reference,
+                "status": order.status,
+                "cancelled": cancels or cancelled,
+            },
         )
         # In the same transaction, so the status read above is still the order's.
-        if result.ok and order.status == Order.Status.PLACED:
+        if payment_refund_due(order):
+            transaction.on_commit(partial(_refund_later, order.pk))
+        elif result.ok and order.status == Order.Status.PLACED:
             order = order_transition(order=order, to=Order.Status.CONFIRMED, role=lifecycle.SYSTEM)
         elif cancels:
             order = order_transition(order=order, to=Order.Status.CANCELLED, role=lifecycle.SYSTEM, note=result.message)

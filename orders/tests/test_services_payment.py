@@ -23,11 +23,14 @@ class RecordingProvider:
 
     approve = True
     refunds_fail = 0
+    while_asked = None  # what happens elsewhere while the provider is asked to authorise
     calls: list[dict] = []
     refunds: list[dict] = []
 
     def authorize(self, *, order_number: str, amount: Decimal, currency: str, method: str) -> PaymentResult:
         type(self).calls.append({"order_number": order_number, "amount": amount, "currency": currency})
+        if type(self).while_asked is not None:
+            type(self).while_asked()
         if type(self).approve:
             return PaymentResult(ok=True, reference=f"AUTH-{order_number}")
         return PaymentResult(ok=False, message="card declined")
@@ -48,6 +51,7 @@ def provider(settings):
     settings.OMNISHOP_PAYMENT_PROVIDER = f"{__name__}.RecordingProvider"
     RecordingProvider.approve = True
     RecordingProvider.refunds_fail = 0
+    RecordingProvider.while_asked = None
     RecordingProvider.calls = []
     RecordingProvider.refunds = []
     return RecordingProvider
@@ -236,3 +240,36 @@ def test_nothing_is_refunded_when_nothing_was_taken(shop, provider, django_captu
     assert provider.refunds == []
     order.refresh_from_db()
     assert order.payment_status == payment
+
+
+@pytest.mark.parametrize("approve", [True, False], ids=["approved", "declined"])
+def test_a_payment_landing_on_an_order_cancelled_meanwhile_is_given_back(
+    shop, provider, django_capture_on_commit_callbacks, approve
+):
+    order = card_order(shop)
+    provider.approve = approve
+    provider.while_asked = lambda: order_cancel(order=order, role=lifecycle.CUSTOMER)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        order_payment_authorize(order_id=order.pk)
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    types = list(order.events.values_list("type", flat=True))
+    if approve:
+        assert order.payment_status == Order.PaymentStatus.REFUNDED
+        assert provider.refunds == [
+            {
+                "reference": f"AUTH-{order.number}",
+                "amount": order.total,
+                "currency": "PLN",
+                "idempotency_key": order.number,
+            }
+        ]
+        assert types[-3:] == ["status_changed", "payment_authorized", "payment_refunded"]
+        assert outbox_types(order)[-2:] == ["order.payment_authorized", "order.payment_refunded"]
+    else:
+        assert order.payment_status == Order.PaymentStatus.FAILED
+        assert (callbacks, provider.refunds) == ([], [])
+        assert types[-2:] == ["status_changed", "payment_failed"]
+        assert order.events.last().payload["cancelled"] is True
