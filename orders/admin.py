@@ -15,7 +15,7 @@ from omnishop.admin import admin_form_page, service_action
 from omnishop.exceptions import DomainError
 
 from . import lifecycle
-from .exceptions import InvalidOrder, WrongPickupCode
+from .exceptions import InvalidOrder, InvalidTransition, WrongPickupCode
 from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
 from .selectors import sees_only_own_stores
 from .services import (
@@ -23,10 +23,12 @@ from .services import (
     fulfilment_transfer_receive,
     fulfilment_transfer_ship,
     order_hand_over,
+    order_payment_refund,
     order_picking_start,
     order_place,
     order_ready_for_pickup,
     order_transition,
+    payment_refund_due,
 )
 
 
@@ -37,6 +39,14 @@ class ReadOnlyInline(admin.TabularInline):
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
+
+    def has_view_permission(self, request, obj=None):
+        # Read-only parts of the page's object (lines, fulfilments, the timeline): whoever may
+        # see the order (or cart) sees them, with no permission of their own per part.
+        opts = self.parent_model._meta
+        return any(
+            request.user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}") for action in ("view", "change")
+        )
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -77,6 +87,24 @@ def _transition_action(to: str, label, *, role: str = lifecycle.AGENT, permissio
         done_message=ngettext_lazy("%(n)d order updated.", "%(n)d orders updated.", "n"),
         permissions=[permission],
     )
+
+
+def _refund_retry(order: Order, request) -> None:
+    if not payment_refund_due(order):
+        raise InvalidTransition(_("Nothing to refund: only a cancelled order whose payment is still paid is refunded."))
+    order_payment_refund(order_id=order.pk, actor=request.user)
+
+
+# For a refund the provider refused (a refund_failed event in the timeline); the task may still
+# be retrying, and the order number as the provider's idempotency key keeps it to one refund.
+refund_retry = service_action(
+    name="payment_refund_retry",
+    description=_("Retry refund"),
+    run=_refund_retry,
+    describe=lambda order: order.number,
+    done_message=ngettext_lazy("%(n)d order refunded.", "%(n)d orders refunded.", "n"),
+    permissions=["change"],  # those who may cancel orders
+)
 
 
 def _store_action(service, name: str, label):
@@ -139,6 +167,7 @@ class OrderAdmin(admin.ModelAdmin):
         _transition_action(Order.Status.CONFIRMED, _("Confirm selected orders")),
         _transition_action(Order.Status.CANCELLED, _("Cancel selected orders (releases stock)")),
         _transition_action(Order.Status.COMPLETED, _("Mark selected shipped orders as delivered")),
+        refund_retry,
         # The warehouse.
         _transition_action(
             Order.Status.PROCESSING,

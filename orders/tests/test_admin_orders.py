@@ -6,8 +6,10 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from inventory.models import StockLevel
+from orders import lifecycle
 from orders.models import Order
-from orders.services import order_place
+from orders.payments import FakePaymentProvider, PaymentResult
+from orders.services import order_cancel, order_payment_authorize, order_place
 from orders.tests.conftest import ADDRESS, GUEST, stock
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +40,7 @@ def offered(client) -> set[str]:
 
 def test_each_role_is_offered_the_steps_it_may_take(client, django_user_model, shop):
     staff(client, django_user_model, "agent@example.pl", "Customer service agent")
-    assert offered(client) == {"make_confirmed", "make_cancelled", "make_completed"}
+    assert offered(client) == {"make_confirmed", "make_cancelled", "make_completed", "payment_refund_retry"}
     staff(client, django_user_model, "magazyn@example.pl", "Warehouse staff")
     assert offered(client) == {"make_processing", "make_shipped"}
 
@@ -200,3 +202,65 @@ def test_order_and_cart_pages_do_not_query_per_fulfilment_or_line(client, shop, 
     cart_page(carts[0])
     assert order_page(large) == order_page(small)
     assert cart_page(carts[1]) == cart_page(carts[0])
+
+
+class RefusingRefunds(FakePaymentProvider):
+    def refund(self, **kwargs) -> PaymentResult:
+        return PaymentResult(ok=False, message="refund refused")
+
+
+def cancelled_but_paid(shop) -> Order:
+    """A card order paid and then cancelled whose refund has not gone through (the refund task
+    is queued after commit, which a test transaction never reaches)."""
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 5)
+    order = order_place(
+        channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery", contact=GUEST, shipping_address=ADDRESS
+    )
+    order = order_cancel(order=order_payment_authorize(order_id=order.pk), role=lifecycle.CUSTOMER)
+    assert (order.status, order.payment_status) == (Order.Status.CANCELLED, Order.PaymentStatus.PAID)
+    return order
+
+
+def test_the_agent_retries_a_refund_the_provider_refused(client, django_user_model, shop, settings):
+    order = cancelled_but_paid(shop)
+    agent = staff(client, django_user_model, "agent@example.pl", "Customer service agent")
+
+    settings.OMNISHOP_PAYMENT_PROVIDER = f"{__name__}.RefusingRefunds"
+    messages = act(client, "payment_refund_retry", order)
+    assert messages == [("error", f"{order.number}: The refund of order {order.number} failed: refund refused")]
+    order.refresh_from_db()
+    assert order.payment_status == Order.PaymentStatus.PAID
+    page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert "refund_failed" in page and "refund refused" in page  # in the timeline
+
+    settings.OMNISHOP_PAYMENT_PROVIDER = "orders.payments.FakePaymentProvider"
+    assert act(client, "payment_refund_retry", order) == [("success", "1 order refunded.")]
+    order.refresh_from_db()
+    assert (order.payment_status, order.refund_reference) == ("refunded", f"FAKE-REFUND-{order.number}")
+    assert order.events.last().type == "payment_refunded" and order.events.last().actor == agent
+    page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert order.refund_reference in page
+
+    # Refunded once: a second retry is refused, as for an order with nothing taken.
+    placed = order_place(
+        channel=shop["web"],
+        lines={shop["variants"][0].pk: 1},
+        fulfilment_type="delivery",
+        contact=GUEST,
+        shipping_address=ADDRESS,
+    )
+    messages = act(client, "payment_refund_retry", order, placed)
+    assert [level for level, _text in messages] == ["error", "error"]
+    assert all("Nothing to refund" in text for _level, text in messages)
+
+
+def test_only_those_who_may_cancel_orders_retry_refunds(client, django_user_model, shop):
+    order = cancelled_but_paid(shop)
+    for email, role in (("magazyn@example.pl", "Warehouse staff"), ("sklep@example.pl", "Store staff")):
+        staff(client, django_user_model, email, role)
+        assert "payment_refund_retry" not in offered(client)
+        response = client.post(reverse(CHANGELIST), {"action": "payment_refund_retry", "_selected_action": [order.pk]})
+        assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.payment_status == Order.PaymentStatus.PAID

@@ -119,6 +119,22 @@ def test_customer_cancels_their_order(api_client, shop, buyer):
     assert api_client.post(f"{URL}{number}/cancel/").status_code == 409
 
 
+def test_a_customer_cancelling_a_paid_order_sees_it_refunded(
+    api_client, shop, buyer, django_capture_on_commit_callbacks
+):
+    stock(shop["variants"][0], shop["warehouse"], 3)
+    with django_capture_on_commit_callbacks(execute=True):  # the payment is authorised after commit
+        number = api_client.post(URL, body(shop, payment_method="card"), format="json").json()["number"]
+    assert api_client.get(f"{URL}{number}/").json()["payment_status"] == "paid"
+
+    with django_capture_on_commit_callbacks(execute=True):  # and refunded after the cancel's
+        assert api_client.post(f"{URL}{number}/cancel/").status_code == 200
+
+    detail = api_client.get(f"{URL}{number}/").json()
+    assert (detail["status"], detail["payment_status"]) == ("cancelled", "refunded")
+    assert [e["type"] for e in detail["timeline"]][-1] == "payment_refunded"
+
+
 def test_marketplace_key_places_and_lists_only_its_channel(api_client, shop):
     from catalog.services import listing_publish
     from catalog.tests.factories import ChannelFactory
