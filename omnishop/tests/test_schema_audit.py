@@ -154,12 +154,6 @@ def test_default_error_descriptions_cover_the_documented_types():
     assert "channel_mismatch" in ERROR_DESCRIPTIONS["403"] and "not_found" in ERROR_DESCRIPTIONS["404"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="orders/api/views.py OrderListCreateApi.post: the extend_schema lacks the X-Cart-Token header it "
-    "reads for from_cart, and a 409 OpenApiResponse naming idempotency_conflict and insufficient_stock "
-    "(as the README does)",
-)
 def test_order_placement_documents_its_cart_header_and_conflicts(schema):
     op = schema["paths"]["/api/v1/orders/"]["post"]
     assert "X-Cart-Token" in {p["name"] for p in op["parameters"]}

@@ -2,7 +2,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,6 +14,7 @@ from customers.models import Company, Customer
 from customers.selectors import customer_for_user
 from customers.services import customer_for_user_ensure
 from inventory.models import Location
+from omnishop.api.serializers import ErrorSerializer
 from omnishop.apikeys.models import ChannelAPIKey
 
 from .. import lifecycle
@@ -34,6 +35,22 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     description="A retry with the same key returns the first order; the same key with another body is a 409.",
+)
+
+CART_TOKEN_HEADER = OpenApiParameter(
+    "X-Cart-Token",
+    OpenApiTypes.UUID,
+    OpenApiParameter.HEADER,
+    description="With from_cart: the anonymous cart to order (web shop and app) when the customer has no cart "
+    "of their own.",
+)
+PLACE_CONFLICT = OpenApiResponse(
+    ErrorSerializer,
+    description="Nothing was written. idempotency_conflict: the Idempotency-Key was used for another request; "
+    "insufficient_stock: not enough units, errors keyed by SKU (sku@location_code when a location's stock ran "
+    "out); not_sellable: lines not offered or priced in the channel, errors keyed by SKU; with from_cart, "
+    "cart_not_active: the cart was already ordered or merged, cart_changed: its lines changed during the "
+    "checkout (errors keyed from_cart).",
 )
 
 
@@ -104,8 +121,8 @@ class OrderListCreateApi(ChannelMixin, generics.GenericAPIView):
 
     @extend_schema(
         request=OrderCreateSerializer,
-        responses={201: OrderDetailSerializer, 200: OrderDetailSerializer},
-        parameters=[IDEMPOTENCY_HEADER],
+        responses={201: OrderDetailSerializer, 200: OrderDetailSerializer, 409: PLACE_CONFLICT},
+        parameters=[IDEMPOTENCY_HEADER, CART_TOKEN_HEADER],
     )
     def post(self, request):
         """Place an order in the requesting channel (checkout; call-centre and B2B orders too)."""

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.models import Channel
+from catalog.models import Channel, Variant
 from inventory.exceptions import InsufficientStock
 from inventory.models import Allocation, Location, Transfer
 from inventory.services import (
@@ -24,6 +24,7 @@ from inventory.services import (
     transfer_request,
     transfer_ship,
 )
+from loyalty.exceptions import NotSellable
 from loyalty.pricing import cart_price
 from omnishop.exceptions import DomainError
 from omnishop.outbox.services import outbox_emit
@@ -200,7 +201,8 @@ def order_place(
     another caller's order is never returned.
     A new order comes back with the lists the API renders attached (``order_details_attach``).
     Raises ``InsufficientStock`` (nothing written) when the units are not there, after re-routing
-    when a concurrent order took the first choice; ``NotSellable`` for unsellable lines;
+    when a concurrent order took the first choice; ``NotSellable`` for unsellable lines; both
+    name the lines by SKU in ``errors`` ("sku", or "sku@location_code" for a location's stock);
     ``InvalidOrder`` with field errors for a request that breaks a rule of its own (a line of
     less than one unit, pay in store for a delivery, a guest order with neither a contact e-mail
     nor a phone, a delivery without a street, postal code and city or with a pickup store, a
@@ -241,14 +243,43 @@ def order_place(
             cart=cart,
             actor=actor,
         )
-    except (DomainError, IntegrityError):
+    except (DomainError, IntegrityError) as exc:
         # The key is looked up only when placing failed: a retry whose order exists fails on the
         # key's unique constraint (or earlier, once its stock is sold), and gets that order back.
         # A new order, the common case, costs no lookup.
         existing = _existing_order(channel, idempotency_key, fingerprint)
         if existing is None:
+            _errors_by_sku(exc)
             raise
         return existing
+
+
+def _errors_by_sku(exc: Exception) -> None:
+    """Re-key a shortage's or an unsellable line's errors from the ids routing, pricing and
+    allocation name ("variant_id", "variant_id@location_id") to what callers know: the SKU, and
+    "sku@location_code" where a location is named. Keys of another shape are left as they are."""
+    if not isinstance(exc, InsufficientStock | NotSellable) or not exc.errors:
+        return
+    parsed: dict[str, tuple[int, int | None]] = {}
+    for key in exc.errors:
+        variant, at, location = str(key).partition("@")
+        if not variant.isdigit() or (at and not location.isdigit()):
+            continue
+        parsed[key] = (int(variant), int(location) if at else None)
+    if not parsed:
+        return
+    skus = dict(Variant.objects.filter(pk__in={v for v, _loc in parsed.values()}).values_list("pk", "sku"))
+    location_ids = {loc for _v, loc in parsed.values() if loc is not None}
+    codes = dict(Location.objects.filter(pk__in=location_ids).values_list("pk", "code")) if location_ids else {}
+
+    def sku_key(key: str) -> str:
+        if key not in parsed:
+            return key
+        variant, location = parsed[key]
+        sku = skus.get(variant, str(variant))
+        return sku if location is None else f"{sku}@{codes.get(location, location)}"
+
+    exc.errors = {sku_key(key): messages for key, messages in exc.errors.items()}
 
 
 def _order_place_new(

@@ -71,6 +71,7 @@ def test_insufficient_stock_is_a_409_with_the_error_body(api_client, shop, buyer
     response = api_client.post(URL, body(shop), format="json")
     assert response.status_code == 409
     assert response.json()["type"] == "insufficient_stock"
+    assert response.json()["errors"] == {shop["variants"][0].sku: ["1 wanted."]}  # the SKU the client sent
     assert not Order.objects.exists()
 
 

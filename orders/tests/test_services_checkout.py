@@ -4,12 +4,13 @@ import pytest
 
 from customers.models import Customer
 from inventory.exceptions import InsufficientStock
-from inventory.models import Allocation, StockLevel, Transfer
+from inventory.models import Allocation, Location, StockLevel, Transfer
 from loyalty.exceptions import NotSellable
 from omnishop.outbox.models import OutboxEvent
 from orders import lifecycle
 from orders.exceptions import IdempotencyConflict, InvalidTransition, TransitionNotAllowed
 from orders.models import Order
+from orders.routing import RoutedLine, RoutingDecision
 from orders.services import Contact, order_cancel, order_payment_authorize, order_place, order_transition
 from orders.tests.conftest import ADDRESS, GUEST, stock
 
@@ -145,10 +146,39 @@ def test_ropis_needs_everything_in_the_store(shop):
 def test_insufficient_stock_writes_nothing(shop):
     a = shop["variants"][0]
     stock(a, shop["warehouse"], 1)
-    with pytest.raises(InsufficientStock):
+    with pytest.raises(InsufficientStock) as exc:
         order_place(
             channel=shop["web"], lines={a.pk: 2}, fulfilment_type="delivery", contact=GUEST, shipping_address=ADDRESS
         )
+    assert exc.value.errors == {a.sku: ["2 wanted."]}  # keyed by what callers know: the SKU
+    assert not Order.objects.exists() and not Allocation.objects.exists()
+
+
+class StaleRouting:
+    """Routes every line from the warehouse, as if its stock had just been read there: the
+    allocation then finds the units taken (by a concurrent order) on every attempt."""
+
+    def route(self, *, lines, **kwargs) -> RoutingDecision:
+        warehouse = Location.objects.get(code="wh-strykow")
+        return RoutingDecision(lines=[RoutedLine(v, warehouse.pk, q) for v, q in lines.items()])
+
+
+def test_a_shortage_found_at_allocation_names_the_sku_and_the_location_code(shop, settings):
+    a, b, _c = shop["variants"]
+    stock(a, shop["warehouse"], 1)
+    settings.OMNISHOP_ROUTING_POLICY = f"{__name__}.StaleRouting"
+    with pytest.raises(InsufficientStock) as exc:
+        order_place(
+            channel=shop["web"],
+            lines={a.pk: 2, b.pk: 1},
+            fulfilment_type="delivery",
+            contact=GUEST,
+            shipping_address=ADDRESS,
+        )
+    assert exc.value.errors == {
+        f"{a.sku}@wh-strykow": ["2 wanted, 1 available."],
+        f"{b.sku}@wh-strykow": ["1 wanted, 0 available."],
+    }
     assert not Order.objects.exists() and not Allocation.objects.exists()
 
 
@@ -164,7 +194,7 @@ def test_unsellable_lines_are_refused(shop):
             contact=GUEST,
             shipping_address=ADDRESS,
         )
-    assert str(unlisted.pk) in exc.value.errors
+    assert exc.value.errors == {unlisted.sku: ["Not offered in channel web."]}
 
 
 def test_idempotency_key_returns_the_first_order_and_refuses_a_different_body(shop):
