@@ -118,6 +118,18 @@ def _event(order: Order, *, type: str, actor=None, from_status="", to_status="",
     )
 
 
+def _payment_recorded(order: Order, *, type: str, payload: dict, note: str = "", actor=None) -> None:
+    """A payment fact on the order's timeline and in the outbox (``order.<type>``), in the caller's
+    transaction: one payload for both, amounts as strings."""
+    _event(order, type=type, actor=actor, note=note[:300], payload=payload).save()
+    outbox_emit(
+        type=f"order.{type}",
+        aggregate_type="order",
+        aggregate_id=order.number,
+        payload={"number": order.number, **payload},
+    )
+
+
 def _existing_order(channel: Channel, key: str, fingerprint: str) -> Order | None:
     if not key:
         return None
@@ -557,23 +569,15 @@ def order_payment_authorize(*, order_id: int) -> Order:
             note = _("Payment declined; the order is %(status)s and was not cancelled: staff must act.") % {
                 "status": order.get_status_display()
             }
-        _event(
+        _payment_recorded(
             order,
             type="payment_authorized" if result.ok else "payment_failed",
-            note=note[:300],
+            note=note,
             payload={"reference": result.reference}
             if result.ok
-            else {"reference": result.reference, "message": result.message, "cancelled": cancels or cancelled},
-        ).save()
-        outbox_emit(
-            type="order.payment_authorized" if result.ok else "order.payment_failed",
-            aggregate_type="order",
-            aggregate_id=order.number,
-            payload={"number": order.number, "reference": result.reference}
-            if result.ok
             else {
-                "number": order.number,
                 "reference": result.reference,
+                "message": result.message,
                 "status": order.status,
                 "cancelled": cancels or cancelled,
             },
@@ -622,49 +626,25 @@ def order_payment_refund(*, order_id: int, actor=None) -> Order:
         order = Order.objects.select_for_update(of=("self",)).select_related("channel").get(pk=order_id)
         if not payment_refund_due(order):
             return order
-        money = {"amount": str(order.total), "currency": order.currency}
+        money = {"payment_reference": order.payment_reference, "amount": str(order.total), "currency": order.currency}
         if result.ok:
             order.payment_status = Order.PaymentStatus.REFUNDED
             order.refund_reference = result.reference
             order.save(update_fields=["payment_status", "refund_reference", "updated_at"])
-            _event(
+            _payment_recorded(
                 order,
                 type="payment_refunded",
                 actor=actor,
                 note=_("Payment refunded."),
                 payload={"reference": result.reference, **money},
-            ).save()
-            outbox_emit(
-                type="order.payment_refunded",
-                aggregate_type="order",
-                aggregate_id=order.number,
-                payload={
-                    "number": order.number,
-                    "payment_reference": order.payment_reference,
-                    "reference": result.reference,
-                    "amount": order.total,
-                    "currency": order.currency,
-                },
             )
             return order
-        _event(
+        _payment_recorded(
             order,
             type="refund_failed",
             actor=actor,
-            note=(result.message or str(RefundFailed.title))[:300],
+            note=result.message or str(RefundFailed.title),
             payload={"message": result.message, **money},
-        ).save()
-        outbox_emit(
-            type="order.refund_failed",
-            aggregate_type="order",
-            aggregate_id=order.number,
-            payload={
-                "number": order.number,
-                "payment_reference": order.payment_reference,
-                "message": result.message,
-                "amount": order.total,
-                "currency": order.currency,
-            },
         )
     raise RefundFailed(
         _("The refund of order %(number)s failed: %(message)s")
@@ -684,18 +664,12 @@ def order_paid_in_store(*, order: Order, actor=None) -> Order:
     Order.objects.filter(pk=order.pk).update(
         payment_status=order.payment_status, payment_reference=order.payment_reference, updated_at=timezone.now()
     )
-    _event(
+    _payment_recorded(
         order,
         type="paid_in_store",
         actor=actor,
         note=_("Paid in the store at the hand-over."),
         payload={"store": store, "amount": str(order.total), "currency": order.currency},
-    ).save()
-    outbox_emit(
-        type="order.paid_in_store",
-        aggregate_type="order",
-        aggregate_id=order.number,
-        payload={"number": order.number, "store": store, "amount": order.total, "currency": order.currency},
     )
     return order
 

@@ -158,7 +158,12 @@ def test_cancelling_a_paid_card_order_refunds_it_after_commit(shop, django_captu
     event = order.events.last()
     assert (event.type, event.payload) == (
         "payment_refunded",
-        {"reference": order.refund_reference, "amount": str(order.total), "currency": "PLN"},
+        {
+            "reference": order.refund_reference,
+            "payment_reference": order.payment_reference,
+            "amount": str(order.total),
+            "currency": "PLN",
+        },
     )
     outbox = OutboxEvent.objects.filter(aggregate_id=order.number).order_by("id").last()
     assert outbox.type == "order.payment_refunded"
