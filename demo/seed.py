@@ -35,8 +35,8 @@ from catalog.validators import gtin_check_digit
 from customers.models import Customer
 from customers.services import CustomerRow, customers_bulk_create
 from inventory.exceptions import InsufficientStock
-from inventory.models import Location, StockLevel, StockMovement
-from inventory.services import StockChange, location_create, stock_changes_apply
+from inventory.models import Location, StockLevel, StockMovement, StockSync
+from inventory.services import StockChange, StockSyncRow, location_create, stock_changes_apply, stock_sync_apply
 from loyalty.exceptions import NotSellable
 from omnishop.accounts import roles
 from omnishop.accounts.roles import ROLE_NAMES, role_permissions_sync
@@ -543,6 +543,34 @@ def seed_stock(report: SeedReport, *, batch_size: int = 5000) -> None:
             reference="demo stock",
         )
     report.add("stock_levels", len(changes))
+    seed_store_count()
+
+
+def seed_store_count(rows: int = 24) -> None:
+    """One evening count from a store's POS through the stock sync, as the API receives it: a
+    few shelves recounted, one SKU the POS knows and the catalog does not (a failed row), so
+    *Stock syncs* shows what a sync looks like. Sent once: a later seed leaves it be."""
+    store = Location.objects.filter(kind=Location.Kind.STORE).order_by("code").first()
+    if store is None:
+        return
+    sync_id = f"demo-pos-{store.code}-count"
+    if StockSync.objects.filter(sync_id=sync_id).exists():
+        return
+    rng = random.Random(2028)
+    levels = list(
+        StockLevel.objects.filter(location=store, allocated=0)
+        .order_by("variant_id")
+        .values_list("variant__sku", "on_hand")[:rows]
+    )
+    counted = [StockSyncRow(store.code, sku, max(on_hand + rng.choice((-1, 0, 0, 1)), 0)) for sku, on_hand in levels]
+    counted.append(StockSyncRow(store.code, "POS-ONLY-0001", 2))
+    stock_sync_apply(
+        sync_id=sync_id,
+        mode="absolute",
+        rows=counted,
+        error_policy="reject_failed",
+        note=_("Evening count from the store's POS"),
+    )
 
 
 def _demo_order_place(

@@ -197,6 +197,16 @@ def test_orders_from_every_channel_along_their_lifecycle(seeded):
     assert stock_drift_list() == []  # every unit sold or promised is in the books
 
 
+def test_a_store_count_came_through_the_stock_sync(seeded):
+    from inventory.models import StockMovement, StockSync
+
+    sync = StockSync.objects.get()
+    assert (sync.mode, sync.error_policy, sync.failed) == ("absolute", "reject_failed", 1)
+    assert sync.applied + sync.unchanged + sync.failed == sync.received > 1
+    assert list(sync.errors) == [f"rows.{sync.received - 1}.sku"]
+    assert StockMovement.objects.filter(reference=f"sync:{sync.sync_id}", kind="count").count() == sync.applied
+
+
 def test_summary_lists_admin_url_and_logins(seeded):
     assert "http://127.0.0.1:8000/admin/" in seeded
     for email in ("admin@omnishop.demo", "agent@omnishop.demo", "store@omnishop.demo", "merch@omnishop.demo"):
