@@ -1,6 +1,6 @@
 """Inventory reads: availability per variant, location and channel; locations near a point."""
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,24 +31,28 @@ from .models import Allocation, Location, StockHold, StockLevel, StockMovement
 EARTH_RADIUS_KM = 6371.0088
 
 
-def _held_subquery(at: datetime, exclude_reference: str = "", *, variant="variant_id", location="location_id"):
-    """Units in active holds for the outer row's ``variant`` and ``location`` (0 when none)."""
+def _held_subquery(
+    at: datetime, exclude_references: Collection[str] = (), *, variant="variant_id", location="location_id"
+):
+    """Units in active holds for the outer row's ``variant`` and ``location`` (0 when none), the
+    holds of ``exclude_references`` not counted (blank references are ignored)."""
     holds = StockHold.objects.filter(variant_id=OuterRef(variant), location_id=OuterRef(location), expires_at__gt=at)
-    if exclude_reference:
-        holds = holds.exclude(reference=exclude_reference)
+    if excluded := [reference for reference in exclude_references if reference]:
+        holds = holds.exclude(reference__in=excluded)
     holds = holds.order_by().values("variant_id", "location_id").annotate(total=Sum("quantity")).values("total")
     return Coalesce(Subquery(holds, output_field=IntegerField()), Value(0))
 
 
 def stock_levels_with_availability(
-    *, online: bool, at: datetime | None = None, exclude_hold_reference: str = ""
+    *, online: bool, at: datetime | None = None, exclude_hold_references: Collection[str] = ()
 ) -> QuerySet[StockLevel]:
     """StockLevel rows annotated with ``held`` (active holds) and ``available``:
 
         on_hand - allocated - held - safety_stock - (ring-fence, for online channels at stores)
 
     never below 0. Expired holds are ignored even before the purge job deletes them, and so are
-    the holds of ``exclude_hold_reference`` (a customer's own cart while they check out).
+    the holds of ``exclude_hold_references`` (a customer's own cart while they check out, and an
+    anonymous cart being merged into it).
     """
     at = at or timezone.now()
     ring_fence = (
@@ -56,7 +60,7 @@ def stock_levels_with_availability(
         if online
         else Value(0)
     )
-    return StockLevel.objects.annotate(held=_held_subquery(at, exclude_hold_reference)).annotate(
+    return StockLevel.objects.annotate(held=_held_subquery(at, exclude_hold_references)).annotate(
         available=Greatest(
             F("on_hand") - F("allocated") - F("held") - F("safety_stock") - ring_fence,
             Value(0),
@@ -87,7 +91,7 @@ class Availability:
 def _available_rows(*, variant_ids, online, location_ids=None, at=None, exclude_hold_reference=""):
     """Stock rows with ``held``; ``available`` is worked out from the values (in SQL it would
     run the holds subquery a second time, for every row)."""
-    qs = stock_levels_with_availability(online=online, at=at, exclude_hold_reference=exclude_hold_reference).filter(
+    qs = stock_levels_with_availability(online=online, at=at, exclude_hold_references=(exclude_hold_reference,)).filter(
         variant_id__in=list(variant_ids), location__is_active=True
     )
     if location_ids is not None:

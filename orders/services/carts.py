@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from catalog.models import Channel, Variant
 from inventory.exceptions import InsufficientStock
 from inventory.models import StockHold
-from inventory.selectors import stock_levels_with_availability, units_available
+from inventory.selectors import stock_levels_with_availability
 from inventory.services import StockLine, stock_hold_place, stock_holds_release
 from loyalty.pricing import cart_price
 
@@ -48,40 +48,10 @@ def cart_create_anonymous(*, channel: Channel) -> Cart:
 def _available_at(variant_ids, *, cart: Cart, replacing: Collection[str] = ()) -> list[tuple[int, int, int]]:
     """(variant, location, units available online) where some are, at active locations: the
     cart's own holds, and those of the carts whose holds it replaces, not counted against it."""
-    now = timezone.now()
-    rows = stock_levels_with_availability(online=True, at=now, exclude_hold_reference=cart.hold_reference).filter(
-        variant_id__in=list(variant_ids), location__is_active=True
-    )
-    if not replacing:
-        return list(rows.filter(available__gt=0).values_list("variant_id", "location_id", "available"))
-    theirs: dict[tuple[int, int], int] = {}
-    for variant_id, location_id, quantity in StockHold.objects.filter(
-        reference__in=list(replacing), expires_at__gt=now
-    ).values_list("variant_id", "location_id", "quantity"):
-        theirs[(variant_id, location_id)] = theirs.get((variant_id, location_id), 0) + quantity
-    found = []
-    for variant_id, location_id, on_hand, allocated, held, safety_stock, kind, ring_fence in rows.values_list(
-        "variant_id",
-        "location_id",
-        "on_hand",
-        "allocated",
-        "held",
-        "safety_stock",
-        "location__kind",
-        "location__ring_fence",
-    ):
-        available = units_available(
-            on_hand=on_hand,
-            allocated=allocated,
-            held=held - theirs.get((variant_id, location_id), 0),
-            safety_stock=safety_stock,
-            kind=kind,
-            ring_fence=ring_fence,
-            online=True,
-        )
-        if available > 0:
-            found.append((variant_id, location_id, available))
-    return found
+    rows = stock_levels_with_availability(
+        online=True, exclude_hold_references=[cart.hold_reference, *replacing]
+    ).filter(variant_id__in=list(variant_ids), location__is_active=True, available__gt=0)
+    return list(rows.values_list("variant_id", "location_id", "available"))
 
 
 def _online_available(variant_ids, *, cart: Cart, replacing: Collection[str] = ()) -> dict[int, int]:
