@@ -1,11 +1,12 @@
 """manage.py stock_consistency [--repair]: do stock rows match the ledger and open allocations?"""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from inventory.selectors import stock_drift_list
 from inventory.services import stock_consistency_repair
+from omnishop.commands import BaseCommand
 
 
 class Command(BaseCommand):
@@ -15,11 +16,6 @@ class Command(BaseCommand):
         "entry (reference consistency-repair) is written for each on-hand difference, missing stock rows are "
         "recreated from the ledger and allocated is set to the open allocations."
     )
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.description = str(self.help)  # in the active language; argparse needs a str
-        return parser
 
     def add_arguments(self, parser):
         parser.add_argument(

@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from tqdm import tqdm
@@ -12,6 +12,7 @@ from tqdm import tqdm
 from inventory.exceptions import IdempotencyConflict, StockCountBelowAllocated
 from inventory.importers import row_errors_by_line, stock_csv_sync_id, stock_import_summary, stock_rows_from_csv
 from inventory.services import SyncErrorPolicy, SyncMode, stock_sync_apply
+from omnishop.commands import BaseCommand
 
 
 class Command(BaseCommand):
@@ -20,11 +21,6 @@ class Command(BaseCommand):
         "SKU, whole number). Same rules as POST /api/v1/stock/sync/: absolute counts or deltas, one ledger "
         "entry per changed row, idempotent by sync id. Exit status 1 when rows failed."
     )
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.description = str(self.help)  # in the active language; argparse needs a str
-        return parser
 
     def add_arguments(self, parser):
         parser.add_argument("file", help=gettext_lazy("CSV file (UTF-8, a BOM is fine)."))
