@@ -1,35 +1,41 @@
-"""Inventory writes: locations, the stock ledger, allocations, holds, transfers, bulk sync and
-consistency repair. Every change of stock locks rows in (variant, location) order."""
+"""Inventory writes, by flow on the ledger kernel (``ledger``): holds, allocations, transfers,
+bulk sync, consistency repair, and locations. Every change of stock locks rows in (variant,
+location) order through ``inventory.lock_objects``."""
 
+from ..events import stock_changed_message
+from .allocations import (
+    stock_allocate,
+    stock_fulfil,
+    stock_release,
+)
 from .consistency import (
     StockRepairResult,
     stock_consistency_repair,
 )
-from .locations import (
-    location_create,
-)
-from .stock import (
-    StockChange,
-    StockLine,
-    stock_allocate,
-    stock_changed_message,
-    stock_fulfil,
+from .holds import (
     stock_hold_place,
     stock_holds_purge_expired,
     stock_holds_release,
-    stock_release,
+)
+from .ledger import (
+    StockChange,
+    StockChangesOutcome,
+    StockLine,
+    stock_changes_apply,
+    stock_receive,
+)
+from .locations import (
+    location_create,
+    location_update,
     stock_safety_stock_set,
 )
 from .sync import (
     SYNC_ID_MAX_LENGTH,
     SYNC_ID_PATTERN,
-    StockChangesOutcome,
     StockSyncResult,
     StockSyncRow,
     SyncErrorPolicy,
     SyncMode,
-    stock_changes_apply,
-    stock_receive,
     stock_sync_apply,
     stock_sync_key,
 )
@@ -52,6 +58,7 @@ __all__ = [
     "SyncErrorPolicy",
     "SyncMode",
     "location_create",
+    "location_update",
     "stock_allocate",
     "stock_changed_message",
     "stock_changes_apply",

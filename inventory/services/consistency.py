@@ -4,20 +4,14 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Sum
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.db.models import Q, Sum
 
 from catalog.selectors import IN_CHUNK
 
-from ..lock_objects import stock_levels_lock
-from ..models import Allocation, StockLevel, StockMovement
+from ..lock_objects import stock_levels_lock_bulk
+from ..models import Allocation, StockMovement
 from ..selectors import StockDrift, stock_drift_list
-from .stock import (
-    _emit_stock_changed,
-    _ensure_stock_levels,
-)
-from .sync import _movements_insert, _pairs_match
+from .ledger import BooksCorrection, stock_books_reconcile, stock_levels_ensure
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +25,16 @@ class StockRepairResult:
     drifts: list[StockDrift]  # what was found before the repair
     repaired: list[StockDrift] = field(default_factory=list)
     refused: list[StockDrift] = field(default_factory=list)  # would break a CHECK: settle by a count
+
+
+def _pairs_match(pairs) -> Q:
+    by_location: dict[int, list[int]] = {}
+    for variant_id, location_id in pairs:
+        by_location.setdefault(location_id, []).append(variant_id)
+    match = Q()
+    for location_id, variant_ids in sorted(by_location.items()):
+        match |= Q(location_id=location_id, variant_id__in=variant_ids)
+    return match
 
 
 def _sums_for_pairs(queryset, pairs) -> dict[tuple[int, int], int]:
@@ -69,12 +73,12 @@ def stock_consistency_repair(*, actor=None) -> StockRepairResult:
         return result
     pairs = sorted({(d.variant_id, d.location_id) for d in drifts})
     missing = {(d.variant_id, d.location_id) for d in drifts if d.actual is None}
-    _ensure_stock_levels(pairs)
+    stock_levels_ensure(pairs=pairs)
     with transaction.atomic():
-        levels = stock_levels_lock(pairs=pairs)
+        levels = stock_levels_lock_bulk(pairs=pairs)
         ledger = _sums_for_pairs(StockMovement.objects.all(), pairs)
         open_allocated = _sums_for_pairs(Allocation.objects.filter(status=Allocation.Status.OPEN), pairs)
-        repaired_pairs, refused_pairs, updated, entries = set(), set(), [], []
+        repaired_pairs, refused_pairs, corrections = set(), set(), []
         for pair in pairs:
             level = levels[pair]
             booked, allocated = ledger.get(pair, 0), open_allocated.get(pair, 0)
@@ -84,20 +88,9 @@ def stock_consistency_repair(*, actor=None) -> StockRepairResult:
             if on_hand < 0 or allocated > on_hand:
                 refused_pairs.add(pair)
                 continue
-            if on_hand != booked:
-                note = _("On hand was %(on_hand)d, the ledger summed to %(booked)d.") % {
-                    "on_hand": on_hand,
-                    "booked": booked,
-                }
-                entries.append((pair[1], pair[0], StockMovement.Kind.ADJUSTMENT, on_hand - booked, on_hand, None, note))
-            if (level.on_hand, level.allocated) != (on_hand, allocated):
-                level.on_hand, level.allocated, level.updated_at = on_hand, allocated, timezone.now()
-                updated.append(level)
+            corrections.append(BooksCorrection(level=level, on_hand=on_hand, booked=booked, allocated=allocated))
             repaired_pairs.add(pair)
-        if entries:
-            _movements_insert(entries, reference=REPAIR_REFERENCE, actor=actor)
-        StockLevel.objects.bulk_update(updated, ["on_hand", "allocated", "updated_at"], batch_size=500)
-        _emit_stock_changed(updated)
+        stock_books_reconcile(corrections=corrections, actor=actor, reference=REPAIR_REFERENCE)
     for drift in drifts:
         pair = (drift.variant_id, drift.location_id)
         if pair in repaired_pairs:

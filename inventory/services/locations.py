@@ -1,11 +1,18 @@
-"""Locations: warehouses and stores."""
+"""Locations: warehouses and stores, and the settings of theirs that change availability
+(active, ring-fence, the online and pickup flags, a stock row's safety stock)."""
 
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
-from ..models import Location, validate_opening_hours
+from omnishop.outbox.services import outbox_emit_many
+
+from ..events import location_updated_message
+from ..lock_objects import stock_levels_lock
+from ..models import Location, StockLevel, validate_opening_hours
+from .ledger import stock_changed_emit
 
 
 def _clean_opening_hours(opening_hours: dict | None) -> dict:
@@ -34,7 +41,9 @@ def location_create(
     ships_online: bool = False,
     click_and_collect: bool = False,
     ship_from_store: bool = False,
+    ring_fence: int = 0,
     is_active: bool = True,
+    actor=None,
 ) -> Location:
     """Create a warehouse or a store, validated before it is saved.
 
@@ -60,8 +69,82 @@ def location_create(
         ships_online=ships_online,
         click_and_collect=click_and_collect,
         ship_from_store=ship_from_store,
+        ring_fence=ring_fence,
         is_active=is_active,
     )
     location.full_clean()
     location.save()
     return location
+
+
+# What ``location_update`` may change (staff is assigned apart: it changes no availability).
+LOCATION_EDITABLE_FIELDS = (
+    "code",
+    "name",
+    "kind",
+    "street",
+    "postal_code",
+    "city",
+    "country",
+    "latitude",
+    "longitude",
+    "phone",
+    "opening_hours",
+    "ships_online",
+    "click_and_collect",
+    "ship_from_store",
+    "ring_fence",
+    "is_active",
+)
+
+
+def location_update(*, location: Location, changes: dict, actor=None) -> Location:
+    """Change a location's fields (``changes``: field name -> new value, any of
+    ``LOCATION_EDITABLE_FIELDS``), validated like ``location_create``; returns the saved row.
+
+    What a consumer needs to re-read availability: one ``location.updated`` event (the
+    location's code, kind, active, ring-fence and online / pickup flags as they are now, and
+    the names of the fields that changed) whenever a field changed. The location's stock rows
+    do not change (on hand, allocated, held and safety stock stay), so no ``stock.changed``
+    goes out: a consumer that learns a location went inactive, changed its ring-fence or its
+    flags re-reads the availability of that location (its available units per channel follow
+    from those fields). The location row is locked while it changes.
+    Raises ``ValidationError`` (an unknown field, a value the model or its constraints refuse:
+    nothing is written).
+    """
+    unknown = sorted(set(changes) - set(LOCATION_EDITABLE_FIELDS))
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
+    if any(isinstance(changes.get(name), float) for name in ("latitude", "longitude")):
+        raise ValidationError(_("Coordinates are decimals, never floats."))
+    with transaction.atomic():
+        locked = Location.objects.select_for_update().get(pk=location.pk)
+        changed = []
+        for name, value in changes.items():
+            if name == "opening_hours":
+                value = _clean_opening_hours(value)
+            if getattr(locked, name) != value:
+                setattr(locked, name, value)
+                changed.append(name)
+        if not changed:
+            return locked
+        locked.full_clean()
+        locked.save(update_fields=changed)
+        outbox_emit_many(events=[location_updated_message(location=locked, changed=changed)])
+    return locked
+
+
+def stock_safety_stock_set(*, level: StockLevel, safety_stock: int, actor=None) -> StockLevel:
+    """Set the units of a stock row never promised to anyone (damage, miscounts). Locks the row;
+    the new figure reaches every channel's availability at once and goes out as stock.changed.
+    Raises ``ValidationError`` for a negative figure."""
+    if safety_stock < 0:
+        raise ValidationError({"safety_stock": [_("Safety stock cannot be negative.")]})
+    with transaction.atomic():
+        pair = (level.variant_id, level.location_id)
+        locked = stock_levels_lock(pairs=[pair])[pair]
+        if locked.safety_stock != safety_stock:
+            locked.safety_stock = safety_stock
+            locked.save(update_fields=["safety_stock", "updated_at"])
+            stock_changed_emit(levels=[locked])
+    return locked

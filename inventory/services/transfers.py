@@ -5,18 +5,21 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from omnishop.outbox.services import outbox_emit
+from omnishop.outbox.services import outbox_emit_many
 
+from ..events import InventoryEvent, transfer_message
 from ..exceptions import InvalidTransferState
 from ..lock_objects import stock_levels_lock
 from ..models import Location, StockMovement, Transfer, TransferLine
-from .stock import (
-    StockChange,
-    StockLine,
-    _check_available,
-    stock_release,
-)
-from .sync import stock_changes_apply
+from .allocations import stock_release
+from .ledger import StockChange, StockLine, stock_available_check, stock_changes_apply
+
+
+def _transfer_emit(transfer: Transfer, event: InventoryEvent, lines: list[TransferLine]) -> None:
+    """The ``transfer.*`` event of a step; ``lines`` come with their variant."""
+    outbox_emit_many(
+        events=[transfer_message(type=event, transfer=transfer, lines=[(ln.variant.sku, ln.quantity) for ln in lines])]
+    )
 
 
 def transfer_request(
@@ -39,16 +42,18 @@ def transfer_request(
         transfer = Transfer.objects.create(
             source=source, destination=destination, reference=reference, created_by=actor
         )
-        TransferLine.objects.bulk_create(
+        created = TransferLine.objects.bulk_create(
             [TransferLine(transfer=transfer, variant_id=v, quantity=q) for v, q in sorted(lines.items())]
         )
-        outbox_emit(
-            type="transfer.requested",
-            aggregate_type="transfer",
-            aggregate_id=transfer.pk,
-            payload={"source": source.code, "destination": destination.code, "reference": reference},
-        )
+        _transfer_emit(transfer, InventoryEvent.TRANSFER_REQUESTED, _with_variants(created))
     return transfer
+
+
+def _with_variants(lines: list[TransferLine]) -> list[TransferLine]:
+    """Lines just created, with their variants (one query)."""
+    return list(
+        TransferLine.objects.filter(pk__in=[ln.pk for ln in lines]).select_related("variant").order_by("variant_id")
+    )
 
 
 def _transfer_locked(transfer: Transfer, expected: str) -> Transfer:
@@ -70,13 +75,15 @@ def transfer_ship(*, transfer: Transfer, actor=None, allocations=None) -> Transf
     source must have them available. Raises ``InsufficientStock`` or ``InvalidTransferState``."""
     with transaction.atomic():
         transfer = _transfer_locked(transfer, Transfer.Status.REQUESTED)
-        lines = list(transfer.lines.order_by("variant_id"))
+        lines = list(transfer.lines.select_related("variant").order_by("variant_id"))
         if allocations:
             stock_release(allocations=allocations, actor=actor)
         pairs = [(ln.variant_id, transfer.source_id) for ln in lines]
         levels = stock_levels_lock(pairs=pairs)
-        _check_available(
-            levels, [StockLine(ln.variant_id, transfer.source_id, ln.quantity) for ln in lines], online=False
+        stock_available_check(
+            levels=levels,
+            lines=[StockLine(ln.variant_id, transfer.source_id, ln.quantity) for ln in lines],
+            online=False,
         )
         stock_changes_apply(
             changes=[
@@ -88,7 +95,7 @@ def transfer_ship(*, transfer: Transfer, actor=None, allocations=None) -> Transf
         )
         transfer.status, transfer.shipped_at = Transfer.Status.IN_TRANSIT, timezone.now()
         transfer.save(update_fields=["status", "shipped_at"])
-        outbox_emit(type="transfer.shipped", aggregate_type="transfer", aggregate_id=transfer.pk, payload={})
+        _transfer_emit(transfer, InventoryEvent.TRANSFER_SHIPPED, lines)
     return transfer
 
 
@@ -96,7 +103,7 @@ def transfer_receive(*, transfer: Transfer, actor=None) -> Transfer:
     """The goods arrive: a TRANSFER_IN entry per line at the destination."""
     with transaction.atomic():
         transfer = _transfer_locked(transfer, Transfer.Status.IN_TRANSIT)
-        lines = list(transfer.lines.order_by("variant_id"))
+        lines = list(transfer.lines.select_related("variant").order_by("variant_id"))
         stock_changes_apply(
             changes=[
                 StockChange(
@@ -109,14 +116,16 @@ def transfer_receive(*, transfer: Transfer, actor=None) -> Transfer:
         )
         transfer.status, transfer.received_at = Transfer.Status.RECEIVED, timezone.now()
         transfer.save(update_fields=["status", "received_at"])
-        outbox_emit(type="transfer.received", aggregate_type="transfer", aggregate_id=transfer.pk, payload={})
+        _transfer_emit(transfer, InventoryEvent.TRANSFER_RECEIVED, lines)
     return transfer
 
 
 def transfer_cancel(*, transfer: Transfer, actor=None) -> Transfer:
+    """A requested transfer that will not go: no stock moved. Raises ``InvalidTransferState``."""
     with transaction.atomic():
         transfer = _transfer_locked(transfer, Transfer.Status.REQUESTED)
         transfer.status = Transfer.Status.CANCELLED
         transfer.save(update_fields=["status"])
-        outbox_emit(type="transfer.cancelled", aggregate_type="transfer", aggregate_id=transfer.pk, payload={})
+        lines = list(transfer.lines.select_related("variant").order_by("variant_id"))
+        _transfer_emit(transfer, InventoryEvent.TRANSFER_CANCELLED, lines)
     return transfer

@@ -59,7 +59,14 @@ def test_placing_a_hold_emits_stock_changed_for_each_sku_and_location(grid):
     )
     events = pending_stock_changed()
     assert set(events) == {"A@wh-1", "B@st-1"}
-    assert events["A@wh-1"] == {"sku": "A", "location": "wh-1", "on_hand": 5, "allocated": 0, "safety_stock": 0}
+    assert events["A@wh-1"] == {
+        "sku": "A",
+        "location": "wh-1",
+        "on_hand": 5,
+        "allocated": 0,
+        "safety_stock": 0,
+        "held": 2,
+    }
 
 
 def test_a_refused_hold_emits_nothing(grid):
@@ -138,7 +145,7 @@ def test_the_beat_task_purges_through_the_service(grid):
 
 
 def test_purge_works_through_more_holds_than_one_batch(grid, monkeypatch):
-    from inventory.services import stock as stock_services
+    from inventory.services import holds as stock_services
 
     monkeypatch.setattr(stock_services, "HOLDS_PURGE_BATCH", 2)
     expired = timezone.now() - timedelta(seconds=1)
@@ -156,7 +163,7 @@ def test_purge_works_through_more_holds_than_one_batch(grid, monkeypatch):
 def test_a_hold_replacing_other_references_takes_their_units_in_one_locked_step(grid, monkeypatch):
     """A cart merged into another: the anonymous cart's holds go and the merged cart's come in
     one lock of the stock rows, and the units they held count for the new lines."""
-    from inventory.services import stock as stock_services
+    from inventory.services import holds as stock_services
 
     stock_hold_place(lines=[StockLine(grid["a"].pk, grid["wh"].pk, 4)], kind="cart", reference="cart:anon", ttl=TTL)
     stock_hold_place(lines=[StockLine(grid["b"].pk, grid["wh"].pk, 1)], kind="cart", reference="cart:mine", ttl=TTL)

@@ -136,7 +136,7 @@ def test_a_cart_hold_spans_locations_and_its_own_units_stay_its_own(shop, settin
 def test_a_merge_locks_the_stock_rows_of_both_carts_once(shop, settings, monkeypatch):
     """Releasing the anonymous cart's holds and then placing the merged cart's would lock stock
     rows in two sorted steps, out of the global (variant, location) order: one step it is."""
-    from inventory.services import stock as stock_services
+    from inventory.services import holds as stock_services
 
     settings.OMNISHOP_CART_HOLD_MINUTES = 20
     a, b, _ = shop["variants"]

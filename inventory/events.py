@@ -1,0 +1,97 @@
+"""The outbox events inventory emits: their types, and one versioned payload builder each.
+
+A builder returns an ``OutboxMessage`` (type, aggregate, payload, version, coalescing key); the
+services decide when to emit it. A payload only ever gains keys within a version: consumers
+read the keys they know. A key removed or changed in meaning is a new version.
+"""
+
+from enum import StrEnum
+
+from omnishop.outbox.services import OutboxMessage
+
+
+class InventoryEvent(StrEnum):
+    STOCK_CHANGED = "stock.changed"
+    TRANSFER_REQUESTED = "transfer.requested"
+    TRANSFER_SHIPPED = "transfer.shipped"
+    TRANSFER_RECEIVED = "transfer.received"
+    TRANSFER_CANCELLED = "transfer.cancelled"
+    LOCATION_UPDATED = "location.updated"
+
+
+STOCK_CHANGED_VERSION = 1
+TRANSFER_VERSION = 1
+LOCATION_UPDATED_VERSION = 1
+
+# The location fields that change what a location offers (availability, channels, pickup).
+LOCATION_AVAILABILITY_FIELDS = ("is_active", "ring_fence", "ships_online", "click_and_collect", "ship_from_store")
+
+
+def stock_changed_message(
+    *, sku: str, location_code: str, on_hand: int, allocated: int, safety_stock: int, held: int
+) -> OutboxMessage:
+    """``stock.changed`` for one (SKU, location), coalesced: a consumer only needs the latest
+    figures. ``held``: units in active holds (carts, checkouts, reserve-in-store)."""
+    return OutboxMessage(
+        type=InventoryEvent.STOCK_CHANGED.value,
+        aggregate_type="stock",
+        aggregate_id=f"{sku}@{location_code}",
+        payload={
+            "sku": sku,
+            "location": location_code,
+            "on_hand": on_hand,
+            "allocated": allocated,
+            "safety_stock": safety_stock,
+            "held": held,
+        },
+        version=STOCK_CHANGED_VERSION,
+        coalesce_key=f"stock.changed:{sku}:{location_code}",
+    )
+
+
+def transfer_message(*, type: InventoryEvent, transfer, lines) -> OutboxMessage:
+    """A ``transfer.*`` event: the transfer as it stands after the step.
+
+    ``transfer`` comes with ``source`` and ``destination``; ``lines`` are ``(sku, quantity)``.
+    ``source``/``destination`` and ``reference`` are the keys ``transfer.requested`` always had.
+    """
+    if not type.value.startswith("transfer."):
+        raise ValueError(f"{type} is not a transfer event")
+    reference = transfer.reference
+    return OutboxMessage(
+        type=type.value,
+        aggregate_type="transfer",
+        aggregate_id=transfer.pk,
+        payload={
+            "transfer_id": transfer.pk,
+            "status": transfer.status,
+            "source": transfer.source.code,
+            "destination": transfer.destination.code,
+            "reference": reference,
+            # A click & collect order's transfer is referenced "order:<number>".
+            "order_number": reference.removeprefix("order:") if reference.startswith("order:") else None,
+            "lines": [{"sku": sku, "quantity": quantity} for sku, quantity in lines],
+        },
+        version=TRANSFER_VERSION,
+    )
+
+
+def location_updated_message(*, location, changed: list[str]) -> OutboxMessage:
+    """``location.updated``: what the location offers now, and which of those fields changed.
+    A consumer re-reads the location's availability (its stock rows did not change)."""
+    return OutboxMessage(
+        type=InventoryEvent.LOCATION_UPDATED.value,
+        aggregate_type="location",
+        aggregate_id=location.code,
+        payload={
+            "code": location.code,
+            "kind": location.kind,
+            "is_active": location.is_active,
+            "ring_fence": location.ring_fence,
+            "ships_online": location.ships_online,
+            "click_and_collect": location.click_and_collect,
+            "ship_from_store": location.ship_from_store,
+            "changed": sorted(changed),
+        },
+        version=LOCATION_UPDATED_VERSION,
+    )
