@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from catalog.selectors import IN_CHUNK
 
-from .models import Allocation, Location, StockHold, StockLevel, StockMovement
+from ..models import Allocation, Location, StockHold, StockLevel, StockMovement
 
 EARTH_RADIUS_KM = 6371.0088
 
