@@ -1,4 +1,4 @@
-"""Inventory reads: availability per variant, location and channel; locations near a point."""
+"""Availability: stock rows with their held units and what is available, per variant, location and channel."""
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -6,12 +6,8 @@ from datetime import datetime
 
 from django.db.models import (
     Case,
-    Count,
-    Exists,
-    ExpressionWrapper,
     F,
     FilteredRelation,
-    FloatField,
     IntegerField,
     OuterRef,
     Q,
@@ -21,14 +17,10 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import ASin, Coalesce, Cos, Greatest, Radians, Sin, Sqrt
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from catalog.selectors import IN_CHUNK
-
-from ..models import Allocation, Location, StockHold, StockLevel, StockMovement
-
-EARTH_RADIUS_KM = 6371.0088
+from ..models import Location, StockHold, StockLevel
 
 
 def _held_subquery(
@@ -171,92 +163,6 @@ def stock_available_with_locations(
     return availability, locations
 
 
-def distance_km_expression(*, latitude: float, longitude: float):
-    """Great-circle (haversine) distance from a point to ``Location`` coordinates, in SQL."""
-    lat1, lon1 = Radians(Value(float(latitude))), Radians(Value(float(longitude)))
-    lat2, lon2 = Radians(F("latitude")), Radians(F("longitude"))
-    half_dlat = (lat2 - lat1) / Value(2.0)
-    half_dlon = (lon2 - lon1) / Value(2.0)
-    a = Sin(half_dlat) * Sin(half_dlat) + Cos(lat1) * Cos(lat2) * Sin(half_dlon) * Sin(half_dlon)
-    return ExpressionWrapper(
-        Value(2.0 * EARTH_RADIUS_KM) * ASin(Sqrt(a)),
-        output_field=FloatField(),
-    )
-
-
-def locations_that_can_serve(
-    *,
-    lines: dict[int, int],
-    online: bool,
-    latitude: float | None = None,
-    longitude: float | None = None,
-    kinds: Iterable[str] | None = None,
-    click_and_collect: bool | None = None,
-    ships_online: bool | None = None,
-    at=None,
-) -> QuerySet[Location]:
-    """Active locations that have every line (``{variant_id: quantity}``) available in full,
-    annotated with ``distance_km`` when a point is given and ordered nearest first."""
-    if not lines:
-        return Location.objects.none()
-    enough = Q()
-    for variant_id, quantity in lines.items():
-        enough |= Q(variant_id=variant_id, available__gte=quantity)
-    serving = (
-        stock_levels_with_availability(online=online, at=at)
-        .filter(enough)
-        .order_by()
-        .values("location_id")
-        .annotate(lines_ok=Count("variant_id"))
-        .filter(lines_ok=len(lines))
-        .values("location_id")
-    )
-    qs = Location.objects.filter(is_active=True, pk__in=serving)
-    if kinds is not None:
-        qs = qs.filter(kind__in=list(kinds))
-    if click_and_collect is not None:
-        qs = qs.filter(click_and_collect=click_and_collect)
-    if ships_online is not None:
-        qs = qs.filter(ships_online=ships_online)
-    if latitude is not None and longitude is not None:
-        qs = qs.annotate(distance_km=distance_km_expression(latitude=latitude, longitude=longitude)).order_by(
-            "distance_km", "code"
-        )
-    else:
-        qs = qs.order_by("code")
-    return qs
-
-
-def locations_nearest(
-    *, latitude: float, longitude: float, kinds: Iterable[str] | None = None, **flags
-) -> QuerySet[Location]:
-    qs = Location.objects.filter(is_active=True, **flags)
-    if kinds is not None:
-        qs = qs.filter(kind__in=list(kinds))
-    return qs.annotate(distance_km=distance_km_expression(latitude=latitude, longitude=longitude)).order_by(
-        "distance_km", "code"
-    )
-
-
-# --- lookups by code, availability for the API, pickup options, consistency -------------------
-
-
-def location_ids_of_staff(*, user) -> set[int]:
-    """The stores ``user`` works at (``Location.staff``)."""
-    if not getattr(user, "pk", None):
-        return set()
-    return set(Location.objects.filter(staff=user).values_list("pk", flat=True))
-
-
-def location_ids_by_code(*, codes: Iterable[str]) -> dict[str, int]:
-    """``{code: location id}`` for the codes that exist (active or not)."""
-    wanted = sorted(set(codes))
-    found: dict[str, int] = {}
-    for start in range(0, len(wanted), IN_CHUNK):
-        found.update(Location.objects.filter(code__in=wanted[start : start + IN_CHUNK]).values_list("code", "pk"))
-    return found
-
-
 @dataclass(frozen=True)
 class LocationStock:
     """One active location and what is available there, per variant (absent: nothing)."""
@@ -316,192 +222,3 @@ def stock_availability_by_location(
         if available:
             result[-1].available[variant_id] = available
     return result
-
-
-def locations_nearest_that_can_serve(
-    *,
-    lines: dict[int, int],
-    online: bool,
-    latitude: float,
-    longitude: float,
-    limit: int = 5,
-    click_and_collect: bool = True,
-    at=None,
-) -> list[Location]:
-    """The ``limit`` nearest active (click & collect) locations that have every line
-    (``{variant_id: quantity}``) available in full, with ``distance_km``; nearest first.
-
-    Same answer as ``locations_that_can_serve(...)[:limit]`` in two small queries (the rows
-    that cover a line, then the nearest of the locations covering all): the single-query form
-    compares the availability expression once per line, which costs more to build and compile
-    than the database spends running it.
-    """
-    if not lines:
-        return []
-    rows = stock_levels_with_availability(online=online, at=at).filter(
-        variant_id__in=list(lines), location__is_active=True
-    )
-    if click_and_collect is not None:
-        rows = rows.filter(location__click_and_collect=click_and_collect)
-    quantities = set(lines.values())
-    if len(quantities) == 1:
-        rows = rows.filter(available__gte=quantities.pop())
-    else:
-        wanted = Case(*[When(variant_id=v, then=Value(q)) for v, q in lines.items()], output_field=IntegerField())
-        rows = rows.filter(available__gte=wanted)
-    covered: dict[int, int] = {}
-    for location_id in rows.order_by().values_list("location_id", flat=True):
-        covered[location_id] = covered.get(location_id, 0) + 1
-    serving = [location_id for location_id, n in covered.items() if n == len(lines)]
-    if not serving:
-        return []
-    flags = {} if click_and_collect is None else {"click_and_collect": click_and_collect}
-    return list(locations_nearest(latitude=latitude, longitude=longitude, **flags).filter(pk__in=serving)[:limit])
-
-
-@dataclass(frozen=True)
-class PickupOption:
-    """A click & collect store near the customer and whether it can serve a cart.
-
-    ``missing``: variants the store does not have in full now. ``transferable``: every missing
-    line is available in full, summed over the other locations routing may transfer from
-    (active, shipping online orders or shipping from store), as checkout's routing would do.
-    """
-
-    location: Location
-    available: dict[int, int]
-    missing: list[int]
-    transferable: bool
-
-    @property
-    def can_serve_now(self) -> bool:
-        return not self.missing
-
-    @property
-    def ready_in(self) -> str:
-        if not self.missing:
-            return "now"
-        return "transfer" if self.transferable else "unavailable"
-
-
-def pickup_options_list(
-    *, lines: dict[int, int], online: bool, latitude: float, longitude: float, limit: int = 5, at=None
-) -> list[PickupOption]:
-    """The ``limit`` nearest click & collect stores, each with whether it can serve ``lines``
-    (``{variant_id: quantity}``) now or after a transfer. Two queries whatever the size of the cart."""
-    stores = list(locations_nearest(latitude=latitude, longitude=longitude, click_and_collect=True)[:limit])
-    if not stores or not lines:
-        return [PickupOption(location=s, available={}, missing=sorted(lines), transferable=False) for s in stores]
-    store_ids = [s.pk for s in stores]
-    rows = (
-        stock_levels_with_availability(online=online, at=at)
-        .filter(variant_id__in=list(lines), location__is_active=True, available__gt=0)
-        .filter(Q(location_id__in=store_ids) | Q(location__ships_online=True) | Q(location__ship_from_store=True))
-        .order_by()
-        .values_list("variant_id", "location_id", "available", "location__ships_online", "location__ship_from_store")
-    )
-    at_location: dict[int, dict[int, int]] = {}
-    source_total: dict[int, int] = {}  # variant -> units at every transfer source
-    source_rows: list[tuple[int, int, int]] = []
-    for variant_id, location_id, available, ships_online, ship_from_store in rows:
-        at_location.setdefault(location_id, {})[variant_id] = available
-        if ships_online or ship_from_store:
-            source_total[variant_id] = source_total.get(variant_id, 0) + available
-            source_rows.append((variant_id, location_id, available))
-    options = []
-    for store in stores:
-        here = at_location.get(store.pk, {})
-        missing = sorted(v for v, q in lines.items() if here.get(v, 0) < q)
-        transferable = bool(missing)
-        for variant_id in missing:
-            # A store never transfers to itself: take its own units out of the sources' total.
-            own = here.get(variant_id, 0) if (store.ships_online or store.ship_from_store) else 0
-            if source_total.get(variant_id, 0) - own < lines[variant_id]:
-                transferable = False
-                break
-        options.append(PickupOption(location=store, available=here, missing=missing, transferable=transferable))
-    return options
-
-
-@dataclass(frozen=True)
-class StockDrift:
-    """A stock row whose ``field`` ("on_hand" or "allocated") differs from what the ledger
-    (on hand) or the open allocations (allocated) say it should be; ``actual`` is None when
-    the row itself is missing."""
-
-    variant_id: int
-    location_id: int
-    sku: str
-    location: str
-    field: str
-    expected: int
-    actual: int | None
-
-
-def stock_drift_list() -> list[StockDrift]:
-    """Every drift between stock rows, the ledger and open allocations, in three aggregate
-    queries whatever the number of rows (only drifting rows come back):
-
-    - rows whose on_hand differs from the sum of their movements, or whose allocated differs
-      from the sum of their open allocations;
-    - ledger or open allocations for a (variant, location) that has no stock row at all.
-    """
-    ledger = (
-        StockMovement.objects.filter(variant_id=OuterRef("variant_id"), location_id=OuterRef("location_id"))
-        .order_by()
-        .values("variant_id")
-        .annotate(total=Sum("quantity"))
-        .values("total")
-    )
-    open_allocated = (
-        Allocation.objects.filter(
-            variant_id=OuterRef("variant_id"), location_id=OuterRef("location_id"), status=Allocation.Status.OPEN
-        )
-        .order_by()
-        .values("variant_id")
-        .annotate(total=Sum("quantity"))
-        .values("total")
-    )
-    rows = (
-        StockLevel.objects.annotate(
-            ledger=Coalesce(Subquery(ledger, output_field=IntegerField()), Value(0)),
-            open_allocated=Coalesce(Subquery(open_allocated, output_field=IntegerField()), Value(0)),
-        )
-        .filter(~Q(on_hand=F("ledger")) | ~Q(allocated=F("open_allocated")))
-        .order_by("variant_id", "location_id")
-        .values_list(
-            "variant_id",
-            "location_id",
-            "variant__sku",
-            "location__code",
-            "on_hand",
-            "ledger",
-            "allocated",
-            "open_allocated",
-        )
-    )
-    drifts = []
-    for variant_id, location_id, sku, code, on_hand, expected_on_hand, allocated, expected_allocated in rows:
-        if on_hand != expected_on_hand:
-            drifts.append(StockDrift(variant_id, location_id, sku, code, "on_hand", expected_on_hand, on_hand))
-        if allocated != expected_allocated:
-            drifts.append(StockDrift(variant_id, location_id, sku, code, "allocated", expected_allocated, allocated))
-
-    no_row = StockLevel.objects.filter(variant_id=OuterRef("variant_id"), location_id=OuterRef("location_id"))
-    for model, field, extra in (
-        (StockMovement, "on_hand", Q()),
-        (Allocation, "allocated", Q(status=Allocation.Status.OPEN)),
-    ):
-        orphans = (
-            model.objects.filter(extra)
-            .filter(~Exists(no_row))
-            .order_by()
-            .values("variant_id", "location_id", "variant__sku", "location__code")
-            .annotate(total=Sum("quantity"))
-            .exclude(total=0)
-            .order_by("variant_id", "location_id")
-            .values_list("variant_id", "location_id", "variant__sku", "location__code", "total")
-        )
-        drifts.extend(StockDrift(v, loc, sku, code, field, total, None) for v, loc, sku, code, total in orphans)
-    drifts.sort(key=lambda d: (d.variant_id, d.location_id, d.field))
-    return drifts
