@@ -26,9 +26,12 @@ from .models import (
     validate_opening_hours,
 )
 from .services import (
+    LOCATION_EDITABLE_FIELDS,
     StockChange,
     SyncErrorPolicy,
     SyncMode,
+    location_create,
+    location_update,
     stock_changes_apply,
     stock_safety_stock_set,
     stock_sync_apply,
@@ -81,6 +84,25 @@ class LocationAdmin(admin.ModelAdmin):
         (_("Staff"), {"fields": ("staff",)}),
     )
     filter_horizontal = ["staff"]
+
+    def save_form(self, request, form, change):
+        """A new location is created here by ``location_create`` (the admin's form only checked
+        it), so the staff and the redirect that follow see the created row."""
+        obj = super().save_form(request, form, change)
+        if change:
+            return obj
+        fields = {name: form.cleaned_data[name] for name in LOCATION_EDITABLE_FIELDS if name in form.cleaned_data}
+        form.instance = location_create(**fields, actor=request.user)
+        return form.instance
+
+    def save_model(self, request, obj, form, change):
+        """An edit through ``location_update``: what changes availability (active, ring-fence,
+        the online and pickup flags) goes out as location.updated. Staff follow with the form's
+        many-to-many fields."""
+        if change:
+            # Every field the form cleaned: the service writes (and announces) only what differs.
+            changes = {name: form.cleaned_data[name] for name in LOCATION_EDITABLE_FIELDS if name in form.cleaned_data}
+            location_update(location=obj, changes=changes, actor=request.user)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "staff":  # staff users only: customers with a shop login are users too

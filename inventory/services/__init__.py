@@ -25,6 +25,7 @@ from .ledger import (
     stock_receive,
 )
 from .locations import (
+    LOCATION_EDITABLE_FIELDS,
     location_create,
     location_update,
     stock_safety_stock_set,
@@ -47,6 +48,7 @@ from .transfers import (
 )
 
 __all__ = [
+    "LOCATION_EDITABLE_FIELDS",
     "SYNC_ID_MAX_LENGTH",
     "SYNC_ID_PATTERN",
     "StockChange",

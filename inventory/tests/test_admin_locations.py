@@ -3,6 +3,7 @@ staff can save, the store picker endpoints can render."""
 
 import json
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -10,7 +11,7 @@ from django.urls import reverse
 from catalog.models import Channel
 from catalog.tests.factories import ChannelFactory, VariantFactory
 from inventory.models import Location
-from inventory.services import stock_receive
+from inventory.services import location_create, stock_receive
 from inventory.tests.factories import LocationFactory
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +115,63 @@ def test_store_picker_never_fails_on_what_admin_saved(admin_client, api_client, 
 def test_the_field_error_says_what_is_wrong(admin_client, store, hours, message):
     response = save_hours(admin_client, store, hours)
     assert response.context["adminform"].form.errors["opening_hours"] == [message]
+
+
+def test_an_admin_edit_that_changes_availability_goes_out_as_location_updated(admin_client, api_client, store):
+    from omnishop.outbox.models import OutboxEvent
+
+    response = save_hours(admin_client, store, {"mon": "10:00-21:00"})  # the form as it was
+    assert response.status_code == 302
+    assert not OutboxEvent.objects.filter(type="location.updated").exists()  # nothing changed
+
+    data = {
+        "code": store.code,
+        "name": store.name,
+        "kind": store.kind,
+        "street": store.street,
+        "postal_code": store.postal_code,
+        "city": store.city,
+        "country": store.country,
+        "phone": store.phone,
+        "latitude": str(store.latitude),
+        "longitude": str(store.longitude),
+        "ships_online": "on",
+        "ring_fence": 2,
+        "opening_hours": json.dumps({"mon": "10:00-21:00"}),
+    }  # is_active and click & collect unticked
+    response = admin_client.post(reverse("admin:inventory_location_change", args=[store.pk]), data)
+    assert response.status_code == 302
+    store.refresh_from_db()
+    assert (store.is_active, store.click_and_collect, store.ships_online, store.ring_fence) == (False, False, True, 2)
+    event = OutboxEvent.objects.get(type="location.updated")
+    assert event.payload["changed"] == ["click_and_collect", "is_active", "ring_fence", "ships_online"]
+    assert event.payload["is_active"] is False and event.payload["ring_fence"] == 2
+    assert store.code not in [row["code"] for row in api_client.get(NEAREST, WARSAW).json()["results"]]
+
+
+def test_a_location_added_in_admin_is_created_through_the_service_with_its_staff(admin_client, db):
+    from omnishop.accounts.tests.factories import UserFactory
+
+    seller = UserFactory(is_staff=True)
+    data = {
+        "code": "st-krk",
+        "name": "Kraków Rynek",
+        "kind": "store",
+        "is_active": "on",
+        "city": "Kraków",
+        "country": "PL",
+        "latitude": "50.061947",
+        "longitude": "19.936856",
+        "click_and_collect": "on",
+        "ring_fence": 1,
+        "opening_hours": json.dumps({"mon": "10:00-20:00"}),
+        "staff": [seller.pk],
+    }
+    with mock.patch("inventory.admin.location_create", wraps=location_create) as create:
+        response = admin_client.post(reverse("admin:inventory_location_add"), data)
+    assert response.status_code == 302
+    created = Location.objects.get(code="st-krk")
+    assert response["Location"] == reverse("admin:inventory_location_changelist")
+    create.assert_called_once()
+    assert (created.ring_fence, created.click_and_collect, created.opening_hours) == (1, True, {"mon": "10:00-20:00"})
+    assert list(created.staff.all()) == [seller]
