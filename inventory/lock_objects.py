@@ -1,4 +1,5 @@
-"""Row locks for stock, always taken in one order (variant id, then location id).
+"""Row locks, all taken here: stock rows always in one order (variant id, then location id),
+then the rows that hang on them (allocations by id, a transfer, a location).
 
 Every path that changes a StockLevel locks through here, so two transactions touching the same
 rows queue instead of deadlocking, whatever order their callers listed the lines in.
@@ -12,7 +13,7 @@ from django.db.models import Q
 
 from catalog.models import Variant
 
-from .models import Location, StockLevel
+from .models import Allocation, Location, StockLevel, Transfer
 
 
 def stock_levels_lock(*, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], StockLevel]:
@@ -79,3 +80,24 @@ def stock_levels_lock_bulk(*, pairs: Iterable[tuple[int, int]]) -> dict[tuple[in
         )
         rows = cursor.fetchall()
     return {(row[2], row[3]): LockedLevel(*row) for row in rows}
+
+
+def allocations_lock_open(*, ids: Iterable[int]) -> list[Allocation]:
+    """Lock the open allocations among ``ids``, in id order; closed ones are left out."""
+    return list(
+        Allocation.objects.select_for_update()
+        .filter(pk__in=sorted(set(ids)), status=Allocation.Status.OPEN)
+        .order_by("pk")
+    )
+
+
+def transfer_lock(*, pk: int) -> Transfer:
+    """Lock a transfer row, with its two locations read but not locked (a plain
+    select_for_update() locks every joined row: each transfer step would queue behind any
+    other at the same location)."""
+    return Transfer.objects.select_for_update(of=("self",)).select_related("source", "destination").get(pk=pk)
+
+
+def location_lock(*, pk: int) -> Location:
+    """Lock a location row (an edit of its settings)."""
+    return Location.objects.select_for_update().get(pk=pk)

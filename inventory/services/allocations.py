@@ -5,7 +5,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..lock_objects import stock_levels_lock
+from ..lock_objects import allocations_lock_open, stock_levels_lock
 from ..models import Allocation, StockHold, StockLevel, StockMovement
 from .ledger import StockChange, StockLine, stock_available_check, stock_changed_emit, stock_changes_apply
 
@@ -75,10 +75,7 @@ def _close_allocations(*, allocations, status: str, actor=None, reference: str =
     """Close open allocations: ``allocated`` falls; for FULFILLED, on hand falls too, through the
     ledger path (one SALE entry each, under ``reference`` or else the allocation's own)."""
     with transaction.atomic():
-        ids = sorted(a.pk for a in allocations)
-        open_rows = list(
-            Allocation.objects.select_for_update().filter(pk__in=ids, status=Allocation.Status.OPEN).order_by("pk")
-        )
+        open_rows = allocations_lock_open(ids=[a.pk for a in allocations])
         if not open_rows:
             return []
         levels = stock_levels_lock(pairs=[(a.variant_id, a.location_id) for a in open_rows])

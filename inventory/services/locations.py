@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from omnishop.outbox.services import outbox_emit_many
 
 from ..events import location_updated_message
-from ..lock_objects import stock_levels_lock
+from ..lock_objects import location_lock, stock_levels_lock
 from ..models import Location, StockLevel, validate_opening_hours
 from .ledger import stock_changed_emit
 
@@ -118,7 +118,7 @@ def location_update(*, location: Location, changes: dict, actor=None) -> Locatio
     if any(isinstance(changes.get(name), float) for name in ("latitude", "longitude")):
         raise ValidationError(_("Coordinates are decimals, never floats."))
     with transaction.atomic():
-        locked = Location.objects.select_for_update().get(pk=location.pk)
+        locked = location_lock(pk=location.pk)
         changed = []
         for name, value in changes.items():
             if name == "opening_hours":

@@ -9,7 +9,7 @@ from omnishop.outbox.services import outbox_emit_many
 
 from ..events import InventoryEvent, transfer_message
 from ..exceptions import InvalidTransferState
-from ..lock_objects import stock_levels_lock
+from ..lock_objects import stock_levels_lock, transfer_lock
 from ..models import Location, StockMovement, Transfer, TransferLine
 from .allocations import stock_release
 from .ledger import StockChange, StockLine, stock_available_check, stock_changes_apply
@@ -57,11 +57,7 @@ def _with_variants(lines: list[TransferLine]) -> list[TransferLine]:
 
 
 def _transfer_locked(transfer: Transfer, expected: str) -> Transfer:
-    # The transfer row only, not its two locations (a plain select_for_update() locks every
-    # joined row: each transfer step would queue behind any other at the same location).
-    locked = (
-        Transfer.objects.select_for_update(of=("self",)).select_related("source", "destination").get(pk=transfer.pk)
-    )
+    locked = transfer_lock(pk=transfer.pk)
     if locked.status != expected:
         raise InvalidTransferState(
             _("Transfer %(id)s is %(status)s.") % {"id": locked.pk, "status": locked.get_status_display()}
