@@ -31,6 +31,7 @@ from .services import (
     SyncErrorPolicy,
     SyncMode,
     location_create,
+    location_staff_set,
     location_update,
     stock_changes_apply,
     stock_safety_stock_set,
@@ -97,12 +98,16 @@ class LocationAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         """An edit through ``location_update``: what changes availability (active, ring-fence,
-        the online and pickup flags) goes out as location.updated. Staff follow with the form's
-        many-to-many fields."""
+        the online and pickup flags) goes out as location.updated. Staff follow in save_related."""
         if change:
             # Every field the form cleaned: the service writes (and announces) only what differs.
             changes = {name: form.cleaned_data[name] for name in LOCATION_EDITABLE_FIELDS if name in form.cleaned_data}
             location_update(location=obj, changes=changes, actor=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        """Staff through ``location_staff_set`` (the location has no inlines)."""
+        if "staff" in form.cleaned_data:
+            location_staff_set(location=form.instance, staff=form.cleaned_data["staff"], actor=request.user)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "staff":  # staff users only: customers with a shop login are users too

@@ -27,6 +27,7 @@ from .ledger import (
 from .locations import (
     LOCATION_EDITABLE_FIELDS,
     location_create,
+    location_staff_set,
     location_update,
     stock_safety_stock_set,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "SyncErrorPolicy",
     "SyncMode",
     "location_create",
+    "location_staff_set",
     "location_update",
     "stock_allocate",
     "stock_changed_message",

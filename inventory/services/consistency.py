@@ -66,6 +66,8 @@ def stock_consistency_repair(*, actor=None) -> StockRepairResult:
     legitimate change takes the same lock). A row whose open allocations exceed its on hand
     (the CHECK allocated <= on_hand would break) is left alone and returned in ``refused``:
     count the shelf to settle it. Emits ``stock.changed`` for every row whose figures changed.
+    The corrections are written by the ledger kernel (``stock_books_reconcile``), like every
+    other change of on hand.
     """
     drifts = stock_drift_list()
     result = StockRepairResult(drifts=drifts)

@@ -134,6 +134,14 @@ def location_update(*, location: Location, changes: dict, actor=None) -> Locatio
     return locked
 
 
+def location_staff_set(*, location: Location, staff, actor=None) -> None:
+    """The staff users who work at ``location`` (they see and serve its pickup orders) become
+    exactly ``staff``. Availability does not change, so no event goes out."""
+    with transaction.atomic():
+        location_lock(pk=location.pk)
+        location.staff.set(staff)
+
+
 def stock_safety_stock_set(*, level: StockLevel, safety_stock: int, actor=None) -> StockLevel:
     """Set the units of a stock row never promised to anyone (damage, miscounts). Locks the row;
     the new figure reaches every channel's availability at once and goes out as stock.changed.

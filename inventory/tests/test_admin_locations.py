@@ -11,7 +11,7 @@ from django.urls import reverse
 from catalog.models import Channel
 from catalog.tests.factories import ChannelFactory, VariantFactory
 from inventory.models import Location
-from inventory.services import location_create, stock_receive
+from inventory.services import location_create, location_staff_set, stock_receive
 from inventory.tests.factories import LocationFactory
 
 pytestmark = pytest.mark.django_db
@@ -167,11 +167,15 @@ def test_a_location_added_in_admin_is_created_through_the_service_with_its_staff
         "opening_hours": json.dumps({"mon": "10:00-20:00"}),
         "staff": [seller.pk],
     }
-    with mock.patch("inventory.admin.location_create", wraps=location_create) as create:
+    with (
+        mock.patch("inventory.admin.location_create", wraps=location_create) as create,
+        mock.patch("inventory.admin.location_staff_set", wraps=location_staff_set) as staff_set,
+    ):
         response = admin_client.post(reverse("admin:inventory_location_add"), data)
     assert response.status_code == 302
     created = Location.objects.get(code="st-krk")
     assert response["Location"] == reverse("admin:inventory_location_changelist")
     create.assert_called_once()
+    staff_set.assert_called_once()
     assert (created.ring_fence, created.click_and_collect, created.opening_hours) == (1, True, {"mon": "10:00-20:00"})
     assert list(created.staff.all()) == [seller]
