@@ -32,6 +32,10 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- cache: shared by every process (throttles, login lockout) --------------------------
+# CACHE_URL=redis://... in production; locally a table in the database (created by migrate's createcachetable).
+CACHES = {"default": env.cache("CACHE_URL", default="dbcache://omnishop_cache")}
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -119,6 +123,26 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[omnishop] "
 # Mobile app: allauth headless "app" client, authenticated by X-Session-Token.
 HEADLESS_CLIENTS = ("browser", "app")
 HEADLESS_ONLY = False
+ACCOUNT_ADAPTER = "omnishop.accounts.adapter.AccountAdapter"
+
+# --- login protection: one policy for the web, app (headless) and admin logins ---------
+# allauth's rate limits on the shared cache: after OMNISHOP_LOGIN_FAILURES_PER_ACCOUNT wrong passwords
+# in OMNISHOP_LOGIN_LOCKOUT_SECONDS seconds an account's login is locked from every address;
+# one address may fail OMNISHOP_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE times a minute.
+OMNISHOP_LOGIN_FAILURES_PER_ACCOUNT = env.int("OMNISHOP_LOGIN_FAILURES_PER_ACCOUNT", default=5)
+OMNISHOP_LOGIN_LOCKOUT_SECONDS = env.int("OMNISHOP_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+OMNISHOP_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE = env.int("OMNISHOP_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE", default=20)
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": (
+        f"{OMNISHOP_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE}/m/ip,"
+        f"{OMNISHOP_LOGIN_FAILURES_PER_ACCOUNT}/{OMNISHOP_LOGIN_LOCKOUT_SECONDS}s/key"
+    ),
+}
+# Reverse proxies in front of the app that append to X-Forwarded-For (1 behind the compose
+# file's nginx, 0 when clients connect straight to gunicorn): the client address is the
+# entry that many places from the right; anything further left is what the client claims.
+OMNISHOP_TRUSTED_PROXY_COUNT = env.int("OMNISHOP_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = OMNISHOP_TRUSTED_PROXY_COUNT
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_BACKEND_FROM_ENV = env("DJANGO_EMAIL_BACKEND", default=None)
