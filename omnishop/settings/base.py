@@ -7,7 +7,7 @@ production import from here and only change constants.
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab  # noqa: F401  (beat schedules in later modules)
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -232,6 +232,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {
     "inventory-holds-purge-expired": {"task": "inventory.tasks.holds_purge_expired", "schedule": 60.0},
     "orders-pickups-expire": {"task": "orders.tasks.pickups_expire", "schedule": 900.0},
+    "orders-anonymous-carts-purge": {
+        "task": "orders.tasks.anonymous_carts_purge",
+        "schedule": crontab(hour=3, minute=40),
+    },
 }
 
 # --- production hardening (applied by settings.production) ------------------------------
@@ -258,6 +262,8 @@ OMNISHOP_ROUTING_POLICY = env("OMNISHOP_ROUTING_POLICY", default="orders.routing
 OMNISHOP_PAYMENT_PROVIDER = env("OMNISHOP_PAYMENT_PROVIDER", default="orders.payments.FakePaymentProvider")
 # Minutes a cart line holds stock (0: carts do not hold stock).
 OMNISHOP_CART_HOLD_MINUTES = env.int("OMNISHOP_CART_HOLD_MINUTES", default=0)
+# Days an anonymous cart lives untouched before the nightly purge deletes it (and its holds).
+OMNISHOP_ANONYMOUS_CART_DAYS = env.int("OMNISHOP_ANONYMOUS_CART_DAYS", default=30)
 OMNISHOP_ORDER_NUMBER_PREFIX = env("OMNISHOP_ORDER_NUMBER_PREFIX", default="OS")
 # Days a click & collect order waits in the store once ready, and a reserve & try (ROPIS)
 # reservation; not collected by then, it is cancelled and its goods go back on sale.
