@@ -8,6 +8,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.headless",
+    "csp",
+    "drf_spectacular_sidecar",
     # cross-cutting
     "omnishop.accounts",
     "omnishop.apikeys",
@@ -80,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # security headers: Content-Security-Policy on every HTML page (admin, docs, store console)
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "omnishop.urls"
@@ -100,6 +105,26 @@ TEMPLATES = [
         },
     },
 ]
+
+# --- security headers -------------------------------------------------------------------
+# One Content-Security-Policy for every page (admin, store console under /store/, API docs,
+# allauth pages, API JSON): scripts only from this origin or carrying the request's nonce
+# (request.csp_nonce in a template), no plugins, no framing, forms post only here. Inline
+# style attributes stay allowed (the admin's widgets and Swagger UI set them).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- accounts ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -200,6 +225,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]",
+    # Swagger UI served from this origin (drf-spectacular-sidecar), not a CDN: the CSP allows only 'self'.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.Order.Status",
         "FulfilmentStatusEnum": "orders.models.Fulfilment.Status",
