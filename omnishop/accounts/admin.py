@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .forms import AdminLoginForm
 from .models import LoginLockout, User
@@ -78,4 +79,5 @@ class LoginLockoutAdmin(admin.ModelAdmin):
             # The unlock goes on the account's admin history.
             self.log_change(request, lockout.user, [{"changed": {"fields": ["login lockout"]}}])
             done += 1
-        self.message_user(request, _("Unlocked %(n)d accounts.") % {"n": done}, messages.SUCCESS)
+        message = ngettext("Unlocked %(n)d account.", "Unlocked %(n)d accounts.", done) % {"n": done}
+        self.message_user(request, message, messages.SUCCESS)
