@@ -111,3 +111,14 @@ def product_page_for_channel(*, channel: Channel, ids: list[int]) -> list[Produc
     )
     by_id = {p.pk: p for p in products}
     return [by_id[i] for i in ids if i in by_id]
+
+
+# --- read by carts ---
+def variant_get_by_sku(*, sku: str) -> Variant | None:
+    """The variant with this SKU, or None."""
+    return Variant.objects.filter(sku=sku).first()
+
+
+def variant_skus(*, ids: Iterable[int]) -> dict[int, str]:
+    """SKU per variant id, for the ids that exist."""
+    return dict(Variant.objects.filter(pk__in=list(ids)).values_list("pk", "sku"))

@@ -30,6 +30,7 @@ from .services import (
     order_transition,
     payment_refund_due,
 )
+from .services.carts import cart_delete
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -334,6 +335,14 @@ class CartAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    # Deleting a cart releases its stock holds: through the service, one cart at a time.
+    def delete_model(self, request, obj):
+        cart_delete(cart=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for cart in queryset.order_by("pk"):
+            cart_delete(cart=cart, actor=request.user)
 
 
 def _fulfilment_action(service, label, *, permission: str):

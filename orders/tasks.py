@@ -28,3 +28,11 @@ def pickups_expire() -> int:
     from .services import pickup_orders_expire
 
     return pickup_orders_expire()
+
+
+@shared_task
+def anonymous_carts_purge() -> int:
+    """Beat: delete anonymous carts untouched for OMNISHOP_ANONYMOUS_CART_DAYS, with their holds."""
+    from .services.carts import anonymous_carts_purge
+
+    return anonymous_carts_purge()

@@ -13,3 +13,11 @@ class AccountsConfig(AppConfig):
 
         # Permissions exist only after every app migrated, so role grants follow post_migrate.
         post_migrate.connect(role_permissions_sync, dispatch_uid="omnishop.accounts.roles")
+        # The shared cache (login limits, throttles) is a database table unless CACHE_URL says otherwise.
+        post_migrate.connect(cache_tables_create, sender=self, dispatch_uid="omnishop.accounts.cache_tables")
+
+
+def cache_tables_create(*, using: str = "default", **kwargs) -> None:
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)

@@ -51,3 +51,27 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name or self.email
+
+
+class LoginLockout(models.Model):
+    """Staff's view of an account's failed logins: allauth's rate limit (on the shared cache)
+    refuses the logins; this row mirrors its count, so staff see which accounts are locked."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="login_lockout", verbose_name=_("account"))
+    failures = models.PositiveIntegerField(_("failed logins"), default=0)
+    first_failed_at = models.DateTimeField(_("first failed login"))
+    last_failed_at = models.DateTimeField(_("last failed login"))
+    last_address = models.GenericIPAddressField(_("last address"), null=True, blank=True)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("login lockout")
+        verbose_name_plural = _("login lockouts")
+        ordering = ["-last_failed_at"]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > timezone.now()

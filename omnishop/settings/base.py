@@ -7,7 +7,8 @@ production import from here and only change constants.
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab  # noqa: F401  (beat schedules in later modules)
+from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -32,6 +33,10 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- cache: shared by every process (throttles, login lockout) --------------------------
+# CACHE_URL=redis://... in production; locally a table in the database (created by migrate's createcachetable).
+CACHES = {"default": env.cache("CACHE_URL", default="dbcache://omnishop_cache")}
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -50,6 +55,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.headless",
+    "csp",
+    "drf_spectacular_sidecar",
     # cross-cutting
     "omnishop.accounts",
     "omnishop.apikeys",
@@ -76,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # security headers: Content-Security-Policy on every HTML page (admin, docs, store console)
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "omnishop.urls"
@@ -96,6 +105,26 @@ TEMPLATES = [
         },
     },
 ]
+
+# --- security headers -------------------------------------------------------------------
+# One Content-Security-Policy for every page (admin, store console under /store/, API docs,
+# allauth pages, API JSON): scripts only from this origin or carrying the request's nonce
+# (request.csp_nonce in a template), no plugins, no framing, forms post only here. Inline
+# style attributes stay allowed (the admin's widgets and Swagger UI set them).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- accounts ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -119,6 +148,26 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[omnishop] "
 # Mobile app: allauth headless "app" client, authenticated by X-Session-Token.
 HEADLESS_CLIENTS = ("browser", "app")
 HEADLESS_ONLY = False
+ACCOUNT_ADAPTER = "omnishop.accounts.adapter.AccountAdapter"
+
+# --- login protection: one policy for the web, app (headless) and admin logins ---------
+# allauth's rate limits on the shared cache: after OMNISHOP_LOGIN_FAILURES_PER_ACCOUNT wrong passwords
+# in OMNISHOP_LOGIN_LOCKOUT_SECONDS seconds an account's login is locked from every address;
+# one address may fail OMNISHOP_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE times a minute.
+OMNISHOP_LOGIN_FAILURES_PER_ACCOUNT = env.int("OMNISHOP_LOGIN_FAILURES_PER_ACCOUNT", default=5)
+OMNISHOP_LOGIN_LOCKOUT_SECONDS = env.int("OMNISHOP_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+OMNISHOP_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE = env.int("OMNISHOP_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE", default=20)
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": (
+        f"{OMNISHOP_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE}/m/ip,"
+        f"{OMNISHOP_LOGIN_FAILURES_PER_ACCOUNT}/{OMNISHOP_LOGIN_LOCKOUT_SECONDS}s/key"
+    ),
+}
+# Reverse proxies in front of the app that append to X-Forwarded-For (1 behind the compose
+# file's nginx, 0 when clients connect straight to gunicorn): the client address is the
+# entry that many places from the right; anything further left is what the client claims.
+OMNISHOP_TRUSTED_PROXY_COUNT = env.int("OMNISHOP_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = OMNISHOP_TRUSTED_PROXY_COUNT
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_BACKEND_FROM_ENV = env("DJANGO_EMAIL_BACKEND", default=None)
@@ -176,6 +225,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]",
+    # Swagger UI served from this origin (drf-spectacular-sidecar), not a CDN: the CSP allows only 'self'.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.Order.Status",
         "FulfilmentStatusEnum": "orders.models.Fulfilment.Status",
@@ -208,6 +261,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {
     "inventory-holds-purge-expired": {"task": "inventory.tasks.holds_purge_expired", "schedule": 60.0},
     "orders-pickups-expire": {"task": "orders.tasks.pickups_expire", "schedule": 900.0},
+    "orders-anonymous-carts-purge": {
+        "task": "orders.tasks.anonymous_carts_purge",
+        "schedule": crontab(hour=3, minute=40),
+    },
 }
 
 # --- production hardening (applied by settings.production) ------------------------------
@@ -234,6 +291,8 @@ OMNISHOP_ROUTING_POLICY = env("OMNISHOP_ROUTING_POLICY", default="orders.routing
 OMNISHOP_PAYMENT_PROVIDER = env("OMNISHOP_PAYMENT_PROVIDER", default="orders.payments.FakePaymentProvider")
 # Minutes a cart line holds stock (0: carts do not hold stock).
 OMNISHOP_CART_HOLD_MINUTES = env.int("OMNISHOP_CART_HOLD_MINUTES", default=0)
+# Days an anonymous cart lives untouched before the nightly purge deletes it (and its holds).
+OMNISHOP_ANONYMOUS_CART_DAYS = env.int("OMNISHOP_ANONYMOUS_CART_DAYS", default=30)
 OMNISHOP_ORDER_NUMBER_PREFIX = env("OMNISHOP_ORDER_NUMBER_PREFIX", default="OS")
 # Days a click & collect order waits in the store once ready, and a reserve & try (ROPIS)
 # reservation; not collected by then, it is cancelled and its goods go back on sale.

@@ -6,6 +6,7 @@ from .base import *  # noqa: F403
 from .base import (
     DATABASES,
     EMAIL_BACKEND_FROM_ENV,
+    OMNISHOP_TRUSTED_PROXY_COUNT,
     SECRET_KEY,
     SECURE_HSTS_PRELOAD_FROM_ENV,
     SECURE_HSTS_SECONDS_FROM_ENV,
@@ -18,7 +19,9 @@ if SECRET_KEY.startswith("insecure-"):
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Production runs on PostgreSQL: set DATABASE_URL=postgres://...")
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# X-Forwarded-Proto is believed only with a reverse proxy in front that overwrites it (nginx in
+# the compose file); with gunicorn facing clients anyone could claim https.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if OMNISHOP_TRUSTED_PROXY_COUNT > 0 else None
 SECURE_SSL_REDIRECT = SECURE_SSL_REDIRECT_FROM_ENV
 # /healthz is probed over plain HTTP by load balancers inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

@@ -27,6 +27,7 @@ from inventory.services import (
 )
 from inventory.tests.factories import WarehouseFactory
 from omnishop.accounts.models import User
+from omnishop.accounts.services import login_failure_record
 from omnishop.apikeys.models import ChannelAPIKey
 from omnishop.apikeys.services import apikey_create
 from omnishop.outbox.services import outbox_emit
@@ -57,6 +58,7 @@ def seed(n: int = 2):
     stock_rows(n)
     login = User.objects.create_user(email=f"customer{n}@example.pl", password="x-pass-123")
     EmailAddress.objects.create(user=login, email=login.email, verified=True, primary=True)
+    login_failure_record(login=login.email, address="198.51.100.1")
     with transaction.atomic():
         outbox_emit(type="demo.seeded", aggregate_type="demo", aggregate_id=n, payload={"n": n})
 
@@ -139,6 +141,7 @@ def test_every_changelist_add_and_change_page_loads(admin_client_seeded):
         "orders_order",
         "orders_cart",
         "orders_fulfilment",
+        "accounts_loginlockout",
     ],
 )
 def test_changelist_query_count_does_not_grow_with_rows(admin_client, name, django_assert_max_num_queries):

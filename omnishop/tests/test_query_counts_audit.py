@@ -36,7 +36,8 @@ from inventory.services import (
     transfer_request,
 )
 from inventory.tests.factories import LocationFactory, WarehouseFactory
-from omnishop.accounts.models import User
+from omnishop.accounts.models import LoginLockout, User
+from omnishop.accounts.services import login_failure_record
 from omnishop.apikeys.models import ChannelAPIKey
 from omnishop.apikeys.services import apikey_create
 from omnishop.money import COMMON_CURRENCIES
@@ -133,6 +134,7 @@ def build(scale: int) -> World:
     for i in range(scale):
         login = User.objects.create_user(email=f"user-{tag}-{i}@example.pl", password="x-pass-123")
         EmailAddress.objects.create(user=login, email=login.email, verified=True, primary=True)
+        login_failure_record(login=login.email, address="198.51.100.1")
         Group.objects.create(name=f"Group {tag} {i}")
         apikey_create(channel=channels[i], name=f"Key {tag} {i}")
         with transaction.atomic():
@@ -166,6 +168,7 @@ def build(scale: int) -> World:
             "orders.FulfilmentLine": FulfilmentLine.objects.filter(fulfilment=fulfilment).first(),
             "accounts.User": User.objects.get(email=f"user-{tag}-0@example.pl"),
             "account.EmailAddress": EmailAddress.objects.get(email=f"user-{tag}-0@example.pl"),
+            "accounts.LoginLockout": LoginLockout.objects.get(user__email=f"user-{tag}-0@example.pl"),
             "auth.Group": Group.objects.get(name=f"Group {tag} 0"),
             "apikeys.ChannelAPIKey": ChannelAPIKey.objects.get(name=f"Key {tag} 0"),
             "outbox.OutboxEvent": OutboxEvent.objects.filter(type="audit.seeded").order_by("-pk").first(),
@@ -220,6 +223,7 @@ def test_every_registered_admin_is_covered():
         "orders.FulfilmentLine",
         "accounts.User",
         "account.EmailAddress",
+        "accounts.LoginLockout",
         "auth.Group",
         "apikeys.ChannelAPIKey",
         "outbox.OutboxEvent",

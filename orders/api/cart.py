@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.api.channels import ChannelMixin
-from catalog.models import Variant
+from catalog.selectors import variant_get_by_sku, variant_skus
 from customers.services import customer_for_user_ensure
 from loyalty.exceptions import NotSellable
 from loyalty.pricing import cart_price
@@ -20,6 +20,7 @@ from omnishop.money import Money
 from ..models import Cart
 from ..selectors import cart_lines
 from ..services import cart_create_anonymous, cart_for_customer, cart_for_token, cart_line_set, cart_merge
+from ..services.carts import CART_LINE_MAX_QUANTITY, cart_token_issued, cart_token_new, cart_token_used
 
 CART_TOKEN = OpenApiParameter(
     "X-Cart-Token", OpenApiTypes.UUID, OpenApiParameter.HEADER, description="Anonymous cart token."
@@ -44,16 +45,24 @@ class CartOutSerializer(serializers.Serializer):
 
 class CartLineInSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
-    quantity = serializers.IntegerField(min_value=0, max_value=999)
+    quantity = serializers.IntegerField(min_value=0, max_value=CART_LINE_MAX_QUANTITY)
 
 
 class CartMergeInSerializer(serializers.Serializer):
     token = serializers.UUIDField()
 
 
-def cart_render(cart: Cart) -> dict:
+def cart_render_empty(*, token, channel) -> dict:
+    """A cart not created yet (an anonymous one is created on its first line)."""
+    return CartOutSerializer(
+        {"token": token, "channel": channel.code, "lines": [], "subtotal": None, "problems": {}}
+    ).data
+
+
+def cart_render(cart: Cart, *, capped: dict[int, list[str]] | None = None) -> dict:
     """The cart as ``CartOutSerializer`` renders it, priced by the one pricing engine; lines
-    that cannot be sold are named in ``problems`` (the cart then has no prices)."""
+    that cannot be sold are named in ``problems`` (the cart then has no prices), and so are
+    the lines a merge ``capped``."""
     lines = list(cart_lines(cart=cart))
     problems: dict = {}
     priced = {}
@@ -67,6 +76,11 @@ def cart_render(cart: Cart) -> dict:
         except NotSellable as exc:
             by_id = {str(ln.variant_id): ln.variant.sku for ln in lines}
             problems = {by_id.get(k, k): v for k, v in exc.errors.items()}
+    if capped:
+        skus = {ln.variant_id: ln.variant.sku for ln in lines}
+        skus.update(variant_skus(ids=set(capped) - set(skus)))
+        for variant_id, messages in capped.items():
+            problems.setdefault(skus.get(variant_id, str(variant_id)), []).extend(messages)
 
     def money(variant_id: int, attribute: str) -> Money | None:
         line = priced.get(variant_id)
@@ -96,6 +110,9 @@ class CartMixin(ChannelMixin):
     permission_classes = [permissions.AllowAny]
 
     def current_cart(self, request, *, create: bool) -> Cart | None:
+        """The caller's cart. An anonymous caller's is created only when ``create`` (a line is
+        set): without it, ``None`` when there is no cart yet (``self.pending_token`` says under
+        which token it will be created)."""
         if not request.channel.self_service:
             raise exceptions.PermissionDenied(
                 _("Carts are for the web shop and the app, not for channel %(channel)s.")
@@ -110,18 +127,31 @@ class CartMixin(ChannelMixin):
                 cart = cart_for_token(token=token, channel=request.channel)
             except DjangoValidationError:  # a malformed UUID is simply no cart
                 cart = None
-            if cart is None:
+            if cart is not None:
+                return cart
+            # A token this server issued for a cart not created yet (no line set so far).
+            if not cart_token_issued(token) or cart_token_used(token):
                 raise exceptions.NotFound(_("No active cart with this token."))
-            return cart
-        return cart_create_anonymous(channel=request.channel) if create else None
+            if create:
+                return cart_create_anonymous(channel=request.channel, token=token)
+            self.pending_token = token
+            return None
+        if create:
+            return cart_create_anonymous(channel=request.channel)
+        self.pending_token = cart_token_new()
+        return None
 
 
 @extend_schema(tags=["cart"], parameters=[CART_TOKEN])
 class CartApi(CartMixin, APIView):
     @extend_schema(responses=CartOutSerializer)
     def get(self, request):
-        """The current cart; an anonymous caller without a token gets a new cart and its token."""
-        return Response(cart_render(self.current_cart(request, create=True)))
+        """The current cart. An anonymous caller without a token gets an empty cart and the token
+        to send with its first line (the cart is created then, not by this read)."""
+        cart = self.current_cart(request, create=False)
+        if cart is None:
+            return Response(cart_render_empty(token=self.pending_token, channel=request.channel))
+        return Response(cart_render(cart))
 
 
 @extend_schema(tags=["cart"], parameters=[CART_TOKEN])
@@ -131,7 +161,7 @@ class CartLineApi(CartMixin, APIView):
         """Set a line's quantity (0 removes it)."""
         data_in = CartLineInSerializer(data=request.data)
         data_in.is_valid(raise_exception=True)
-        variant = Variant.objects.filter(sku=data_in.validated_data["sku"]).first()
+        variant = variant_get_by_sku(sku=data_in.validated_data["sku"])
         if variant is None:
             raise exceptions.ValidationError({"sku": [_("Unknown SKU.")]})
         cart = self.current_cart(request, create=True)
@@ -145,11 +175,14 @@ class CartMergeApi(CartMixin, APIView):
 
     @extend_schema(request=CartMergeInSerializer, responses=CartOutSerializer)
     def post(self, request):
-        """After login: move the anonymous cart's lines into the customer's cart."""
+        """After login: move the anonymous cart's lines into the customer's cart. Lines that got
+        less than the sum of both carts (stock, or the per-line maximum) are named in ``problems``."""
         data_in = CartMergeInSerializer(data=request.data)
         data_in.is_valid(raise_exception=True)
         anonymous = cart_for_token(token=data_in.validated_data["token"], channel=request.channel)
         if anonymous is None:
             raise exceptions.NotFound(_("No active cart with this token."))
         mine = self.current_cart(request, create=True)
-        return Response(cart_render(cart_merge(anonymous=anonymous, into=mine)), status=status.HTTP_200_OK)
+        capped: dict[int, list[str]] = {}
+        merged = cart_merge(anonymous=anonymous, into=mine, capped=capped)
+        return Response(cart_render(merged, capped=capped), status=status.HTTP_200_OK)

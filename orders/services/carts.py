@@ -1,6 +1,9 @@
 """Carts: one active cart per customer shared by web and app; anonymous carts by token that
 merge into the customer's cart on login; lines checked against the catalog and stock."""
 
+import hashlib
+import hmac
+import uuid
 from collections.abc import Collection
 from datetime import timedelta
 
@@ -19,6 +22,9 @@ from loyalty.pricing import cart_price
 
 from ..exceptions import CartNotActive
 from ..models import Cart, CartLine
+
+# The most units one cart line may carry (the cart API's limit), merges included.
+CART_LINE_MAX_QUANTITY = 999
 
 
 def cart_for_customer(*, customer, channel: Channel) -> Cart:
@@ -41,8 +47,70 @@ def cart_for_token(*, token, channel: Channel) -> Cart | None:
     return Cart.objects.filter(token=token, customer__isnull=True, status=Cart.Status.ACTIVE).first()
 
 
-def cart_create_anonymous(*, channel: Channel) -> Cart:
-    return Cart.objects.create(channel=channel)
+def _token_mac(head: bytes) -> bytes:
+    mac = bytearray(hmac.new(settings.SECRET_KEY.encode(), b"omnishop.cart-token:" + head, hashlib.sha256).digest()[:8])
+    mac[0] = (mac[0] & 0x3F) | 0x80  # the UUID variant bits
+    return bytes(mac)
+
+
+def cart_token_new() -> uuid.UUID:
+    """A token for a cart that does not exist yet: a UUID whose second half is a MAC of its
+    first, so the cart is created on its first line under a token only this server issued."""
+    head = uuid.uuid4().bytes[:8]
+    return uuid.UUID(bytes=head + _token_mac(head))
+
+
+def cart_token_issued(token) -> bool:
+    """Whether ``token`` (a UUID or its text) came from ``cart_token_new``."""
+    try:
+        raw = token.bytes if isinstance(token, uuid.UUID) else uuid.UUID(str(token)).bytes
+    except ValueError:
+        return False
+    return hmac.compare_digest(raw[8:], _token_mac(raw[:8]))
+
+
+def cart_token_used(token) -> bool:
+    """Whether some cart (active or not) already has ``token``."""
+    return Cart.objects.filter(token=token).exists()
+
+
+def cart_create_anonymous(*, channel: Channel, token=None) -> Cart:
+    """A new anonymous cart, under ``token`` when given (one from ``cart_token_new``: the
+    cart is created on its first line). Two first lines at once under one token get one cart."""
+    if token is None:
+        return Cart.objects.create(channel=channel)
+    try:
+        with transaction.atomic():
+            return Cart.objects.create(channel=channel, token=token)
+    except IntegrityError:  # the same token's first line, concurrently; or an old cart's token
+        return Cart.objects.get(token=token, customer__isnull=True)
+
+
+def cart_delete(*, cart: Cart, actor=None) -> None:
+    """Delete a cart and release its stock holds, in one transaction with the cart row locked
+    (a line change or checkout of it waits, then finds it gone)."""
+    with transaction.atomic():
+        locked = Cart.objects.select_for_update().filter(pk=cart.pk).first()
+        if locked is None:
+            return
+        stock_holds_release(reference=locked.hold_reference)
+        locked.delete()
+
+
+def anonymous_carts_purge(*, days: int | None = None, batch: int = 500) -> int:
+    """Delete the anonymous carts (any status) untouched for ``days`` days (default
+    ``OMNISHOP_ANONYMOUS_CART_DAYS``) through ``cart_delete``, so their holds go with them;
+    customers' carts stay. Returns how many went."""
+    days = settings.OMNISHOP_ANONYMOUS_CART_DAYS if days is None else days
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted = 0
+    while True:
+        stale = list(Cart.objects.filter(customer__isnull=True, updated_at__lt=cutoff).order_by("pk")[:batch])
+        for cart in stale:
+            cart_delete(cart=cart)
+        deleted += len(stale)
+        if len(stale) < batch:
+            return deleted
 
 
 def _available_at(variant_ids, *, cart: Cart, replacing: Collection[str] = ()) -> list[tuple[int, int, int]]:
@@ -132,11 +200,12 @@ def _cart_holds_refresh(cart: Cart, *, replacing: Collection[str] = ()) -> None:
     )
 
 
-def cart_merge(*, anonymous: Cart, into: Cart) -> Cart:
+def cart_merge(*, anonymous: Cart, into: Cart, capped: dict[int, list[str]] | None = None) -> Cart:
     """On login: add the anonymous cart's lines to the customer's cart. Quantities add up, to
-    at most what is available online (a line with nothing left is dropped): the merged cart
-    never promises more than ``cart_line_set`` would accept. Raises ``CartNotActive`` when the
-    customer's cart was checked out meanwhile."""
+    at most what is available online (a line with nothing left is dropped) and at most
+    ``CART_LINE_MAX_QUANTITY``: the merged cart never promises more than ``cart_line_set`` would
+    accept. ``capped``, when given, receives per variant id why a line got less than the sum.
+    Raises ``CartNotActive`` when the customer's cart was checked out meanwhile."""
     if anonymous.pk == into.pk:
         return into
     with transaction.atomic():
@@ -156,7 +225,15 @@ def cart_merge(*, anonymous: Cart, into: Cart) -> Cart:
         available = _online_available({ln.variant_id for ln in added}, cart=into, replacing=replacing)
         for line in added:
             current = existing[line.variant_id].quantity if line.variant_id in existing else 0
-            quantity = min(current + line.quantity, max(available.get(line.variant_id, 0), current))
+            wanted = current + line.quantity
+            on_hand = available.get(line.variant_id, 0)
+            quantity = min(wanted, max(on_hand, current), CART_LINE_MAX_QUANTITY)
+            if quantity < wanted and capped is not None:
+                capped[line.variant_id] = [
+                    _("At most %(n)d units per line: the merged line has %(n)d.") % {"n": CART_LINE_MAX_QUANTITY}
+                    if quantity == CART_LINE_MAX_QUANTITY and wanted > CART_LINE_MAX_QUANTITY
+                    else _("Only %(n)d available.") % {"n": quantity}
+                ]
             if line.variant_id in existing:
                 CartLine.objects.filter(pk=existing[line.variant_id].pk).update(quantity=quantity)
             elif quantity > 0:
