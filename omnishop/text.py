@@ -4,6 +4,8 @@ characters except tab, LF and CR, and lone UTF-16 surrogates (they cannot be enc
 import re
 
 FORBIDDEN_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+# A number as int()/Decimal() read it: any script's decimal digits, a sign, a point or comma.
+_NUMBER_LIKE = re.compile(r"\s*[+-]?[\d.,]*\d[\d.,]*(?:[eE][+-]?\d+)?\s*")
 
 
 def has_forbidden_characters(value: str) -> bool:
@@ -15,3 +17,9 @@ def ascii_integer_text(value: str) -> bool:
     text = value.strip()
     digits = text[1:] if text[:1] in "+-" else text
     return digits.isascii() and digits.isdigit()
+
+
+def non_ascii_number(value: str) -> bool:
+    """True for text int() or Decimal() would read as a number although it is not written in
+    ASCII digits ("١٢", "１２"): only 0-9 are numbers here, whatever the field."""
+    return not value.isascii() and _NUMBER_LIKE.fullmatch(value) is not None

@@ -16,7 +16,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
-from omnishop.text import FORBIDDEN_CHARACTERS
+from omnishop.text import FORBIDDEN_CHARACTERS, non_ascii_number
 
 from .exceptions import error_body
 
@@ -52,8 +52,11 @@ def _forbidden_in(request) -> dict[str, list[str]]:
     if FORBIDDEN_CHARACTERS.search(request.path_info) or FORBIDDEN_CHARACTERS.search(request.path):
         errors["path"] = [message]
     for key, values in request.GET.lists():
+        name = f"query.{key[:64] if not FORBIDDEN_CHARACTERS.search(key) else '?'}"
         if FORBIDDEN_CHARACTERS.search(key) or any(FORBIDDEN_CHARACTERS.search(v) for v in values):
-            errors[f"query.{key if not FORBIDDEN_CHARACTERS.search(key) else '?'}"] = [message]
+            errors[name] = [message]
+        elif any(non_ascii_number(v) for v in values):
+            errors[name] = [_("Write numbers with the digits 0-9.")]
     for key, value in request.META.items():
         if key.startswith("HTTP_") and isinstance(value, str) and "\x00" in value:
             errors[f"header.{key[5:].replace('_', '-').title()}"] = [message]

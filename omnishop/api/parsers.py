@@ -9,11 +9,15 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, parsers
 from rest_framework.utils import json
 
-from omnishop.text import FORBIDDEN_CHARACTERS
+from omnishop.text import FORBIDDEN_CHARACTERS, non_ascii_number
 
 
 def _forbidden_message() -> str:
     return _("Control characters (such as NUL) and unpaired surrogates are not allowed.")
+
+
+def non_ascii_number_message() -> str:
+    return _("Write numbers with the digits 0-9.")
 
 
 def check_json_value(data, *, max_depth: int) -> None:
@@ -24,6 +28,8 @@ def check_json_value(data, *, max_depth: int) -> None:
         if isinstance(value, str):
             if FORBIDDEN_CHARACTERS.search(value):
                 raise exceptions.ValidationError({where or "non_field_errors": [_forbidden_message()]})
+            if non_ascii_number(value):
+                raise exceptions.ValidationError({where or "non_field_errors": [non_ascii_number_message()]})
             continue
         if not isinstance(value, dict | list):
             continue
@@ -57,11 +63,11 @@ class JSONParser(parsers.JSONParser):
 
 def _check_form(data) -> None:
     for key, values in data.lists():
-        if FORBIDDEN_CHARACTERS.search(key) or any(
-            isinstance(v, str) and FORBIDDEN_CHARACTERS.search(v) for v in values
-        ):
-            field = "non_field_errors" if FORBIDDEN_CHARACTERS.search(key) else key[:64]
+        field = "non_field_errors" if FORBIDDEN_CHARACTERS.search(key) else key[:64]
+        if field != key[:64] or any(isinstance(v, str) and FORBIDDEN_CHARACTERS.search(v) for v in values):
             raise exceptions.ValidationError({field: [_forbidden_message()]})
+        if any(isinstance(v, str) and non_ascii_number(v) for v in values):
+            raise exceptions.ValidationError({field: [non_ascii_number_message()]})
 
 
 class FormParser(parsers.FormParser):
