@@ -21,5 +21,5 @@ def ascii_integer_text(value: str) -> bool:
 
 def non_ascii_number(value: str) -> bool:
     """True for text int() or Decimal() would read as a number although it is not written in
-    ASCII digits ("١٢", "１２"): only 0-9 are numbers here, whatever the field."""
+    ASCII digits ("١٢", fullwidth digits): only 0-9 are numbers here, whatever the field."""
     return not value.isascii() and _NUMBER_LIKE.fullmatch(value) is not None

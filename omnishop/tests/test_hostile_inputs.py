@@ -28,7 +28,7 @@ ALWAYS_REFUSED = {
     "control_character": "a\x07b",
 }
 # Numbers written in other than ASCII digits: refused where the schema expects an integer.
-NOT_NUMBERS = {"arabic_indic": "١٢", "superscript": "²", "fullwidth": "１２", "devanagari": "१२"}
+NOT_NUMBERS = {"arabic_indic": "١٢", "superscript": "²", "fullwidth": "\uff11\uff12", "devanagari": "१२"}
 # Values a field may accept or refuse, but never with a server error or a half-write.
 ODD_VALUES = {
     "overlong": "x" * 100_000,
