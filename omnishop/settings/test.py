@@ -17,10 +17,15 @@ STORAGES = {
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 
-# Throttles stay on, with budgets no ordinary test reaches; the throttle tests set their own rates.
-# The cache is per process (no queries in the query-count tests), cleared before each test (conftest).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "omnishop-tests"}}
+# Throttles stay on, with budgets no ordinary test reaches unless the environment sets one (the
+# multi-process throttle test starts servers that way); the throttle tests set their own rates.
+# The cache is per process unless CACHE_URL says otherwise (no queries in the query-count tests),
+# and conftest clears it before each test.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://omnishop-tests")}  # noqa: F405
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
-    "DEFAULT_THROTTLE_RATES": dict.fromkeys(REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "100000/min"),
+    "DEFAULT_THROTTLE_RATES": {
+        scope: env(f"OMNISHOP_THROTTLE_{scope.upper()}", default="100000/min")  # noqa: F405
+        for scope in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    },
 }
