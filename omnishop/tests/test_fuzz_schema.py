@@ -3,7 +3,7 @@ as four callers: anonymous, a customer and a store employee (allauth app session
 and a channel API key. Fails on any 5xx, any response that does not match its documented schema,
 and any status code the operation does not document.
 
-Bounded for CI: OMNISHOP_FUZZ_EXAMPLES examples per operation (default 15), each sent as all four
+Bounded for CI: OMNISHOP_FUZZ_EXAMPLES examples per operation (default 25), each sent as all four
 callers, derandomized so a failure reproduces.
 """
 
@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 
 from .fuzzing import IDENTITIES, fuzz_shop, served_schema
 
-EXAMPLES = int(os.environ.get("OMNISHOP_FUZZ_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("OMNISHOP_FUZZ_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance]
 
 
