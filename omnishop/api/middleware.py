@@ -35,7 +35,8 @@ def json_error(*, status: int, type: str, detail: str, errors: dict | None = Non
     body = error_body(type=type, detail=detail, errors=errors)
     if request_id:
         body["request_id"] = request_id
-    response = HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type="application/json")
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    response = HttpResponse(text, status=status, content_type="application/json")
     for name, value in headers.items():
         response[name.replace("_", "-")] = value
     return response
