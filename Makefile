@@ -32,6 +32,7 @@ venv-dev: $(VENV)/.dev
 
 migrate: venv
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 
 seed: migrate
 	$(BIN)/python manage.py seed_demo

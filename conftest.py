@@ -132,3 +132,12 @@ def run_in_threads(target, args_list, *, timeout: float = 60.0, workers: int | N
 
     _set_task_join_will_block(False)
     return results
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters (and anything else cached) never leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -7,9 +7,24 @@ import io
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from omnishop.text import FORBIDDEN_CHARACTERS, ascii_integer_text
+
 from .services import StockSyncResult, StockSyncRow
 
 CSV_COLUMNS = ("location", "sku", "quantity")
+
+
+def stock_row_screened(location, sku, quantity) -> StockSyncRow:
+    """A sync row from outside (CSV, API) made safe to look up: NUL and lone surrogates in a code
+    become U+FFFD (the row then fails as unknown, naming it), and a quantity written in other than
+    ASCII digits ("١٢", "²") is no number (the row fails as not a whole number)."""
+
+    def text(value):
+        return FORBIDDEN_CHARACTERS.sub("\ufffd", value) if isinstance(value, str) else value
+
+    if isinstance(quantity, str) and not ascii_integer_text(quantity):
+        quantity = None
+    return StockSyncRow(text(location), text(sku), quantity)
 
 
 def stock_rows_from_csv(raw: bytes, *, delimiter: str = ",") -> tuple[list[StockSyncRow], list[int]]:
@@ -40,7 +55,7 @@ def stock_rows_from_csv(raw: bytes, *, delimiter: str = ",") -> tuple[list[Stock
             )
         rows, lines = [], []
         for record in reader:
-            rows.append(StockSyncRow(*(record.get(header[c]) for c in CSV_COLUMNS)))
+            rows.append(stock_row_screened(*(record.get(header[c]) for c in CSV_COLUMNS)))
             lines.append(reader.line_num)
     except csv.Error as exc:  # e.g. a field longer than the csv module's limit; line_num counts whole records
         raise ValidationError(

@@ -43,7 +43,9 @@ class ProductDetailApi(ChannelMixin, generics.RetrieveAPIView):
     def get_object(self):
         value = self.kwargs["id_or_slug"]
         qs = product_list_for_channel(channel=self.request.channel)
-        lookup = {"pk": int(value)} if value.isdigit() else {"slug": value}
+        # ASCII digits only (str.isdigit() also takes "²", which int() refuses), and no more than an id has.
+        is_id = value.isascii() and value.isdigit() and len(value) <= 18
+        lookup = {"pk": int(value)} if is_id else {"slug": value}
         ids = list(qs.filter(**lookup).values_list("pk", flat=True)[:1])
         if not ids:
             raise Http404

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from catalog.selectors import variant_ids_by_sku
 from omnishop.api.serializers import DecimalStringField
 
+from ..importers import stock_row_screened
 from ..models import Location
 from ..services import SYNC_ID_MAX_LENGTH, SYNC_ID_PATTERN, StockSyncRow, SyncErrorPolicy, SyncMode
 
@@ -246,7 +247,7 @@ class StockSyncRowsField(serializers.ListField):
                 % {"max": MAX_SYNC_ROWS, "n": len(data)}
             )
         return [
-            StockSyncRow(row.get("location"), row.get("sku"), row.get("quantity"))
+            stock_row_screened(row.get("location"), row.get("sku"), row.get("quantity"))
             if isinstance(row, dict)
             else StockSyncRow(None, None, None)
             for row in data

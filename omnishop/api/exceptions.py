@@ -42,6 +42,9 @@ def _titles() -> dict[str, str]:
         "not_acceptable": _("Not acceptable."),
         "unsupported_media_type": _("Unsupported media type."),
         "throttled": _("Too many requests."),
+        "payload_too_large": _("Request body too large."),
+        "uri_too_long": _("Request address too long."),
+        "server_error": _("Server error."),
         "conflict": _("Conflict with the current state."),
         "error": _("Request failed."),
     }

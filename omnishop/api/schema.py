@@ -20,6 +20,9 @@ ERROR_DESCRIPTIONS = {
     "403": "permission_denied (a missing role or API key scope), or channel_mismatch / channel_inactive.",
     "404": "not_found.",
     "409": "A business rule refused the operation; `type` names the rule. Nothing was written.",
+    "413": "payload_too_large: the request body is larger than the server accepts.",
+    "414": "uri_too_long: the request address is longer than the server accepts.",
+    "429": "throttled: too many requests; retry after the seconds in the `Retry-After` header.",
 }
 
 
@@ -36,6 +39,7 @@ class AutoSchema(SpectacularAutoSchema):
         codes = ["400", "401", "403", "404"]
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             codes.append("409")
+        codes += ["413", "414", "429"]
         for code in codes:
             if code not in responses:
                 response = self._get_response_for_code(ErrorSerializer, code, direction=direction)

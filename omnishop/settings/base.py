@@ -73,6 +73,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # --- request guard (first): request id; NUL/surrogates in path, query, headers; body size;
+    # the API's error body for Django's own 404/405/413/500 under /api/.
+    "omnishop.api.middleware.RequestGuardMiddleware",
+    # --- end request guard
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -211,6 +215,26 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "omnishop.api.exceptions.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "COERCE_DECIMAL_TO_STRING": True,
+    # Parsers that refuse NUL, lone surrogates and JSON nested deeper than OMNISHOP_API_MAX_JSON_DEPTH.
+    "DEFAULT_PARSER_CLASSES": [
+        "omnishop.api.parsers.JSONParser",
+        "omnishop.api.parsers.FormParser",
+        "omnishop.api.parsers.MultiPartParser",
+    ],
+    # Counted in CACHES["default"] (shared by every worker); see omnishop/api/throttling.py.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "omnishop.api.throttling.AnonRateThrottle",
+        "omnishop.api.throttling.CustomerRateThrottle",
+        "omnishop.api.throttling.ChannelKeyRateThrottle",
+        "omnishop.api.throttling.OperationRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("OMNISHOP_THROTTLE_ANON", default="120/min"),
+        "customer": env("OMNISHOP_THROTTLE_CUSTOMER", default="300/min"),
+        "channel_key": env("OMNISHOP_THROTTLE_CHANNEL_KEY", default="1200/min"),
+        "stock_sync": env("OMNISHOP_THROTTLE_STOCK_SYNC", default="30/min"),
+        "order_place": env("OMNISHOP_THROTTLE_ORDER_PLACE", default="20/min"),
+    },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -242,6 +266,9 @@ SPECTACULAR_SETTINGS = {
 API_KEY_CUSTOM_HEADER = None  # the package's default header: "Authorization: Api-Key <key>"
 
 # omnishop's own knobs
+# Request bodies above this many bytes are refused with 413 (Django's setting, also its form limit).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+OMNISHOP_API_MAX_JSON_DEPTH = env.int("OMNISHOP_API_MAX_JSON_DEPTH", default=32)
 OMNISHOP_DEFAULT_CHANNEL = env("OMNISHOP_DEFAULT_CHANNEL", default="web")
 OMNISHOP_DEFAULT_CURRENCY = env("OMNISHOP_DEFAULT_CURRENCY", default="PLN")
 # API key "last used" is written at most this often per key, so busy keys don't write per request.

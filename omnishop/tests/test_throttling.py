@@ -1,0 +1,212 @@
+"""Each throttle scope answers 429 with Retry-After and the error body once its budget is spent,
+and the counters live in the shared cache: two server processes share one budget."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import redis
+from django.conf import settings
+from django.core.management import call_command
+from django.test import override_settings
+
+from conftest import redis_url
+
+from .fuzzing import ERROR_KEYS, fuzz_shop
+
+SETTINGS_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+
+
+def rates(**changed):
+    return override_settings(
+        REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {**SETTINGS_RATES, **changed}}
+    )
+
+
+def assert_throttled(response):
+    assert response.status_code == 429, response.content[:300]
+    assert int(response["Retry-After"]) > 0
+    body = response.json()
+    assert set(body) >= ERROR_KEYS and body["type"] == "throttled"
+
+
+@pytest.fixture
+def shop(db):
+    return fuzz_shop()
+
+
+def test_production_defaults_are_set_for_every_scope():
+    from omnishop.settings import base
+
+    assert set(base.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]) == {
+        "anon",
+        "customer",
+        "channel_key",
+        "stock_sync",
+        "order_place",
+    }
+    assert base.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["anon"] == "120/min"
+
+
+@pytest.mark.django_db
+def test_anonymous_callers_are_throttled_per_address(client, shop):
+    with rates(anon="3/min"):
+        for _ in range(3):
+            assert client.get("/api/v1/products/").status_code == 200
+        assert_throttled(client.get("/api/v1/availability/?sku=BUTY-42"))
+        # Another address has its own budget.
+        assert client.get("/api/v1/products/", REMOTE_ADDR="10.0.0.9").status_code == 200
+
+
+@pytest.mark.django_db
+def test_signed_in_customers_are_throttled_per_user(client, shop):
+    client.force_login(shop["users"]["customer"])
+    with rates(customer="2/min", anon="1/min"):
+        assert client.get("/api/v1/me/").status_code == 200
+        assert client.get("/api/v1/me/", REMOTE_ADDR="10.0.0.9").status_code == 200
+        assert_throttled(client.get("/api/v1/me/"))
+        client.force_login(shop["users"]["staff"])
+        assert client.get("/api/v1/me/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_channel_keys_are_throttled_per_key_not_per_address(client, shop):
+    from omnishop.apikeys.models import Scope
+    from omnishop.apikeys.services import apikey_create
+
+    _row, other = apikey_create(channel=shop["channel"], name="Other", scopes=list(Scope.values))
+    first = {"Authorization": f"Api-Key {shop['key']}"}
+    with rates(channel_key="2/min", anon="1/min"):
+        assert client.get("/api/v1/products/", headers=first).status_code == 200
+        assert client.get("/api/v1/products/", headers=first, REMOTE_ADDR="10.0.0.9").status_code == 200
+        assert_throttled(client.get("/api/v1/products/", headers=first, REMOTE_ADDR="10.0.0.10"))
+        assert client.get("/api/v1/products/", headers={"Authorization": f"Api-Key {other}"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_stock_sync_has_its_own_budget(client, shop):
+    key = {"Authorization": f"Api-Key {shop['key']}"}
+    body = {"mode": "absolute", "rows": [{"location": "wh-fuzz", "sku": "BUTY-42", "quantity": 7}]}
+    with rates(stock_sync="2/min"):
+        for i in range(2):
+            response = client.post(
+                "/api/v1/stock/sync/", {**body, "sync_id": f"t-{i}"}, content_type="application/json", headers=key
+            )
+            assert response.status_code == 200, response.content
+        assert_throttled(
+            client.post("/api/v1/stock/sync/", {**body, "sync_id": "t-9"}, content_type="application/json", headers=key)
+        )
+        # The key's other calls are not held back by the sync's budget.
+        assert client.get("/api/v1/products/", headers=key).status_code == 200
+
+
+@pytest.mark.django_db
+def test_order_placement_has_its_own_budget(client, shop):
+    client.force_login(shop["users"]["customer"])
+    body = {
+        "lines": [{"sku": "BUTY-42", "quantity": 1}],
+        "fulfilment_type": "delivery",
+        "contact": {"email": "klient@example.pl"},
+        "shipping_address": {"street": "Piotrkowska 1", "postal_code": "90-001", "city": "Łódź"},
+    }
+    with rates(order_place="1/min"):
+        assert client.post("/api/v1/orders/", body, content_type="application/json").status_code == 201
+        assert_throttled(client.post("/api/v1/orders/", body, content_type="application/json"))
+        assert client.get("/api/v1/orders/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_counters_are_kept_in_the_database_cache_by_default(client, shop):
+    """The default cache (no CACHE_URL) is a table every process shares."""
+    from omnishop.settings import base
+
+    with override_settings(CACHES=base.CACHES), rates(anon="2/min"):
+        call_command("createcachetable", verbosity=0)
+        from django.core.cache import cache
+
+        cache.clear()
+        assert client.get("/api/v1/products/").status_code == 200
+        assert client.get("/api/v1/products/").status_code == 200
+        assert_throttled(client.get("/api/v1/products/"))
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM omnishop_cache WHERE cache_key LIKE %s", ["%throttle_anon%"])
+            assert cursor.fetchone()[0] == 1
+
+
+# --- several server processes --------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (a local test server)
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:  # not listening yet
+        return 0
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_server_processes_share_one_budget():
+    from catalog.models import Channel
+    from catalog.tests.factories import ChannelFactory
+
+    ChannelFactory(code="web", kind=Channel.Kind.WEB)
+    db = settings.DATABASES["default"]
+    database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "omnishop.settings.test",
+        "DATABASE_URL": database_url,
+        "CACHE_URL": redis_url(),
+        "OMNISHOP_THROTTLE_ANON": "6/min",
+    }
+    # Django's RedisCache key for the anonymous budget of 127.0.0.1 (prefix "", version 1).
+    redis.Redis.from_url(redis_url()).delete(":1:throttle_anon_127.0.0.1")
+    ports = [_free_port(), _free_port()]
+    servers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "omnishop.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
+    try:
+        for port in ports:
+            deadline = time.monotonic() + 30
+            while _get(f"http://127.0.0.1:{port}/healthz") not in (200, 503):
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        statuses = [_get(f"http://127.0.0.1:{ports[i % 2]}/api/v1/categories/") for i in range(8)]
+        assert statuses == [200] * 6 + [429, 429], statuses
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=10)
