@@ -10,6 +10,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from omnishop.apikeys.models import ChannelAPIKey
+from omnishop.client_address import client_address
 
 # (URL name, method) → throttle scope for operations with a budget of their own.
 OPERATION_SCOPES = {
@@ -27,6 +28,11 @@ class _RateFromSettings(SimpleRateThrottle):
 
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_ident(self, request):
+        # The same client address as the login limits: X-Forwarded-For read from the right, past
+        # OMNISHOP_TRUSTED_PROXY_COUNT proxies, so behind nginx callers are not one address.
+        return client_address(request) or super().get_ident(request)
 
     def allow_request(self, request, view):
         self.rate = self.get_rate()

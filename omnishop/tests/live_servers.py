@@ -9,9 +9,27 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import connection
+from django.test import override_settings
 
 BASE_DIR = Path(settings.BASE_DIR)
+
+
+# The cache base.py configures when CACHE_URL is unset: what production-like processes share.
+SHARED_CACHE_URL = "dbcache://omnishop_cache"
+
+
+def shared_cache_clear() -> None:
+    """Create (if missing) and empty the database cache table in the test database."""
+    from django.core.management import call_command
+
+    from omnishop.settings import base
+
+    with override_settings(CACHES=base.CACHES):
+        call_command("createcachetable", verbosity=0)
+        caches["default"].clear()
+    caches["default"].close()
 
 
 def free_port() -> int:
@@ -42,15 +60,22 @@ def test_database_url() -> str:
 @contextmanager
 def gunicorn_servers(count: int, *, workers: int = 1, env: dict | None = None, timeout: int = 30):
     """``count`` separate gunicorn processes (``workers`` sync workers each) serving the test
-    database with the test settings; yields their ports."""
+    database with the test settings; yields their ports.
+
+    They share the production default cache, a table in the test database (created here), so
+    counters kept by one process (login limits, throttles) are seen by the others; ``env`` may
+    point ``CACHE_URL`` elsewhere (Redis)."""
     ports = [free_port() for _ in range(count)]
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "omnishop.settings.test",
         "DATABASE_URL": test_database_url(),
         "DATABASE_CONN_MAX_AGE": "0",
+        "CACHE_URL": SHARED_CACHE_URL,
         **(env or {}),
     }
+    if environment["CACHE_URL"] == SHARED_CACHE_URL:
+        shared_cache_clear()
     processes = [
         subprocess.Popen(
             [

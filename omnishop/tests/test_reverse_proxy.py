@@ -163,4 +163,4 @@ def test_a_body_over_the_limit_is_refused_by_nginx_with_the_error_body(nginx_in_
             answer += client.recv(65536)
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413")
-    assert json.loads(body)["type"] == "request_too_large"
+    assert json.loads(body)["type"] == "payload_too_large"

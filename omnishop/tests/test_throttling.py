@@ -1,11 +1,6 @@
 """Each throttle scope answers 429 with Retry-After and the error body once its budget is spent,
 and the counters live in the shared cache: two server processes share one budget."""
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 
@@ -18,6 +13,7 @@ from django.test import override_settings
 from conftest import redis_url
 
 from .fuzzing import ERROR_KEYS, fuzz_shop
+from .live_servers import gunicorn_servers
 
 SETTINGS_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
 
@@ -61,6 +57,19 @@ def test_anonymous_callers_are_throttled_per_address(client, shop):
         assert_throttled(client.get("/api/v1/availability/?sku=BUTY-42"))
         # Another address has its own budget.
         assert client.get("/api/v1/products/", REMOTE_ADDR="10.0.0.9").status_code == 200
+
+
+@pytest.mark.django_db
+def test_behind_the_trusted_proxy_each_client_address_has_its_own_budget(client, shop, settings):
+    """The proxy's own address is not one shared budget: the address it forwards counts, and an
+    address the client wrote further left in X-Forwarded-For is not believed."""
+    settings.OMNISHOP_TRUSTED_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    with rates(anon="2/min"):
+        for _ in range(2):
+            assert client.get("/api/v1/products/", HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy).status_code == 200
+        assert_throttled(client.get("/api/v1/products/", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7", **proxy))
+        assert client.get("/api/v1/products/", HTTP_X_FORWARDED_FOR="198.51.100.8", **proxy).status_code == 200
 
 
 @pytest.mark.django_db
@@ -143,20 +152,12 @@ def test_counters_are_kept_in_the_database_cache_by_default(client, shop):
 # --- several server processes --------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _get(url: str) -> int:
     try:
         with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (a local test server)
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
-    except OSError:  # not listening yet
-        return 0
 
 
 @pytest.mark.redis
@@ -167,46 +168,8 @@ def test_two_server_processes_share_one_budget():
     from catalog.tests.factories import ChannelFactory
 
     ChannelFactory(code="web", kind=Channel.Kind.WEB)
-    db = settings.DATABASES["default"]
-    database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "omnishop.settings.test",
-        "DATABASE_URL": database_url,
-        "CACHE_URL": redis_url(),
-        "OMNISHOP_THROTTLE_ANON": "6/min",
-    }
     # Django's RedisCache key for the anonymous budget of 127.0.0.1 (prefix "", version 1).
     redis.Redis.from_url(redis_url()).delete(":1:throttle_anon_127.0.0.1")
-    ports = [_free_port(), _free_port()]
-    servers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "omnishop.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for port in ports
-    ]
-    try:
-        for port in ports:
-            deadline = time.monotonic() + 30
-            while _get(f"http://127.0.0.1:{port}/healthz") not in (200, 503):
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
+    with gunicorn_servers(2, env={"CACHE_URL": redis_url(), "OMNISHOP_THROTTLE_ANON": "6/min"}) as ports:
         statuses = [_get(f"http://127.0.0.1:{ports[i % 2]}/api/v1/categories/") for i in range(8)]
-        assert statuses == [200] * 6 + [429, 429], statuses
-    finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(timeout=10)
+    assert statuses == [200] * 6 + [429, 429], statuses
