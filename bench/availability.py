@@ -14,6 +14,13 @@ Figures, all for random 10-SKU carts (one unit each) as an online channel sees t
   availability of the cart at every location (GET /api/v1/availability/), the 5 nearest click &
   collect stores that have the whole cart (GET /api/v1/locations/nearest/?line=...) and the 5
   nearest stores with now/transfer hints (GET /api/v1/locations/pickup-options/). Target <= 10 ms.
+- ``raw_p50_ms_*`` and ``ratio_*_to_raw`` (selector p50 / raw p50; target <= 1.5): the floor of
+  the same reads. For each cart the selector's statements are captured once with Django's
+  CaptureQueriesContext (Django binds parameters client-side with psycopg 3, so the captured
+  text is exactly what was sent), then the selector and those statements run raw on a psycopg
+  connection (execute + fetchall, autocommit, as the selector runs) are timed back to back, which
+  goes first alternating per cart. The database work is the same, so the ratio is what the ORM,
+  the selector's Python and its result objects cost on top, under the same machine load.
 - ``http_p95_ms_*``: the same three endpoints over HTTP (gunicorn, 2 sequential clients), for
   scale: JSON rendering and the HTTP stack included.
 - ``queries_*``: queries per request (in-process test client); constant by design.
@@ -22,6 +29,7 @@ Figures, all for random 10-SKU carts (one unit each) as an online channel sees t
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
 from datetime import timedelta
@@ -262,8 +270,22 @@ def _point(rng: random.Random) -> tuple[float, float]:
     return rng.uniform(49.5, 54.5), rng.uniform(14.5, 23.5)
 
 
-def _time_in_process(skus: list[str], rounds: int) -> dict[str, list[float]]:
-    """What each view does with the database, timed without HTTP (results materialised)."""
+def _raw_ms(raw, statements: list[str]) -> float:
+    started = time.perf_counter()
+    with raw.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+            cursor.fetchall()
+    return (time.perf_counter() - started) * 1000
+
+
+def _time_in_process(skus: list[str], rounds: int) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """Each selector (SKU lookup + selector, results materialised) and, interleaved with it, the
+    SQL it sent, captured once per cart and run again raw on a psycopg connection."""
+    import psycopg
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from catalog.selectors import variant_ids_by_sku
     from inventory.selectors import (
         locations_nearest_that_can_serve,
@@ -271,37 +293,54 @@ def _time_in_process(skus: list[str], rounds: int) -> dict[str, list[float]]:
         stock_availability_by_location,
     )
 
-    rng = random.Random(3)
-    timings: dict[str, list[float]] = {"cart": [], "nearest": [], "pickup": []}
-    for i in range(rounds + 20):  # the first 20 warm caches and plans up
-        cart = rng.sample(skus, CART_SIZE)
-        lat, lng = _point(rng)
-        started = time.perf_counter()
+    def cart_read(cart, lat, lng):
         ids = variant_ids_by_sku(skus=cart)
         stock = stock_availability_by_location(variant_ids=ids.values(), online=True)
-        _rows = [(s, loc.code, loc.available.get(v, 0)) for s, v in ids.items() for loc in stock]
-        cart_ms = (time.perf_counter() - started) * 1000
+        rows = [(s, loc.code, loc.available.get(v, 0)) for s, v in ids.items() for loc in stock]
+        if len(stock) < 60 or len(rows) != CART_SIZE * len(stock):
+            raise RuntimeError(f"unexpected availability: {len(stock)} locations")
 
-        started = time.perf_counter()
+    def nearest_read(cart, lat, lng):
         ids = variant_ids_by_sku(skus=cart)
         stores = locations_nearest_that_can_serve(
             lines=dict.fromkeys(ids.values(), 1), online=True, latitude=lat, longitude=lng, limit=NEAREST
         )
-        nearest_ms = (time.perf_counter() - started) * 1000
+        if len(list(stores)) > NEAREST:
+            raise RuntimeError(f"{len(stores)} nearest stores")
 
-        started = time.perf_counter()
+    def pickup_read(cart, lat, lng):
         ids = variant_ids_by_sku(skus=cart)
         options = pickup_options_list(
             lines=dict.fromkeys(ids.values(), 1), online=True, latitude=lat, longitude=lng, limit=NEAREST
         )
-        pickup_ms = (time.perf_counter() - started) * 1000
-        if len(options) != NEAREST or len(stock) < 60 or len(stores) > NEAREST:
-            raise RuntimeError(f"unexpected result sizes: {len(options)} options, {len(stock)} locations")
-        if i >= 20:
-            timings["cart"].append(cart_ms)
-            timings["nearest"].append(nearest_ms)
-            timings["pickup"].append(pickup_ms)
-    return timings
+        if len(options) != NEAREST:
+            raise RuntimeError(f"{len(options)} pickup options")
+
+    reads = {"cart": cart_read, "nearest": nearest_read, "pickup": pickup_read}
+    rng = random.Random(3)
+    timings: dict[str, list[float]] = {k: [] for kind in reads for k in (kind, f"raw_{kind}")}
+    queries: dict[str, int] = {}
+    # Django binds parameters client-side with psycopg 3, so the captured SQL is the text sent.
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as raw:
+        for i in range(rounds + 20):  # the first 20 warm caches and plans up
+            cart = rng.sample(skus, CART_SIZE)
+            lat, lng = _point(rng)
+            for kind, read in reads.items():
+                with CaptureQueriesContext(connection) as ctx:
+                    read(cart, lat, lng)
+                statements = [q["sql"] for q in ctx.captured_queries]
+                queries[kind] = len(statements)
+                order = [0, 1] if i % 2 == 0 else [1, 0]  # which goes first alternates
+                for which in order:
+                    if which == 0:
+                        started = time.perf_counter()
+                        read(cart, lat, lng)
+                        ms = (time.perf_counter() - started) * 1000
+                    else:
+                        ms = _raw_ms(raw, statements)
+                    if i >= 20:
+                        timings[kind if which == 0 else f"raw_{kind}"].append(ms)
+    return timings, queries
 
 
 def _paths(skus: list[str]):
@@ -338,7 +377,7 @@ def _queries(skus: list[str]) -> dict[str, int]:
 
 def run(quick: bool) -> dict:
     wanted = QUICK_VARIANTS if quick else FULL_VARIANTS
-    rounds, http_s = (300, 10) if quick else (1_000, 20)
+    rounds, http_s = (150, 6) if quick else (1_000, 20)
 
     common.log(f"-- data: {wanted} variants x 60 locations (full grid), stock and ledger by COPY")
     data = availability_data_ensure(variants=wanted)
@@ -356,9 +395,14 @@ def run(quick: bool) -> dict:
         channel_create(code="web", name="Web shop", kind=Channel.Kind.WEB)
 
     common.log(f"-- in-process timing: {rounds} random {CART_SIZE}-SKU carts")
-    timings = _time_in_process(skus, rounds)
+    timings, statements = _time_in_process(skus, rounds)
     figures = {kind: common.latency_figures(values) for kind, values in timings.items()}
     common.print_table("  milliseconds", figures, ["p50_ms", "p95_ms", "p99_ms", "max_ms"])
+    ratios = {
+        f"ratio_{kind}_to_raw": round(figures[kind]["p50_ms"] / figures[f"raw_{kind}"]["p50_ms"], 2)
+        for kind in ("cart", "nearest", "pickup")
+    }
+    common.log(f"  selector p50 / raw SQL p50: {ratios} (statements per read: {statements})")
 
     common.log("-- queries per request (in-process test client)")
     queries = _queries(skus)
@@ -374,6 +418,15 @@ def run(quick: bool) -> dict:
         raise RuntimeError(f"HTTP errors: {load.statuses}")
 
     return {
+        **ratios,
+        "raw_p50_ms_cart": figures["raw_cart"]["p50_ms"],
+        "raw_p50_ms_nearest": figures["raw_nearest"]["p50_ms"],
+        "raw_p50_ms_pickup": figures["raw_pickup"]["p50_ms"],
+        "p50_ms_cart": figures["cart"]["p50_ms"],
+        "p50_ms_nearest": figures["nearest"]["p50_ms"],
+        "p50_ms_pickup": figures["pickup"]["p50_ms"],
+        "target_ratio_to_raw": 1.5,
+        "statements_per_read": statements,
         "p95_ms_cart": figures["cart"]["p95_ms"],
         "p95_ms_nearest": figures["nearest"]["p95_ms"],
         "p95_ms_pickup": figures["pickup"]["p95_ms"],
