@@ -17,12 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inventory.selectors import location_ids_of_staff
-from omnishop.outbox.services import outbox_emit
+from omnishop.outbox.services import OutboxMessage
 
 from .. import lifecycle
 from ..exceptions import InvalidTransition, NotYourStore, WrongPickupCode
-from ..models import Order, OrderEvent
-from .checkout import _event, order_paid_in_store, order_transition
+from ..models import Order
+from .payments import order_paid_in_store
+from .transitions import order_event_build, order_event_record, order_transition
 
 MAX_PICKUP_ATTEMPTS = 5
 
@@ -55,17 +56,21 @@ def _code_issue(order: Order) -> None:
     """A new code on the (locked) order, and the event that brings it to the customer."""
     order.pickup_code, order.pickup_attempts = f"{secrets.randbelow(10**6):06d}", 0
     Order.objects.filter(pk=order.pk).update(pickup_code=order.pickup_code, pickup_attempts=0)
-    outbox_emit(
-        type="order.pickup_code_issued",
-        aggregate_type="order",
-        aggregate_id=order.number,
-        payload={
-            "number": order.number,
-            "store": order.pickup_location.code,
-            "pickup_code": order.pickup_code,
-            "email": order.email,
-            "phone": order.phone,
-        },
+    order_event_record(
+        messages=[
+            OutboxMessage(
+                type="order.pickup_code_issued",
+                aggregate_type="order",
+                aggregate_id=order.number,
+                payload={
+                    "number": order.number,
+                    "store": order.pickup_location.code,
+                    "pickup_code": order.pickup_code,
+                    "email": order.email,
+                    "phone": order.phone,
+                },
+            )
+        ]
     )
 
 
@@ -124,7 +129,7 @@ def order_hand_over(*, order: Order, code: str, actor) -> Order:
         replaced = attempt >= MAX_PICKUP_ATTEMPTS
         # The trail names the attempt, never a code (neither the one tried nor the right one).
         events = [
-            _event(
+            order_event_build(
                 locked,
                 type="pickup_code_wrong",
                 actor=actor,
@@ -136,7 +141,7 @@ def order_hand_over(*, order: Order, code: str, actor) -> Order:
         if replaced:
             _code_issue(locked)
             events.append(
-                _event(
+                order_event_build(
                     locked,
                     type="pickup_code_replaced",
                     actor=actor,
@@ -146,7 +151,7 @@ def order_hand_over(*, order: Order, code: str, actor) -> Order:
             )
         else:
             Order.objects.filter(pk=locked.pk).update(pickup_attempts=attempt)
-        OrderEvent.objects.bulk_create(events)
+        order_event_record(events=events)
     # Outside the block: the count (or the new code) is kept although the attempt fails.
     detail = (
         _("Too many wrong pickup codes for order %(number)s: the customer gets a new code.")
