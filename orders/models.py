@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .events import OrderEventType
+
 
 class Cart(models.Model):
     """One active cart per customer, shared by web and app; anonymous carts live by token and
@@ -275,7 +277,7 @@ class OrderEvent(models.Model):
     """The order's timeline, for people: every state change and notable action."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
-    type = models.CharField(_("type"), max_length=50)
+    type = models.CharField(_("type"), max_length=50, choices=OrderEventType.choices)
     from_status = models.CharField(_("from"), max_length=30, blank=True)
     to_status = models.CharField(_("to"), max_length=30, blank=True)
     actor = models.ForeignKey(

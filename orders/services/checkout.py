@@ -19,8 +19,8 @@ from inventory.services import StockLine, stock_allocate, transfer_request
 from loyalty.exceptions import NotSellable
 from loyalty.pricing import cart_price
 from omnishop.exceptions import DomainError
-from omnishop.outbox.services import OutboxMessage
 
+from ..events import OrderEventType, order_placed_message, order_status_message
 from ..exceptions import (
     CartChanged,
     CartNotActive,
@@ -429,41 +429,30 @@ def _order_create(
     )
     events = [
         order_event_build(
-            order, type="placed", actor=actor, to_status=order.status, payload={"routing": decision.reason}
+            order, type=OrderEventType.PLACED, actor=actor, to_status=order.status, payload={"routing": decision.reason}
         )
     ]
+    status_messages = []
     if transfers:
         order.status = Order.Status.AWAITING_TRANSFER
         Order.objects.filter(pk=order.pk).update(status=order.status)
         events.append(
             order_event_build(
                 order,
-                type="status_changed",
+                type=OrderEventType.STATUS_CHANGED,
                 from_status=Order.Status.PLACED,
                 to_status=order.status,
                 note=_("Waiting for a transfer to the pickup store."),
             )
         )
+        status_messages.append(
+            order_status_message(order=order, from_status=Order.Status.PLACED, to_status=order.status)
+        )
     if cart is not None:
         Cart.objects.filter(pk=cart.pk).update(status=Cart.Status.ORDERED)
     events = order_event_record(
         events=events,
-        messages=[
-            OutboxMessage(
-                type="order.placed",
-                aggregate_type="order",
-                aggregate_id=order.number,
-                payload={
-                    "number": order.number,
-                    "channel": channel.code,
-                    "customer_id": customer.pk if customer else None,
-                    "fulfilment_type": fulfilment_type,
-                    "currency": order.currency,
-                    "total": order.total,
-                    "lines": [{"sku": p.sku, "quantity": p.quantity, "unit_price": p.unit_price} for p in priced.lines],
-                },
-            )
-        ],
+        messages=[order_placed_message(order=order, channel_code=channel.code, lines=priced.lines), *status_messages],
     )
 
     allocations = stock_allocate(

@@ -9,6 +9,7 @@ from inventory.models import Transfer
 from inventory.services import StockLine, stock_allocate, transfer_receive, transfer_ship
 
 from .. import lifecycle
+from ..events import OrderEventType
 from ..exceptions import InvalidTransition
 from ..models import Fulfilment, FulfilmentLine, Order
 from .transitions import order_event_build, order_event_record, order_transition
@@ -37,7 +38,10 @@ def fulfilment_transfer_ship(*, fulfilment: Fulfilment, actor=None) -> Fulfilmen
         order_event_record(
             events=[
                 order_event_build(
-                    fulfilment.order, type="transfer_shipped", actor=actor, payload={"transfer": fulfilment.transfer_id}
+                    fulfilment.order,
+                    type=OrderEventType.TRANSFER_SHIPPED,
+                    actor=actor,
+                    payload={"transfer": fulfilment.transfer_id},
                 )
             ]
         )
@@ -65,7 +69,7 @@ def fulfilment_transfer_receive(*, fulfilment: Fulfilment, actor=None) -> Fulfil
                 events=[
                     order_event_build(
                         order,
-                        type="transfer_received",
+                        type=OrderEventType.TRANSFER_RECEIVED,
                         actor=actor,
                         note=_("The order is cancelled: the goods stay in the store's stock."),
                         payload={"transfer": transfer.pk},
@@ -88,7 +92,10 @@ def fulfilment_transfer_receive(*, fulfilment: Fulfilment, actor=None) -> Fulfil
         order_event_record(
             events=[
                 order_event_build(
-                    order, type="transfer_received", actor=actor, payload={"transfer": fulfilment.transfer_id}
+                    order,
+                    type=OrderEventType.TRANSFER_RECEIVED,
+                    actor=actor,
+                    payload={"transfer": fulfilment.transfer_id},
                 )
             ]
         )

@@ -11,6 +11,14 @@ from django.utils.translation import gettext as _
 from omnishop.outbox.services import OutboxMessage
 
 from .. import lifecycle
+from ..events import (
+    OrderEventType,
+    paid_in_store_message,
+    payment_authorized_message,
+    payment_failed_message,
+    payment_refunded_message,
+    refund_failed_message,
+)
 from ..exceptions import RefundFailed
 from ..models import Order
 from ..payments import payment_provider
@@ -32,19 +40,13 @@ __all__ = [
 ]
 
 
-def payment_recorded(order: Order, *, type: str, payload: dict, note: str = "", actor=None) -> None:
-    """A payment fact on the order's timeline and in the outbox (``order.<type>``), in the caller's
-    transaction: one payload for both, amounts as strings."""
+def payment_recorded(order: Order, *, type: OrderEventType, message: OutboxMessage, note: str = "", actor=None) -> None:
+    """A payment fact on the order's timeline and in the outbox (``message``, from a builder of
+    ``orders.events``), in the caller's transaction: one payload for both, amounts as strings."""
+    payload = {key: value for key, value in message.payload.items() if key != "number"}
     order_event_record(
         events=[order_event_build(order, type=type, actor=actor, note=note[:300], payload=payload)],
-        messages=[
-            OutboxMessage(
-                type=f"order.{type}",
-                aggregate_type="order",
-                aggregate_id=order.number,
-                payload={"number": order.number, **payload},
-            )
-        ],
+        messages=[message],
     )
 
 
@@ -83,19 +85,22 @@ def order_payment_authorize(*, order_id: int) -> Order:
             note = _("Payment declined; the order is %(status)s and was not cancelled: staff must act.") % {
                 "status": order.get_status_display()
             }
-        payment_recorded(
-            order,
-            type="payment_authorized" if result.ok else "payment_failed",
-            note=note,
-            payload={"reference": result.reference}
-            if result.ok
-            else {
-                "reference": result.reference,
-                "message": result.message,
-                "status": order.status,
-                "cancelled": cancels or cancelled,
-            },
-        )
+        if result.ok:
+            payment_recorded(
+                order,
+                type=OrderEventType.PAYMENT_AUTHORIZED,
+                note=note,
+                message=payment_authorized_message(order=order, reference=result.reference),
+            )
+        else:
+            payment_recorded(
+                order,
+                type=OrderEventType.PAYMENT_FAILED,
+                note=note,
+                message=payment_failed_message(
+                    order=order, reference=result.reference, message=result.message, cancelled=cancels or cancelled
+                ),
+            )
         # In the same transaction, so the status read above is still the order's.
         if payment_refund_due(order):
             transaction.on_commit(partial(payment_refund_queue, order.pk))
@@ -124,25 +129,24 @@ def order_payment_refund(*, order_id: int, actor=None) -> Order:
         order = Order.objects.select_for_update(of=("self",)).select_related("channel").get(pk=order_id)
         if not payment_refund_due(order):
             return order
-        money = {"payment_reference": order.payment_reference, "amount": str(order.total), "currency": order.currency}
         if result.ok:
             order.payment_status = Order.PaymentStatus.REFUNDED
             order.refund_reference = result.reference
             order.save(update_fields=["payment_status", "refund_reference", "updated_at"])
             payment_recorded(
                 order,
-                type="payment_refunded",
+                type=OrderEventType.PAYMENT_REFUNDED,
                 actor=actor,
                 note=_("Payment refunded."),
-                payload={"reference": result.reference, **money},
+                message=payment_refunded_message(order=order, reference=result.reference),
             )
             return order
         payment_recorded(
             order,
-            type="refund_failed",
+            type=OrderEventType.REFUND_FAILED,
             actor=actor,
             note=result.message or str(RefundFailed.title),
-            payload={"message": result.message, **money},
+            message=refund_failed_message(order=order, message=result.message),
         )
     raise RefundFailed(
         _("The refund of order %(number)s failed: %(message)s")
@@ -164,9 +168,9 @@ def order_paid_in_store(*, order: Order, actor=None) -> Order:
     )
     payment_recorded(
         order,
-        type="paid_in_store",
+        type=OrderEventType.PAID_IN_STORE,
         actor=actor,
         note=_("Paid in the store at the hand-over."),
-        payload={"store": store, "amount": str(order.total), "currency": order.currency},
+        message=paid_in_store_message(order=order, store=store),
     )
     return order

@@ -12,6 +12,7 @@ from inventory.services import stock_fulfil, stock_release, transfer_cancel
 from omnishop.outbox.services import OutboxMessage, outbox_emit_many
 
 from .. import lifecycle
+from ..events import OrderEventType, order_status_message
 from ..exceptions import InvalidTransition, TransitionNotAllowed
 from ..models import Fulfilment, Order, OrderEvent
 
@@ -120,7 +121,7 @@ def order_transition(*, order: Order, to: str, role: str, actor=None, note: str 
             events=[
                 order_event_build(
                     order,
-                    type="status_changed",
+                    type=OrderEventType.STATUS_CHANGED,
                     actor=actor,
                     from_status=previous,
                     to_status=to,
@@ -128,14 +129,7 @@ def order_transition(*, order: Order, to: str, role: str, actor=None, note: str 
                     payload={"role": role},
                 )
             ],
-            messages=[
-                OutboxMessage(
-                    type=f"order.{to}",
-                    aggregate_type="order",
-                    aggregate_id=order.number,
-                    payload={"number": order.number, "from": previous, "to": to},
-                )
-            ],
+            messages=[order_status_message(order=order, from_status=previous, to_status=to)],
         )
     return order
 
