@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Channel, Price, Variant
 from omnishop.money import Money, money_round
+from omnishop.vocabulary import FulfilmentType
 
 from .exceptions import NotSellable
 
@@ -44,7 +45,7 @@ class PricedCart:
 
 def shipping_fee(*, channel: Channel, fulfilment_type: str | None, subtotal: Decimal) -> Decimal:
     """Delivery costs the configured fee below the free-shipping threshold; pickups are free."""
-    if fulfilment_type != "delivery":
+    if fulfilment_type != FulfilmentType.DELIVERY:
         return ZERO
     fee = Decimal(settings.OMNISHOP_DELIVERY_FEE.get(channel.currency, "0"))
     free_from = settings.OMNISHOP_FREE_DELIVERY_FROM.get(channel.currency)

@@ -13,6 +13,7 @@ from customers.models import Company, Customer
 from inventory.models import Location
 from omnishop.admin import admin_form_page, service_action
 from omnishop.exceptions import DomainError
+from omnishop.vocabulary import PaymentMethod
 
 from . import lifecycle
 from .exceptions import InvalidOrder, InvalidTransition, WrongPickupCode
@@ -300,7 +301,7 @@ class PlaceOrderForm(forms.Form):
     contact_name = forms.CharField(label=_("contact name"), required=False)
     payment_method = forms.ChoiceField(
         label=_("payment"),
-        choices=[("transfer", _("Bank transfer")), ("card", _("Card")), ("pay_in_store", _("Pay in store"))],
+        choices=PaymentMethod.choices,
     )
 
     def clean(self):

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from omnishop.vocabulary import FulfilmentType
+
 from .events import OrderEventType
 
 
@@ -85,10 +87,7 @@ class Order(models.Model):
         COMPLETED = "completed", _("Completed")
         CANCELLED = "cancelled", _("Cancelled")
 
-    class FulfilmentType(models.TextChoices):
-        DELIVERY = "delivery", _("Home delivery")
-        CLICK_AND_COLLECT = "click_and_collect", _("Click & collect")
-        ROPIS = "ropis", _("Reserve online, try in store")
+    FulfilmentType = FulfilmentType  # the shared vocabulary (omnishop.vocabulary), also as Order.FulfilmentType
 
     class PaymentStatus(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -194,7 +193,7 @@ class Order(models.Model):
             ),
             models.CheckConstraint(condition=Q(total__gte=0), name="orders_order_total_gte_0"),
             models.CheckConstraint(
-                condition=Q(fulfilment_type="delivery") | Q(pickup_location__isnull=False),
+                condition=Q(fulfilment_type=FulfilmentType.DELIVERY) | Q(pickup_location__isnull=False),
                 name="orders_order_pickup_store_for_pickups",
             ),
         ]

@@ -2,6 +2,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from omnishop.vocabulary import PaymentMethod
+
 from ..models import Fulfilment, Order, OrderEvent, OrderLine
 from ..services import payment_method_errors
 
@@ -53,7 +55,7 @@ class OrderCreateSerializer(serializers.Serializer):
     pickup_store = serializers.SlugField(required=False, help_text=_("Location code of the pickup store."))
     shipping_address = AddressSerializer(required=False)
     contact = ContactSerializer(required=False)
-    payment_method = serializers.ChoiceField(choices=["card", "blik", "transfer", "pay_in_store"], default="card")
+    payment_method = serializers.ChoiceField(choices=PaymentMethod.choices, default=PaymentMethod.CARD)
     customer_id = serializers.IntegerField(required=False, help_text=_("Staff only: the customer ordered for."))
     company_id = serializers.IntegerField(required=False, help_text=_("Staff only: the B2B company ordered for."))
 

@@ -19,6 +19,7 @@ from inventory.services import StockLine, stock_allocate, transfer_request
 from loyalty.exceptions import NotSellable
 from loyalty.pricing import cart_price
 from omnishop.exceptions import DomainError
+from omnishop.vocabulary import PICKUP_FULFILMENTS, FulfilmentType, PaymentMethod
 
 from ..events import OrderEventType, order_placed_message, order_status_message
 from ..exceptions import (
@@ -32,10 +33,9 @@ from ..exceptions import (
 from ..models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderLine
 from ..routing import routing_policy
 from ..selectors import order_details_attach
-from .transitions import PAY_IN_STORE, actor_user, order_event_build, order_event_record
+from .transitions import actor_user, order_event_build, order_event_record
 
 ROUTING_ATTEMPTS = 3
-PICKUP_TYPES = frozenset({Order.FulfilmentType.CLICK_AND_COLLECT, Order.FulfilmentType.ROPIS})
 ADDRESS_REQUIRED = ("street", "postal_code", "city")  # what a courier needs of a shipping address
 
 
@@ -104,7 +104,7 @@ def _existing_order(channel: Channel, key: str, fingerprint: str) -> Order | Non
 def payment_method_errors(*, fulfilment_type: str, payment_method: str) -> list[str]:
     """Why ``payment_method`` does not fit the order (empty when it does): paying in the store
     needs the customer to come to one, so it is for pickups only (delivery would ship unpaid)."""
-    if payment_method == PAY_IN_STORE and fulfilment_type not in PICKUP_TYPES:
+    if payment_method == PaymentMethod.PAY_IN_STORE and fulfilment_type not in PICKUP_FULFILMENTS:
         return [_("Pay in store is only for orders collected in a store.")]
     return []
 
@@ -133,11 +133,11 @@ def _request_errors(
     if customer is not None and company is not None and not company.members.filter(pk=customer.pk).exists():
         # The customer would see the company's order, and the company's users this one.
         errors["customer"] = [_("The customer is not a member of the company.")]
-    if fulfilment_type == Order.FulfilmentType.DELIVERY and not all(
+    if fulfilment_type == FulfilmentType.DELIVERY and not all(
         str((shipping_address or {}).get(part) or "").strip() for part in ADDRESS_REQUIRED
     ):
         errors["shipping_address"] = [_("Home delivery needs a street, a postal code and a city.")]
-    if fulfilment_type == Order.FulfilmentType.DELIVERY and pickup_location is not None:
+    if fulfilment_type == FulfilmentType.DELIVERY and pickup_location is not None:
         # Else the store's staff would find a parcel order in their pickup queue.
         errors["pickup_store"] = [_("A home delivery has no pickup store.")]
     return errors
@@ -153,7 +153,7 @@ def order_place(
     contact: Contact | None = None,
     pickup_location: Location | None = None,
     shipping_address: dict | None = None,
-    payment_method: str = "card",
+    payment_method: str = PaymentMethod.CARD,
     idempotency_key: str = "",
     fingerprint: str = "",
     cart: Cart | None = None,
@@ -268,13 +268,13 @@ def _order_place_new(
     cart,
     actor,
 ) -> Order:
-    if fulfilment_type != Order.FulfilmentType.DELIVERY and pickup_location is None:
+    if fulfilment_type != FulfilmentType.DELIVERY and pickup_location is None:
         raise InvalidTransition(_("Click & collect and reserve & try need a pickup store."))
     if pickup_location is not None and not (pickup_location.is_active and pickup_location.click_and_collect):
         raise InvalidTransition(_("%(store)s does not offer pickup.") % {"store": pickup_location.name})
     contact = _contact_complete(contact, customer=customer, company=company)
     address = shipping_address or {}
-    delivery = fulfilment_type == Order.FulfilmentType.DELIVERY
+    delivery = fulfilment_type == FulfilmentType.DELIVERY
     latitude, longitude, located_by = _delivery_point(address) if delivery else (None, None, "")
     priced = cart_price(lines=lines, channel=channel, customer=customer, fulfilment_type=fulfilment_type)
     online = channel.sells_online
@@ -370,7 +370,7 @@ def _order_create(
         shipping_address=address,
         payment_method=payment_method,
         payment_status=Order.PaymentStatus.PAY_IN_STORE
-        if payment_method == PAY_IN_STORE
+        if payment_method == PaymentMethod.PAY_IN_STORE
         else Order.PaymentStatus.PENDING,
         currency=priced.currency,
         subtotal=priced.subtotal,

@@ -10,13 +10,12 @@ from django.utils.translation import gettext as _
 from inventory.models import Allocation, Transfer
 from inventory.services import stock_fulfil, stock_release, transfer_cancel
 from omnishop.outbox.services import OutboxMessage, outbox_emit_many
+from omnishop.vocabulary import PaymentMethod
 
 from .. import lifecycle
 from ..events import OrderEventType, order_status_message
 from ..exceptions import InvalidTransition, TransitionNotAllowed
 from ..models import Fulfilment, Order, OrderEvent
-
-PAY_IN_STORE = "pay_in_store"
 
 
 def actor_user(actor):
@@ -61,7 +60,7 @@ def payment_refund_due(order: Order) -> bool:
     return (
         order.status == Order.Status.CANCELLED
         and order.payment_status == Order.PaymentStatus.PAID
-        and order.payment_method != PAY_IN_STORE
+        and order.payment_method != PaymentMethod.PAY_IN_STORE
     )
 
 
