@@ -1,8 +1,9 @@
 """Order writes, by flow on the transition kernel: transitions (the state machine and the one way
 to write an order event) ← payments, fulfilments ← pickup ← checkout; carts beside them."""
 
+from ..requests import Contact, OrderRequest, order_request_build, payment_method_errors
 from .carts import cart_create_anonymous, cart_for_customer, cart_for_token, cart_line_set, cart_merge
-from .checkout import Contact, order_place, payment_method_errors, request_fingerprint
+from .checkout import order_place, order_request_place, request_fingerprint
 from .fulfilments import fulfilment_transfer_receive, fulfilment_transfer_ship
 from .payments import (
     order_paid_in_store,
@@ -30,6 +31,7 @@ from .transitions import (
 
 __all__ = [
     "Contact",
+    "OrderRequest",
     "actor_user",
     "cart_create_anonymous",
     "cart_for_customer",
@@ -48,6 +50,8 @@ __all__ = [
     "order_picking_start",
     "order_place",
     "order_ready_for_pickup",
+    "order_request_build",
+    "order_request_place",
     "order_transition",
     "payment_method_errors",
     "payment_recorded",

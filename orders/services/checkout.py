@@ -4,7 +4,6 @@ order's rows in one short transaction; payment authorisation is queued after com
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
 from functools import partial
 
 from django.conf import settings
@@ -12,14 +11,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.models import Channel, Variant
+from catalog.models import Channel
+from catalog.selectors import variant_skus
 from inventory.exceptions import InsufficientStock
 from inventory.models import Location
+from inventory.selectors import location_codes, location_point_in_city, locations_by_id
 from inventory.services import StockLine, stock_allocate, transfer_request
 from loyalty.exceptions import NotSellable
 from loyalty.pricing import cart_price
 from omnishop.exceptions import DomainError
-from omnishop.vocabulary import PICKUP_FULFILMENTS, FulfilmentType, PaymentMethod
+from omnishop.vocabulary import FulfilmentType, PaymentMethod
 
 from ..events import OrderEventType, order_placed_message, order_status_message
 from ..exceptions import (
@@ -27,23 +28,14 @@ from ..exceptions import (
     CartNotActive,
     EmptyOrder,
     IdempotencyConflict,
-    InvalidOrder,
-    InvalidTransition,
 )
 from ..models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderLine
+from ..requests import Contact, OrderRequest, order_request_errors, order_request_invalid
 from ..routing import routing_policy
 from ..selectors import order_details_attach
 from .transitions import actor_user, order_event_build, order_event_record
 
 ROUTING_ATTEMPTS = 3
-ADDRESS_REQUIRED = ("street", "postal_code", "city")  # what a courier needs of a shipping address
-
-
-@dataclass(frozen=True)
-class Contact:
-    email: str = ""
-    phone: str = ""
-    name: str = ""
 
 
 def request_fingerprint(data: dict, *, caller: str = "") -> str:
@@ -60,15 +52,9 @@ def _delivery_point(address: dict) -> tuple[float | None, float | None, str]:
     if address.get("latitude") is not None and address.get("longitude") is not None:
         return address["latitude"], address["longitude"], "address"
     city = str(address.get("city") or "").strip()
-    if city:
-        point = (
-            Location.objects.filter(city__iexact=city, latitude__isnull=False, longitude__isnull=False)
-            .order_by("pk")
-            .values_list("latitude", "longitude")
-            .first()
-        )
-        if point is not None:
-            return float(point[0]), float(point[1]), "city"
+    point = location_point_in_city(city=city) if city else None
+    if point is not None:
+        return point[0], point[1], "city"
     return None, None, ""
 
 
@@ -99,48 +85,6 @@ def _existing_order(channel: Channel, key: str, fingerprint: str) -> Order | Non
         raise IdempotencyConflict(_("Idempotency-Key %(key)s was already used for a different request.") % {"key": key})
     order.replayed = True
     return order
-
-
-def payment_method_errors(*, fulfilment_type: str, payment_method: str) -> list[str]:
-    """Why ``payment_method`` does not fit the order (empty when it does): paying in the store
-    needs the customer to come to one, so it is for pickups only (delivery would ship unpaid)."""
-    if payment_method == PaymentMethod.PAY_IN_STORE and fulfilment_type not in PICKUP_FULFILMENTS:
-        return [_("Pay in store is only for orders collected in a store.")]
-    return []
-
-
-def _request_errors(
-    *,
-    lines: dict[int, int],
-    fulfilment_type: str,
-    payment_method: str,
-    customer,
-    company,
-    contact: Contact | None,
-    shipping_address: dict | None,
-    pickup_location: Location | None,
-) -> dict[str, list[str]]:
-    """The rules an order request keeps whoever sends it (API, admin, import), by field."""
-    errors: dict[str, list[str]] = {}
-    if any(int(quantity) < 1 for quantity in lines.values()):
-        errors["lines"] = [_("Every line needs at least one unit.")]
-    if payment := payment_method_errors(fulfilment_type=fulfilment_type, payment_method=payment_method):
-        errors["payment_method"] = payment
-    # Nobody to tell about a guest's order (ready for pickup, shipped, cancelled) without these.
-    reachable = contact is not None and (contact.email.strip() or contact.phone.strip())
-    if customer is None and company is None and not reachable:
-        errors["contact"] = [_("An order without a customer or a company needs a contact e-mail or phone.")]
-    if customer is not None and company is not None and not company.members.filter(pk=customer.pk).exists():
-        # The customer would see the company's order, and the company's users this one.
-        errors["customer"] = [_("The customer is not a member of the company.")]
-    if fulfilment_type == FulfilmentType.DELIVERY and not all(
-        str((shipping_address or {}).get(part) or "").strip() for part in ADDRESS_REQUIRED
-    ):
-        errors["shipping_address"] = [_("Home delivery needs a street, a postal code and a city.")]
-    if fulfilment_type == FulfilmentType.DELIVERY and pickup_location is not None:
-        # Else the store's staff would find a parcel order in their pickup queue.
-        errors["pickup_store"] = [_("A home delivery has no pickup store.")]
-    return errors
 
 
 def order_place(
@@ -180,18 +124,20 @@ def order_place(
     ``CartNotActive`` when the cart was already ordered or merged and ``CartChanged`` when its
     lines are no longer ``lines`` (the cart row is locked, so no line set meanwhile is lost).
     """
-    errors = _request_errors(
+    request = OrderRequest(
+        channel=channel,
         lines=lines,
         fulfilment_type=fulfilment_type,
         payment_method=payment_method,
         customer=customer,
         company=company,
         contact=contact,
-        shipping_address=shipping_address,
         pickup_location=pickup_location,
+        shipping_address=shipping_address or {},
+        cart=cart,
     )
-    if errors:
-        raise InvalidOrder(" ".join(m for messages in errors.values() for m in messages), errors=errors)
+    if errors := order_request_errors(request):
+        raise order_request_invalid(errors)
     lines = {int(v): int(q) for v, q in lines.items()}
     try:
         if not lines:
@@ -238,9 +184,8 @@ def _errors_by_sku(exc: Exception) -> None:
         parsed[key] = (int(variant), int(location) if at else None)
     if not parsed:
         return
-    skus = dict(Variant.objects.filter(pk__in={v for v, _loc in parsed.values()}).values_list("pk", "sku"))
-    location_ids = {loc for _v, loc in parsed.values() if loc is not None}
-    codes = dict(Location.objects.filter(pk__in=location_ids).values_list("pk", "code")) if location_ids else {}
+    skus = variant_skus(ids={v for v, _loc in parsed.values()})
+    codes = location_codes(ids={loc for _v, loc in parsed.values() if loc is not None})
 
     def sku_key(key: str) -> str:
         if key not in parsed:
@@ -268,10 +213,6 @@ def _order_place_new(
     cart,
     actor,
 ) -> Order:
-    if fulfilment_type != FulfilmentType.DELIVERY and pickup_location is None:
-        raise InvalidTransition(_("Click & collect and reserve & try need a pickup store."))
-    if pickup_location is not None and not (pickup_location.is_active and pickup_location.click_and_collect):
-        raise InvalidTransition(_("%(store)s does not offer pickup.") % {"store": pickup_location.name})
     contact = _contact_complete(contact, customer=customer, company=company)
     address = shipping_address or {}
     delivery = fulfilment_type == FulfilmentType.DELIVERY
@@ -405,7 +346,7 @@ def _order_create(
     locations = dict(decision.locations)
     unknown = (set(source_ids) | set(decision.transfers)) - locations.keys()
     if unknown:
-        locations.update(Location.objects.in_bulk(list(unknown)))
+        locations.update(locations_by_id(ids=unknown))
     transfers = {
         source_id: transfer_request(
             source=locations[source_id],
@@ -483,3 +424,10 @@ def _after_place(order_id: int) -> None:
     from ..tasks import order_payment_authorize_task
 
     order_payment_authorize_task.delay(order_id)
+
+
+def order_request_place(
+    *, request: OrderRequest, idempotency_key: str = "", fingerprint: str = "", actor=None
+) -> Order:
+    """``order_place`` for a request built by ``orders.requests.order_request_build``."""
+    return order_place(**request.fields(), idempotency_key=idempotency_key, fingerprint=fingerprint, actor=actor)
