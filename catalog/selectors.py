@@ -1,6 +1,8 @@
 """Catalog reads, shaped for the API and other apps. Query counts do not grow with rows."""
 
 from collections.abc import Iterable
+from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -122,3 +124,32 @@ def variant_get_by_sku(*, sku: str) -> Variant | None:
 def variant_skus(*, ids: Iterable[int]) -> dict[int, str]:
     """SKU per variant id, for the ids that exist."""
     return dict(Variant.objects.filter(pk__in=list(ids)).values_list("pk", "sku"))
+
+
+# --- read by the pricing engine ---
+class SellableVariant(NamedTuple):
+    pk: int
+    sku: str
+    size: str
+    colour: str
+    product_name: str
+    price: Decimal | None  # None: no price in the channel's currency
+
+
+def variants_sellable_with_price(*, ids: Iterable[int], channel: Channel, at=None) -> dict[int, SellableVariant]:
+    """The active variants of active products published in ``channel`` at ``at`` (now by default),
+    with their price in the channel's currency, by id. One query whatever the number of ids."""
+    at = at or timezone.now()
+    published = (
+        Q(product__listings__channel=channel)
+        & Q(product__listings__published_from__lte=at)
+        & (Q(product__listings__published_until__isnull=True) | Q(product__listings__published_until__gt=at))
+    )
+    price = Price.objects.filter(variant_id=OuterRef("pk"), currency=channel.currency).values("amount")[:1]
+    rows = (
+        Variant.objects.filter(pk__in=list(ids), is_active=True, product__is_active=True)
+        .filter(published)
+        .annotate(price=Subquery(price))
+        .values_list("pk", "sku", "size", "colour", "product__name", "price")
+    )
+    return {row[0]: SellableVariant(*row) for row in rows}

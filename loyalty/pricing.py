@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, Subquery
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.models import Channel, Price, Variant
+from catalog.models import Channel
+from catalog.selectors import variants_sellable_with_price
 from omnishop.money import Money, money_round
+from omnishop.vocabulary import FulfilmentType
 
 from .exceptions import NotSellable
 
@@ -44,7 +44,7 @@ class PricedCart:
 
 def shipping_fee(*, channel: Channel, fulfilment_type: str | None, subtotal: Decimal) -> Decimal:
     """Delivery costs the configured fee below the free-shipping threshold; pickups are free."""
-    if fulfilment_type != "delivery":
+    if fulfilment_type != FulfilmentType.DELIVERY:
         return ZERO
     fee = Decimal(settings.OMNISHOP_DELIVERY_FEE.get(channel.currency, "0"))
     free_from = settings.OMNISHOP_FREE_DELIVERY_FROM.get(channel.currency)
@@ -61,25 +61,12 @@ def cart_price(
     Raises ``NotSellable`` naming each variant that is inactive, not published in the channel
     or has no price in the channel's currency.
     """
-    at = at or timezone.now()
-    published = (
-        Q(product__listings__channel=channel)
-        & Q(product__listings__published_from__lte=at)
-        & (Q(product__listings__published_until__isnull=True) | Q(product__listings__published_until__gt=at))
-    )
-    price = Price.objects.filter(variant_id=OuterRef("pk"), currency=channel.currency).values("amount")[:1]
-    rows = (
-        Variant.objects.filter(pk__in=list(lines), is_active=True, product__is_active=True)
-        .filter(published)
-        .annotate(price=Subquery(price))
-        .values_list("pk", "sku", "size", "colour", "product__name", "price")
-    )
-    variants = {row[0]: row for row in rows}
+    variants = variants_sellable_with_price(ids=lines, channel=channel, at=at)
     problems = {}
     for variant_id in lines:
         if variant_id not in variants:
             problems[str(variant_id)] = [_("Not offered in channel %(channel)s.") % {"channel": channel.code}]
-        elif variants[variant_id][5] is None:
+        elif variants[variant_id].price is None:
             problems[str(variant_id)] = [_("No price in %(currency)s.") % {"currency": channel.currency}]
     if problems:
         raise NotSellable(errors=problems)

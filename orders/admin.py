@@ -13,6 +13,7 @@ from customers.models import Company, Customer
 from inventory.models import Location
 from omnishop.admin import admin_form_page, service_action
 from omnishop.exceptions import DomainError
+from omnishop.vocabulary import PaymentMethod
 
 from . import lifecycle
 from .exceptions import InvalidOrder, InvalidTransition, WrongPickupCode
@@ -20,13 +21,15 @@ from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEven
 from .selectors import sees_only_own_stores
 from .services import (
     Contact,
+    OrderRequest,
     fulfilment_transfer_receive,
     fulfilment_transfer_ship,
     order_hand_over,
     order_payment_refund,
     order_picking_start,
-    order_place,
     order_ready_for_pickup,
+    order_request_build,
+    order_request_place,
     order_transition,
     payment_refund_due,
 )
@@ -253,20 +256,7 @@ class OrderAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                order = order_place(
-                    channel=data["channel"],
-                    lines=data["lines"],
-                    fulfilment_type=data["fulfilment_type"],
-                    customer=data.get("customer"),
-                    company=data.get("company"),
-                    contact=Contact(email=data["email"], phone=data["phone"], name=data["contact_name"])
-                    if data["email"] or data["phone"]
-                    else None,
-                    pickup_location=data.get("pickup_store"),
-                    shipping_address={k: data[k] for k in ("street", "postal_code", "city") if data.get(k)},
-                    payment_method=data["payment_method"],
-                    actor=request.user,
-                )
+                order = order_request_place(request=_place_form_request(data), actor=request.user)
             except InvalidOrder as exc:
                 for field, errors in exc.errors.items():
                     form.add_error(field if field in form.fields else None, errors)
@@ -276,6 +266,24 @@ class OrderAdmin(admin.ModelAdmin):
                 self.message_user(request, _("Order %(number)s placed.") % {"number": order.number}, messages.SUCCESS)
                 return redirect("admin:orders_order_change", order.pk)
         return admin_form_page(request, self, title=_("Place an order"), form=form, submit_label=_("Place the order"))
+
+
+def _place_form_request(data: dict) -> OrderRequest:
+    """The place-order form's cleaned data as an ``OrderRequest``; a broken rule is an
+    ``InvalidOrder`` whose errors name the form's fields."""
+    given = data["email"] or data["phone"]
+    return order_request_build(
+        channel=data["channel"],
+        lines=data["lines"],
+        fulfilment_type=data["fulfilment_type"],
+        customer=data.get("customer"),
+        company=data.get("company"),
+        contact=Contact(email=data["email"], phone=data["phone"], name=data["contact_name"]) if given else None,
+        pickup_location=data.get("pickup_store"),
+        shipping_address={k: data[k] for k in ("street", "postal_code", "city") if data.get(k)},
+        payment_method=data["payment_method"],
+        field_names={"contact.phone": "phone", "pickup_location": "pickup_store"},
+    )
 
 
 class PlaceOrderForm(forms.Form):
@@ -300,15 +308,13 @@ class PlaceOrderForm(forms.Form):
     contact_name = forms.CharField(label=_("contact name"), required=False)
     payment_method = forms.ChoiceField(
         label=_("payment"),
-        choices=[("transfer", _("Bank transfer")), ("card", _("Card")), ("pay_in_store", _("Pay in store"))],
+        choices=PaymentMethod.choices,
     )
 
     def clean(self):
         data = super().clean()
         if not data.get("customer") and not data.get("company") and not data.get("email") and not data.get("phone"):
             raise ValidationError(_("Choose a customer or a company, or give a contact."))
-        if data.get("fulfilment_type") != Order.FulfilmentType.DELIVERY and not data.get("pickup_store"):
-            self.add_error("pickup_store", _("Choose the pickup store."))
         if data.get("fulfilment_type") == Order.FulfilmentType.DELIVERY:
             for name in ("street", "postal_code", "city"):
                 if not data.get(name, "").strip():

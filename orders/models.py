@@ -7,6 +7,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from omnishop.vocabulary import FulfilmentType
+
+from .events import OrderEventType
+
 
 class Cart(models.Model):
     """One active cart per customer, shared by web and app; anonymous carts live by token and
@@ -83,10 +87,7 @@ class Order(models.Model):
         COMPLETED = "completed", _("Completed")
         CANCELLED = "cancelled", _("Cancelled")
 
-    class FulfilmentType(models.TextChoices):
-        DELIVERY = "delivery", _("Home delivery")
-        CLICK_AND_COLLECT = "click_and_collect", _("Click & collect")
-        ROPIS = "ropis", _("Reserve online, try in store")
+    FulfilmentType = FulfilmentType  # the shared vocabulary (omnishop.vocabulary), also as Order.FulfilmentType
 
     class PaymentStatus(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -192,7 +193,7 @@ class Order(models.Model):
             ),
             models.CheckConstraint(condition=Q(total__gte=0), name="orders_order_total_gte_0"),
             models.CheckConstraint(
-                condition=Q(fulfilment_type="delivery") | Q(pickup_location__isnull=False),
+                condition=Q(fulfilment_type=FulfilmentType.DELIVERY) | Q(pickup_location__isnull=False),
                 name="orders_order_pickup_store_for_pickups",
             ),
         ]
@@ -275,7 +276,7 @@ class OrderEvent(models.Model):
     """The order's timeline, for people: every state change and notable action."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
-    type = models.CharField(_("type"), max_length=50)
+    type = models.CharField(_("type"), max_length=50, choices=OrderEventType.choices)
     from_status = models.CharField(_("from"), max_length=30, blank=True)
     to_status = models.CharField(_("to"), max_length=30, blank=True)
     actor = models.ForeignKey(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from inventory.exceptions import InsufficientStock
 from inventory.models import Location
 from inventory.selectors import stock_available_with_locations
+from omnishop.vocabulary import FulfilmentType
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,11 @@ class NearestFewestShipmentsPolicy:
         for row in rows:
             if row.available > 0:
                 available.setdefault(row.location_id, {})[row.variant_id] = row.available
-        if fulfilment_type == "delivery":
+        if fulfilment_type == FulfilmentType.DELIVERY:
             decision = self._delivery(lines, available, locations, latitude, longitude)
         else:
             decision = self._pickup(
-                lines, available, locations, pickup_location, allow_transfer=fulfilment_type != "ropis"
+                lines, available, locations, pickup_location, allow_transfer=fulfilment_type != FulfilmentType.ROPIS
             )
         decision.locations = locations
         return decision

@@ -62,3 +62,18 @@ def order_list_for_stores_of(*, user, detail: bool = False) -> QuerySet[Order]:
 
 def cart_lines(*, cart: Cart) -> QuerySet[CartLine]:
     return cart.lines.select_related("variant__product").order_by("added_at", "id")
+
+
+def cart_active_for_customer(*, customer) -> Cart | None:
+    """The customer's active cart, or None."""
+    return Cart.objects.filter(customer=customer, status=Cart.Status.ACTIVE).first()
+
+
+def cart_active_anonymous(*, token) -> Cart | None:
+    """The active anonymous cart with this token, or None."""
+    return Cart.objects.filter(token=token, customer__isnull=True, status=Cart.Status.ACTIVE).first()
+
+
+def cart_quantities(*, cart: Cart) -> dict[int, int]:
+    """``{variant id: quantity}`` of the cart's lines."""
+    return dict(CartLine.objects.filter(cart=cart).values_list("variant_id", "quantity"))

@@ -50,3 +50,31 @@ def location_ids_by_code(*, codes: Iterable[str]) -> dict[str, int]:
     for start in range(0, len(wanted), IN_CHUNK):
         found.update(Location.objects.filter(code__in=wanted[start : start + IN_CHUNK]).values_list("code", "pk"))
     return found
+
+
+def pickup_location_get(*, code: str) -> Location | None:
+    """The active location with this code if it offers pickup (click & collect, reserve & try), else None."""
+    return Location.objects.filter(code=code, is_active=True, click_and_collect=True).first()
+
+
+def location_point_in_city(*, city: str) -> tuple[float, float] | None:
+    """(latitude, longitude) of one of our located locations in ``city`` (case-insensitive), the
+    first by id, or None: where a delivery goes when its address has no coordinates."""
+    point = (
+        Location.objects.filter(city__iexact=city, latitude__isnull=False, longitude__isnull=False)
+        .order_by("pk")
+        .values_list("latitude", "longitude")
+        .first()
+    )
+    return None if point is None else (float(point[0]), float(point[1]))
+
+
+def location_codes(*, ids: Iterable[int]) -> dict[int, str]:
+    """``{location id: code}`` for the ids that exist."""
+    ids = list(ids)
+    return dict(Location.objects.filter(pk__in=ids).values_list("pk", "code")) if ids else {}
+
+
+def locations_by_id(*, ids: Iterable[int]) -> dict[int, Location]:
+    """``{location id: Location}`` for the ids that exist."""
+    return Location.objects.in_bulk(list(ids))

@@ -2,8 +2,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from omnishop.vocabulary import PaymentMethod
+
+from ..exceptions import InvalidOrder
 from ..models import Fulfilment, Order, OrderEvent, OrderLine
-from ..services import payment_method_errors
+from ..requests import Contact, OrderRequest, order_request_build
 
 
 class LineInSerializer(serializers.Serializer):
@@ -53,7 +56,7 @@ class OrderCreateSerializer(serializers.Serializer):
     pickup_store = serializers.SlugField(required=False, help_text=_("Location code of the pickup store."))
     shipping_address = AddressSerializer(required=False)
     contact = ContactSerializer(required=False)
-    payment_method = serializers.ChoiceField(choices=["card", "blik", "transfer", "pay_in_store"], default="card")
+    payment_method = serializers.ChoiceField(choices=PaymentMethod.choices, default=PaymentMethod.CARD)
     customer_id = serializers.IntegerField(required=False, help_text=_("Staff only: the customer ordered for."))
     company_id = serializers.IntegerField(required=False, help_text=_("Staff only: the B2B company ordered for."))
 
@@ -63,14 +66,30 @@ class OrderCreateSerializer(serializers.Serializer):
         skus = [ln["sku"] for ln in data.get("lines", [])]
         if len(skus) != len(set(skus)):
             raise serializers.ValidationError({"lines": [_("Each SKU once, please.")]})
-        kind = data["fulfilment_type"]
-        if kind == Order.FulfilmentType.DELIVERY and not data.get("shipping_address"):
-            raise serializers.ValidationError({"shipping_address": [_("Home delivery needs an address.")]})
-        if kind != Order.FulfilmentType.DELIVERY and not data.get("pickup_store"):
-            raise serializers.ValidationError({"pickup_store": [_("Choose the pickup store.")]})
-        if payment := payment_method_errors(fulfilment_type=kind, payment_method=data["payment_method"]):
-            raise serializers.ValidationError({"payment_method": payment})
         return data
+
+    def order_request(self, *, channel, customer, company, cart=None, cart_lines=None) -> OrderRequest:
+        """The validated body as an ``OrderRequest`` (``order_request_build`` keeps the order's
+        rules); a rule broken is a 400 with the body's own field names."""
+        data = self.validated_data
+        contact = data.get("contact")
+        try:
+            return order_request_build(
+                channel=channel,
+                fulfilment_type=data["fulfilment_type"],
+                lines=cart_lines if data["from_cart"] else None,
+                sku_lines=None if data["from_cart"] else [(ln["sku"], ln["quantity"]) for ln in data["lines"]],
+                payment_method=data["payment_method"],
+                customer=customer,
+                company=company,
+                contact=Contact(**contact) if contact else None,
+                pickup_store=data.get("pickup_store", ""),
+                shipping_address=data.get("shipping_address"),
+                cart=cart,
+                field_names={"customer": "customer_id"},
+            )
+        except InvalidOrder as exc:
+            raise serializers.ValidationError(exc.errors) from None
 
 
 class OrderCancelSerializer(serializers.Serializer):

@@ -1,3 +1,4 @@
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -8,12 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.api.channels import ChannelMixin
-from catalog.models import Channel
-from catalog.selectors import variant_ids_by_sku
-from customers.models import Company, Customer
-from customers.selectors import customer_for_user
+from customers.selectors import company_get, customer_for_user, customer_get
 from customers.services import customer_for_user_ensure
-from inventory.models import Location
 from omnishop.api.serializers import ErrorSerializer
 from omnishop.apikeys.models import ChannelAPIKey
 
@@ -21,13 +18,16 @@ from .. import lifecycle
 from ..exceptions import EmptyOrder
 from ..models import Cart, Order
 from ..selectors import (
+    cart_active_anonymous,
+    cart_active_for_customer,
+    cart_quantities,
     order_list_all,
     order_list_for_channel,
     order_list_for_customer,
     order_list_for_stores_of,
     sees_only_own_stores,
 )
-from ..services import Contact, order_cancel, order_place, request_fingerprint
+from ..services import order_cancel, order_place, request_fingerprint
 from .serializers import OrderCancelSerializer, OrderCreateSerializer, OrderDetailSerializer, OrderSerializer
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -128,67 +128,22 @@ class OrderListCreateApi(ChannelMixin, generics.GenericAPIView):
         """Place an order in the requesting channel (checkout; call-centre and B2B orders too)."""
         data_in = OrderCreateSerializer(data=request.data)
         data_in.is_valid(raise_exception=True)
-        data = data_in.validated_data
-        channel: Channel = request.channel
         key = request.headers.get("Idempotency-Key", "").strip()
         if len(key) > 100:
             raise exceptions.ValidationError({"Idempotency-Key": [_("At most 100 characters.")]})
-        customer, company, actor = self._who(request, data)
-        cart = None
-        if data["from_cart"]:
-            cart = Cart.objects.filter(customer=customer, status=Cart.Status.ACTIVE).first() if customer else None
-            token = request.headers.get("X-Cart-Token")
-            if cart is None and token:
-                if not channel.self_service:
-                    # A shopper's anonymous cart is the web shop's and the app's, not another channel's.
-                    raise exceptions.PermissionDenied(
-                        _("Carts are for the web shop and the app, not for channel %(channel)s.")
-                        % {"channel": channel.code}
-                    )
-                cart = Cart.objects.filter(token=token, customer__isnull=True, status=Cart.Status.ACTIVE).first()
-            lines = dict(cart.lines.values_list("variant_id", "quantity")) if cart is not None else {}
-            if not lines and not key:
-                raise _cart_empty()
-            # With a key an empty cart may be this checkout's retry (the first attempt ordered
-            # the cart): order_place returns the first order, or raises EmptyOrder.
-        else:
-            skus = [ln["sku"] for ln in data["lines"]]
-            variants = variant_ids_by_sku(skus=skus)
-            unknown = [i for i, sku in enumerate(skus) if sku not in variants]
-            if unknown:
-                raise exceptions.ValidationError(
-                    {f"lines.{i}.sku": [_("Unknown SKU %(sku)s.") % {"sku": skus[i]}] for i in unknown}
-                )
-            lines = {variants[ln["sku"]]: ln["quantity"] for ln in data["lines"]}
-        pickup = None
-        if data.get("pickup_store"):
-            pickup = Location.objects.filter(code=data["pickup_store"], is_active=True).first()
-            if pickup is None or not pickup.click_and_collect:
-                raise exceptions.ValidationError({"pickup_store": [_("No pickup store with this code.")]})
-        contact = Contact(**data["contact"]) if data.get("contact") else None
-        if contact is None and company is not None and customer is None:
-            contact = Contact(email=company.email, phone=company.phone, name=company.name)
-        if contact is None and customer is None:
-            raise exceptions.ValidationError({"contact": [_("Guest and marketplace orders need a contact.")]})
-        fingerprint = request_fingerprint({"channel": channel.code, "body": request.data}, caller=_caller(request))
+        customer, company, actor = self._who(request, data_in.validated_data)
+        from_cart = data_in.validated_data["from_cart"]
+        cart, cart_lines = _cart_to_order(request, customer=customer, key=key) if from_cart else (None, None)
+        order_request = data_in.order_request(
+            channel=request.channel, customer=customer, company=company, cart=cart, cart_lines=cart_lines
+        )
+        fingerprint = request_fingerprint(
+            {"channel": request.channel.code, "body": request.data}, caller=_caller(request)
+        )
         try:
-            order = order_place(
-                channel=channel,
-                lines=lines,
-                fulfilment_type=data["fulfilment_type"],
-                customer=customer,
-                company=company,
-                contact=contact,
-                pickup_location=pickup,
-                shipping_address=dict(data.get("shipping_address") or {}),
-                payment_method=data["payment_method"],
-                idempotency_key=key,
-                fingerprint=fingerprint,
-                cart=cart,
-                actor=actor,
-            )
+            order = order_place(**order_request.fields(), idempotency_key=key, fingerprint=fingerprint, actor=actor)
         except EmptyOrder:
-            if not data["from_cart"]:
+            if not from_cart:
                 raise
             raise _cart_empty() from None
         if order.replayed:
@@ -202,10 +157,8 @@ class OrderListCreateApi(ChannelMixin, generics.GenericAPIView):
         if (data.get("customer_id") or data.get("company_id")) and not staff:
             raise exceptions.PermissionDenied(_("Only staff may order for another customer or a company."))
         if staff:
-            customer = get_object_or_404(Customer, pk=data["customer_id"]) if data.get("customer_id") else None
-            company = get_object_or_404(Company, pk=data["company_id"]) if data.get("company_id") else None
-            if company and customer and not company.members.filter(pk=customer.pk).exists():
-                raise exceptions.ValidationError({"customer_id": [_("The customer is not a member of the company.")]})
+            customer = _found(customer_get(pk=data["customer_id"])) if data.get("customer_id") else None
+            company = _found(company_get(pk=data["company_id"])) if data.get("company_id") else None
             return customer, company, request.user
         if _api_key(request) is not None:
             return None, None, None
@@ -216,6 +169,32 @@ class OrderListCreateApi(ChannelMixin, generics.GenericAPIView):
             )
         customer = customer_for_user_ensure(user=request.user)
         return customer, None, request.user
+
+
+def _found(row):
+    if row is None:
+        raise Http404
+    return row
+
+
+def _cart_to_order(request, *, customer, key: str) -> tuple[Cart | None, dict[int, int]]:
+    """The cart a ``from_cart`` checkout orders: the customer's, else the anonymous one of the
+    X-Cart-Token header (web shop and app only), with its lines. An empty cart is a 400, unless an
+    Idempotency-Key may make it this checkout's retry (the first attempt ordered the cart)."""
+    cart = cart_active_for_customer(customer=customer) if customer else None
+    token = request.headers.get("X-Cart-Token")
+    if cart is None and token:
+        if not request.channel.self_service:
+            # A shopper's anonymous cart is the web shop's and the app's, not another channel's.
+            raise exceptions.PermissionDenied(
+                _("Carts are for the web shop and the app, not for channel %(channel)s.")
+                % {"channel": request.channel.code}
+            )
+        cart = cart_active_anonymous(token=token)
+    lines = cart_quantities(cart=cart) if cart is not None else {}
+    if not lines and not key:
+        raise _cart_empty()
+    return cart, lines
 
 
 @extend_schema(tags=["orders"])

@@ -1,19 +1,16 @@
-"""Order writes: checkout from any channel, the lifecycle and payment, carts."""
+"""Order writes, by flow on the transition kernel: transitions (the state machine and the one way
+to write an order event) ← payments, fulfilments ← pickup ← checkout; carts beside them."""
 
+from ..requests import Contact, OrderRequest, order_request_build, payment_method_errors
 from .carts import cart_create_anonymous, cart_for_customer, cart_for_token, cart_line_set, cart_merge
-from .checkout import (
-    Contact,
-    fulfilment_transfer_receive,
-    fulfilment_transfer_ship,
-    order_cancel,
+from .checkout import order_place, order_request_place, request_fingerprint
+from .fulfilments import fulfilment_transfer_receive, fulfilment_transfer_ship
+from .payments import (
     order_paid_in_store,
     order_payment_authorize,
     order_payment_refund,
-    order_place,
-    order_transition,
-    payment_method_errors,
+    payment_recorded,
     payment_refund_due,
-    request_fingerprint,
 )
 from .pickup import (
     order_hand_over,
@@ -23,9 +20,19 @@ from .pickup import (
     pickup_orders_expire,
     staff_works_at_pickup_store,
 )
+from .transitions import (
+    actor_user,
+    order_cancel,
+    order_event_build,
+    order_event_record,
+    order_transition,
+    system_may_cancel,
+)
 
 __all__ = [
     "Contact",
+    "OrderRequest",
+    "actor_user",
     "cart_create_anonymous",
     "cart_for_customer",
     "cart_for_token",
@@ -34,6 +41,8 @@ __all__ = [
     "fulfilment_transfer_receive",
     "fulfilment_transfer_ship",
     "order_cancel",
+    "order_event_build",
+    "order_event_record",
     "order_hand_over",
     "order_paid_in_store",
     "order_payment_authorize",
@@ -41,11 +50,15 @@ __all__ = [
     "order_picking_start",
     "order_place",
     "order_ready_for_pickup",
+    "order_request_build",
+    "order_request_place",
     "order_transition",
     "payment_method_errors",
+    "payment_recorded",
     "payment_refund_due",
     "pickup_hold_days",
     "pickup_orders_expire",
     "request_fingerprint",
     "staff_works_at_pickup_store",
+    "system_may_cancel",
 ]

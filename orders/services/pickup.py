@@ -17,12 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inventory.selectors import location_ids_of_staff
-from omnishop.outbox.services import outbox_emit
 
 from .. import lifecycle
+from ..events import OrderEventType, pickup_code_issued_message
 from ..exceptions import InvalidTransition, NotYourStore, WrongPickupCode
-from ..models import Order, OrderEvent
-from .checkout import _event, order_paid_in_store, order_transition
+from ..models import Order
+from .payments import order_paid_in_store
+from .transitions import order_event_build, order_event_record, order_transition
 
 MAX_PICKUP_ATTEMPTS = 5
 
@@ -55,18 +56,7 @@ def _code_issue(order: Order) -> None:
     """A new code on the (locked) order, and the event that brings it to the customer."""
     order.pickup_code, order.pickup_attempts = f"{secrets.randbelow(10**6):06d}", 0
     Order.objects.filter(pk=order.pk).update(pickup_code=order.pickup_code, pickup_attempts=0)
-    outbox_emit(
-        type="order.pickup_code_issued",
-        aggregate_type="order",
-        aggregate_id=order.number,
-        payload={
-            "number": order.number,
-            "store": order.pickup_location.code,
-            "pickup_code": order.pickup_code,
-            "email": order.email,
-            "phone": order.phone,
-        },
-    )
+    order_event_record(messages=[pickup_code_issued_message(order=order, store=order.pickup_location.code)])
 
 
 def order_picking_start(*, order: Order, actor) -> Order:
@@ -124,9 +114,9 @@ def order_hand_over(*, order: Order, code: str, actor) -> Order:
         replaced = attempt >= MAX_PICKUP_ATTEMPTS
         # The trail names the attempt, never a code (neither the one tried nor the right one).
         events = [
-            _event(
+            order_event_build(
                 locked,
-                type="pickup_code_wrong",
+                type=OrderEventType.PICKUP_CODE_WRONG,
                 actor=actor,
                 note=_("Wrong pickup code (attempt %(attempt)d of %(max)d).")
                 % {"attempt": attempt, "max": MAX_PICKUP_ATTEMPTS},
@@ -136,9 +126,9 @@ def order_hand_over(*, order: Order, code: str, actor) -> Order:
         if replaced:
             _code_issue(locked)
             events.append(
-                _event(
+                order_event_build(
                     locked,
-                    type="pickup_code_replaced",
+                    type=OrderEventType.PICKUP_CODE_REPLACED,
                     actor=actor,
                     note=_("Too many wrong pickup codes: the customer got a new code."),
                     payload={"wrong_attempts": attempt},
@@ -146,7 +136,7 @@ def order_hand_over(*, order: Order, code: str, actor) -> Order:
             )
         else:
             Order.objects.filter(pk=locked.pk).update(pickup_attempts=attempt)
-        OrderEvent.objects.bulk_create(events)
+        order_event_record(events=events)
     # Outside the block: the count (or the new code) is kept although the attempt fails.
     detail = (
         _("Too many wrong pickup codes for order %(number)s: the customer gets a new code.")

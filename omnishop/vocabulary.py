@@ -1,0 +1,25 @@
+"""Words every domain app uses the same way, defined once: how an order reaches the customer and
+how it is paid. They sit here, below every app, because pricing (loyalty) and orders both read
+them; this module imports no domain app."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class FulfilmentType(models.TextChoices):
+    DELIVERY = "delivery", _("Home delivery")
+    CLICK_AND_COLLECT = "click_and_collect", _("Click & collect")
+    ROPIS = "ropis", _("Reserve online, try in store")
+
+
+# Collected in a store (click & collect and reserve-online-try-in-store alike).
+PICKUP_FULFILMENTS = frozenset({FulfilmentType.CLICK_AND_COLLECT, FulfilmentType.ROPIS})
+
+
+class PaymentMethod(models.TextChoices):
+    """The payment methods an order may be placed with, in every channel (API and admin alike)."""
+
+    CARD = "card", _("Card")
+    BLIK = "blik", _("BLIK")
+    TRANSFER = "transfer", _("Bank transfer")
+    PAY_IN_STORE = "pay_in_store", _("Pay in store")

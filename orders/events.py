@@ -1,0 +1,158 @@
+"""The events orders records: the timeline entry types (``OrderEvent.type``, for people), the
+outbox event types (for machines), and one versioned payload builder per outbox event.
+
+A builder returns an ``OutboxMessage``; the services decide when to emit it (through
+``orders.services.order_event_record``). A payload only ever gains keys within a version:
+consumers read the keys they know. A key removed or changed in meaning is a new version.
+This module imports no model of its own app (``orders.models`` takes its choices from here).
+"""
+
+from enum import StrEnum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from omnishop.outbox.services import OutboxMessage
+
+
+class OrderEventType(models.TextChoices):
+    """What an ``OrderEvent`` (the order's timeline) records."""
+
+    PLACED = "placed", _("Placed")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    PAYMENT_AUTHORIZED = "payment_authorized", _("Payment authorised")
+    PAYMENT_FAILED = "payment_failed", _("Payment failed")
+    PAYMENT_REFUNDED = "payment_refunded", _("Payment refunded")
+    REFUND_FAILED = "refund_failed", _("Refund failed")
+    PAID_IN_STORE = "paid_in_store", _("Paid in store")
+    TRANSFER_SHIPPED = "transfer_shipped", _("Transfer shipped")
+    TRANSFER_RECEIVED = "transfer_received", _("Transfer received")
+    PICKUP_CODE_WRONG = "pickup_code_wrong", _("Wrong pickup code")
+    PICKUP_CODE_REPLACED = "pickup_code_replaced", _("Pickup code replaced")
+
+
+class OrderOutboxEvent(StrEnum):
+    """The outbox event types orders emits (aggregate ``order``, keyed by the order number)."""
+
+    PLACED = "order.placed"
+    CONFIRMED = "order.confirmed"
+    AWAITING_TRANSFER = "order.awaiting_transfer"
+    PROCESSING = "order.processing"
+    READY_FOR_PICKUP = "order.ready_for_pickup"
+    SHIPPED = "order.shipped"
+    COMPLETED = "order.completed"
+    CANCELLED = "order.cancelled"
+    PAYMENT_AUTHORIZED = "order.payment_authorized"
+    PAYMENT_FAILED = "order.payment_failed"
+    PAYMENT_REFUNDED = "order.payment_refunded"
+    REFUND_FAILED = "order.refund_failed"
+    PAID_IN_STORE = "order.paid_in_store"
+    PICKUP_CODE_ISSUED = "order.pickup_code_issued"
+
+
+ORDER_PLACED_VERSION = 1
+ORDER_STATUS_VERSION = 1
+ORDER_PAYMENT_VERSION = 1
+PICKUP_CODE_ISSUED_VERSION = 1
+
+# The event an order's move to a status emits ("placed" is emitted by the placement itself).
+STATUS_EVENTS: dict[str, OrderOutboxEvent] = {
+    "confirmed": OrderOutboxEvent.CONFIRMED,
+    "awaiting_transfer": OrderOutboxEvent.AWAITING_TRANSFER,
+    "processing": OrderOutboxEvent.PROCESSING,
+    "ready_for_pickup": OrderOutboxEvent.READY_FOR_PICKUP,
+    "shipped": OrderOutboxEvent.SHIPPED,
+    "completed": OrderOutboxEvent.COMPLETED,
+    "cancelled": OrderOutboxEvent.CANCELLED,
+}
+
+
+def _order_message(type: OrderOutboxEvent, order, payload: dict, version: int) -> OutboxMessage:
+    return OutboxMessage(
+        type=type.value,
+        aggregate_type="order",
+        aggregate_id=order.number,
+        payload={"number": order.number, **payload},
+        version=version,
+    )
+
+
+def order_placed_message(*, order, channel_code: str, lines) -> OutboxMessage:
+    """``order.placed``: the new order's channel, customer, fulfilment type and money;
+    ``lines`` are priced lines (``sku``, ``quantity``, ``unit_price``)."""
+    return _order_message(
+        OrderOutboxEvent.PLACED,
+        order,
+        {
+            "channel": channel_code,
+            "customer_id": order.customer_id,
+            "fulfilment_type": order.fulfilment_type,
+            "currency": order.currency,
+            "total": order.total,
+            "lines": [{"sku": ln.sku, "quantity": ln.quantity, "unit_price": ln.unit_price} for ln in lines],
+        },
+        ORDER_PLACED_VERSION,
+    )
+
+
+def order_status_message(*, order, from_status: str, to_status: str) -> OutboxMessage:
+    """``order.<status>``: the order moved from ``from_status`` to ``to_status``."""
+    return _order_message(STATUS_EVENTS[to_status], order, {"from": from_status, "to": to_status}, ORDER_STATUS_VERSION)
+
+
+def payment_authorized_message(*, order, reference: str) -> OutboxMessage:
+    """``order.payment_authorized``: the provider took the payment, under ``reference``."""
+    return _order_message(OrderOutboxEvent.PAYMENT_AUTHORIZED, order, {"reference": reference}, ORDER_PAYMENT_VERSION)
+
+
+def payment_failed_message(*, order, reference: str, message: str, cancelled: bool) -> OutboxMessage:
+    """``order.payment_failed``: the provider declined; ``status`` is the order's status when the
+    decline was recorded, ``cancelled`` whether the order is (or is being) cancelled for it."""
+    return _order_message(
+        OrderOutboxEvent.PAYMENT_FAILED,
+        order,
+        {"reference": reference, "message": message, "status": order.status, "cancelled": cancelled},
+        ORDER_PAYMENT_VERSION,
+    )
+
+
+def _refund_money(order) -> dict:
+    return {"payment_reference": order.payment_reference, "amount": str(order.total), "currency": order.currency}
+
+
+def payment_refunded_message(*, order, reference: str) -> OutboxMessage:
+    """``order.payment_refunded``: the payment went back, under the refund's ``reference``."""
+    return _order_message(
+        OrderOutboxEvent.PAYMENT_REFUNDED,
+        order,
+        {"reference": reference, **_refund_money(order)},
+        ORDER_PAYMENT_VERSION,
+    )
+
+
+def refund_failed_message(*, order, message: str) -> OutboxMessage:
+    """``order.refund_failed``: the provider refused the refund; the payment stays paid."""
+    return _order_message(
+        OrderOutboxEvent.REFUND_FAILED, order, {"message": message, **_refund_money(order)}, ORDER_PAYMENT_VERSION
+    )
+
+
+def paid_in_store_message(*, order, store: str) -> OutboxMessage:
+    """``order.paid_in_store``: paid at the till of ``store`` (a location code) at the hand-over."""
+    return _order_message(
+        OrderOutboxEvent.PAID_IN_STORE,
+        order,
+        {"store": store, "amount": str(order.total), "currency": order.currency},
+        ORDER_PAYMENT_VERSION,
+    )
+
+
+def pickup_code_issued_message(*, order, store: str) -> OutboxMessage:
+    """``order.pickup_code_issued``: the code the customer shows at the hand-over, and where to
+    reach them (for the e-mail or SMS an integration sends, guests included)."""
+    return _order_message(
+        OrderOutboxEvent.PICKUP_CODE_ISSUED,
+        order,
+        {"store": store, "pickup_code": order.pickup_code, "email": order.email, "phone": order.phone},
+        PICKUP_CODE_ISSUED_VERSION,
+    )

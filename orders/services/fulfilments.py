@@ -1,0 +1,105 @@
+"""A click & collect order's transfers: the source location ships the goods to the pickup
+store, which books them in. A cancelled order's fulfilments are undone by its cancellation
+(``order_transition``); a transfer already in transit still lands in the store's stock."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from inventory.models import Transfer
+from inventory.services import StockLine, stock_allocate, transfer_receive, transfer_ship
+
+from .. import lifecycle
+from ..events import OrderEventType
+from ..exceptions import InvalidTransition
+from ..models import Fulfilment, FulfilmentLine, Order
+from .transitions import order_event_build, order_event_record, order_transition
+
+
+def _fulfilment_locked(fulfilment: Fulfilment) -> Fulfilment:
+    # The order row first, as order_transition does: a cancellation and a transfer step of the
+    # same order then wait for each other instead of each holding a row the other needs.
+    list(
+        Order.objects.select_for_update(of=("self",)).filter(fulfilments__pk=fulfilment.pk).values_list("pk", flat=True)
+    )
+    # Only the fulfilment row is locked: its transfer is an outer join PostgreSQL cannot lock.
+    qs = Fulfilment.objects.select_for_update(of=("self",)).select_related("order", "transfer")
+    return qs.get(pk=fulfilment.pk)
+
+
+def fulfilment_transfer_ship(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
+    """The source location sends a click & collect fulfilment's goods to the pickup store:
+    its allocations there are consumed by the transfer (TRANSFER_OUT in the ledger)."""
+    with transaction.atomic():
+        fulfilment = _fulfilment_locked(fulfilment)
+        if fulfilment.transfer is None or fulfilment.status != Fulfilment.Status.AWAITING_TRANSFER:
+            raise InvalidTransition(_("This fulfilment is not waiting for a transfer."))
+        allocations = [fl.allocation for fl in fulfilment.lines.select_related("allocation")]
+        transfer_ship(transfer=fulfilment.transfer, actor=actor, allocations=allocations)
+        order_event_record(
+            events=[
+                order_event_build(
+                    fulfilment.order,
+                    type=OrderEventType.TRANSFER_SHIPPED,
+                    actor=actor,
+                    payload={"transfer": fulfilment.transfer_id},
+                )
+            ]
+        )
+    return fulfilment
+
+
+def fulfilment_transfer_receive(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
+    """The pickup store receives the transfer: the goods are allocated to the order in the store
+    (TRANSFER_IN, then an allocation there), and when nothing else is in transit the order
+    moves on to processing. For a cancelled order the goods only land in the store's stock."""
+    with transaction.atomic():
+        fulfilment = _fulfilment_locked(fulfilment)
+        order = fulfilment.order
+        transfer = fulfilment.transfer
+        cancelled = fulfilment.status == Fulfilment.Status.CANCELLED
+        in_transit = transfer is not None and transfer.status == Transfer.Status.IN_TRANSIT
+        waiting = fulfilment.status == Fulfilment.Status.AWAITING_TRANSFER
+        if transfer is None or not (waiting or (cancelled and in_transit)):
+            raise InvalidTransition(_("This fulfilment is not waiting for a transfer."))
+        if not in_transit:
+            raise InvalidTransition(_("The transfer has not been shipped yet."))
+        transfer_receive(transfer=transfer, actor=actor)
+        if cancelled:
+            order_event_record(
+                events=[
+                    order_event_build(
+                        order,
+                        type=OrderEventType.TRANSFER_RECEIVED,
+                        actor=actor,
+                        note=_("The order is cancelled: the goods stay in the store's stock."),
+                        payload={"transfer": transfer.pk},
+                    )
+                ]
+            )
+            return fulfilment
+        lines = list(fulfilment.lines.select_related("allocation").order_by("id"))
+        new_allocations = stock_allocate(
+            lines=[StockLine(fl.allocation.variant_id, order.pickup_location_id, fl.quantity) for fl in lines],
+            reference=f"order:{order.number}",
+            online=False,  # the units came for this order: no walk-in ring-fence applies
+        )
+        for line, allocation in zip(lines, new_allocations, strict=True):
+            line.allocation = allocation
+        FulfilmentLine.objects.bulk_update(lines, ["allocation"])
+        fulfilment.location_id = order.pickup_location_id
+        fulfilment.status = Fulfilment.Status.PENDING
+        fulfilment.save(update_fields=["location", "status"])
+        order_event_record(
+            events=[
+                order_event_build(
+                    order,
+                    type=OrderEventType.TRANSFER_RECEIVED,
+                    actor=actor,
+                    payload={"transfer": fulfilment.transfer_id},
+                )
+            ]
+        )
+        waiting = Fulfilment.objects.filter(order=order, status=Fulfilment.Status.AWAITING_TRANSFER).exists()
+        if not waiting and order.status == Order.Status.AWAITING_TRANSFER:
+            order_transition(order=order, to=Order.Status.PROCESSING, role=lifecycle.SYSTEM, actor=actor)
+    return fulfilment
