@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
-# With DATABASE_URL unset, commands run on the embedded PostgreSQL in .pgdata/ (started, then stopped).
+# With DATABASE_URL unset (here and in .env), commands run on the embedded PostgreSQL in .pgdata/
+# (started, then stopped).
+DATABASE_URL ?= $(shell sed -n 's/^DATABASE_URL=//p' .env 2>/dev/null)
 DB := $(if $(DATABASE_URL),,$(BIN)/python -m omnishop.embedded_pg run --)
 
 .DEFAULT_GOAL := help
