@@ -235,6 +235,10 @@ def run(command: list[str]) -> int:
         port = _start_locked()
         CLIENTS.write_text(json.dumps([*_clients(), os.getpid()]))
     env = {**os.environ, "DATABASE_URL": url(port)}
+    # Importing the omnishop package (its Celery app) defaulted this to local settings; the
+    # command picks its own (manage.py: local, pytest: the test settings of pyproject.toml).
+    if env.get("DJANGO_SETTINGS_MODULE") == "omnishop.settings.local":
+        del env["DJANGO_SETTINGS_MODULE"]
     child = None
     # Ctrl-C reaches the child too (same process group); we wait for it, then stop the server.
     previous = signal.signal(signal.SIGTERM, lambda *_: child and child.send_signal(signal.SIGTERM))
