@@ -1,8 +1,8 @@
-"""Root fixtures and the PostgreSQL/Redis markers.
+"""Root fixtures and the Redis marker.
 
-Tests marked ``postgres`` need PostgreSQL (row locks, concurrency) and are skipped on SQLite;
-tests marked ``redis`` need a reachable Redis. With ``OMNISHOP_REQUIRE_SERVICES=1`` (set by
-.ci/run) a missing service is an error instead of a skip, so CI can never pass by skipping them.
+Every test runs on PostgreSQL (CI's server, or the embedded one `make test` starts). Tests marked
+``redis`` need a reachable Redis. With ``OMNISHOP_REQUIRE_SERVICES=1`` (set by .ci/run) a missing
+Redis is an error instead of a skip, so CI can never pass by skipping them.
 """
 
 import os
@@ -10,9 +10,7 @@ import socket
 from urllib.parse import urlparse
 
 import pytest
-from django.conf import settings
 
-POSTGRES_SKIP_REASON = "[requires-postgres] needs PostgreSQL: set DATABASE_URL=postgres://..."
 REDIS_SKIP_REASON = "[requires-redis] needs Redis: set REDIS_URL or CELERY_BROKER_URL (redis://...)"
 
 
@@ -32,19 +30,10 @@ def _redis_reachable(url: str) -> bool:
         return False
 
 
-def is_postgres() -> bool:
-    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-
-
 def pytest_collection_modifyitems(config, items):
     require = os.environ.get("OMNISHOP_REQUIRE_SERVICES") == "1"
-    have_pg = is_postgres()
     have_redis = None
     for item in items:
-        if "postgres" in item.keywords and not have_pg:
-            if require:
-                raise pytest.UsageError(f"{item.nodeid}: {POSTGRES_SKIP_REASON}")
-            item.add_marker(pytest.mark.skip(reason=POSTGRES_SKIP_REASON))
         if "redis" in item.keywords:
             if have_redis is None:
                 have_redis = _redis_reachable(redis_url())

@@ -9,7 +9,7 @@ from treebeard.forms import movenodeform_factory
 from omnishop.admin import ReadOnlyAdmin, SharedChoicesInlineMixin
 
 from .models import Brand, Category, Channel, ChannelListing, Price, PriceHistory, Product, Variant
-from .services import price_set
+from .services import VariantSpec, listing_publish, listing_unpublish, price_delete, price_set, product_create
 
 
 @admin.register(Channel)
@@ -44,15 +44,21 @@ class BrandAdmin(admin.ModelAdmin):
 
 
 class VariantInline(admin.TabularInline):
+    """On a new product the variants are created by ``product_create`` (ProductAdmin.save_related)."""
+
     model = Variant
     fields = ["sku", "ean", "size", "colour", "position", "is_active"]
     extra = 0
     show_change_link = True
 
+    def get_min_num(self, request, obj=None, **kwargs):
+        return 1 if obj is None else 0  # product_create refuses a product without a variant
+
 
 class ChannelListingInline(SharedChoicesInlineMixin, admin.TabularInline):
     # A select over the few channels, read once per page (an autocomplete widget looks up
-    # each row's channel with its own query).
+    # each row's channel with its own query). Saved through listing_publish / listing_unpublish
+    # (ProductAdmin.save_formset).
     model = ChannelListing
     fields = ["channel", "published_from", "published_until"]
     shared_choice_fields = ("channel",)
@@ -77,6 +83,81 @@ class ProductAdmin(admin.ModelAdmin):
     @admin.display(description=_("variants"), ordering="_variant_count")
     def variant_count(self, obj) -> int:
         return obj._variant_count
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        # A new product is created with its variants by product_create, in save_related.
+
+    def save_related(self, request, form, formsets, change):
+        if not change:
+            self._product_create(request, form, formsets)
+        super().save_related(request, form, formsets, change)
+
+    def _product_create(self, request, form, formsets) -> None:
+        variants = next(formset for formset in formsets if formset.model is Variant)
+        specs = [
+            VariantSpec(
+                sku=data["sku"],
+                ean=data.get("ean") or None,
+                size=data.get("size", ""),
+                colour=data.get("colour", ""),
+                position=data.get("position"),
+                is_active=data.get("is_active", False),
+            )
+            for variant_form in variants.forms
+            if (data := variant_form.cleaned_data) and variant_form not in variants.deleted_forms
+        ]
+        new = form.instance
+        product = product_create(
+            name=new.name,
+            slug=new.slug,
+            category=new.category,
+            brand=new.brand,
+            description=new.description,
+            attributes=new.attributes,
+            is_active=new.is_active,
+            variants=specs,
+            actor=request.user,
+        )
+        # The admin logs and redirects to the object it built: make it the created product.
+        new.pk, new.created_at, new.updated_at = product.pk, product.created_at, product.updated_at
+        new._state.adding, new._state.db = False, product._state.db
+        variants.new_objects, variants.changed_objects, variants.deleted_objects = list(product.variants.all()), [], []
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Variant and not change:
+            return  # created by product_create
+        if formset.model is not ChannelListing:
+            return super().save_formset(request, form, formset, change)
+        product = form.instance
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for listing_form in formset.forms:
+            instance = listing_form.instance
+            if listing_form in formset.deleted_forms:
+                if instance.pk:
+                    channel = Channel.objects.get(pk=listing_form.initial["channel"])
+                    listing_unpublish(product=product, channel=channel, actor=request.user)
+                    formset.deleted_objects.append(instance)
+                continue
+            if not listing_form.has_changed() or not listing_form.cleaned_data:
+                continue
+            data = listing_form.cleaned_data
+            if instance.pk and "channel" in listing_form.changed_data:
+                # Moved to another channel: no longer offered in the first one.
+                previous = Channel.objects.get(pk=listing_form.initial["channel"])
+                listing_unpublish(product=product, channel=previous, actor=request.user)
+            listing = listing_publish(
+                product=product,
+                channel=data["channel"],
+                published_from=data["published_from"],
+                published_until=data.get("published_until"),
+                actor=request.user,
+            )
+            if instance.pk:
+                formset.changed_objects.append((listing, listing_form.changed_data))
+            else:
+                formset.new_objects.append(listing)
 
 
 class PriceAdminForm(forms.ModelForm):
@@ -140,7 +221,12 @@ class VariantAdmin(admin.ModelAdmin):
             if price_form in formset.deleted_forms:
                 if instance.pk:
                     formset.deleted_objects.append(instance)
-                    instance.delete()
+                    price_delete(
+                        variant=form.instance,
+                        currency=price_form.initial.get("currency", instance.currency),
+                        actor=request.user,
+                        reason=str(_("deleted in admin")),
+                    )
                 continue
             if not price_form.has_changed() or not price_form.cleaned_data:
                 continue
@@ -179,6 +265,16 @@ class PriceAdmin(admin.ModelAdmin):
             reason=form.cleaned_data.get("reason") or str(_("changed in admin")),
         )
         obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        price_delete(variant=obj.variant, currency=obj.currency, actor=request.user, reason=str(_("deleted in admin")))
+
+    def delete_queryset(self, request, queryset):
+        # The "delete selected" action: one price_delete (history, outbox) per price.
+        for price in queryset.select_related("variant").order_by("variant_id", "currency"):
+            price_delete(
+                variant=price.variant, currency=price.currency, actor=request.user, reason=str(_("deleted in admin"))
+            )
 
 
 @admin.register(PriceHistory)

@@ -186,7 +186,8 @@ class Variant(models.Model):
 class Price(models.Model):
     """The one current price of a variant in a currency. Every channel in that currency sees it.
 
-    Written only by ``catalog.services.price_set`` / ``prices_import``, which keep the history.
+    Written only by ``catalog.services.price_set`` / ``prices_import`` / ``price_delete``, which
+    keep the history.
     """
 
     variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="prices", verbose_name=_("variant"))
@@ -240,7 +241,8 @@ class PriceHistory(models.Model):
     )
     currency = models.CharField(_("currency"), max_length=3)
     old_amount = models.DecimalField(_("old amount"), max_digits=12, decimal_places=2, null=True, blank=True)
-    new_amount = models.DecimalField(_("new amount"), max_digits=12, decimal_places=2)
+    # Null: the price was deleted (the variant is no longer sold in that currency).
+    new_amount = models.DecimalField(_("new amount"), max_digits=12, decimal_places=2, null=True, blank=True)
     changed_at = models.DateTimeField(_("changed at"), default=timezone.now, db_index=True)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -10,29 +10,23 @@ from django.utils import timezone
 
 from .models import Category, Channel, Price, Product, Variant
 
-# Ids or keys per ``IN (...)`` list: keeps any query well under SQLite's parameter limit.
+# Ids or keys per ``IN (...)`` list: keeps any one statement's parameter list bounded.
 IN_CHUNK = 5_000
 
 
 def variant_ids_by_sku(*, skus: Iterable[str]) -> dict[str, int]:
     """``{sku: variant id}`` for the SKUs that exist (active or not); unknown ones are absent.
 
-    A stock sync resolves up to 10,000 at once: on PostgreSQL one query with the SKUs as one
-    array parameter (an ``IN`` list of 10,000 parameters costs more to build than to run),
-    elsewhere one query per 5,000 SKUs.
+    A stock sync resolves up to 10,000 at once: one query with the SKUs as one array parameter
+    (an ``IN`` list of 10,000 parameters costs more to build than to run).
     """
     wanted = sorted(set(skus))
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT sku, id FROM {Variant._meta.db_table} WHERE sku = ANY(%s::varchar[])",  # noqa: S608
-                [wanted],
-            )
-            return dict(cursor.fetchall())
-    found: dict[str, int] = {}
-    for start in range(0, len(wanted), IN_CHUNK):
-        found.update(Variant.objects.filter(sku__in=wanted[start : start + IN_CHUNK]).values_list("sku", "pk"))
-    return found
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT sku, id FROM {Variant._meta.db_table} WHERE sku = ANY(%s::varchar[])",  # noqa: S608
+            [wanted],
+        )
+        return dict(cursor.fetchall())
 
 
 def channel_get(*, code: str) -> Channel | None:

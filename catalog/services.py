@@ -1,4 +1,5 @@
-"""Catalog writes. Prices change only here, so every change leaves a history row."""
+"""Catalog writes. Prices change only here, so every change leaves a history row and a
+``price.changed`` outbox row in the same transaction."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -11,7 +12,9 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from omnishop.money import validate_currency
+from omnishop.outbox.services import outbox_emit_many
 
+from .events import listing_published_message, listing_unpublished_message, price_changed_message
 from .models import Brand, Category, Channel, ChannelListing, Price, PriceHistory, Product, Variant
 
 PRICE_MAX = Decimal("9999999999.99")
@@ -31,6 +34,24 @@ def _clean_amount(amount) -> Decimal:
     return value.quantize(Decimal("0.01"))
 
 
+def _price_changed(*, history: list[PriceHistory], skus: dict[int, str]) -> None:
+    """The ``price.changed`` outbox rows for ``history`` (one per history row)."""
+    outbox_emit_many(
+        events=[
+            price_changed_message(
+                variant_id=h.variant_id,
+                sku=skus[h.variant_id],
+                currency=h.currency,
+                old_amount=h.old_amount,
+                new_amount=h.new_amount,
+                changed_at=h.changed_at,
+                reason=h.reason,
+            )
+            for h in history
+        ]
+    )
+
+
 def price_set(
     *,
     variant: Variant,
@@ -41,8 +62,9 @@ def price_set(
 ) -> Price:
     """Set the one current price of ``variant`` in ``currency``; every channel sees it at once.
 
-    Locks the price row, writes a ``PriceHistory`` row (old → new) in the same transaction.
-    Setting the same amount again changes nothing and writes no history.
+    Locks the price row, writes a ``PriceHistory`` row (old → new) and a ``price.changed``
+    outbox row in the same transaction. Setting the same amount again changes nothing and writes
+    no history.
     Raises ``ValidationError`` for a negative, non-decimal or over-precise amount.
     """
     amount = _clean_amount(amount)
@@ -65,7 +87,7 @@ def price_set(
                 price = Price.objects.select_for_update().get(variant=variant, currency=currency)
                 now = timezone.now()
             else:
-                PriceHistory.objects.create(
+                entry = PriceHistory.objects.create(
                     variant=variant,
                     currency=currency,
                     old_amount=None,
@@ -74,6 +96,7 @@ def price_set(
                     changed_by=actor,
                     reason=reason,
                 )
+                _price_changed(history=[entry], skus={variant.pk: variant.sku})
                 return price
         if price.amount == amount:
             return price
@@ -82,7 +105,7 @@ def price_set(
         price.updated_at = now
         price.updated_by = actor
         price.save(update_fields=["amount", "updated_at", "updated_by"])
-        PriceHistory.objects.create(
+        entry = PriceHistory.objects.create(
             variant=variant,
             currency=currency,
             old_amount=old,
@@ -91,7 +114,35 @@ def price_set(
             changed_by=actor,
             reason=reason,
         )
+        _price_changed(history=[entry], skus={variant.pk: variant.sku})
     return price
+
+
+def price_delete(*, variant: Variant, currency: str, actor=None, reason: str = "") -> bool:
+    """Delete the price of ``variant`` in ``currency``: the variant is no longer sold in it.
+
+    Locks the price row and writes a ``PriceHistory`` row (old → none) and a ``price.changed``
+    outbox row (``new_amount`` null) in the same transaction. Returns False, writing nothing,
+    when there was no such price.
+    """
+    with transaction.atomic():
+        price = Price.objects.select_for_update().filter(variant=variant, currency=currency).first()
+        if price is None:
+            return False
+        now = timezone.now()
+        old = price.amount
+        price.delete()
+        entry = PriceHistory.objects.create(
+            variant=variant,
+            currency=currency,
+            old_amount=old,
+            new_amount=None,
+            changed_at=now,
+            changed_by=actor,
+            reason=reason,
+        )
+        _price_changed(history=[entry], skus={variant.pk: variant.sku})
+    return True
 
 
 @dataclass(frozen=True)
@@ -102,7 +153,8 @@ class PriceRow:
 
 
 def prices_import(*, rows: Iterable[PriceRow], actor=None, reason: str = "") -> dict[str, int]:
-    """Set many prices at once (ERP price feed, demo data) with one history row per change.
+    """Set many prices at once (ERP price feed, demo data) with one history row and one
+    ``price.changed`` outbox row per change.
 
     Rows are locked in (variant id, currency) order so two feeds cannot deadlock.
     Returns counts: created, updated, unchanged.
@@ -161,6 +213,9 @@ def prices_import(*, rows: Iterable[PriceRow], actor=None, reason: str = "") -> 
         Price.objects.bulk_create(to_create, batch_size=1000)
         Price.objects.bulk_update(to_update, ["amount", "updated_at", "updated_by"], batch_size=1000)
         PriceHistory.objects.bulk_create(history, batch_size=1000)
+        if history:
+            changed = {h.variant_id for h in history}
+            _price_changed(history=history, skus=dict(Variant.objects.filter(pk__in=changed).values_list("pk", "sku")))
     counts["created"], counts["updated"] = len(to_create), len(to_update)
     return counts
 
@@ -194,6 +249,8 @@ class VariantSpec:
     size: str = ""
     colour: str = ""
     attributes: dict | None = None
+    position: int | None = None  # None: its place in the list
+    is_active: bool = True
 
 
 def product_create(
@@ -206,9 +263,13 @@ def product_create(
     attributes: dict | None = None,
     slug: str = "",
     currency: str = "PLN",
+    is_active: bool = True,
     actor=None,
 ) -> Product:
-    """Create a product with its variants and their prices, validated, in one transaction."""
+    """Create a product with its variants and their prices, validated, in one transaction.
+
+    Raises ``ValidationError`` without a variant or for an invalid product or variant (its
+    prices go through ``price_set``, so they have their history and outbox rows)."""
     if not variants:
         raise ValidationError({"variants": [_("A product needs at least one variant.")]})
     with transaction.atomic():
@@ -219,6 +280,7 @@ def product_create(
             brand=brand,
             description=description,
             attributes=attributes or {},
+            is_active=is_active,
         )
         product.full_clean()
         product.save()
@@ -230,7 +292,8 @@ def product_create(
                 size=spec.size,
                 colour=spec.colour,
                 attributes=spec.attributes or {},
-                position=position,
+                position=position if spec.position is None else spec.position,
+                is_active=spec.is_active,
             )
             variant.full_clean()
             variant.save()
@@ -239,18 +302,28 @@ def product_create(
     return product
 
 
-def listing_publish(*, product: Product, channel: Channel, published_from=None, published_until=None) -> ChannelListing:
-    """Offer ``product`` in ``channel`` (upsert on the (product, channel) key)."""
-    listing, _created = ChannelListing.objects.update_or_create(
-        product=product,
-        channel=channel,
-        defaults={
-            "published_from": published_from or timezone.now(),
-            "published_until": published_until,
-        },
-    )
+def listing_publish(
+    *, product: Product, channel: Channel, published_from=None, published_until=None, actor=None
+) -> ChannelListing:
+    """Offer ``product`` in ``channel`` (upsert on the (product, channel) key) and write a
+    ``listing.published`` outbox row in the same transaction. The table's check refuses a
+    ``published_until`` not after ``published_from`` (``IntegrityError``)."""
+    published_from = published_from or timezone.now()
+    with transaction.atomic():
+        listing, _created = ChannelListing.objects.update_or_create(
+            product=product,
+            channel=channel,
+            defaults={"published_from": published_from, "published_until": published_until},
+        )
+        outbox_emit_many(events=[listing_published_message(listing=listing)])
     return listing
 
 
-def listing_unpublish(*, product: Product, channel: Channel) -> None:
-    ChannelListing.objects.filter(product=product, channel=channel).delete()
+def listing_unpublish(*, product: Product, channel: Channel, actor=None) -> bool:
+    """Stop offering ``product`` in ``channel``, with a ``listing.unpublished`` outbox row in the
+    same transaction. Returns False, writing nothing, when it was not listed there."""
+    with transaction.atomic():
+        deleted, _by_model = ChannelListing.objects.filter(product=product, channel=channel).delete()
+        if deleted:
+            outbox_emit_many(events=[listing_unpublished_message(product_id=product.pk, channel_code=channel.code)])
+    return bool(deleted)

@@ -1,7 +1,4 @@
-"""Trigram indexes for the product text search on PostgreSQL (``icontains`` is UPPER(...) LIKE).
-
-SQLite (local runs) has no pg_trgm and scans; the operation is skipped there.
-"""
+"""Trigram indexes for the product text search (``icontains`` is UPPER(...) LIKE)."""
 
 from django.db import migrations
 
@@ -12,16 +9,12 @@ INDEXES = {
 
 
 def create(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for name, expression in INDEXES.items():
         schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON catalog_product USING gin ({expression})")
 
 
 def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for name in INDEXES:
         schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
 

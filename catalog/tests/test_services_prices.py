@@ -101,7 +101,6 @@ def test_prices_import_upserts_with_history(user):
     assert again == {"created": 0, "updated": 0, "unchanged": 1}
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_price_changes_keep_one_row_and_a_consistent_history():
     """20 threads set the same variant's price at once: one Price row, and the history is a

@@ -7,7 +7,7 @@ from django.db.models import Sum
 
 from catalog.models import Channel
 from catalog.tests.factories import ChannelFactory, VariantFactory
-from conftest import is_postgres, run_in_threads
+from conftest import run_in_threads
 from inventory.exceptions import IdempotencyConflict
 from inventory.models import Allocation, StockLevel, StockMovement, StockSync
 from inventory.services import StockLine, StockSyncRow, stock_allocate, stock_receive, stock_sync_apply
@@ -372,8 +372,7 @@ def test_queries_do_not_grow_with_the_rows(api_client, stock, sync_key, django_a
         post(api_client, body([(r[0], r[1], 2) for r in rows[:10]], sync_id="small"), sync_key)
     with django_assert_max_num_queries(14) as large:
         post(api_client, body([(r[0], r[1], 2) for r in rows], sync_id="large"), sync_key)
-    if is_postgres():  # SQLite splits the ledger INSERT by its parameter limit
-        assert len(small.captured_queries) == len(large.captured_queries)
+    assert len(small.captured_queries) == len(large.captured_queries)
 
 
 # --- who may sync -------------------------------------------------------------------------------------
@@ -425,7 +424,6 @@ def test_staff_needs_the_add_stockmovement_permission(api_client, stock):
 # --- concurrency (PostgreSQL, real threads) ------------------------------------------------------------
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_syncs_touching_the_same_rows_in_opposite_order_do_not_deadlock():
     locations = [WarehouseFactory(code=f"wh-{i}") for i in range(3)]
@@ -450,7 +448,6 @@ def test_syncs_touching_the_same_rows_in_opposite_order_do_not_deadlock():
     assert_books_balance()
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_same_sync_sent_concurrently_is_applied_once():
     location, variants = WarehouseFactory(code="wh-x"), [VariantFactory(sku=f"SKU-{i}") for i in range(5)]
@@ -467,7 +464,6 @@ def test_the_same_sync_sent_concurrently_is_applied_once():
     assert_books_balance()
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_one_sync_id_sent_at_once_for_different_rows_is_a_409_not_a_500():
     WarehouseFactory(code="wh-x")

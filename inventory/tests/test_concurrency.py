@@ -13,7 +13,7 @@ from inventory.selectors import stock_drift_list
 from inventory.services import StockLine, stock_allocate, stock_receive
 from inventory.tests.factories import WarehouseFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def assert_books_balance():

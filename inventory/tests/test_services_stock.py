@@ -6,7 +6,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from catalog.tests.factories import VariantFactory
-from conftest import is_postgres
 from inventory.exceptions import IdempotencyConflict, InsufficientStock, StockCountBelowAllocated
 from inventory.models import Allocation, Location, StockHold, StockLevel, StockMovement
 from inventory.selectors import locations_that_can_serve, stock_available_list
@@ -255,7 +254,7 @@ def test_a_write_the_database_refuses_rolls_the_whole_change_back():
     stock_changes_apply(changes=[change], reference="PZ/7")
     events = OutboxEvent.objects.count()
     # Misuse on purpose: the key exists under another reference, so the insert collides.
-    with pytest.raises(IdempotencyConflict if is_postgres() else IntegrityError):
+    with pytest.raises(IdempotencyConflict):
         stock_changes_apply(changes=[change], reference="PZ/8", keys_belong_to_reference=True)
     assert (level(variant, store).on_hand, ledger_sum(variant, store)) == (2, 2)
     assert OutboxEvent.objects.count() == events

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import OutboxEvent, event_id
+from .models import OutboxEvent
 
 
 def _json_default(value):
@@ -70,7 +70,7 @@ def outbox_mark_delivered(*, events) -> int:
     """
     events = list(events)
     now, marked = timezone.now(), 0
-    for start in range(0, len(events), 500):  # bounded OR trees (SQLite refuses deep ones)
+    for start in range(0, len(events), 500):  # bounded OR trees: one short statement per 500
         match = Q()
         for event in events[start : start + 500]:
             match |= Q(pk=event.pk, updated_at=event.updated_at)
@@ -134,47 +134,25 @@ def outbox_emit_many(*, events) -> None:
         ' "created_at", "updated_at"'
     )
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One statement whatever the number of events: the rows travel as one JSON document
-            # (encoded in C; 10,000 separate string parameters cost more to quote than to insert).
-            rows = json.dumps(
-                [
-                    {
-                        "t": latest[k].type,
-                        "v": latest[k].version,
-                        "a": latest[k].aggregate_type,
-                        "i": str(latest[k].aggregate_id),
-                        "p": latest[k].payload,
-                        "k": k,
-                    }
-                    for k in keys
-                ],
-                default=_json_default,
-            )
-            cursor.execute(
-                f'INSERT INTO "{table}" ({columns})'  # noqa: S608
-                " SELECT outbox_event_id(), r.t, r.v, r.a, r.i, r.p, r.k, %s, %s"
-                " FROM jsonb_to_recordset(%s::jsonb) AS r(t text, v integer, a text, i text, p jsonb, k text)"
-                + conflict,
-                [now, now, rows],
-            )
-            return
-        stamp = connection.ops.adapt_datetimefield_value(now)  # stored as the ORM stores it (comparable)
-        for start in range(0, len(keys), 100):  # SQLite: bounded parameter count per statement
-            chunk = keys[start : start + 100]
-            params = []
-            for key in chunk:
-                m = latest[key]
-                params += [
-                    event_id().hex,
-                    m.type,
-                    m.version,
-                    m.aggregate_type,
-                    str(m.aggregate_id),
-                    json.dumps(m.payload, default=_json_default),
-                    key,
-                    stamp,
-                    stamp,
-                ]
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
-            cursor.execute(f'INSERT INTO "{table}" ({columns}) VALUES {values}' + conflict, params)  # noqa: S608
+        # One statement whatever the number of events: the rows travel as one JSON document
+        # (encoded in C; 10,000 separate string parameters cost more to quote than to insert).
+        rows = json.dumps(
+            [
+                {
+                    "t": latest[k].type,
+                    "v": latest[k].version,
+                    "a": latest[k].aggregate_type,
+                    "i": str(latest[k].aggregate_id),
+                    "p": latest[k].payload,
+                    "k": k,
+                }
+                for k in keys
+            ],
+            default=_json_default,
+        )
+        cursor.execute(
+            f'INSERT INTO "{table}" ({columns})'  # noqa: S608
+            " SELECT outbox_event_id(), r.t, r.v, r.a, r.i, r.p, r.k, %s, %s"
+            " FROM jsonb_to_recordset(%s::jsonb) AS r(t text, v integer, a text, i text, p jsonb, k text)" + conflict,
+            [now, now, rows],
+        )

@@ -1,4 +1,4 @@
-"""Laptop defaults: SQLite file, Celery eager, e-mails on the console."""
+"""Laptop defaults: Celery eager, e-mails on the console (the database: DATABASE_URL, see `make run`)."""
 
 from .base import *  # noqa: F403
 from .base import DEBUG_FROM_ENV

@@ -1,4 +1,4 @@
-"""Test settings: DATABASE_URL when set (PostgreSQL in CI), else SQLite; fast hashing."""
+"""Test settings: PostgreSQL from DATABASE_URL (CI's server, or the embedded one `make test` starts); fast hashing."""
 
 from .base import *  # noqa: F403
 from .base import REST_FRAMEWORK, env

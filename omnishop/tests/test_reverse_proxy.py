@@ -101,7 +101,6 @@ def nginx_in_front(transactional_db, tmp_path):
             process.wait(timeout=10)
 
 
-@pytest.mark.postgres
 def test_stalled_clients_do_not_take_healthz_down_behind_nginx(nginx_in_front):
     assert healthz(nginx_in_front["nginx"], timeout=5)[0] == 200
     clients = stall(nginx_in_front["nginx"], STALLED)
@@ -114,7 +113,6 @@ def test_stalled_clients_do_not_take_healthz_down_behind_nginx(nginx_in_front):
             client.close()
 
 
-@pytest.mark.postgres
 def test_without_nginx_the_same_clients_starve_gunicorns_workers(nginx_in_front):
     """The control: the two sync workers straight behind the stalled clients stop answering,
     which is what nginx is in front for."""
@@ -160,7 +158,6 @@ def test_production_trusts_x_forwarded_proto_only_behind_a_configured_proxy(coun
     assert out.stdout.strip() == expected
 
 
-@pytest.mark.postgres
 def test_a_body_over_the_limit_is_refused_by_nginx_with_the_error_body(nginx_in_front):
     import json
 

@@ -61,7 +61,6 @@ def test_the_api_docs_load_swagger_ui_from_this_origin_with_no_inline_script(cli
 CHROMIUM = shutil.which("chromium")
 
 
-@pytest.mark.postgres
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium; .ci/run does)")
 def test_admin_and_api_docs_render_in_chromium_without_csp_violations(transactional_db, tmp_path):
     from playwright.sync_api import sync_playwright

@@ -16,7 +16,7 @@ from orders.models import Order
 from orders.services import order_place
 from orders.tests.conftest import ADDRESS, GUEST, stock
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def assert_books_balance():

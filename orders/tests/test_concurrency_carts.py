@@ -15,7 +15,7 @@ from inventory.services import StockLine, stock_allocate
 from orders.services import cart_create_anonymous, cart_for_customer, cart_line_set, cart_merge
 from orders.tests.conftest import stock
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _carts_to_merge(shop):

@@ -74,7 +74,6 @@ def servers(transactional_db):
     cache.clear()
 
 
-@pytest.mark.postgres
 def test_five_wrong_passwords_lock_an_account_on_every_door_of_every_process(servers):
     a = account("anna@example.pl", is_staff=True)
     account("bartek@example.pl", is_staff=True)
@@ -94,7 +93,6 @@ def test_five_wrong_passwords_lock_an_account_on_every_door_of_every_process(ser
     assert lockout.failures == 5 and lockout.is_locked and lockout.last_address == "198.51.100.1"
 
 
-@pytest.mark.postgres
 def test_guessing_from_one_address_behind_the_proxy_does_not_lock_out_other_people(servers):
     account("celina@example.pl")
     first, second = servers

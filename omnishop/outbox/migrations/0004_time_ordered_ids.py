@@ -18,13 +18,11 @@ $$
 
 
 def function_create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE_FUNCTION)
+    schema_editor.execute(CREATE_FUNCTION)
 
 
 def function_drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("DROP FUNCTION IF EXISTS outbox_event_id()")
+    schema_editor.execute("DROP FUNCTION IF EXISTS outbox_event_id()")
 
 
 class Migration(migrations.Migration):
