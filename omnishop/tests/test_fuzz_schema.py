@@ -96,7 +96,6 @@ def flatmap_case(context, case):
     return st.one_of(plain, spiked).map(lambda choice: _spiked(case, *choice))
 
 
-@pytest.mark.postgres
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES,

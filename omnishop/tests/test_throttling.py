@@ -161,7 +161,6 @@ def _get(url: str) -> int:
 
 
 @pytest.mark.redis
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_server_processes_share_one_budget():
     from catalog.models import Channel
