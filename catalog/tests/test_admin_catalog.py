@@ -1,13 +1,10 @@
 """Admin edits of catalog master data go through the services, so they leave their traces."""
 
-import json
-from datetime import datetime
 from decimal import Decimal
 
 import pytest
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.urls import reverse
-from django.utils import timezone
 
 from catalog import admin as catalog_admin
 from catalog import services
@@ -15,6 +12,7 @@ from catalog.models import ChannelListing, Price, PriceHistory, Product, Variant
 from catalog.services import listing_publish, price_set
 from catalog.tests.factories import CategoryFactory, ChannelFactory, ProductFactory, VariantFactory
 from omnishop.outbox.models import OutboxEvent
+from omnishop.tests.admin_forms import admin_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -33,32 +31,6 @@ def calls(monkeypatch):
 
         monkeypatch.setattr(catalog_admin, name, spy)
     return seen
-
-
-def form_data(response) -> dict:
-    """The POST body a browser would send back for an admin change page, unchanged."""
-    data = {}
-    forms = [response.context["adminform"].form]
-    for inline in response.context["inline_admin_formsets"]:
-        management = inline.formset.management_form
-        data.update({management.add_prefix(k): v for k, v in management.initial.items()})
-        forms.extend(inline.formset.forms)
-    for form in forms:
-        for bound in (form[name] for name in form.fields):
-            value = bound.value()
-            if value is None or value is False:
-                continue
-            if value is True:
-                value = "on"
-            elif isinstance(value, dict):
-                value = json.dumps(value)
-            elif isinstance(value, datetime):  # the admin's split date and time inputs
-                local = timezone.localtime(value)
-                data[f"{bound.html_name}_0"] = local.strftime("%Y-%m-%d")
-                data[f"{bound.html_name}_1"] = local.strftime("%H:%M:%S")
-                continue
-            data[bound.html_name] = value
-    return data
 
 
 def prefix_of(response, model) -> str:
@@ -102,7 +74,7 @@ def test_deleting_a_price_in_the_variant_inline_keeps_its_history(admin_client, 
     price_set(variant=variant, amount=Decimal("11.00"), currency="EUR")
     url = reverse("admin:catalog_variant_change", args=[variant.pk])
     response = admin_client.get(url)
-    data = form_data(response)
+    data = admin_form_data(response)
     prefix = prefix_of(response, Price)
     eur = next(i for i in range(2) if data[f"{prefix}-{i}-currency"] == "EUR")
     data[f"{prefix}-{eur}-DELETE"] = "on"
@@ -117,7 +89,7 @@ def test_deleting_a_price_in_the_variant_inline_keeps_its_history(admin_client, 
 def test_a_product_added_in_admin_is_created_by_product_create(admin_client, calls):
     category = CategoryFactory()
     response = admin_client.get(reverse("admin:catalog_product_add"))
-    data = form_data(response)
+    data = admin_form_data(response)
     variants = prefix_of(response, Variant)
     listings = prefix_of(response, ChannelListing)
     channel = ChannelFactory(code="web")
@@ -158,7 +130,7 @@ def test_a_product_added_in_admin_is_created_by_product_create(admin_client, cal
 
 def test_a_product_cannot_be_added_in_admin_without_a_variant(admin_client, calls):
     response = admin_client.get(reverse("admin:catalog_product_add"))
-    data = form_data(response)
+    data = admin_form_data(response)
     data.update({"name": "Bez wariantu", "slug": "bez-wariantu", "category": CategoryFactory().pk, "attributes": "{}"})
     refused = admin_client.post(reverse("admin:catalog_product_add"), data)
     assert refused.status_code == 200
@@ -174,7 +146,7 @@ def test_the_listing_inline_publishes_moves_and_unpublishes_through_the_services
     OutboxEvent.objects.all().delete()
     url = reverse("admin:catalog_product_change", args=[product.pk])
     response = admin_client.get(url)
-    data = form_data(response)
+    data = admin_form_data(response)
     prefix = prefix_of(response, ChannelListing)
     rows = {int(data[f"{prefix}-{i}-channel"]): i for i in range(2)}
     data[f"{prefix}-{rows[web.pk]}-DELETE"] = "on"  # no longer on the web shop

@@ -4,6 +4,8 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from omnishop.admin import ReadOnlyAdmin
+
 from .forms import AdminLoginForm
 from .models import LoginLockout, User
 from .services import login_lockout_clear
@@ -46,7 +48,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(LoginLockout)
-class LoginLockoutAdmin(admin.ModelAdmin):
+class LoginLockoutAdmin(ReadOnlyAdmin):
     """Accounts with recent wrong passwords; superusers unlock them."""
 
     list_display = ["user", "failures", "is_locked", "locked_until", "last_failed_at", "last_address"]
@@ -58,15 +60,6 @@ class LoginLockoutAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description=_("locked"))
     def is_locked(self, obj: LoginLockout) -> bool:
         return obj.is_locked
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_unlock_permission(self, request):
         return request.user.is_superuser

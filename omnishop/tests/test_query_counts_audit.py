@@ -6,9 +6,8 @@ must run exactly as many queries. Pages of the apps this module covers are check
 same rule as the list endpoints (see ``test_list_endpoint_query_counts``).
 """
 
-import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from itertools import count
 
@@ -43,6 +42,7 @@ from omnishop.apikeys.services import apikey_create
 from omnishop.money import COMMON_CURRENCIES
 from omnishop.outbox.models import OutboxEvent
 from omnishop.outbox.services import outbox_emit
+from omnishop.tests.admin_forms import admin_form_data
 from orders.models import Cart, Fulfilment, FulfilmentLine, Order
 from orders.services import Contact, cart_create_anonymous, cart_line_set, order_place
 
@@ -282,32 +282,6 @@ def test_large_world_really_has_3n_inline_rows():
     assert Location.objects.count() > LARGE and Transfer.objects.count() == 1
 
 
-def _form_data(response) -> dict:
-    """The POST body a browser would send back for an admin change page, unchanged."""
-    data = {}
-    forms = [response.context["adminform"].form]
-    for inline in response.context["inline_admin_formsets"]:
-        management = inline.formset.management_form
-        data.update({management.add_prefix(k): v for k, v in management.initial.items()})
-        forms.extend(inline.formset.forms)
-    for form in forms:
-        for bound in (form[name] for name in form.fields):
-            value = bound.value()
-            if value is None or value is False:
-                continue
-            if value is True:
-                value = "on"
-            elif isinstance(value, dict):
-                value = json.dumps(value)
-            elif isinstance(value, datetime):  # the admin's split date and time inputs
-                local = timezone.localtime(value)
-                data[f"{bound.html_name}_0"] = local.strftime("%Y-%m-%d")
-                data[f"{bound.html_name}_1"] = local.strftime("%H:%M:%S")
-                continue
-            data[bound.html_name] = value
-    return data
-
-
 @pytest.mark.django_db
 def test_product_listing_inline_offers_channels_and_saves(admin_client):
     """The listing inline's channel select (choices read once per page) still validates and saves."""
@@ -319,7 +293,7 @@ def test_product_listing_inline_offers_channels_and_saves(admin_client):
     listing = product.listings.select_related("channel").first()
     assert f'<option value="{listing.channel_id}" selected>{listing.channel}</option>' in page
     extra = ChannelFactory(code="audit-extra")
-    data = _form_data(response)
+    data = admin_form_data(response)
     prefix = next(
         inline.formset.prefix
         for inline in response.context["inline_admin_formsets"]
