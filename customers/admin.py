@@ -1,12 +1,22 @@
+from django import forms
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
+from omnishop.phone import phone_e164
+
 from .models import Company, CompanyMembership, Customer
+
+
+class CustomerForm(forms.ModelForm):
+    def clean_phone(self):
+        phone = self.cleaned_data.get("phone", "").strip()
+        return phone_e164(phone) if phone else ""
 
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerForm
     list_display = ["__str__", "email", "phone", "city", "user", "created_at"]
     list_filter = ["city", "created_at"]
     list_select_related = ["user"]

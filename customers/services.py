@@ -11,11 +11,23 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
+from omnishop.phone import phone_e164
+
 from .models import Customer
 
 
 def _normalize_email(email: str) -> str:
     return (email or "").strip().lower()
+
+
+def _phone(phone: str) -> str:
+    """Stored in E.164, whatever way it was typed; an invalid number is a ``phone`` field error."""
+    if not (phone or "").strip():
+        return ""
+    try:
+        return phone_e164(phone)
+    except ValidationError as exc:
+        raise ValidationError({"phone": exc.messages}) from None
 
 
 def customer_create(
@@ -37,7 +49,7 @@ def customer_create(
         email=_normalize_email(email),
         first_name=first_name.strip(),
         last_name=last_name.strip(),
-        phone=phone.strip(),
+        phone=_phone(phone),
         city=city.strip(),
     )
     customer.full_clean()
@@ -87,14 +99,14 @@ def customers_bulk_create(*, rows: Sequence[CustomerRow], password_hash: str | N
         new = {email: numbered for email, numbered in wanted.items() if email not in taken}
         customers: dict[str, Customer] = {}
         for email, (number, row) in new.items():
-            customer = Customer(
-                email=email,
-                first_name=row.first_name.strip(),
-                last_name=row.last_name.strip(),
-                phone=row.phone.strip(),
-                city=row.city.strip(),
-            )
             try:
+                customer = Customer(
+                    email=email,
+                    first_name=row.first_name.strip(),
+                    last_name=row.last_name.strip(),
+                    phone=_phone(row.phone),
+                    city=row.city.strip(),
+                )
                 customer.clean_fields(exclude=["user"])
             except ValidationError as exc:
                 raise ValidationError({f"row {number}": exc.messages}) from None
