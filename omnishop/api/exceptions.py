@@ -5,10 +5,13 @@
 ``type`` is stable and machine-readable; ``title`` and ``detail`` are translated.
 """
 
+import math
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -113,6 +116,16 @@ def exception_handler(exc, context):
     if isinstance(detail_codes, str) and detail_codes != code:
         err_type = detail_codes
 
+    if isinstance(exc, exceptions.Throttled):
+        # DRF's own wording is half translated in Polish; the wait is also in Retry-After.
+        wait = max(math.ceil(exc.wait), 1) if exc.wait is not None else None
+        detail = (
+            ngettext("Try again in %(seconds)d second.", "Try again in %(seconds)d seconds.", wait) % {"seconds": wait}
+            if wait
+            else _("Try again later.")
+        )
+        response.data = error_body(type="throttled", detail=detail)
+        return response
     if isinstance(exc, exceptions.ValidationError):
         errors = _field_errors(exc.detail)
         detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())

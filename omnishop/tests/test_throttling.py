@@ -73,6 +73,18 @@ def test_behind_the_trusted_proxy_each_client_address_has_its_own_budget(client,
 
 
 @pytest.mark.django_db
+def test_the_429_says_when_to_try_again_in_the_callers_language(client, shop):
+    with rates(anon="1/min"):
+        assert client.get("/api/v1/products/").status_code == 200
+        english = client.get("/api/v1/products/")
+        assert_throttled(english)
+        assert english.json()["detail"] == f"Try again in {english['Retry-After']} seconds."
+        polish = client.get("/api/v1/products/", HTTP_ACCEPT_LANGUAGE="pl")
+        assert polish.json()["title"] == "Zbyt wiele żądań."
+        assert polish.json()["detail"].startswith("Spróbuj ponownie za ")
+
+
+@pytest.mark.django_db
 def test_signed_in_customers_are_throttled_per_user(client, shop):
     client.force_login(shop["users"]["customer"])
     with rates(customer="2/min", anon="1/min"):
