@@ -11,7 +11,7 @@ from catalog.forms import SkuLinesField
 from catalog.models import Channel
 from customers.models import Company, Customer
 from inventory.models import Location
-from omnishop.admin import admin_form_page, service_action
+from omnishop.admin import ReadOnlyAdmin, admin_form_page, service_action
 from omnishop.exceptions import DomainError
 from omnishop.vocabulary import PaymentMethod
 
@@ -397,8 +397,9 @@ class FulfilmentAdmin(admin.ModelAdmin):
         return queryset
 
 
-admin.site.register(
-    FulfilmentLine,
-    list_display=["fulfilment", "order_line", "quantity"],
-    raw_id_fields=["fulfilment", "order_line", "allocation"],
-)
+@admin.register(FulfilmentLine)
+class FulfilmentLineAdmin(ReadOnlyAdmin):
+    """What a fulfilment carries is written by checkout and routing; staff read it, never edit it."""
+
+    list_display = ["fulfilment", "order_line", "quantity"]
+    list_select_related = ["fulfilment", "order_line"]

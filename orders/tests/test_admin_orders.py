@@ -264,3 +264,19 @@ def test_only_those_who_may_cancel_orders_retry_refunds(client, django_user_mode
         assert response.status_code == 302
     order.refresh_from_db()
     assert order.payment_status == Order.PaymentStatus.PAID
+
+
+@pytest.mark.django_db
+def test_fulfilment_lines_are_read_only_in_admin(superuser):
+    from django.contrib import admin as django_admin
+    from django.test import RequestFactory
+
+    from orders.models import FulfilmentLine
+
+    request = RequestFactory().get("/admin/orders/fulfilmentline/")
+    request.user = superuser
+    line_admin = django_admin.site._registry[FulfilmentLine]
+    assert line_admin.has_view_permission(request)
+    assert not line_admin.has_add_permission(request)
+    assert not line_admin.has_change_permission(request)
+    assert not line_admin.has_delete_permission(request)
