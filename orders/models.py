@@ -258,9 +258,15 @@ class Fulfilment(models.Model):
 
 
 class FulfilmentLine(models.Model):
-    fulfilment = models.ForeignKey(Fulfilment, on_delete=models.CASCADE, related_name="lines")
-    order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="fulfilment_lines")
-    allocation = models.OneToOneField("inventory.Allocation", on_delete=models.PROTECT, related_name="fulfilment_line")
+    fulfilment = models.ForeignKey(
+        Fulfilment, on_delete=models.CASCADE, related_name="lines", verbose_name=_("fulfilment")
+    )
+    order_line = models.ForeignKey(
+        OrderLine, on_delete=models.CASCADE, related_name="fulfilment_lines", verbose_name=_("order line")
+    )
+    allocation = models.OneToOneField(
+        "inventory.Allocation", on_delete=models.PROTECT, related_name="fulfilment_line", verbose_name=_("allocation")
+    )
     quantity = models.PositiveIntegerField(_("quantity"))
 
     class Meta:
