@@ -12,6 +12,8 @@ from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from omnishop import embedded_pg
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -26,14 +28,11 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-only-key-change-me
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
-# PostgreSQL only. `make run` / `make test` set DATABASE_URL to an embedded server when it is unset.
-if not env("DATABASE_URL", default=""):
-    raise ImproperlyConfigured(
-        "DATABASE_URL is not set. omnishop runs on PostgreSQL only: set DATABASE_URL=postgres://..., "
-        "or use `make run` / `make test`, or wrap the command in an embedded PostgreSQL: "
-        "`.venv/bin/python -m omnishop.embedded_pg run -- CMD ...`"
-    )
-DATABASES = {"default": env.db("DATABASE_URL")}
+# PostgreSQL only. Unset, DATABASE_URL is the embedded server that `make run` and `make test` start
+# (`python -m omnishop.embedded_pg start` keeps one up for manage.py); commands that need no
+# database (makemigrations --check, makemessages) run without one. Production requires it set.
+DATABASE_URL_FROM_ENV = env("DATABASE_URL", default="")
+DATABASES = {"default": env.db_url_config(DATABASE_URL_FROM_ENV or embedded_pg.url(embedded_pg.PREFERRED_PORT))}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://...)")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False

@@ -4,6 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import (
+    DATABASE_URL_FROM_ENV,
     DATABASES,
     EMAIL_BACKEND_FROM_ENV,
     OMNISHOP_TRUSTED_PROXY_COUNT,
@@ -16,7 +17,7 @@ from .base import (
 DEBUG = False
 if SECRET_KEY.startswith("insecure-"):
     raise ImproperlyConfigured("Set DJANGO_SECRET_KEY in the environment for production.")
-if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+if not DATABASE_URL_FROM_ENV or DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Production runs on PostgreSQL: set DATABASE_URL=postgres://...")
 
 # X-Forwarded-Proto is believed only with a reverse proxy in front that overwrites it (nginx in
