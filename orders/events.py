@@ -53,7 +53,7 @@ class OrderOutboxEvent(StrEnum):
 ORDER_PLACED_VERSION = 1
 ORDER_STATUS_VERSION = 1
 ORDER_PAYMENT_VERSION = 1
-PICKUP_CODE_ISSUED_VERSION = 1
+PICKUP_CODE_ISSUED_VERSION = 2
 
 # The event an order's move to a status emits ("placed" is emitted by the placement itself).
 STATUS_EVENTS: dict[str, OrderOutboxEvent] = {
@@ -148,11 +148,14 @@ def paid_in_store_message(*, order, store: str) -> OutboxMessage:
 
 
 def pickup_code_issued_message(*, order, store: str) -> OutboxMessage:
-    """``order.pickup_code_issued``: the code the customer shows at the hand-over, and where to
-    reach them (for the e-mail or SMS an integration sends, guests included)."""
+    """``order.pickup_code_issued``: a (new) pickup code was issued for the order at ``store``,
+    valid until ``pickup_expires_at``. Version 2 carries no code and no contact details: the
+    code is a secret between the customer and the store, read from the order only by the
+    notification that brings it to the customer (version 1 carried ``pickup_code``, ``email``
+    and ``phone``)."""
     return _order_message(
         OrderOutboxEvent.PICKUP_CODE_ISSUED,
         order,
-        {"store": store, "pickup_code": order.pickup_code, "email": order.email, "phone": order.phone},
+        {"store": store, "pickup_expires_at": order.pickup_expires_at},
         PICKUP_CODE_ISSUED_VERSION,
     )

@@ -80,9 +80,9 @@ def order_ready_for_pickup(*, order: Order, actor) -> Order:
     _check_store(order, actor)
     with transaction.atomic():
         order = order_transition(order=order, to=Order.Status.READY_FOR_PICKUP, role=lifecycle.STORE_STAFF, actor=actor)
-        _code_issue(order)  # the row order_transition locked and returned: the code is set on it
         order.pickup_expires_at = timezone.now() + timedelta(days=pickup_hold_days(order.fulfilment_type))
         Order.objects.filter(pk=order.pk).update(pickup_expires_at=order.pickup_expires_at)
+        _code_issue(order)  # the row order_transition locked and returned: the code is set on it
     return order
 
 
