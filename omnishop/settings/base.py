@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "allauth.headless",
     "csp",
     "drf_spectacular_sidecar",
+    "django_celery_beat",
     # cross-cutting
     "omnishop.accounts",
     "omnishop.apikeys",
@@ -282,16 +283,41 @@ OMNISHOP_DEFAULT_CURRENCY = env("OMNISHOP_DEFAULT_CURRENCY", default="PLN")
 OMNISHOP_APIKEY_LAST_USED_RESOLUTION_SECONDS = env.int("OMNISHOP_APIKEY_LAST_USED_RESOLUTION_SECONDS", default=60)
 
 # --- Celery -----------------------------------------------------------------------------
+# Redis is the broker in production (CELERY_BROKER_URL); without one, tasks run in the caller's
+# process (local runs and tests), after the transaction commits as they always are.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Every omnishop task is idempotent (it re-reads the rows and does only what is still due), so a
+# task is acknowledged after it ran: a worker killed mid-task leaves it on the broker for
+# another worker instead of losing it. A task that could not be repeated would say
+# ``acks_late=False`` on itself.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis gives an unacknowledged task to another worker after this many seconds: longer than any
+# task runs (heavy imports included), or a slow task would run twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Queues, so a flood of webhooks never delays a customer's e-mail and a stock import never
+# delays either: docker-compose.yml runs one worker per queue group.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "omnishop.notifications.tasks.*": {"queue": "notifications"},
+    "omnishop.webhooks.tasks.*": {"queue": "webhooks"},
+    # Bulk and housekeeping jobs that may run for minutes.
+    "orders.tasks.anonymous_carts_purge": {"queue": "heavy"},
+}
+OMNISHOP_CELERY_QUEUES = ("default", "notifications", "webhooks", "heavy")
+# Beat reads its schedule from the database (django-celery-beat), where admins edit it
+# (Periodic tasks in admin); the entries below are written there when beat starts.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict = {
     "inventory-holds-purge-expired": {"task": "inventory.tasks.holds_purge_expired", "schedule": 60.0},
     "orders-pickups-expire": {"task": "orders.tasks.pickups_expire", "schedule": 900.0},

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -89,6 +90,22 @@ def stock_rows(n: int) -> None:
     )
     cart = cart_create_anonymous(channel=channel)
     cart_line_set(cart=cart, variant=variant, quantity=1)
+    beat_schedule()
+
+
+def beat_schedule():
+    """What beat writes when it starts, plus one schedule of each other kind (the admin lists them)."""
+    from django_celery_beat.models import ClockedSchedule, CrontabSchedule, PeriodicTask, SolarSchedule
+    from django_celery_beat.schedulers import ModelEntry
+
+    from omnishop.celery import app
+
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        ModelEntry.from_entry(name, app=app, **entry)
+    assert PeriodicTask.objects.filter(crontab__isnull=False).exists()
+    ClockedSchedule.objects.get_or_create(clocked_time=timezone.now().replace(microsecond=0) + timedelta(days=1))
+    SolarSchedule.objects.get_or_create(event="sunrise", latitude=Decimal("52.23"), longitude=Decimal("21.01"))
+    CrontabSchedule.objects.get_or_create(minute="0", hour="4")
 
 
 def model_urls():
@@ -142,6 +159,7 @@ def test_every_changelist_add_and_change_page_loads(admin_client_seeded):
         "orders_cart",
         "orders_fulfilment",
         "accounts_loginlockout",
+        "django_celery_beat_periodictask",
     ],
 )
 def test_changelist_query_count_does_not_grow_with_rows(admin_client, name, django_assert_max_num_queries):
