@@ -20,6 +20,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from omnishop.query_shapes import QueryShape
+
 from ..models import Location, StockHold, StockLevel
 
 
@@ -143,14 +145,25 @@ ROUTING_LOCATION_FIELDS = (
 )
 
 
+def _with_locations_queryset(*, ids, at, online: bool, reference: str = ""):
+    return _available_rows(variant_ids=ids, online=online, at=at, exclude_hold_reference=reference).values_list(
+        *_LEVEL_FIELDS, *(f"location__{name}" for name in ROUTING_LOCATION_FIELDS)
+    )
+
+
+# Routing reads this for every order: compiled once per number of variants and flags.
+_WITH_LOCATIONS = QueryShape(_with_locations_queryset)
+
+
 def stock_available_with_locations(
     *, variant_ids: Iterable[int], online: bool, at=None, exclude_hold_reference: str = ""
 ) -> tuple[list[Availability], dict[int, Location]]:
     """``stock_available_list`` at every active location, plus those locations by id, in one
     query (routing needs both for every order)."""
-    rows = _available_rows(
-        variant_ids=variant_ids, online=online, at=at, exclude_hold_reference=exclude_hold_reference
-    ).values_list(*_LEVEL_FIELDS, *(f"location__{name}" for name in ROUTING_LOCATION_FIELDS))
+    values = {"ids": sorted(set(variant_ids)), "at": at or timezone.now()}
+    if exclude_hold_reference:
+        values["reference"] = exclude_hold_reference
+    rows = _WITH_LOCATIONS.rows(shape={"online": online}, **values) if values["ids"] else []
     width = len(_LEVEL_FIELDS)
     availability, locations = [], {}
     for row in rows:
@@ -174,22 +187,11 @@ class LocationStock:
     available: dict[int, int]
 
 
-def stock_availability_by_location(
-    *, variant_ids: Iterable[int], online: bool, at: datetime | None = None
-) -> list[LocationStock]:
-    """Every active location (by code) with the availability of ``variant_ids`` there, in ONE
-    query whatever the number of variants or locations: locations LEFT JOIN their stock rows
-    for those variants, so a location without a row still appears (with nothing available).
-
-    ``available`` is ``units_available`` of each row's values, as everywhere else.
-    """
-    ids = sorted(set(variant_ids))
-    if not ids:
-        return []
-    rows = (
+def _by_location_queryset(*, ids, at):
+    return (
         Location.objects.filter(is_active=True)
         .annotate(level=FilteredRelation("stock_levels", condition=Q(stock_levels__variant_id__in=ids)))
-        .annotate(held=_held_subquery(at or timezone.now(), variant="level__variant_id", location="pk"))
+        .annotate(held=_held_subquery(at, variant="level__variant_id", location="pk"))
         .order_by("code", "pk", "level__variant_id")
         .values_list(
             "pk",
@@ -204,6 +206,25 @@ def stock_availability_by_location(
             "level__safety_stock",
         )
     )
+
+
+# Built and compiled once per number of variants (what a cart page asks for every time).
+_BY_LOCATION = QueryShape(_by_location_queryset)
+
+
+def stock_availability_by_location(
+    *, variant_ids: Iterable[int], online: bool, at: datetime | None = None
+) -> list[LocationStock]:
+    """Every active location (by code) with the availability of ``variant_ids`` there, in ONE
+    query whatever the number of variants or locations: locations LEFT JOIN their stock rows
+    for those variants, so a location without a row still appears (with nothing available).
+
+    ``available`` is ``units_available`` of each row's values, as everywhere else.
+    """
+    ids = sorted(set(variant_ids))
+    if not ids:
+        return []
+    rows = _BY_LOCATION.rows(ids=ids, at=at or timezone.now())
     result: list[LocationStock] = []
     for pk, code, name, kind, ring_fence, variant_id, on_hand, allocated, held, safety_stock in rows:
         if not result or result[-1].location_id != pk:

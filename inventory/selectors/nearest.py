@@ -3,7 +3,10 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, ExpressionWrapper, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from omnishop.query_shapes import QueryShape
 
 from ..models import Location
 from .availability import stock_levels_with_availability
@@ -53,6 +56,67 @@ def locations_that_can_serve(
     return qs
 
 
+# Location objects built from shape rows: every concrete field, then the distance.
+_LOCATION_FIELDS = tuple(f.attname for f in Location._meta.concrete_fields)
+
+
+def _serving_queryset(*, ids, at, quantities, online: bool, click_and_collect: bool | None):
+    """Locations whose rows have every one of ``ids`` in the quantity asked (``quantities``,
+    one per id, or one for all), as ``location_id`` rows."""
+    rows = stock_levels_with_availability(online=online, at=at).filter(variant_id__in=ids, location__is_active=True)
+    if click_and_collect is not None:
+        rows = rows.filter(location__click_and_collect=click_and_collect)
+    if len(quantities) == 1:
+        rows = rows.filter(available__gte=quantities[0])
+    else:
+        wanted = Case(*[When(variant_id=v, then=Value(q)) for v, q in zip(ids, quantities, strict=True)])
+        rows = rows.filter(available__gte=ExpressionWrapper(wanted, output_field=IntegerField()))
+    return (
+        rows.order_by()
+        .values("location_id")
+        .annotate(lines_ok=Count("variant_id"))
+        .filter(lines_ok=len(ids))
+        .values_list("location_id")
+    )
+
+
+def _nearest_queryset(*, latitude, longitude, limit: int, click_and_collect: bool | None, ids=None):
+    flags = {} if click_and_collect is None else {"click_and_collect": click_and_collect}
+    qs = locations_nearest(latitude=latitude, longitude=longitude, **flags)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.values_list(*_LOCATION_FIELDS, "distance_km")[:limit]
+
+
+# Compiled once per shape (number of lines, flags, limit): a store finder asks the same
+# questions all day, and rebuilding the SQL cost more than running it.
+_SERVING = QueryShape(_serving_queryset)
+_NEAREST = QueryShape(_nearest_queryset)
+
+
+def _locations(rows) -> list[Location]:
+    """Location objects (with ``distance_km``) from ``_nearest_queryset`` rows."""
+    width = len(_LOCATION_FIELDS)
+    locations = []
+    for row in rows:
+        location = Location.from_db(Location.objects.db, _LOCATION_FIELDS, row[:width])
+        location.distance_km = row[width]
+        locations.append(location)
+    return locations
+
+
+def locations_nearest_list(
+    *, latitude: float, longitude: float, limit: int, click_and_collect: bool | None = None, ids=None
+) -> list[Location]:
+    """The ``limit`` nearest active locations (of ``ids``, when given), with ``distance_km``;
+    ``locations_nearest(...)[:limit]`` with its SQL compiled once per shape."""
+    values = {"latitude": float(latitude), "longitude": float(longitude)}
+    if ids is not None:
+        values["ids"] = list(ids)
+    rows = _NEAREST.rows(shape={"limit": limit, "click_and_collect": click_and_collect}, **values)
+    return _locations(rows)
+
+
 def locations_nearest_that_can_serve(
     *,
     lines: dict[int, int],
@@ -66,32 +130,30 @@ def locations_nearest_that_can_serve(
     """The ``limit`` nearest active (click & collect) locations that have every line
     (``{variant_id: quantity}``) available in full, with ``distance_km``; nearest first.
 
-    Same answer as ``locations_that_can_serve(...)[:limit]`` in two small queries (the rows
-    that cover a line, then the nearest of the locations covering all): the single-query form
-    compares the availability expression once per line, which costs more to build and compile
-    than the database spends running it.
+    Same answer as ``locations_that_can_serve(...)[:limit]`` in two small queries (the
+    locations covering every line, then the nearest of them), each compiled once per shape.
     """
     if not lines:
         return []
-    rows = stock_levels_with_availability(online=online, at=at).filter(
-        variant_id__in=list(lines), location__is_active=True
+    ids = sorted(lines)
+    quantities = sorted(set(lines.values()))
+    if len(quantities) > 1:
+        quantities = [lines[v] for v in ids]
+    serving = _SERVING.rows(
+        shape={"online": online, "click_and_collect": click_and_collect},
+        ids=ids,
+        at=at or timezone.now(),
+        quantities=quantities,
     )
-    if click_and_collect is not None:
-        rows = rows.filter(location__click_and_collect=click_and_collect)
-    quantities = set(lines.values())
-    if len(quantities) == 1:
-        rows = rows.filter(available__gte=quantities.pop())
-    else:
-        wanted = Case(*[When(variant_id=v, then=Value(q)) for v, q in lines.items()], output_field=IntegerField())
-        rows = rows.filter(available__gte=wanted)
-    covered: dict[int, int] = {}
-    for location_id in rows.order_by().values_list("location_id", flat=True):
-        covered[location_id] = covered.get(location_id, 0) + 1
-    serving = [location_id for location_id, n in covered.items() if n == len(lines)]
     if not serving:
         return []
-    flags = {} if click_and_collect is None else {"click_and_collect": click_and_collect}
-    return list(locations_nearest(latitude=latitude, longitude=longitude, **flags).filter(pk__in=serving)[:limit])
+    return locations_nearest_list(
+        latitude=latitude,
+        longitude=longitude,
+        limit=limit,
+        click_and_collect=click_and_collect,
+        ids=[location_id for (location_id,) in serving],
+    )
 
 
 @dataclass(frozen=True)
@@ -119,22 +181,31 @@ class PickupOption:
         return "transfer" if self.transferable else "unavailable"
 
 
+def _pickup_rows_queryset(*, ids, store_ids, at, online: bool):
+    """Units of ``ids`` at the stores asked about and at every location routing may transfer from."""
+    return (
+        stock_levels_with_availability(online=online, at=at)
+        .filter(variant_id__in=ids, location__is_active=True, available__gt=0)
+        .filter(Q(location_id__in=store_ids) | Q(location__ships_online=True) | Q(location__ship_from_store=True))
+        .order_by()
+        .values_list("variant_id", "location_id", "available", "location__ships_online", "location__ship_from_store")
+    )
+
+
+_PICKUP_ROWS = QueryShape(_pickup_rows_queryset)
+
+
 def pickup_options_list(
     *, lines: dict[int, int], online: bool, latitude: float, longitude: float, limit: int = 5, at=None
 ) -> list[PickupOption]:
     """The ``limit`` nearest click & collect stores, each with whether it can serve ``lines``
     (``{variant_id: quantity}``) now or after a transfer. Two queries whatever the size of the cart."""
-    stores = list(locations_nearest(latitude=latitude, longitude=longitude, click_and_collect=True)[:limit])
+    stores = locations_nearest_list(latitude=latitude, longitude=longitude, limit=limit, click_and_collect=True)
     if not stores or not lines:
         return [PickupOption(location=s, available={}, missing=sorted(lines), transferable=False) for s in stores]
     store_ids = [s.pk for s in stores]
-    rows = (
-        stock_levels_with_availability(online=online, at=at)
-        .filter(variant_id__in=list(lines), location__is_active=True, available__gt=0)
-        .filter(Q(location_id__in=store_ids) | Q(location__ships_online=True) | Q(location__ship_from_store=True))
-        .order_by()
-        .values_list("variant_id", "location_id", "available", "location__ships_online", "location__ship_from_store")
-    )
+    ids = sorted(lines)
+    rows = _PICKUP_ROWS.rows(shape={"online": online}, ids=ids, store_ids=store_ids, at=at or timezone.now())
     at_location: dict[int, dict[int, int]] = {}
     source_total: dict[int, int] = {}  # variant -> units at every transfer source
     source_rows: list[tuple[int, int, int]] = []
