@@ -116,6 +116,10 @@ class OrderListCreateApi(ChannelMixin, generics.GenericAPIView):
 
     @extend_schema(responses=OrderSerializer(many=True))
     def get(self, request):
+        """The orders the caller may see, newest first, with their lines and totals: a customer's
+        own and those of their companies, a channel API key's channel's, store staff the pickup
+        orders of their stores, other staff with the view order permission all of them. The
+        detail (GET /api/v1/orders/{number}/) adds the routing decision, fulfilments and timeline."""
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(OrderSerializer(page, many=True).data)
 
