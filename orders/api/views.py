@@ -34,7 +34,12 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    description="A retry with the same key returns the first order; the same key with another body is a 409.",
+    description="Makes the placement safe to retry. A key is unique per channel (at most 100 characters): the "
+    "first request with it in a channel takes it, and a retry of that request (the same signed-in user or API "
+    "key, the same body) answers the first order with a 200. In that channel the same key with another body, "
+    "or from another caller even with the same body, is a 409 idempotency_conflict that names no order. In "
+    "another channel the same key is another key and places its own order. A refused request writes nothing "
+    "and leaves its key unused.",
 )
 
 CART_TOKEN_HEADER = OpenApiParameter(
