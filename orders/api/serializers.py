@@ -2,6 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from omnishop.api.serializers import MoneyField
 from omnishop.vocabulary import PaymentMethod
 
 from ..exceptions import InvalidOrder
@@ -99,9 +100,14 @@ class OrderCancelSerializer(serializers.Serializer):
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
+    # The line is rendered from its order's prefetched list, so its order (and currency) is at hand.
+    unit_price = MoneyField(currency_source="order.currency")
+    discount = MoneyField(currency_source="order.currency")
+    line_total = MoneyField(currency_source="order.currency")
+
     class Meta:
         model = OrderLine
-        fields = ["sku", "name", "quantity", "unit_price", "discount", "line_total"]
+        fields = ["id", "sku", "name", "quantity", "unit_price", "discount", "line_total"]
 
 
 class FulfilmentSerializer(serializers.ModelSerializer):
@@ -123,6 +129,10 @@ class OrderSerializer(serializers.ModelSerializer):
     channel = serializers.CharField(source="channel.code")
     pickup_store = serializers.CharField(source="pickup_location.code", allow_null=True, default=None)
     lines = OrderLineSerializer(source="line_list", many=True)
+    subtotal = MoneyField(currency_source="currency")
+    discount_total = MoneyField(currency_source="currency")
+    shipping_total = MoneyField(currency_source="currency")
+    total = MoneyField(currency_source="currency")
 
     class Meta:
         model = Order
