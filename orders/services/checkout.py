@@ -406,7 +406,7 @@ def _order_create(
     )
     line_by_variant = {ln.variant_id: ln for ln in order_lines}
     fulfilment_at = {f.location_id: f for f in fulfilments}
-    FulfilmentLine.objects.bulk_create(
+    fulfilment_lines = FulfilmentLine.objects.bulk_create(
         [
             FulfilmentLine(
                 fulfilment=fulfilment_at[a.location_id],
@@ -417,7 +417,9 @@ def _order_create(
             for a in allocations
         ]
     )
-    order_details_attach(order, lines=order_lines, fulfilments=fulfilments, events=events)
+    order_details_attach(
+        order, lines=order_lines, fulfilments=fulfilments, fulfilment_lines=fulfilment_lines, events=events
+    )
     return order
 
 
