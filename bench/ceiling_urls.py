@@ -133,7 +133,9 @@ class CeilingOrderApi(APIView):
             if taken != len(variants):
                 transaction.set_rollback(True)
                 return Response({"detail": "insufficient stock"}, status=status.HTTP_409_CONFLICT)
-        return Response({"number": number, "total": str(total)}, status=status.HTTP_201_CREATED)
+        return Response(
+            {"number": number, "total": {"amount": str(total), "currency": "PLN"}}, status=status.HTTP_201_CREATED
+        )
 
 
 urlpatterns = [

@@ -2,20 +2,24 @@
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from .models import Cart, CartLine, Fulfilment, Order, OrderEvent, OrderLine
+from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
 
 
 def _with_details(qs: QuerySet[Order], *, detail: bool = False) -> QuerySet[Order]:
-    """Orders with ``line_list`` (and for ``detail`` also ``fulfilment_list`` and ``timeline``)
-    as plain lists: the shape the API serializers render."""
+    """Orders with ``line_list`` (and for ``detail`` also ``fulfilment_list``, each fulfilment
+    with its location, transfer and ``line_list``, and ``timeline``) as plain lists: the shape
+    the API serializers render, in a fixed number of queries however many rows there are."""
     qs = qs.select_related("channel", "pickup_location").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("id"), to_attr="line_list")
     )
     if detail:
+        fulfilment_lines = FulfilmentLine.objects.select_related("order_line").order_by("order_line_id", "id")
         qs = qs.prefetch_related(
             Prefetch(
                 "fulfilments",
-                queryset=Fulfilment.objects.select_related("location").order_by("id"),
+                queryset=Fulfilment.objects.select_related("location", "transfer__destination")
+                .prefetch_related(Prefetch("lines", queryset=fulfilment_lines, to_attr="line_list"))
+                .order_by("id"),
                 to_attr="fulfilment_list",
             ),
             Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id"), to_attr="timeline"),
@@ -24,12 +28,22 @@ def _with_details(qs: QuerySet[Order], *, detail: bool = False) -> QuerySet[Orde
 
 
 def order_details_attach(
-    order: Order, *, lines: list[OrderLine], fulfilments: list[Fulfilment], events: list[OrderEvent]
+    order: Order,
+    *,
+    lines: list[OrderLine],
+    fulfilments: list[Fulfilment],
+    fulfilment_lines: list[FulfilmentLine],
+    events: list[OrderEvent],
 ) -> Order:
     """Give an order the service has just written the same lists ``_with_details`` prefetches,
-    so it renders without being read back (fulfilments must carry their location)."""
+    so it renders without being read back (fulfilments must carry their location and transfer,
+    fulfilment lines their order line)."""
     order.line_list = sorted(lines, key=lambda ln: ln.pk)
     order.fulfilment_list = sorted(fulfilments, key=lambda f: f.pk)
+    for fulfilment in order.fulfilment_list:
+        fulfilment.line_list = sorted(
+            (fl for fl in fulfilment_lines if fl.fulfilment is fulfilment), key=lambda fl: (fl.order_line_id, fl.pk)
+        )
     order.timeline = sorted(events, key=lambda e: (e.created_at, e.pk))
     return order
 

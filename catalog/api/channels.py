@@ -15,6 +15,7 @@ from rest_framework import exceptions
 
 from omnishop.apikeys.models import ChannelAPIKey
 
+from ..exceptions import UnknownChannel
 from ..models import Channel
 from ..selectors import channel_get
 
@@ -27,13 +28,19 @@ CHANNEL_PARAMETERS = [
         OpenApiTypes.STR,
         OpenApiParameter.HEADER,
         description="Channel code a first-party client acts as (default: web; ?channel= works too). "
-        "Ignored in favour of the key's channel for API-key clients; a different value is a 403.",
+        "Ignored in favour of the key's channel for API-key clients; a different value is a 403. "
+        "A code that names no channel is a 400 unknown_channel.",
     ),
 ]
 
 
 def declared_channel_code(request) -> str | None:
     return request.headers.get(CHANNEL_HEADER) or request.query_params.get(CHANNEL_PARAM) or None
+
+
+def _declared_in(request) -> str:
+    """Where the request named its channel, to key the error by it: the header or the query."""
+    return CHANNEL_HEADER if request.headers.get(CHANNEL_HEADER) else CHANNEL_PARAM
 
 
 def channel_resolve(request) -> Channel:
@@ -52,9 +59,8 @@ def channel_resolve(request) -> Channel:
     code = declared or settings.OMNISHOP_DEFAULT_CHANNEL
     channel = channel_get(code=code)
     if channel is None:
-        raise exceptions.ValidationError(
-            {CHANNEL_PARAM: [_("Unknown channel %(code)s.") % {"code": code}]}, code="unknown_channel"
-        )
+        message = _("Unknown channel %(code)s.") % {"code": code}
+        raise UnknownChannel(message, errors={_declared_in(request) if declared else CHANNEL_PARAM: [message]})
     if not channel.is_active:
         raise exceptions.PermissionDenied(
             _("Channel %(code)s is not active.") % {"code": code}, code="channel_inactive"

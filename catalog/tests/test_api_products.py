@@ -169,10 +169,23 @@ def test_bad_filters_get_a_400_or_404_error_body(api_client, channels, product_m
 
 
 @pytest.mark.django_db
-def test_unknown_channel_is_a_400(api_client, channels):
-    response = api_client.get(URL, HTTP_X_CHANNEL="nope")
+@pytest.mark.parametrize(
+    ("where", "key"), [({"HTTP_X_CHANNEL": "nope"}, "X-Channel"), ({"QUERY_STRING": "channel=nope"}, "channel")]
+)
+def test_an_unknown_channel_is_the_400_unknown_channel_the_schema_documents(api_client, channels, where, key):
+    response = api_client.get(URL, **where)
     assert response.status_code == 400
-    assert response.json()["errors"] == {"channel": ["Unknown channel nope."]}
+    assert response.json() == {
+        "type": "unknown_channel",
+        "title": "Unknown channel.",
+        "detail": "Unknown channel nope.",
+        "errors": {key: ["Unknown channel nope."]},
+    }
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    operation = schema["paths"][URL]["get"]
+    assert "unknown_channel" in operation["responses"]["400"]["description"]
+    header = next(p for p in operation["parameters"] if p["name"] == "X-Channel")
+    assert "unknown_channel" in header["description"]
 
 
 @pytest.mark.django_db

@@ -172,8 +172,8 @@ class StockSyncApi(APIView):
     input, 409 for stock conflicts or a reused sync_id). reject_failed: valid rows are written and the answer (200)
     lists the failed rows' errors.
 
-    Who: a channel API key with the stock:sync scope (any channel), or a staff user with the
-    inventory.add_stockmovement permission.
+    Who: a channel API key with the stock:sync scope (any channel), or a staff user allowed to
+    add stock movements (the inventory manager role).
     """
 
     permission_classes = [CanSyncStock]

@@ -14,6 +14,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from omnishop.text import FORBIDDEN_CHARACTERS, non_ascii_number
@@ -70,9 +71,13 @@ class RequestGuardMiddleware:
 
     def __call__(self, request):
         request.request_id = _request_id(request)
-        response = self._refusal(request) or self.get_response(request)
-        if is_api_path(request.path_info) and response.status_code >= 400 and not _is_json(response):
-            response = self._as_error_body(request, response)
+        # This middleware answers before LocaleMiddleware has chosen the language (a refusal) and
+        # after it (Django's own 404/405 as the error body): both in the request's language, as
+        # LocaleMiddleware would choose it, never in whatever the thread's last request left active.
+        with translation.override(translation.get_language_from_request(request)):
+            response = self._refusal(request) or self.get_response(request)
+            if is_api_path(request.path_info) and response.status_code >= 400 and not _is_json(response):
+                response = self._as_error_body(request, response)
         response[REQUEST_ID_HEADER] = request.request_id
         return response
 

@@ -14,7 +14,8 @@ API_KEY_SCHEME = "ChannelApiKey"
 
 # What each default error response means; an operation that declares its own keeps its own.
 ERROR_DESCRIPTIONS = {
-    "400": "validation_error (`errors` keyed by field), parse_error, or unknown_channel.",
+    "400": "validation_error (`errors` keyed by field), parse_error, or unknown_channel (the X-Channel header "
+    "or ?channel= names no channel; `errors` keyed by the one used).",
     "401": "not_authenticated, or a refused API key: invalid_api_key, expired_api_key, inactive_channel; "
     "api_key_required for a channel that is used only with its key.",
     "403": "permission_denied (a missing role or API key scope), or channel_mismatch / channel_inactive.",

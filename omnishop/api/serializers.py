@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import get_attribute
 
 from omnishop.money import Money, money_round
 
@@ -29,11 +30,23 @@ class MoneySerializer(serializers.Serializer):
 
 @extend_schema_field(MoneySerializer)
 class MoneyField(serializers.Field):
-    """Renders a ``Money`` as ``{"amount": "199.99", "currency": "PLN"}`` (amount as a string)."""
+    """Renders a ``Money`` as ``{"amount": "199.99", "currency": "PLN"}`` (amount as a string).
 
-    def __init__(self, **kwargs):
+    With ``currency_source`` (a dotted attribute path on the object, like ``source``) the
+    attribute is a Decimal amount and the currency is read from there: a model that stores an
+    amount beside its currency (``MoneyField(currency_source="currency")``) renders the same shape.
+    """
+
+    def __init__(self, *, currency_source: str | None = None, **kwargs):
         kwargs.setdefault("read_only", True)
+        self.currency_source = currency_source
         super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        value = super().get_attribute(instance)
+        if self.currency_source is None or value is None or isinstance(value, Money):
+            return value
+        return Money(value, get_attribute(instance, self.currency_source.split(".")))
 
     def to_representation(self, value: Money) -> dict:
         rounded = money_round(value)

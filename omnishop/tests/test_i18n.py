@@ -31,6 +31,9 @@ def test_translations_are_used():
 
 @pytest.mark.django_db
 def test_api_error_body_in_polish(api_client):
+    from catalog.tests.factories import ChannelFactory
+
+    ChannelFactory(code="web", kind="web")
     response = api_client.get("/api/v1/products/", {"price_min": "abc"}, HTTP_ACCEPT_LANGUAGE="pl")
     assert response.status_code == 400
     assert response.json()["title"] == "Nieprawidłowe dane."

@@ -2,6 +2,7 @@
 shapes with typed fields, the error responses, the channel header, and the security the
 endpoint really enforces (checked by calling it anonymously and with a channel API key)."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
@@ -152,6 +153,56 @@ def test_default_error_descriptions_cover_the_documented_types():
     for error_type in ("validation_error", "not_authenticated", "invalid_api_key", "permission_denied"):
         assert error_type in text
     assert "channel_mismatch" in ERROR_DESCRIPTIONS["403"] and "not_found" in ERROR_DESCRIPTIONS["404"]
+
+
+# Words of the code, not of the API: a description is for the client, not a docstring.
+INTERNAL_WORDS = re.compile(
+    r"\bservices?\b|\bselectors?\b|select_for_update|\bquerysets?\b|\bmixin\b|\bhandler\b|\bdocstring\b"
+    r"|\bwe\b|\bour\b|request\.\w|self\.|\w\(\)|\b(?:catalog|inventory|orders|omnishop|customers)\.\w+\.",
+    re.IGNORECASE,
+)
+IDENTIFIER = re.compile(r"\b[A-Za-z]\w*_\w+\b")
+
+
+def _schema_vocabulary(node, found: set) -> set:
+    """Names a client meets in the schema: properties, parameters, enum values, and the error
+    types the responses describe (identifiers with an underscore may be used only if they are these)."""
+    if isinstance(node, dict):
+        found.update(node.get("properties", {}))
+        found.update(str(v) for v in node.get("enum", []) or [])
+        if "in" in node and "name" in node:
+            found.add(node["name"])
+        for key, value in node.items():
+            if key == "description" and isinstance(value, str) and "responses" not in node:
+                found.update(IDENTIFIER.findall(value))
+            _schema_vocabulary(value, found)
+    elif isinstance(node, list):
+        for item in node:
+            _schema_vocabulary(item, found)
+    return found
+
+
+def test_every_operation_description_speaks_to_clients(schema):
+    vocabulary = set()
+    for _path, _method, operation in _operations(schema):
+        for response in operation.get("responses", {}).values():
+            vocabulary.update(IDENTIFIER.findall(response.get("description", "")))
+    _schema_vocabulary(schema["components"], vocabulary)
+    for _path, _method, operation in _operations(schema):
+        _schema_vocabulary(operation.get("parameters", []), vocabulary)
+    problems = []
+    for path, method, operation in _operations(schema):
+        description = operation.get("description", "")
+        if not description.strip():
+            problems.append(f"{method.upper()} {path}: no description")
+            continue
+        problems += [f"{method.upper()} {path}: {m.group()!r}" for m in INTERNAL_WORDS.finditer(description)]
+        problems += [
+            f"{method.upper()} {path}: {name!r} is not a name of the API"
+            for name in IDENTIFIER.findall(description)
+            if name not in vocabulary
+        ]
+    assert problems == []
 
 
 def test_order_placement_documents_its_cart_header_and_conflicts(schema):

@@ -3,6 +3,7 @@ its ``X-Cart-Token``; prices come from the one pricing engine."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, permissions, serializers, status
@@ -40,7 +41,14 @@ class CartOutSerializer(serializers.Serializer):
     channel = serializers.CharField()
     lines = CartLineOutSerializer(many=True)
     subtotal = MoneyField(allow_null=True)
-    problems = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    problems = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=gettext_lazy(
+            "Lines that need attention, by SKU, each with its messages: a line that can no longer be sold (the "
+            "cart then has no prices) and, in the answer to a merge, a line cut to what is available or to 999 "
+            "units, or dropped."
+        ),
+    )
 
 
 class CartLineInSerializer(serializers.Serializer):
@@ -175,8 +183,10 @@ class CartMergeApi(CartMixin, APIView):
 
     @extend_schema(request=CartMergeInSerializer, responses=CartOutSerializer)
     def post(self, request):
-        """After login: move the anonymous cart's lines into the customer's cart. Lines that got
-        less than the sum of both carts (stock, or the per-line maximum) are named in ``problems``."""
+        """After login: move the anonymous cart's lines into the customer's cart; quantities of the
+        same SKU add up. A line that got less than both carts had together (what is available
+        online, or 999 units a line) or was dropped is named in problems, saying how many units
+        the carts had, how many are available and how many the line has now."""
         data_in = CartMergeInSerializer(data=request.data)
         data_in.is_valid(raise_exception=True)
         anonymous = cart_for_token(token=data_in.validated_data["token"], channel=request.channel)

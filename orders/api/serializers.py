@@ -1,11 +1,14 @@
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from inventory.models import Transfer
+from omnishop.api.serializers import MoneyField
 from omnishop.vocabulary import PaymentMethod
 
 from ..exceptions import InvalidOrder
-from ..models import Fulfilment, Order, OrderEvent, OrderLine
+from ..models import Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
 from ..requests import Contact, OrderRequest, order_request_build
 
 
@@ -99,18 +102,103 @@ class OrderCancelSerializer(serializers.Serializer):
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
+    # The line is rendered from its order's prefetched list, so its order (and currency) is at hand.
+    unit_price = MoneyField(currency_source="order.currency")
+    discount = MoneyField(currency_source="order.currency")
+    line_total = MoneyField(currency_source="order.currency")
+
     class Meta:
         model = OrderLine
-        fields = ["sku", "name", "quantity", "unit_price", "discount", "line_total"]
+        fields = ["id", "sku", "name", "quantity", "unit_price", "discount", "line_total"]
+
+
+class FulfilmentLineSerializer(serializers.ModelSerializer):
+    order_line = serializers.IntegerField(source="order_line_id", help_text=_("The id of the order line."))
+    sku = serializers.CharField(source="order_line.sku")
+
+    class Meta:
+        model = FulfilmentLine
+        fields = ["order_line", "sku", "quantity"]
+
+
+class FulfilmentTransferSerializer(serializers.ModelSerializer):
+    destination = serializers.CharField(source="destination.code", help_text=_("Location code of the pickup store."))
+
+    class Meta:
+        model = Transfer
+        fields = ["id", "status", "destination", "shipped_at", "received_at"]
 
 
 class FulfilmentSerializer(serializers.ModelSerializer):
-    location = serializers.CharField(source="location.code")
+    location = serializers.CharField(source="location.code", help_text=_("Code of the location that serves it."))
     location_name = serializers.CharField(source="location.name")
+    transfer = FulfilmentTransferSerializer(
+        allow_null=True,
+        help_text=_(
+            "For click & collect goods the pickup store lacked: their transfer from this location (else null)."
+        ),
+    )
+    lines = FulfilmentLineSerializer(source="line_list", many=True, help_text=_("The units this location provides."))
 
     class Meta:
         model = Fulfilment
-        fields = ["id", "location", "location_name", "status"]
+        fields = ["id", "location", "location_name", "status", "transfer", "lines"]
+
+
+class RoutingSerializer(serializers.Serializer):
+    """The routing decision stored on the order: which locations serve it and why."""
+
+    policy = serializers.CharField(help_text=_("The routing policy that decided."))
+    rule = serializers.CharField(
+        help_text=_("What decided, e.g. pickup_store_has_all, transfer_to_pickup_store, fewest_shipments_then_nearest.")
+    )
+    reason = serializers.CharField(help_text=_("The decision in words, in the request's language."))
+    pickup_store = serializers.CharField(allow_null=True, help_text=_("Location code of the pickup store (pickups)."))
+    sources = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=_(
+            "Location codes the goods come from: the pickup store when it had everything, else the locations "
+            "sending transfers to it; for a delivery, the shipping locations."
+        ),
+    )
+    shipments = serializers.IntegerField(allow_null=True, help_text=_("For a delivery, how many shipments."))
+
+
+def routing_public(stored: dict) -> dict | None:
+    """The client's view of ``Order.routing`` (what the policy stored): the documented keys only."""
+    if not stored:
+        return None
+    rule = stored.get("rule", "")
+    store = stored.get("store")
+    if rule == "pickup_store_has_all":
+        sources = [store]
+        reason = gettext("The pickup store %(store)s has every item.") % {"store": store}
+    elif rule == "transfer_to_pickup_store":
+        sources = list(stored.get("sources", []))
+        reason = gettext("The pickup store %(store)s lacks items: they come by transfer from %(sources)s.") % {
+            "store": store,
+            "sources": ", ".join(sources),
+        }
+    else:
+        sources = list(stored.get("locations", []))
+        reason = (
+            ngettext(
+                "%(n)d shipment, from %(sources)s: the fewest shipments, then the nearest locations that ship.",
+                "%(n)d shipments, from %(sources)s: the fewest shipments, then the nearest locations that ship.",
+                len(sources),
+            )
+            % {"n": len(sources), "sources": ", ".join(sources)}
+            if rule == "fewest_shipments_then_nearest"
+            else str(stored.get("detail", ""))
+        )
+    return {
+        "policy": str(stored.get("policy", "")),
+        "rule": rule,
+        "reason": str(reason),
+        "pickup_store": store,
+        "sources": sources,
+        "shipments": stored.get("shipments"),
+    }
 
 
 class OrderEventSerializer(serializers.ModelSerializer):
@@ -123,6 +211,10 @@ class OrderSerializer(serializers.ModelSerializer):
     channel = serializers.CharField(source="channel.code")
     pickup_store = serializers.CharField(source="pickup_location.code", allow_null=True, default=None)
     lines = OrderLineSerializer(source="line_list", many=True)
+    subtotal = MoneyField(currency_source="currency")
+    discount_total = MoneyField(currency_source="currency")
+    shipping_total = MoneyField(currency_source="currency")
+    total = MoneyField(currency_source="currency")
 
     class Meta:
         model = Order
@@ -145,6 +237,9 @@ class OrderSerializer(serializers.ModelSerializer):
 
 class OrderDetailSerializer(OrderSerializer):
     shipping_address = StoredAddressField(read_only=True)
+    routing = serializers.SerializerMethodField(
+        help_text=_("How the order was routed to its locations, and why (null for orders placed without routing).")
+    )
     fulfilments = FulfilmentSerializer(source="fulfilment_list", many=True)
     timeline = OrderEventSerializer(many=True)
     pickup_code = serializers.SerializerMethodField(
@@ -159,6 +254,11 @@ class OrderDetailSerializer(OrderSerializer):
         allow_null=True,
         help_text=_("While the order is ready for pickup, when it must be collected by (null otherwise)."),
     )
+
+    @extend_schema_field(RoutingSerializer(allow_null=True))
+    def get_routing(self, order) -> dict | None:
+        public = routing_public(order.routing)
+        return None if public is None else RoutingSerializer(public).data
 
     def get_pickup_code(self, order) -> str | None:
         request = self.context.get("request")
@@ -178,6 +278,7 @@ class OrderDetailSerializer(OrderSerializer):
             "contact_name",
             "pickup_code",
             "pickup_expires_at",
+            "routing",
             "fulfilments",
             "timeline",
         ]

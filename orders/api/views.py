@@ -34,7 +34,12 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    description="A retry with the same key returns the first order; the same key with another body is a 409.",
+    description="Makes the placement safe to retry. A key is unique per channel (at most 100 characters): the "
+    "first request with it in a channel takes it, and a retry of that request (the same signed-in user or API "
+    "key, the same body) answers the first order with a 200. In that channel the same key with another body, "
+    "or from another caller even with the same body, is a 409 idempotency_conflict that names no order. In "
+    "another channel the same key is another key and places its own order. A refused request writes nothing "
+    "and leaves its key unused.",
 )
 
 CART_TOKEN_HEADER = OpenApiParameter(
@@ -116,6 +121,10 @@ class OrderListCreateApi(ChannelMixin, generics.GenericAPIView):
 
     @extend_schema(responses=OrderSerializer(many=True))
     def get(self, request):
+        """The orders the caller may see, newest first, with their lines and totals: a customer's
+        own and those of their companies, a channel API key's channel's, store staff the pickup
+        orders of their stores, other staff with the view order permission all of them. The
+        detail (GET /api/v1/orders/{number}/) adds the routing decision, fulfilments and timeline."""
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(OrderSerializer(page, many=True).data)
 

@@ -200,6 +200,20 @@ def _cart_holds_refresh(cart: Cart, *, replacing: Collection[str] = ()) -> None:
     )
 
 
+def _merge_cut(*, wanted: int, available: int, quantity: int) -> str:
+    """Why a merged line has ``quantity`` units instead of the ``wanted`` sum of both carts."""
+    values = {"wanted": wanted, "available": available, "n": quantity, "max": CART_LINE_MAX_QUANTITY}
+    if quantity == CART_LINE_MAX_QUANTITY and wanted > CART_LINE_MAX_QUANTITY:
+        return _("The two carts had %(wanted)d units together; a line holds at most %(max)d: the line has %(n)d.") % (
+            values
+        )
+    if quantity == 0:
+        return _("The two carts had %(wanted)d units together and none is available: the line was dropped.") % values
+    return _("The two carts had %(wanted)d units together and %(available)d are available: the line has %(n)d.") % (
+        values
+    )
+
+
 def cart_merge(*, anonymous: Cart, into: Cart, capped: dict[int, list[str]] | None = None) -> Cart:
     """On login: add the anonymous cart's lines to the customer's cart. Quantities add up, to
     at most what is available online (a line with nothing left is dropped) and at most
@@ -229,11 +243,7 @@ def cart_merge(*, anonymous: Cart, into: Cart, capped: dict[int, list[str]] | No
             on_hand = available.get(line.variant_id, 0)
             quantity = min(wanted, max(on_hand, current), CART_LINE_MAX_QUANTITY)
             if quantity < wanted and capped is not None:
-                capped[line.variant_id] = [
-                    _("At most %(n)d units per line: the merged line has %(n)d.") % {"n": CART_LINE_MAX_QUANTITY}
-                    if quantity == CART_LINE_MAX_QUANTITY and wanted > CART_LINE_MAX_QUANTITY
-                    else _("Only %(n)d available.") % {"n": quantity}
-                ]
+                capped[line.variant_id] = [_merge_cut(wanted=wanted, available=on_hand, quantity=quantity)]
             if line.variant_id in existing:
                 CartLine.objects.filter(pk=existing[line.variant_id].pk).update(quantity=quantity)
             elif quantity > 0:

@@ -111,8 +111,9 @@ def order_place(
     the first order (with ``replayed`` set), even with no lines (a cart checkout whose cart the
     first attempt ordered; no lines and no first order raise ``EmptyOrder``); the same key with
     a different ``fingerprint`` raises ``IdempotencyConflict``. Callers put who is asking into the
-    fingerprint (``request_fingerprint`` with ``caller``), so a key is scoped to its caller and
-    another caller's order is never returned.
+    fingerprint (``request_fingerprint`` with ``caller``): a key belongs to the channel (its unique
+    constraint), taken by its first caller; another caller of the channel gets the conflict, never
+    that caller's order.
     A new order comes back with the lists the API renders attached (``order_details_attach``).
     Raises ``InsufficientStock`` (nothing written) when the units are not there, after re-routing
     when a concurrent order took the first choice; ``NotSellable`` for unsellable lines; both
@@ -405,7 +406,7 @@ def _order_create(
     )
     line_by_variant = {ln.variant_id: ln for ln in order_lines}
     fulfilment_at = {f.location_id: f for f in fulfilments}
-    FulfilmentLine.objects.bulk_create(
+    fulfilment_lines = FulfilmentLine.objects.bulk_create(
         [
             FulfilmentLine(
                 fulfilment=fulfilment_at[a.location_id],
@@ -416,7 +417,9 @@ def _order_create(
             for a in allocations
         ]
     )
-    order_details_attach(order, lines=order_lines, fulfilments=fulfilments, events=events)
+    order_details_attach(
+        order, lines=order_lines, fulfilments=fulfilments, fulfilment_lines=fulfilment_lines, events=events
+    )
     return order
 
 

@@ -188,3 +188,61 @@ def test_a_checkout_of_a_cart_changed_meanwhile_is_a_409(api_client, shop, monke
     assert not Order.objects.exists()
     cart = Cart.objects.get(customer__user=user)
     assert cart.status == Cart.Status.ACTIVE and cart.lines.count() == 2
+
+
+def _carts_to_merge(api_client, shop, *, anonymous: dict, mine: dict) -> tuple[str, User]:
+    """An anonymous cart with the ``anonymous`` lines (variant → quantity), then a signed-in
+    customer whose own cart has the ``mine`` lines; returns the anonymous token and the user."""
+    token = api_client.get("/api/v1/cart/").json()["token"]
+    for variant, quantity in anonymous.items():
+        put = api_client.put(
+            "/api/v1/cart/lines/", {"sku": variant.sku, "quantity": quantity}, format="json", HTTP_X_CART_TOKEN=token
+        )
+        assert put.status_code == 200, put.json()
+    user = User.objects.create_user(email="merge@example.pl", password="x-pass-123")
+    api_client.force_authenticate(user)
+    for variant, quantity in mine.items():
+        put = api_client.put("/api/v1/cart/lines/", {"sku": variant.sku, "quantity": quantity}, format="json")
+        assert put.status_code == 200, put.json()
+    return token, user
+
+
+def test_a_merge_beyond_what_is_available_says_what_it_cut_and_why(api_client, shop):
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 4)
+    token, _user = _carts_to_merge(api_client, shop, anonymous={a: 2}, mine={a: 3})
+    merged = api_client.post("/api/v1/cart/merge/", {"token": token}, format="json")
+    assert merged.status_code == 200
+    assert [(ln["sku"], ln["quantity"]) for ln in merged.json()["lines"]] == [(a.sku, 4)]
+    assert merged.json()["problems"] == {
+        a.sku: ["The two carts had 5 units together and 4 are available: the line has 4."]
+    }
+
+
+def test_a_merge_with_cart_holds_names_the_line_the_shelf_count_cut(api_client, shop, settings):
+    from inventory.models import StockMovement
+    from inventory.services import StockChange, stock_changes_apply
+
+    settings.OMNISHOP_CART_HOLD_MINUTES = 20
+    a, b = shop["variants"][:2]
+    stock(a, shop["warehouse"], 5)
+    stock(b, shop["warehouse"], 1)
+    token, _user = _carts_to_merge(api_client, shop, anonymous={a: 2, b: 1}, mine={a: 3})
+    # Both carts hold their units; then the shelf count finds one a and the b gone.
+    for variant, count in ((a, 4), (b, 0)):
+        stock_changes_apply(
+            changes=[StockChange(variant.pk, shop["warehouse"].pk, StockMovement.Kind.COUNT, count=count)]
+        )
+    merged = api_client.post("/api/v1/cart/merge/", {"token": token}, format="json", HTTP_ACCEPT_LANGUAGE="pl")
+    assert [(ln["sku"], ln["quantity"]) for ln in merged.json()["lines"]] == [(a.sku, 4)]
+    assert merged.json()["problems"] == {
+        a.sku: ["Oba koszyki miały razem 5 szt., dostępne: 4 szt.; w pozycji jest 4 szt."],
+        b.sku: ["Oba koszyki miały razem 1 szt., a żadna nie jest dostępna: pozycję usunięto."],
+    }
+
+
+def test_the_schema_documents_the_cart_problems(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    problems = schema["components"]["schemas"]["CartOut"]["properties"]["problems"]
+    assert problems["type"] == "object" and problems["additionalProperties"]["items"]["type"] == "string"
+    assert "in the answer to a merge" in problems["description"]

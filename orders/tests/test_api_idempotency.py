@@ -1,4 +1,6 @@
-"""An Idempotency-Key belongs to its caller: a retry gets its own first order back, never another's."""
+"""An Idempotency-Key is unique per channel: its first caller in the channel takes it; a retry by
+that caller gets its first order back, another caller of the channel a 409 naming no order, and
+the same key in another channel is another key."""
 
 import pytest
 
@@ -72,3 +74,64 @@ def test_a_key_of_a_channel_api_key_is_not_replayed_to_another_api_key(api_clien
         URL, payload, format="json", HTTP_IDEMPOTENCY_KEY="ext-1", HTTP_AUTHORIZATION=f"Api-Key {theirs}"
     )
     assert other.status_code == 409 and first.json()["number"] not in other.content.decode()
+
+
+def test_the_same_key_in_two_channels_places_two_orders(api_client, shop):
+    stock(shop["variants"][0], shop["warehouse"], 5)
+    sign_in(api_client, "a@example.pl")
+    web = api_client.post(URL, body(shop), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    app = api_client.post(URL, body(shop), format="json", HTTP_IDEMPOTENCY_KEY="k-1", HTTP_X_CHANNEL="app")
+    assert (web.status_code, app.status_code) == (201, 201)
+    assert (web.json()["channel"], app.json()["channel"]) == ("web", "app")
+    assert web.json()["number"] != app.json()["number"]
+    # Each channel's retry gets that channel's order.
+    again = api_client.post(URL, body(shop), format="json", HTTP_IDEMPOTENCY_KEY="k-1", HTTP_X_CHANNEL="app")
+    assert again.status_code == 200 and again.json()["number"] == app.json()["number"]
+    # Another caller is refused in both channels: the key is taken in each.
+    sign_in(api_client, "b@example.pl")
+    for channel in ("web", "app"):
+        other = api_client.post(URL, body(shop), format="json", HTTP_IDEMPOTENCY_KEY="k-1", HTTP_X_CHANNEL=channel)
+        assert other.status_code == 409 and other.json()["type"] == "idempotency_conflict"
+    assert Order.objects.count() == 2
+
+
+def test_api_keys_of_two_channels_use_the_same_key_independently(api_client, shop):
+    from catalog.services import listing_publish
+    from catalog.tests.factories import ChannelFactory
+
+    channels = [ChannelFactory(code=code, kind="marketplace", api_key_required=True) for code in ("allegro", "empik")]
+    stock(shop["variants"][0], shop["warehouse"], 5)
+    numbers = []
+    for channel in channels:
+        listing_publish(product=shop["variants"][0].product, channel=channel)
+        _row, key = apikey_create(channel=channel, name=f"{channel.code} integration", scopes=["orders:write"])
+        response = api_client.post(
+            URL,
+            body(shop, contact={"email": "kupujacy@example.pl"}),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="ext-1",
+            HTTP_AUTHORIZATION=f"Api-Key {key}",
+        )
+        assert response.status_code == 201, response.json()
+        numbers.append(response.json()["number"])
+    assert len(set(numbers)) == 2
+
+
+def test_a_refused_request_leaves_its_key_unused(api_client, shop):
+    sign_in(api_client, "a@example.pl")
+    short = api_client.post(URL, body(shop), format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+    assert short.status_code == 409 and short.json()["type"] == "insufficient_stock"
+    stock(shop["variants"][0], shop["warehouse"], 1)
+    assert api_client.post(URL, body(shop), format="json", HTTP_IDEMPOTENCY_KEY="k-2").status_code == 201
+
+
+def test_the_schema_and_readme_say_the_key_is_unique_per_channel(api_client):
+    from pathlib import Path
+
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    header = next(p for p in schema["paths"][URL]["post"]["parameters"] if p["name"] == "Idempotency-Key")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for text in (header["description"], " ".join(readme.split())):
+        assert "unique per channel" in text
+        assert "from another caller even with the same body, is a 409 idempotency_conflict" in text.replace("`", "")
+        assert "In another channel the same key is another key" in text

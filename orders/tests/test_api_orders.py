@@ -35,8 +35,20 @@ def test_customer_places_an_order_and_sees_its_timeline(api_client, shop, buyer)
     response = api_client.post(URL, body(shop), format="json", HTTP_IDEMPOTENCY_KEY="web-1")
     assert response.status_code == 201, response.json()
     order = response.json()
-    assert order["channel"] == "web" and order["total"] == "114.99"
-    assert order["lines"][0]["unit_price"] == "100.00"
+    assert order["channel"] == "web"
+    pln = {"currency": "PLN"}
+    assert {k: order[k] for k in ("subtotal", "discount_total", "shipping_total", "total")} == {
+        "subtotal": {"amount": "100.00"} | pln,
+        "discount_total": {"amount": "0.00"} | pln,
+        "shipping_total": {"amount": "14.99"} | pln,
+        "total": {"amount": "114.99"} | pln,
+    }
+    line = order["lines"][0]
+    assert (line["unit_price"], line["discount"], line["line_total"]) == (
+        {"amount": "100.00"} | pln,
+        {"amount": "0.00"} | pln,
+        {"amount": "100.00"} | pln,
+    )
     assert order["timeline"][0]["type"] == "placed"
     listed = api_client.get(URL).json()
     assert [o["number"] for o in listed["results"]] == [order["number"]]
@@ -264,3 +276,23 @@ def test_the_cancel_reason_is_documented_in_the_schema(api_client):
     operation = schema.json()["paths"]["/api/v1/orders/{number}/cancel/"]["post"]
     ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
     assert "reason" in schema.json()["components"]["schemas"][ref]["properties"]
+
+
+def test_the_schema_documents_every_order_amount_as_money(api_client):
+    components = api_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]["schemas"]
+    assert set(components["Money"]["properties"]) == {"amount", "currency"}
+
+    def money_ref(prop: dict) -> bool:
+        return prop.get("$ref") == "#/components/schemas/Money" or any(
+            p.get("$ref") == "#/components/schemas/Money" for p in prop.get("allOf", [])
+        )
+
+    for name, fields in (
+        ("Order", ("subtotal", "discount_total", "shipping_total", "total")),
+        ("OrderDetail", ("subtotal", "discount_total", "shipping_total", "total")),
+        ("OrderLine", ("unit_price", "discount", "line_total")),
+        ("CartOut", ("subtotal",)),
+        ("CartLineOut", ("unit_price", "line_total")),
+    ):
+        properties = components[name]["properties"]
+        assert [f for f in fields if not money_ref(properties[f])] == [], name

@@ -133,7 +133,9 @@ def test_a_merge_keeps_to_the_per_line_maximum_and_says_so(api_client, shop):
         assert merged.status_code == 200, merged.json()
         body = merged.json()
         assert [(ln["sku"], ln["quantity"]) for ln in body["lines"]] == [(a.sku, 999)]
-        assert body["problems"] == {a.sku: ["At most 999 units per line: the merged line has 999."]}
+        assert body["problems"] == {
+            a.sku: ["The two carts had 1998 units together; a line holds at most 999: the line has 999."]
+        }
     assert CartLine.objects.get(cart__customer__user=user).quantity == 999
 
 
@@ -147,4 +149,4 @@ def test_a_merge_names_a_line_cut_to_what_is_available(api_client, shop):
     api_client.put("/api/v1/cart/lines/", {"sku": a.sku, "quantity": 2}, format="json")
     body = api_client.post("/api/v1/cart/merge/", {"token": token}, format="json").json()
     assert [(ln["sku"], ln["quantity"]) for ln in body["lines"]] == [(a.sku, 3)]
-    assert body["problems"] == {a.sku: ["Only 3 available."]}
+    assert body["problems"] == {a.sku: ["The two carts had 4 units together and 3 are available: the line has 3."]}
