@@ -34,7 +34,7 @@ def provider(settings):
     return RecordingProvider
 
 
-NUMBER = {"number": str}
+NUMBER = {"number": str, "channel": str}  # every order event names its channel
 PLACED_KEYS = NUMBER | {
     "channel": str,
     "customer_id": (int, type(None)),
@@ -115,6 +115,7 @@ def test_placed_and_status_changes(shop):
     order_transition(order=order, to=Order.Status.CONFIRMED, role=lifecycle.AGENT)
     assert outbox(order, OrderOutboxEvent.CONFIRMED, STATUS_KEYS) | {"number": ""} == {
         "number": "",
+        "channel": "web",
         "from": "placed",
         "to": "confirmed",
     }
@@ -148,9 +149,9 @@ def test_payment_authorized_refunded_and_refund_failed(shop, provider):
     outbox(order, OrderOutboxEvent.REFUND_FAILED, REFUND_FAILED_KEYS)
     order_payment_refund(order_id=order.pk)
     outbox(order, OrderOutboxEvent.PAYMENT_REFUNDED, REFUNDED_KEYS)
-    # The timeline entry carries the same payload, without the number.
+    # The timeline entry carries the same payload, without the number and the channel (its own fields).
     event = order.events.get(type=OrderEventType.PAYMENT_REFUNDED)
-    assert set(event.payload) == set(REFUNDED_KEYS) - {"number"}
+    assert set(event.payload) == set(REFUNDED_KEYS) - {"number", "channel"}
 
 
 def test_payment_failed(shop, provider):
