@@ -20,6 +20,7 @@ class ApiRootView(APIView):
             "categories": "catalog:category-list",
             "channel": "catalog:channel-current",
             "me": "me",
+            "events": "events:event-type-list",
             "schema": "schema",
             "docs": "swagger-ui",
         }
