@@ -23,5 +23,6 @@ class ApiRootView(APIView):
             "events": "events:event-type-list",
             "schema": "schema",
             "docs": "swagger-ui",
+            "redoc": "redoc",
         }
         return Response({"links": {k: reverse(v, request=request) for k, v in names.items()}})

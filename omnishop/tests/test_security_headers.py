@@ -13,6 +13,7 @@ PAGES = [
     ("admin changelist", "/admin/orders/cart/", True),
     ("API docs", "/api/docs/", False),
     ("API docs script", "/api/docs/?script=", False),
+    ("API ReDoc", "/api/redoc/", False),
     ("API JSON", "/api/v1/products/", False),
     ("allauth login", "/accounts/login/", False),
     ("allauth signup", "/accounts/signup/", False),
@@ -56,6 +57,15 @@ def test_the_api_docs_load_swagger_ui_from_this_origin_with_no_inline_script(cli
     init = Client().get("/api/docs/?script=")
     assert init.status_code == 200 and init["Content-Type"].startswith("application/javascript")
     assert "SwaggerUIBundle" in init.content.decode()
+
+
+@pytest.mark.django_db
+def test_redoc_loads_its_bundle_from_this_origin_with_no_inline_script_or_web_fonts(client):
+    page = client.get("/api/redoc/").content.decode()
+    assert "http://" not in page and "https://" not in page  # no CDN, no Google Fonts
+    assert "/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js" in page
+    assert "<script>" not in page
+    assert 'spec-url="/api/schema/"' in page
 
 
 CHROMIUM = shutil.which("chromium")
