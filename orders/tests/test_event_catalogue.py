@@ -33,7 +33,6 @@ from orders.services import (
     order_transition,
 )
 from orders.tests.conftest import ADDRESS, GUEST, stock
-from orders.tests.test_services_payment import RecordingProvider
 
 pytestmark = pytest.mark.django_db
 
@@ -47,14 +46,6 @@ PERSONAL_KEY = re.compile(
     r"|customer_name|contact|iban|card",
     re.IGNORECASE,
 )
-
-
-@pytest.fixture
-def provider(settings):
-    settings.OMNISHOP_PAYMENT_PROVIDER = "orders.tests.test_services_payment.RecordingProvider"
-    RecordingProvider.approve, RecordingProvider.refunds_fail, RecordingProvider.while_asked = True, 0, None
-    RecordingProvider.calls, RecordingProvider.refunds = [], []
-    return RecordingProvider
 
 
 def _card_delivery(shop, variant) -> Order:

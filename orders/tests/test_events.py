@@ -21,17 +21,8 @@ from orders.services import (
     order_transition,
 )
 from orders.tests.conftest import ADDRESS, GUEST, stock
-from orders.tests.test_services_payment import RecordingProvider
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def provider(settings):
-    settings.OMNISHOP_PAYMENT_PROVIDER = "orders.tests.test_services_payment.RecordingProvider"
-    RecordingProvider.approve, RecordingProvider.refunds_fail, RecordingProvider.while_asked = True, 0, None
-    RecordingProvider.calls, RecordingProvider.refunds = [], []
-    return RecordingProvider
 
 
 NUMBER = {"number": str, "channel": str}  # every order event names its channel
