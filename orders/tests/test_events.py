@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from omnishop.accounts.models import User
+from omnishop.outbox.catalogue import event_payload_errors
 from omnishop.outbox.models import OutboxEvent
 from orders import lifecycle
 from orders.events import STATUS_EVENTS, OrderEventType, OrderOutboxEvent
@@ -57,6 +58,7 @@ def outbox(order: Order, type_: OrderOutboxEvent, keys: dict, version: int = 1) 
     event = OutboxEvent.objects.get(type=type_, aggregate_id=order.number)
     assert (event.version, event.aggregate_type) == (version, "order")
     assert_shape(event.payload, keys)
+    assert event_payload_errors(event.type, event.version, event.payload) == []
     assert event.payload["number"] == order.number
     return event.payload
 

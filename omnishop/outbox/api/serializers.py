@@ -1,17 +1,18 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 
 class EventTypeSerializer(serializers.Serializer):
     """One event type of the catalogue (an ``EventSchema``), at one version."""
 
-    type = serializers.CharField(help_text="The event type, as in the webhook's event type header.")
-    version = serializers.IntegerField(help_text="The version this entry's schema describes.")
+    type = serializers.CharField(help_text=_("The event type, as in the webhook's event type header."))
+    version = serializers.IntegerField(help_text=_("The version this entry's schema describes."))
     versions = serializers.ListField(
-        child=serializers.IntegerField(), help_text="Every version of the type in the catalogue, oldest first."
+        child=serializers.IntegerField(), help_text=_("Every version of the type in the catalogue, oldest first.")
     )
-    aggregate = serializers.CharField(help_text="What the event is about (order, stock, transfer, ...).")
+    aggregate = serializers.CharField(help_text=_("What the event is about (order, stock, transfer, ...)."))
     description = serializers.CharField()
-    schema = serializers.DictField(help_text="The JSON Schema (draft 2020-12) of the payload at this version.")
+    schema = serializers.DictField(help_text=_("The JSON Schema (draft 2020-12) of the payload at this version."))
 
 
 class EventVersionQuerySerializer(serializers.Serializer):
