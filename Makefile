@@ -42,12 +42,14 @@ seed: venv
 	$(DB) sh -c '$(BIN)/python manage.py migrate --noinput && $(BIN)/python manage.py seed_demo'
 
 # One database session for migrate, seed and the server: Ctrl-C stops the server, then the database.
+# Every run issues a new demo API key (a key is shown only when created), printed last before the URLs.
 run: venv
-	$(DB) sh -c '$(BIN)/python manage.py migrate --noinput && $(BIN)/python manage.py seed_demo \
+	$(DB) sh -c '$(BIN)/python manage.py migrate --noinput && $(BIN)/python manage.py seed_demo --new-api-key \
 		&& echo "" \
 		&& echo "  omnishop is starting on http://$(HOST):$(PORT)/" \
 		&& echo "  admin:    http://$(HOST):$(PORT)/admin/   (demo logins printed above)" \
-		&& echo "  API:      http://$(HOST):$(PORT)/api/v1/products/   docs: http://$(HOST):$(PORT)/api/docs/" \
+		&& echo "  API:      http://$(HOST):$(PORT)/api/v1/products/   (API key printed just above; examples in docs/api.md)" \
+		&& echo "  docs:     http://$(HOST):$(PORT)/api/docs/   http://$(HOST):$(PORT)/api/redoc/" \
 		&& echo "" \
 		&& exec $(BIN)/python manage.py runserver $(HOST):$(PORT)'
 

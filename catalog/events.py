@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from omnishop.outbox.catalogue import CURRENCY, DATETIME, DECIMAL, INTEGER, STRING, described, event, nullable
 from omnishop.outbox.services import OutboxMessage
 
 
@@ -81,3 +82,44 @@ def listing_unpublished_message(*, product_id: int, channel_code: str) -> Outbox
         payload={"product_id": product_id, "channel": channel_code},
         version=LISTING_VERSION,
     )
+
+
+# The catalogue entry of each event (``omnishop.outbox.catalogue``), registered in ``CatalogConfig.ready()``.
+EVENT_SCHEMAS = [
+    event(
+        type=CatalogEvent.PRICE_CHANGED,
+        version=PRICE_CHANGED_VERSION,
+        aggregate="price",
+        description="A variant's gross price (VAT included) in one currency was set, changed or deleted. "
+        "Aggregate id: SKU:currency.",
+        properties={
+            "variant_id": INTEGER,
+            "sku": STRING,
+            "currency": CURRENCY,
+            "old_amount": described(nullable(DECIMAL), "The price before; null for a new price."),
+            "new_amount": described(nullable(DECIMAL), "The price now; null for a deleted price."),
+            "changed_at": DATETIME,
+            "reason": described(STRING, "Why, as the merchandiser or the import gave it; may be empty."),
+        },
+    ),
+    event(
+        type=CatalogEvent.LISTING_PUBLISHED,
+        version=LISTING_VERSION,
+        aggregate="product",
+        description="A product is offered in a channel from published_from until published_until "
+        "(open-ended when null).",
+        properties={
+            "product_id": INTEGER,
+            "channel": described(STRING, "The channel code."),
+            "published_from": DATETIME,
+            "published_until": nullable(DATETIME),
+        },
+    ),
+    event(
+        type=CatalogEvent.LISTING_UNPUBLISHED,
+        version=LISTING_VERSION,
+        aggregate="product",
+        description="A product is no longer offered in a channel.",
+        properties={"product_id": INTEGER, "channel": described(STRING, "The channel code.")},
+    ),
+]

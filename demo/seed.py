@@ -40,8 +40,8 @@ from inventory.services import StockChange, StockSyncRow, location_create, stock
 from loyalty.exceptions import NotSellable
 from omnishop.accounts import roles
 from omnishop.accounts.roles import ROLE_NAMES, role_permissions_sync
-from omnishop.apikeys.models import ChannelAPIKey
-from omnishop.apikeys.services import apikey_create
+from omnishop.apikeys.models import ChannelAPIKey, Scope
+from omnishop.apikeys.services import apikey_create, apikey_revoke
 from omnishop.exceptions import DomainError
 from orders import lifecycle
 from orders.models import Order
@@ -70,6 +70,8 @@ CUSTOMER_BATCH = 500
 DEMO_PASSWORD = "omnishop-demo"  # noqa: S105  (demo only, printed on purpose)
 CUSTOMER_EMAIL_DOMAIN = "example.com"  # reserved (RFC 2606): demo e-mails never reach a real mailbox
 API_KEY_NAME = "Demo"
+# What the demo's marketplace key may do: read availability, place orders, sync stock (docs/api.md).
+DEMO_API_KEY_SCOPES = [Scope.STOCK_READ, Scope.ORDERS_WRITE, Scope.STOCK_SYNC]
 # Fixed steps reported to the progress bar besides one unit per product and per customer.
 FIXED_STEPS = ("channels", "locations", "categories", "brands", "staff", "api_keys", "stock", "orders")
 
@@ -395,13 +397,19 @@ def seed_staff(report: SeedReport, *, password_hash: str) -> None:
     _email_addresses_verify(user_ids)
 
 
-def seed_api_keys(report: SeedReport) -> None:
-    """A demo API key for each channel that requires one; the plain key is known only now."""
+def seed_api_keys(report: SeedReport, *, new_keys: bool = False) -> None:
+    """A demo API key for each channel that requires one, with the scopes the documented
+    examples use (docs/api.md); the plain key is known only now. With ``new_keys`` the demo
+    keys are replaced (the old ones revoked), so a key can be shown again."""
     for channel in Channel.objects.filter(code__in=[c[0] for c in data.CHANNELS], api_key_required=True):
-        if not ChannelAPIKey.objects.filter(channel=channel, name=API_KEY_NAME).exists():
-            _key, plain = apikey_create(channel=channel, name=API_KEY_NAME)
-            report.api_keys.append((channel.code, plain))
-            report.add("api_keys", 1)
+        current = list(ChannelAPIKey.objects.filter(channel=channel, name=API_KEY_NAME, revoked=False))
+        if current and not new_keys:
+            continue
+        for key in current:
+            apikey_revoke(key=key)
+        _key, plain = apikey_create(channel=channel, name=API_KEY_NAME, scopes=DEMO_API_KEY_SCOPES)
+        report.api_keys.append((channel.code, plain))
+        report.add("api_keys", 1)
 
 
 def _seed_product_batch(
@@ -693,10 +701,11 @@ def seed_orders(report: SeedReport, *, count: int) -> None:
     report.add("orders", len(placed))
 
 
-def seed_demo(*, scale: int = 1, progress: Progress | None = None) -> SeedReport:
+def seed_demo(*, scale: int = 1, progress: Progress | None = None, new_api_keys: bool = False) -> SeedReport:
     """Create whatever of the demo data set is missing; return what was created.
 
-    ``scale`` multiplies products (200 x scale) and customers (300 x scale). Each step and each
+    ``scale`` multiplies products (200 x scale) and customers (300 x scale); ``new_api_keys``
+    replaces the demo API keys (see ``seed_api_keys``). Each step and each
     batch commits on its own, so an interrupted run is completed by running it again.
     """
     if not 1 <= scale <= MAX_SCALE:
@@ -720,7 +729,7 @@ def seed_demo(*, scale: int = 1, progress: Progress | None = None) -> SeedReport
     progress.set_description(_("Staff"))
     seed_staff(report, password_hash=password_hash)
     progress.update(1)
-    seed_api_keys(report)
+    seed_api_keys(report, new_keys=new_api_keys)
     progress.update(1)
     progress.set_description(_("Products"))
     seed_products(

@@ -7,6 +7,7 @@ read the keys they know. A key removed or changed in meaning is a new version.
 
 from enum import StrEnum
 
+from omnishop.outbox.catalogue import BOOLEAN, INTEGER, STRING, array_of, described, event, nullable, strict_object
 from omnishop.outbox.services import OutboxMessage
 
 
@@ -95,3 +96,63 @@ def location_updated_message(*, location, changed: list[str]) -> OutboxMessage:
         },
         version=LOCATION_UPDATED_VERSION,
     )
+
+
+def _transfer_event(type: InventoryEvent, description: str):
+    return event(
+        type=type,
+        version=TRANSFER_VERSION,
+        aggregate="transfer",
+        description=description,
+        properties={
+            "transfer_id": INTEGER,
+            "status": described(STRING, "requested, in_transit, received or cancelled."),
+            "source": described(STRING, "The code of the location the goods leave."),
+            "destination": described(STRING, "The code of the location the goods go to."),
+            "reference": described(STRING, 'What the transfer is for ("order:<number>" for an order\'s).'),
+            "order_number": described(nullable(STRING), "The order a click & collect transfer serves."),
+            "lines": array_of(strict_object({"sku": STRING, "quantity": {"type": "integer", "minimum": 1}})),
+        },
+    )
+
+
+# The catalogue entry of each event (``omnishop.outbox.catalogue``), registered in ``InventoryConfig.ready()``.
+EVENT_SCHEMAS = [
+    event(
+        type=InventoryEvent.STOCK_CHANGED,
+        version=STOCK_CHANGED_VERSION,
+        aggregate="stock",
+        description="The stock figures of one SKU at one location after a change (coalesced: an undelivered "
+        "event is replaced by the newer figures). Available = on_hand - allocated - held - safety_stock. "
+        "Aggregate id: SKU@location.",
+        properties={
+            "sku": STRING,
+            "location": described(STRING, "The location code."),
+            "on_hand": INTEGER,
+            "allocated": INTEGER,
+            "safety_stock": INTEGER,
+            "held": described(INTEGER, "Units in active holds (carts, checkouts, reserve in store)."),
+        },
+    ),
+    _transfer_event(InventoryEvent.TRANSFER_REQUESTED, "A transfer of goods between two locations was requested."),
+    _transfer_event(InventoryEvent.TRANSFER_SHIPPED, "A transfer left its source location."),
+    _transfer_event(InventoryEvent.TRANSFER_RECEIVED, "A transfer was booked in at its destination."),
+    _transfer_event(InventoryEvent.TRANSFER_CANCELLED, "A requested transfer was called off before it shipped."),
+    event(
+        type=InventoryEvent.LOCATION_UPDATED,
+        version=LOCATION_UPDATED_VERSION,
+        aggregate="location",
+        description="What a location offers changed (active, ring-fence, channels, pickup); its stock rows did "
+        "not change, but the availability computed from them may have. Aggregate id: the location code.",
+        properties={
+            "code": STRING,
+            "kind": described(STRING, "warehouse or store."),
+            "is_active": BOOLEAN,
+            "ring_fence": described(INTEGER, "Units per SKU a store keeps for walk-in customers."),
+            "ships_online": BOOLEAN,
+            "click_and_collect": BOOLEAN,
+            "ship_from_store": BOOLEAN,
+            "changed": described(array_of(STRING), "Which of the fields above changed."),
+        },
+    ),
+]

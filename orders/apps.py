@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = _("Orders")
+
+    def ready(self) -> None:
+        from omnishop.outbox.catalogue import event_schemas_register
+
+        from .events import EVENT_SCHEMAS
+
+        event_schemas_register(EVENT_SCHEMAS)

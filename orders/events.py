@@ -12,7 +12,21 @@ from enum import StrEnum
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from omnishop.outbox.catalogue import (
+    BOOLEAN,
+    CURRENCY,
+    DATETIME,
+    DECIMAL,
+    INTEGER,
+    STRING,
+    array_of,
+    described,
+    event,
+    nullable,
+    strict_object,
+)
 from omnishop.outbox.services import OutboxMessage
+from omnishop.vocabulary import FulfilmentType
 
 
 class OrderEventType(models.TextChoices):
@@ -68,11 +82,13 @@ STATUS_EVENTS: dict[str, OrderOutboxEvent] = {
 
 
 def _order_message(type: OrderOutboxEvent, order, payload: dict, version: int) -> OutboxMessage:
+    """Every order event carries the order number and its channel's code (webhook subscriptions
+    filter by channel). ``order.channel`` must be loaded already: the services hold it."""
     return OutboxMessage(
         type=type.value,
         aggregate_type="order",
         aggregate_id=order.number,
-        payload={"number": order.number, **payload},
+        payload={"number": order.number, "channel": order.channel.code, **payload},
         version=version,
     )
 
@@ -159,3 +175,102 @@ def pickup_code_issued_message(*, order, store: str) -> OutboxMessage:
         {"store": store, "pickup_expires_at": order.pickup_expires_at},
         PICKUP_CODE_ISSUED_VERSION,
     )
+
+
+# The catalogue entry of each event (``omnishop.outbox.catalogue``), registered in ``OrdersConfig.ready()``.
+ORDER_STATUSES = ["placed", *STATUS_EVENTS]
+_STATUS = {"enum": ORDER_STATUSES}
+_ORDER_KEYS = {
+    "number": described(STRING, "The order number (the aggregate id)."),
+    "channel": described(STRING, "The code of the channel the order was placed in."),
+}
+_REFUND_MONEY = {
+    "payment_reference": described(STRING, "The provider's reference of the payment."),
+    "amount": DECIMAL,
+    "currency": CURRENCY,
+}
+
+
+def _order_event(type: OrderOutboxEvent, version: int, description: str, properties: dict):
+    return event(
+        type=type, version=version, aggregate="order", description=description, properties=_ORDER_KEYS | properties
+    )
+
+
+_STATUS_DESCRIPTIONS = {
+    OrderOutboxEvent.CONFIRMED: "The order was confirmed (paid, or to be paid in the store).",
+    OrderOutboxEvent.AWAITING_TRANSFER: "A click & collect order waits for its goods to reach the pickup store.",
+    OrderOutboxEvent.PROCESSING: "The order is being picked (warehouse or store).",
+    OrderOutboxEvent.READY_FOR_PICKUP: "The goods wait in the pickup store; a pickup code was issued.",
+    OrderOutboxEvent.SHIPPED: "The order left the warehouse or the store for delivery.",
+    OrderOutboxEvent.COMPLETED: "The order was delivered, or handed over in the store.",
+    OrderOutboxEvent.CANCELLED: "The order was cancelled; its stock was released.",
+}
+
+EVENT_SCHEMAS = [
+    _order_event(
+        OrderOutboxEvent.PLACED,
+        ORDER_PLACED_VERSION,
+        "An order was placed (any channel): its customer, fulfilment type, money and priced lines.",
+        {
+            "customer_id": described(nullable(INTEGER), "Null for a guest's order."),
+            "fulfilment_type": {"enum": FulfilmentType.values},
+            "currency": CURRENCY,
+            "total": described(DECIMAL, "The order total, gross."),
+            "lines": array_of(
+                strict_object({"sku": STRING, "quantity": {"type": "integer", "minimum": 1}, "unit_price": DECIMAL})
+            ),
+        },
+    ),
+    *(
+        _order_event(
+            type,
+            ORDER_STATUS_VERSION,
+            description,
+            {"from": described(_STATUS, "The status before."), "to": described(_STATUS, "The status now.")},
+        )
+        for type, description in _STATUS_DESCRIPTIONS.items()
+    ),
+    _order_event(
+        OrderOutboxEvent.PAYMENT_AUTHORIZED,
+        ORDER_PAYMENT_VERSION,
+        "The payment provider took the order's payment.",
+        {"reference": described(STRING, "The provider's payment reference.")},
+    ),
+    _order_event(
+        OrderOutboxEvent.PAYMENT_FAILED,
+        ORDER_PAYMENT_VERSION,
+        "The payment provider declined the payment; cancelled says whether the order is cancelled for it.",
+        {
+            "reference": STRING,
+            "message": described(STRING, "The provider's message."),
+            "status": described(_STATUS, "The order's status when the decline was recorded."),
+            "cancelled": BOOLEAN,
+        },
+    ),
+    _order_event(
+        OrderOutboxEvent.PAYMENT_REFUNDED,
+        ORDER_PAYMENT_VERSION,
+        "A cancelled order's payment went back to the customer.",
+        {"reference": described(STRING, "The refund's reference."), **_REFUND_MONEY},
+    ),
+    _order_event(
+        OrderOutboxEvent.REFUND_FAILED,
+        ORDER_PAYMENT_VERSION,
+        "The provider refused a refund; the payment stays paid and is retried.",
+        {"message": described(STRING, "The provider's message."), **_REFUND_MONEY},
+    ),
+    _order_event(
+        OrderOutboxEvent.PAID_IN_STORE,
+        ORDER_PAYMENT_VERSION,
+        "A pay-in-store order was paid at the till at the hand-over.",
+        {"store": described(STRING, "The store's location code."), "amount": DECIMAL, "currency": CURRENCY},
+    ),
+    _order_event(
+        OrderOutboxEvent.PICKUP_CODE_ISSUED,
+        PICKUP_CODE_ISSUED_VERSION,
+        "A (new) pickup code was issued for the order at the store, valid until pickup_expires_at. It carries "
+        "neither the code nor the customer's contact details (version 1 did, and is no longer emitted).",
+        {"store": described(STRING, "The pickup store's location code."), "pickup_expires_at": nullable(DATETIME)},
+    ),
+]

@@ -20,6 +20,7 @@ from catalog.services import (
 )
 from catalog.tests.factories import ChannelFactory, ProductFactory, VariantFactory
 from omnishop.accounts.tests.factories import UserFactory
+from omnishop.outbox.catalogue import event_payload_errors
 from omnishop.outbox.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +45,7 @@ LISTING_UNPUBLISHED_KEYS = {"product_id": int, "channel": str}
 
 def assert_shape(event, keys):
     assert set(event.payload) == set(keys)
+    assert event_payload_errors(event.type, event.version, event.payload) == []
     for key, kind in keys.items():
         assert isinstance(event.payload[key], kind), (key, event.payload[key])
 

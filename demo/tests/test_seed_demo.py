@@ -1,5 +1,6 @@
 import io
 import math
+import re
 from decimal import Decimal
 
 import pytest
@@ -16,6 +17,7 @@ from customers.models import Customer
 from demo.seed import (
     BASE_CUSTOMERS,
     BASE_PRODUCTS,
+    DEMO_API_KEY_SCOPES,
     DEMO_PASSWORD,
     customer_rows,
     demo_totals,
@@ -221,6 +223,19 @@ def test_second_run_creates_nothing(seeded):
     after = demo_totals() | {"users": User.objects.count(), "emails": EmailAddress.objects.count()}
     assert after == before
     assert "API key for channel" not in output
+
+
+def test_a_new_api_key_replaces_the_demo_key_and_has_what_the_examples_need(seeded, api_client):
+    old = ChannelAPIKey.objects.get(channel__code="allegro", revoked=False)
+    assert sorted(old.scopes) == sorted(DEMO_API_KEY_SCOPES) == ["orders:write", "stock:read", "stock:sync"]
+    output = seed(new_api_key=True, verbosity=0)
+    plain = re.fullmatch(r"API key for channel allegro \(shown only now\): (\S+)", output.splitlines()[0]).group(1)
+    assert "docs/api.md" in output.splitlines()[-1]
+    old.refresh_from_db()
+    assert old.revoked
+    headers = {"HTTP_AUTHORIZATION": f"Api-Key {plain}"}
+    assert api_client.get("/api/v1/channel/", **headers).json()["code"] == "allegro"
+    assert api_client.get("/api/v1/orders/", **headers).status_code == 200
 
 
 def test_second_run_keeps_a_changed_password(seeded):

@@ -28,6 +28,7 @@ from inventory.services import (
     transfer_ship,
 )
 from inventory.tests.factories import LocationFactory, WarehouseFactory
+from omnishop.outbox.catalogue import event_payload_errors
 from omnishop.outbox.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +71,10 @@ def assert_shape(payload: dict, keys: dict) -> None:
 
 
 def pending(type_: str) -> dict[str, OutboxEvent]:
-    return {e.aggregate_id: e for e in OutboxEvent.objects.filter(type=type_, delivered_at__isnull=True)}
+    events = {e.aggregate_id: e for e in OutboxEvent.objects.filter(type=type_, delivered_at__isnull=True)}
+    for event in events.values():  # every payload read here conforms to the event catalogue
+        assert event_payload_errors(event.type, event.version, event.payload) == [], event.payload
+    return events
 
 
 def deliver_all() -> None:

@@ -20,7 +20,9 @@ class ApiRootView(APIView):
             "categories": "catalog:category-list",
             "channel": "catalog:channel-current",
             "me": "me",
+            "events": "events:event-type-list",
             "schema": "schema",
             "docs": "swagger-ui",
+            "redoc": "redoc",
         }
         return Response({"links": {k: reverse(v, request=request) for k, v in names.items()}})

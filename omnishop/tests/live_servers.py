@@ -1,6 +1,7 @@
 """Real server processes for tests: gunicorn against the test database, on loopback ports."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -109,3 +110,19 @@ def gunicorn_servers(count: int, *, workers: int = 1, env: dict | None = None, t
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@contextmanager
+def chromium_and_server():
+    """Debian's headless chromium (driven by Playwright, no browser download) and one gunicorn
+    serving the test database; yields (browser, base URL)."""
+    from playwright.sync_api import sync_playwright
+
+    with gunicorn_servers(1) as (port,), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=shutil.which("chromium"), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            yield browser, f"http://127.0.0.1:{port}"
+        finally:
+            browser.close()

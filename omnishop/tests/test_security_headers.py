@@ -13,6 +13,7 @@ PAGES = [
     ("admin changelist", "/admin/orders/cart/", True),
     ("API docs", "/api/docs/", False),
     ("API docs script", "/api/docs/?script=", False),
+    ("API ReDoc", "/api/redoc/", False),
     ("API JSON", "/api/v1/products/", False),
     ("allauth login", "/accounts/login/", False),
     ("allauth signup", "/accounts/signup/", False),
@@ -58,47 +59,47 @@ def test_the_api_docs_load_swagger_ui_from_this_origin_with_no_inline_script(cli
     assert "SwaggerUIBundle" in init.content.decode()
 
 
+@pytest.mark.django_db
+def test_redoc_loads_its_bundle_from_this_origin_with_no_inline_script_or_web_fonts(client):
+    page = client.get("/api/redoc/").content.decode()
+    assert "http://" not in page and "https://" not in page  # no CDN, no Google Fonts
+    assert "/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js" in page
+    assert "<script>" not in page
+    assert 'spec-url="/api/schema/"' in page
+
+
 CHROMIUM = shutil.which("chromium")
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium; .ci/run does)")
 def test_admin_and_api_docs_render_in_chromium_without_csp_violations(transactional_db, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    from omnishop.tests.live_servers import gunicorn_servers
+    from omnishop.tests.live_servers import chromium_and_server
 
     User.objects.create_superuser(email="admin@example.pl", password="Zielona-Herbata-42")
-    with gunicorn_servers(1) as (port,), sync_playwright() as playwright:
-        base = f"http://127.0.0.1:{port}"
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            problems: list[str] = []
-            page.on("console", lambda m: m.type == "error" and problems.append(f"{page.url}: {m.text} {m.location}"))
-            page.on("pageerror", lambda e: problems.append(str(e)))
+    with chromium_and_server() as (browser, base):
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        problems: list[str] = []
+        page.on("console", lambda m: m.type == "error" and problems.append(f"{page.url}: {m.text} {m.location}"))
+        page.on("pageerror", lambda e: problems.append(str(e)))
 
-            page.goto(f"{base}/admin/login/")
-            page.fill("#id_username", "admin@example.pl")
-            page.fill("#id_password", "Zielona-Herbata-42")
-            page.click("input[type=submit]")
-            page.wait_for_url(f"{base}/admin/")
-            page.goto(f"{base}/admin/accounts/user/")
-            assert page.locator("#result_list").is_visible()
-            # The language switch (a nonce'd script) still works.
-            page.select_option("#omnishop-language", "en")
-            page.wait_for_load_state()
-            assert page.locator("html").get_attribute("lang") == "en"
-            page.screenshot(path=tmp_path / "admin.png", full_page=True)
+        page.goto(f"{base}/admin/login/")
+        page.fill("#id_username", "admin@example.pl")
+        page.fill("#id_password", "Zielona-Herbata-42")
+        page.click("input[type=submit]")
+        page.wait_for_url(f"{base}/admin/")
+        page.goto(f"{base}/admin/accounts/user/")
+        assert page.locator("#result_list").is_visible()
+        # The language switch (a nonce'd script) still works.
+        page.select_option("#omnishop-language", "en")
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("lang") == "en"
+        page.screenshot(path=tmp_path / "admin.png", full_page=True)
 
-            page.goto(f"{base}/api/docs/")
-            page.wait_for_selector(".swagger-ui .info .title", timeout=20_000)
-            assert "omnishop API" in page.inner_text(".swagger-ui .info .title")
-            page.wait_for_selector(".opblock", timeout=20_000)
-            page.screenshot(path=tmp_path / "api-docs.png", full_page=False)
-        finally:
-            browser.close()
+        page.goto(f"{base}/api/docs/")
+        page.wait_for_selector(".swagger-ui .info .title", timeout=20_000)
+        assert "omnishop API" in page.inner_text(".swagger-ui .info .title")
+        page.wait_for_selector(".opblock", timeout=20_000)
+        page.screenshot(path=tmp_path / "api-docs.png", full_page=False)
     problems = [p for p in problems if "/favicon.ico" not in p]  # the browser's own guess, not a page's
     assert not problems, "\n".join(problems)
     print(f"screenshots in {tmp_path}")

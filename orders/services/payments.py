@@ -42,8 +42,9 @@ __all__ = [
 
 def payment_recorded(order: Order, *, type: OrderEventType, message: OutboxMessage, note: str = "", actor=None) -> None:
     """A payment fact on the order's timeline and in the outbox (``message``, from a builder of
-    ``orders.events``), in the caller's transaction: one payload for both, amounts as strings."""
-    payload = {key: value for key, value in message.payload.items() if key != "number"}
+    ``orders.events``), in the caller's transaction: one payload for both, amounts as strings
+    (without the number and the channel, which the timeline entry has in its own fields)."""
+    payload = {key: value for key, value in message.payload.items() if key not in ("number", "channel")}
     order_event_record(
         events=[order_event_build(order, type=type, actor=actor, note=note[:300], payload=payload)],
         messages=[message],

@@ -55,3 +55,14 @@ def shop(db):
 
 def stock(variant, location, quantity):
     stock_receive(variant=variant, location=location, quantity=quantity)
+
+
+@pytest.fixture
+def provider(settings):
+    """The payment provider of ``test_services_payment`` (approves, refunds), reset."""
+    from orders.tests.test_services_payment import RecordingProvider
+
+    settings.OMNISHOP_PAYMENT_PROVIDER = "orders.tests.test_services_payment.RecordingProvider"
+    RecordingProvider.approve, RecordingProvider.refunds_fail, RecordingProvider.while_asked = True, 0, None
+    RecordingProvider.calls, RecordingProvider.refunds = [], []
+    return RecordingProvider

@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from omnishop.accounts.models import User
+from omnishop.outbox.catalogue import event_payload_errors
 from omnishop.outbox.models import OutboxEvent
 from orders import lifecycle
 from orders.events import STATUS_EVENTS, OrderEventType, OrderOutboxEvent
@@ -21,20 +22,11 @@ from orders.services import (
     order_transition,
 )
 from orders.tests.conftest import ADDRESS, GUEST, stock
-from orders.tests.test_services_payment import RecordingProvider
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def provider(settings):
-    settings.OMNISHOP_PAYMENT_PROVIDER = "orders.tests.test_services_payment.RecordingProvider"
-    RecordingProvider.approve, RecordingProvider.refunds_fail, RecordingProvider.while_asked = True, 0, None
-    RecordingProvider.calls, RecordingProvider.refunds = [], []
-    return RecordingProvider
-
-
-NUMBER = {"number": str}
+NUMBER = {"number": str, "channel": str}  # every order event names its channel
 PLACED_KEYS = NUMBER | {
     "channel": str,
     "customer_id": (int, type(None)),
@@ -66,6 +58,7 @@ def outbox(order: Order, type_: OrderOutboxEvent, keys: dict, version: int = 1) 
     event = OutboxEvent.objects.get(type=type_, aggregate_id=order.number)
     assert (event.version, event.aggregate_type) == (version, "order")
     assert_shape(event.payload, keys)
+    assert event_payload_errors(event.type, event.version, event.payload) == []
     assert event.payload["number"] == order.number
     return event.payload
 
@@ -115,6 +108,7 @@ def test_placed_and_status_changes(shop):
     order_transition(order=order, to=Order.Status.CONFIRMED, role=lifecycle.AGENT)
     assert outbox(order, OrderOutboxEvent.CONFIRMED, STATUS_KEYS) | {"number": ""} == {
         "number": "",
+        "channel": "web",
         "from": "placed",
         "to": "confirmed",
     }
@@ -148,9 +142,9 @@ def test_payment_authorized_refunded_and_refund_failed(shop, provider):
     outbox(order, OrderOutboxEvent.REFUND_FAILED, REFUND_FAILED_KEYS)
     order_payment_refund(order_id=order.pk)
     outbox(order, OrderOutboxEvent.PAYMENT_REFUNDED, REFUNDED_KEYS)
-    # The timeline entry carries the same payload, without the number.
+    # The timeline entry carries the same payload, without the number and the channel (its own fields).
     event = order.events.get(type=OrderEventType.PAYMENT_REFUNDED)
-    assert set(event.payload) == set(REFUNDED_KEYS) - {"number"}
+    assert set(event.payload) == set(REFUNDED_KEYS) - {"number", "channel"}
 
 
 def test_payment_failed(shop, provider):

@@ -198,6 +198,7 @@ def test_wrong_codes_are_counted_and_the_fifth_replaces_the_code_for_the_custome
     issued = OutboxEvent.objects.filter(type="order.pickup_code_issued", aggregate_id=order.number)
     assert issued.get().payload == {
         "number": order.number,
+        "channel": "web",
         "store": "waw",
         "pickup_expires_at": order.pickup_expires_at.isoformat(),
     }
@@ -270,7 +271,13 @@ def test_a_pay_in_store_order_is_paid_at_the_hand_over(shop):
     assert paid.actor == seller and paid.payload == {"store": "waw", "amount": "100.00", "currency": "PLN"}
     assert paid.pk < order.events.get(to_status="completed").pk
     event = OutboxEvent.objects.get(type="order.paid_in_store", aggregate_id=order.number)
-    assert event.payload == {"number": order.number, "store": "waw", "amount": "100.00", "currency": "PLN"}
+    assert event.payload == {
+        "number": order.number,
+        "channel": "web",
+        "store": "waw",
+        "amount": "100.00",
+        "currency": "PLN",
+    }
 
 
 def test_an_order_paid_online_is_not_paid_again_at_the_hand_over(shop):

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from demo.data import RETAILER
-from demo.seed import DEMO_PASSWORD, MAX_SCALE, demo_totals, seed_demo, work_total
+from demo.seed import DEMO_API_KEY_SCOPES, DEMO_PASSWORD, MAX_SCALE, demo_totals, seed_demo, work_total
 from omnishop.accounts.roles import ROLE_LABELS
 
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
@@ -37,6 +37,14 @@ class Command(BaseCommand):
             help=_("Do not show a progress bar (it is hidden anyway when output is not a terminal)."),
         )
         parser.add_argument(
+            "--new-api-key",
+            action="store_true",
+            help=_(
+                "Replace the demo channel API key with a new one and print it (a key is shown only when it "
+                "is created; the old one is revoked)."
+            ),
+        )
+        parser.add_argument(
             "--force",
             action="store_true",
             help=_(
@@ -45,7 +53,7 @@ class Command(BaseCommand):
             ),
         )
 
-    def handle(self, *args, scale: int, no_progress: bool, force: bool, verbosity: int, **options):
+    def handle(self, *args, scale: int, no_progress: bool, force: bool, new_api_key: bool, verbosity: int, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 _(
@@ -59,17 +67,20 @@ class Command(BaseCommand):
         show_progress = not no_progress and verbosity > 0 and self.stdout.isatty()
         started = time.monotonic()
         with tqdm(total=work_total(scale), disable=not show_progress, unit="", leave=False) as bar:
-            report = seed_demo(scale=scale, progress=bar)
+            report = seed_demo(scale=scale, progress=bar, new_api_keys=new_api_key)
         elapsed = time.monotonic() - started
 
         if verbosity > 0:
             self._summary(report, elapsed)
-        # A new API key is shown once and never again, so print it even at verbosity 0.
+        # A new API key is shown once and never again, so print it even at verbosity 0, last.
         for code, plain in report.api_keys:
             self.stdout.write(
                 self.style.WARNING(
                     _("API key for channel %(code)s (shown only now): %(key)s") % {"code": code, "key": plain}
                 )
+            )
+            self.stdout.write(
+                _("  scopes: %(scopes)s; examples: docs/api.md") % {"scopes": ", ".join(DEMO_API_KEY_SCOPES)}
             )
 
     def _summary(self, report, elapsed: float) -> None:

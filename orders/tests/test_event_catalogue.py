@@ -1,0 +1,201 @@
+"""The event catalogue pinned to what the services really emit: one run through catalog,
+inventory and order flows produces every registered (type, version), and each payload conforms
+to its schema. Orders is the top layer that emits events, so the run sits here."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from jsonschema import Draft202012Validator
+
+from catalog.events import CatalogEvent
+from catalog.services import listing_unpublish
+from inventory.events import InventoryEvent
+from inventory.services import location_update
+from omnishop.accounts.models import User
+from omnishop.outbox.catalogue import event_catalogue, event_payload_errors, event_schema_get, event_types
+from omnishop.outbox.models import OutboxEvent
+from orders import lifecycle
+from orders.events import OrderOutboxEvent
+from orders.exceptions import RefundFailed
+from orders.models import Order
+from orders.services import (
+    Contact,
+    fulfilment_transfer_receive,
+    fulfilment_transfer_ship,
+    order_cancel,
+    order_hand_over,
+    order_payment_authorize,
+    order_payment_refund,
+    order_picking_start,
+    order_place,
+    order_ready_for_pickup,
+    order_transition,
+)
+from orders.tests.conftest import ADDRESS, GUEST, stock
+
+pytestmark = pytest.mark.django_db
+
+# Every enum of outbox event types an app defines (an app adding one adds it here).
+EVENT_ENUMS = [CatalogEvent, InventoryEvent, OrderOutboxEvent]
+
+PHONE = "+48601234567"
+# Keys that would carry a secret or personal data: an event names ids and business keys only.
+PERSONAL_KEY = re.compile(
+    r"pickup_code|code_hash|e_?mail|phone|password|secret|token|address|street|postal|first_name|last_name"
+    r"|customer_name|contact|iban|card",
+    re.IGNORECASE,
+)
+
+
+def _card_delivery(shop, variant) -> Order:
+    return order_place(
+        channel=shop["web"],
+        lines={variant.pk: 1},
+        fulfilment_type="delivery",
+        contact=GUEST,
+        shipping_address=ADDRESS,
+        payment_method="card",
+    )
+
+
+def _pickup(shop, variant, fulfilment_type="click_and_collect", **kwargs) -> Order:
+    return order_place(
+        channel=shop["app"],
+        lines={variant.pk: 1},
+        fulfilment_type=fulfilment_type,
+        pickup_location=shop["waw"],
+        contact=Contact(phone=PHONE, name="Gość"),
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def everything_emitted(shop, provider) -> dict:
+    """Catalog, stock, transfer and order flows run through the services; returns what must
+    never appear in an event (the contacts, every pickup code issued)."""
+    a, b, c = shop["variants"]
+    waw, warehouse = shop["waw"], shop["warehouse"]
+    seller = User.objects.create_user(email="sprzedawca@example.pl", password="x-pass-123", is_staff=True)
+    seller.groups.add(Group.objects.get(name="Store staff"))
+    waw.staff.add(seller)
+    stock(a, warehouse, 20)
+    stock(b, warehouse, 5)
+    stock(c, waw, 5)
+    codes = []
+
+    # A paid delivery, shipped and delivered.
+    order = order_payment_authorize(order_id=_card_delivery(shop, a).pk)
+    for to, role in (("processing", lifecycle.WAREHOUSE), ("shipped", lifecycle.WAREHOUSE)):
+        order = order_transition(order=order, to=to, role=role)
+    order_transition(order=order, to="completed", role=lifecycle.AGENT)
+    # A paid delivery cancelled: the refund fails once, then goes through.
+    order = order_payment_authorize(order_id=_card_delivery(shop, a).pk)
+    order_cancel(order=order, role=lifecycle.AGENT)
+    provider.refunds_fail = 1
+    with pytest.raises(RefundFailed):
+        order_payment_refund(order_id=order.pk)
+    order_payment_refund(order_id=order.pk)
+    # A declined card.
+    provider.approve = False
+    order_payment_authorize(order_id=_card_delivery(shop, a).pk)
+    provider.approve = True
+    # Click & collect from the warehouse: the transfer ships and arrives, the order is collected.
+    order = order_payment_authorize(order_id=_pickup(shop, b, payment_method="card").pk)
+    fulfilment = order.fulfilments.get()
+    fulfilment_transfer_receive(fulfilment=fulfilment_transfer_ship(fulfilment=fulfilment))
+    order = order_ready_for_pickup(order=Order.objects.get(pk=order.pk), actor=seller)
+    codes.append(order.pickup_code)
+    order_hand_over(order=order, code=order.pickup_code, actor=seller)
+    # Reserve & try, paid at the till.
+    order = _pickup(shop, c, fulfilment_type="ropis", payment_method="pay_in_store")
+    order = order_transition(order=order, to="confirmed", role=lifecycle.SYSTEM)
+    order = order_ready_for_pickup(order=order_picking_start(order=order, actor=seller), actor=seller)
+    codes.append(order.pickup_code)
+    order_hand_over(order=order, code=order.pickup_code, actor=seller)
+    # Click & collect cancelled while its transfer waits: the transfer is called off.
+    order_cancel(order=_pickup(shop, b, payment_method="card"), role=lifecycle.AGENT)
+
+    listing_unpublish(product=a.product, channel=shop["b2b"])
+    location_update(location=waw, changes={"ring_fence": 2})
+    assert all(codes)
+    return {"secrets": [GUEST.email, PHONE, PHONE.removeprefix("+48"), *codes]}
+
+
+def test_every_enum_member_has_a_schema_and_every_schema_an_enum_member():
+    members = {member.value for enum in EVENT_ENUMS for member in enum}
+    assert members == set(event_types())
+
+
+def test_every_schema_is_valid_draft_2020_12_and_pins_every_key():
+    for entry in event_catalogue():
+        Draft202012Validator.check_schema(entry.schema)
+        assert entry.schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+        assert entry.description and entry.aggregate and entry.version >= 1
+        for node in _objects(entry.schema):
+            assert node["required"] == list(node["properties"]), entry.type
+            assert node["additionalProperties"] is False, entry.type
+
+
+def test_every_registered_event_is_emitted_by_the_services_and_matches_its_schema(everything_emitted):
+    events = list(OutboxEvent.objects.order_by("created_at", "id"))
+    emitted = {(e.type, e.version) for e in events}
+    registered = {(entry.type, entry.version) for entry in event_catalogue()}
+    assert emitted == registered, {"not emitted": registered - emitted, "not registered": emitted - registered}
+    for event in events:
+        assert event.aggregate_type == event_schema_get(event.type, event.version).aggregate, event.type
+        assert event_payload_errors(event.type, event.version, event.payload) == [], (event.type, event.payload)
+    for event in (e for e in events if e.type.startswith("order.")):
+        assert event.payload["number"] == event.aggregate_id
+        assert event.payload["channel"] == Order.objects.get(number=event.aggregate_id).channel.code
+
+
+def test_a_drifting_payload_fails_its_schema():
+    payload = {"product_id": 1, "channel": "web"}
+    assert event_payload_errors("listing.unpublished", 1, payload) == []
+    assert event_payload_errors("listing.unpublished", 1, payload | {"email": "x@example.pl"})
+    assert event_payload_errors("listing.unpublished", 1, {"product_id": 1})
+    assert event_payload_errors("listing.unpublished", 1, {"product_id": "1", "channel": "web"})
+    changed = {"variant_id": 1, "sku": "A", "currency": "PLN", "old_amount": None, "new_amount": "1.50", "reason": ""}
+    assert event_payload_errors("price.changed", 1, changed | {"changed_at": "2026-05-01T10:00:00+00:00"}) == []
+    assert event_payload_errors("price.changed", 1, changed | {"changed_at": "1 May"})
+    assert event_payload_errors(
+        "price.changed", 1, changed | {"changed_at": "2026-05-01T10:00:00+00:00", "new_amount": 1.5}
+    )
+    with pytest.raises(LookupError):
+        event_payload_errors("order.pickup_code_issued", 1, {})
+
+
+def test_no_schema_and_no_emitted_payload_carries_secrets_or_personal_data(everything_emitted):
+    for entry in event_catalogue():
+        keys = [key for node in _objects(entry.schema) for key in node["properties"]]
+        assert not [k for k in keys if PERSONAL_KEY.search(k)], entry.type
+    events = list(OutboxEvent.objects.all())
+    assert events
+    for event in events:
+        keys = list(_keys(event.payload))
+        assert not [k for k in keys if PERSONAL_KEY.search(k)], (event.type, keys)
+        text = str(event.payload)
+        assert not [s for s in everything_emitted["secrets"] if s in text], (event.type, event.payload)
+
+
+def _objects(schema):
+    """Every object schema inside ``schema`` (itself included)."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "object":
+            yield schema
+        for value in schema.values():
+            yield from _objects(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from _objects(value)
+
+
+def _keys(payload):
+    if isinstance(payload, dict):
+        for key, value in payload.items():
+            yield key
+            yield from _keys(value)
+    elif isinstance(payload, list):
+        for value in payload:
+            yield from _keys(value)
