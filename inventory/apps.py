@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class InventoryConfig(AppConfig):
     name = "inventory"
     verbose_name = _("Inventory")
+
+    def ready(self) -> None:
+        from catalog.offers import channel_offer_listener_register
+
+        from .services.channel_stock import channel_offer_refresh
+
+        # A listing published or withdrawn, a channel's stock buffer: the marketplace figures follow.
+        channel_offer_listener_register(channel_offer_refresh)

@@ -17,11 +17,13 @@ class InventoryEvent(StrEnum):
     TRANSFER_RECEIVED = "transfer.received"
     TRANSFER_CANCELLED = "transfer.cancelled"
     LOCATION_UPDATED = "location.updated"
+    CHANNEL_STOCK_CHANGED = "channel_stock.changed"
 
 
 STOCK_CHANGED_VERSION = 1
 TRANSFER_VERSION = 1
 LOCATION_UPDATED_VERSION = 1
+CHANNEL_STOCK_CHANGED_VERSION = 1
 
 # The location fields that change what a location offers (availability, channels, pickup).
 LOCATION_AVAILABILITY_FIELDS = ("is_active", "ring_fence", "ships_online", "click_and_collect", "ship_from_store")
@@ -94,4 +96,19 @@ def location_updated_message(*, location, changed: list[str]) -> OutboxMessage:
             "changed": sorted(changed),
         },
         version=LOCATION_UPDATED_VERSION,
+    )
+
+
+def channel_stock_changed_message(*, channel_code: str, sku: str, available: int, listed: bool) -> OutboxMessage:
+    """``channel_stock.changed``: what a marketplace channel may sell of one SKU now (its stock
+    feed's figure: online availability at the locations that ship, less the channel's stock
+    buffer, never below 0), coalesced per channel and SKU: a consumer only needs the latest.
+    ``listed`` false: the SKU was withdrawn from the channel (``available`` is 0)."""
+    return OutboxMessage(
+        type=InventoryEvent.CHANNEL_STOCK_CHANGED.value,
+        aggregate_type="channel_stock",
+        aggregate_id=f"{channel_code}:{sku}",
+        payload={"channel": channel_code, "sku": sku, "available": available, "listed": listed},
+        version=CHANNEL_STOCK_CHANGED_VERSION,
+        coalesce_key=f"channel_stock.changed:{channel_code}:{sku}",
     )

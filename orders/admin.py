@@ -13,7 +13,7 @@ from customers.models import Company, Customer
 from inventory.models import Location
 from omnishop.admin import ReadOnlyAdmin, admin_form_page, service_action
 from omnishop.exceptions import DomainError
-from omnishop.vocabulary import PaymentMethod
+from omnishop.vocabulary import CHECKOUT_PAYMENT_CHOICES
 
 from . import lifecycle
 from .exceptions import InvalidOrder, InvalidTransition, WrongPickupCode
@@ -308,7 +308,7 @@ class PlaceOrderForm(forms.Form):
     contact_name = forms.CharField(label=_("contact name"), required=False)
     payment_method = forms.ChoiceField(
         label=_("payment"),
-        choices=PaymentMethod.choices,
+        choices=CHECKOUT_PAYMENT_CHOICES,
     )
 
     def clean(self):

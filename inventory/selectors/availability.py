@@ -127,6 +127,23 @@ def stock_available_list(
     return [_availability(row[:6], kind=row[6], ring_fence=row[7], online=online) for row in rows]
 
 
+def stock_available_to_ship(*, variant_ids: Iterable[int]) -> dict[int, int]:
+    """Units of each variant a home delivery may be sent from now: online availability (store
+    ring-fences left out) summed over the active locations that ship online orders or ship from
+    their store, as delivery routing sources them. Variants with nothing are absent; one query."""
+    rows = (
+        _available_rows(variant_ids=variant_ids, online=True)
+        .filter(Q(location__ships_online=True) | Q(location__ship_from_store=True))
+        .values_list(*_LEVEL_FIELDS, "location__kind", "location__ring_fence")
+    )
+    total: dict[int, int] = {}
+    for row in rows:
+        available = _availability(row[:6], kind=row[6], ring_fence=row[7], online=True).available
+        if available:
+            total[row[0]] = total.get(row[0], 0) + available
+    return total
+
+
 # What routing reads of a location; the other fields of the Location objects below are deferred.
 ROUTING_LOCATION_FIELDS = (
     "id",

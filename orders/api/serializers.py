@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from omnishop.vocabulary import PaymentMethod
+from omnishop.vocabulary import CHECKOUT_PAYMENT_CHOICES, PaymentMethod
 
 from ..exceptions import InvalidOrder
 from ..models import Fulfilment, Order, OrderEvent, OrderLine
@@ -56,7 +56,7 @@ class OrderCreateSerializer(serializers.Serializer):
     pickup_store = serializers.SlugField(required=False, help_text=_("Location code of the pickup store."))
     shipping_address = AddressSerializer(required=False)
     contact = ContactSerializer(required=False)
-    payment_method = serializers.ChoiceField(choices=PaymentMethod.choices, default=PaymentMethod.CARD)
+    payment_method = serializers.ChoiceField(choices=CHECKOUT_PAYMENT_CHOICES, default=PaymentMethod.CARD)
     customer_id = serializers.IntegerField(required=False, help_text=_("Staff only: the customer ordered for."))
     company_id = serializers.IntegerField(required=False, help_text=_("Staff only: the B2B company ordered for."))
 
