@@ -17,7 +17,7 @@ from omnishop.vocabulary import CHECKOUT_PAYMENT_CHOICES
 
 from . import lifecycle
 from .exceptions import InvalidOrder, InvalidTransition, WrongPickupCode
-from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
+from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderFee, OrderLine
 from .selectors import sees_only_own_stores
 from .services import (
     Contact,
@@ -65,6 +65,13 @@ class FulfilmentInline(ReadOnlyInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("location", "transfer")
+
+
+class OrderFeeInline(ReadOnlyInline):
+    """What a marketplace charged for the order it sold (none for other orders)."""
+
+    model = OrderFee
+    fields = ["kind", "amount", "currency"]
 
 
 class OrderEventInline(ReadOnlyInline):
@@ -165,7 +172,7 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     # Everything but the pickup code: it is the customer's proof at the hand-over.
     readonly_fields = [f.name for f in Order._meta.fields if f.name != "pickup_code"]
-    inlines = [OrderLineInline, FulfilmentInline, OrderEventInline]
+    inlines = [OrderLineInline, FulfilmentInline, OrderFeeInline, OrderEventInline]
     actions = [
         # Customer service.
         _transition_action(Order.Status.CONFIRMED, _("Confirm selected orders")),

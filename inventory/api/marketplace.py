@@ -6,6 +6,7 @@ from rest_framework import generics, serializers
 
 from catalog.api.channels import ChannelMixin
 from catalog.api.permissions import marketplace_key_scope
+from catalog.models import Variant
 from omnishop.api.serializers import ErrorSerializer
 from omnishop.apikeys.models import Scope
 
@@ -41,6 +42,7 @@ class StockFeedRowSerializer(serializers.Serializer):
 class MarketplaceStockFeedApi(ChannelMixin, generics.GenericAPIView):
     permission_classes = [marketplace_key_scope(Scope.STOCK_READ)]
     serializer_class = StockFeedRowSerializer
+    queryset = Variant.objects.none()  # for the schema: the rows come from channel_stock_feed
 
     @extend_schema(
         operation_id="marketplace_stock_feed",

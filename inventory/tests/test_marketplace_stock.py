@@ -17,6 +17,7 @@ from inventory.selectors import channel_stock_figures
 from inventory.services import (
     StockLine,
     channel_stock_refresh,
+    location_update,
     stock_allocate,
     stock_hold_place,
     stock_receive,
@@ -121,7 +122,7 @@ def test_the_events_carry_the_feeds_figures_after_every_kind_of_change(api_clien
 
 
 def test_a_change_that_moves_no_figure_sends_nothing(api_client, world):
-    w, keys = world
+    w, _keys = world
     deliver_all()
     stock_receive(variant=w["a"], location=w["waw"], quantity=5)  # a store that ships nothing
     wo = VariantFactory(sku="UNLISTED")
@@ -141,6 +142,16 @@ def test_withdrawing_and_publishing_a_listing_tells_the_marketplace(api_client, 
     listing_publish(product=w["a"].product, channel=w["allegro"])
     assert events() == {"A": {"channel": "allegro", "sku": "A", "available": 12, "listed": True}}
     assert feed(api_client, keys) == {"A": 12, "B": 12}
+
+
+def test_a_location_that_stops_shipping_takes_its_units_out_of_the_figures(api_client, world):
+    w, keys = world
+    deliver_all()
+    location_update(location=w["krk"], changes={"ship_from_store": False})
+    assert {sku: e["available"] for sku, e in events().items()} == feed(api_client, keys) == {"A": 8, "B": 8}
+    deliver_all()
+    location_update(location=w["krk"], changes={"phone": "+48123456789"})  # nothing it offers
+    assert events() == {}
 
 
 def test_a_new_buffer_changes_every_figure_of_the_channel(api_client, world):
