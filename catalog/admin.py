@@ -9,15 +9,33 @@ from treebeard.forms import movenodeform_factory
 from omnishop.admin import ReadOnlyAdmin, SharedChoicesInlineMixin
 
 from .models import Brand, Category, Channel, ChannelListing, Price, PriceHistory, Product, Variant
-from .services import VariantSpec, listing_publish, listing_unpublish, price_delete, price_set, product_create
+from .services import (
+    VariantSpec,
+    channel_update,
+    listing_publish,
+    listing_unpublish,
+    price_delete,
+    price_set,
+    product_create,
+)
 
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "kind", "currency", "api_key_required", "is_active"]
+    list_display = ["code", "name", "kind", "currency", "stock_buffer", "api_key_required", "is_active"]
     list_filter = ["kind", "currency", "is_active", "api_key_required"]
     search_fields = ["code", "name"]
     readonly_fields = ["created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # Through the service: a new stock buffer reaches the marketplace's stock figures.
+        channel_update(
+            channel=Channel.objects.get(pk=obj.pk),
+            actor=request.user,
+            **{name: form.cleaned_data[name] for name in form.changed_data},
+        )
 
 
 @admin.register(Category)
@@ -293,6 +311,27 @@ class ChannelListingAdmin(admin.ModelAdmin):
     list_select_related = ["product", "channel"]
     search_fields = ["product__name", "product__slug", "channel__code"]
     autocomplete_fields = ["product", "channel"]
+
+    def save_model(self, request, obj, form, change):
+        if change and {"product", "channel"} & set(form.changed_data):
+            # Moved to another product or channel: no longer offered where it was.
+            before = ChannelListing.objects.select_related("product", "channel").get(pk=obj.pk)
+            listing_unpublish(product=before.product, channel=before.channel, actor=request.user)
+        listing = listing_publish(
+            product=obj.product,
+            channel=obj.channel,
+            published_from=obj.published_from,
+            published_until=obj.published_until,
+            actor=request.user,
+        )
+        obj.pk = listing.pk
+
+    def delete_model(self, request, obj):
+        listing_unpublish(product=obj.product, channel=obj.channel, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for listing in queryset.select_related("product", "channel"):
+            listing_unpublish(product=listing.product, channel=listing.channel, actor=request.user)
 
     @admin.display(description=_("published now"), boolean=True)
     def published_now(self, obj) -> bool:

@@ -43,12 +43,23 @@ class Channel(models.Model):
             "first-party clients may declare other channels."
         ),
     )
+    stock_buffer = models.PositiveIntegerField(
+        _("stock buffer"),
+        default=0,
+        help_text=_(
+            "Units per SKU kept back from what this channel is told it may sell (marketplaces: "
+            "their stock feed and stock events), so an order crossing a sale elsewhere does not oversell."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("channel")
         verbose_name_plural = _("channels")
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(stock_buffer__gte=0), name="catalog_channel_stock_buffer_gte_0"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"

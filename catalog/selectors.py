@@ -38,6 +38,49 @@ def channel_list(*, active_only: bool = True) -> QuerySet[Channel]:
     return qs.filter(is_active=True) if active_only else qs
 
 
+def channels_marketplace() -> list[Channel]:
+    """The active marketplace channels (code and stock buffer loaded): one small query."""
+    return list(
+        Channel.objects.filter(kind=Channel.Kind.MARKETPLACE, is_active=True).only("id", "code", "kind", "stock_buffer")
+    )
+
+
+def _listed_now(at, prefix: str = "") -> Q:
+    """A variant's product is published now (the listing's channel is filtered by the caller)."""
+    return Q(**{f"{prefix}listings__published_from__lte": at}) & (
+        Q(**{f"{prefix}listings__published_until__isnull": True}) | Q(**{f"{prefix}listings__published_until__gt": at})
+    )
+
+
+def variants_listed_in_channel(*, channel: Channel, at=None) -> QuerySet[Variant]:
+    """The variants a channel sells now: active, of an active product with a listing in the
+    channel published now; ordered by SKU (a stable order to page over)."""
+    at = at or timezone.now()
+    return (
+        Variant.objects.filter(is_active=True, product__is_active=True)
+        .filter(Q(product__listings__channel=channel) & _listed_now(at, "product__"))
+        .order_by("sku")
+    )
+
+
+def variants_listed_in_channels(
+    *, channel_ids: Iterable[int], variant_ids: Iterable[int] | None = None, product_ids: Iterable[int] | None = None
+) -> list[tuple[int, int, str]]:
+    """(channel id, variant id, SKU) of the variants each of ``channel_ids`` sells now, among
+    ``variant_ids`` and/or of ``product_ids`` (None: no limit); one query."""
+    at = timezone.now()
+    rows = Variant.objects.filter(
+        Q(product__listings__channel_id__in=list(channel_ids)) & _listed_now(at, "product__"),
+        is_active=True,
+        product__is_active=True,
+    )
+    if variant_ids is not None:
+        rows = rows.filter(pk__in=list(variant_ids))
+    if product_ids is not None:
+        rows = rows.filter(product_id__in=list(product_ids))
+    return list(rows.order_by().values_list("product__listings__channel_id", "pk", "sku"))
+
+
 def category_list() -> QuerySet[Category]:
     return Category.objects.get_tree().filter(is_active=True)
 

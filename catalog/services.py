@@ -16,6 +16,7 @@ from omnishop.outbox.services import outbox_emit_many
 
 from .events import listing_published_message, listing_unpublished_message, price_changed_message
 from .models import Brand, Category, Channel, ChannelListing, Price, PriceHistory, Product, Variant
+from .offers import channel_offer_changed
 
 PRICE_MAX = Decimal("9999999999.99")
 
@@ -229,6 +230,25 @@ def channel_create(
     return channel
 
 
+# Fields of a channel that change what it may be told it can sell.
+CHANNEL_OFFER_FIELDS = ("kind", "is_active", "stock_buffer")
+
+
+def channel_update(*, channel: Channel, actor=None, **fields) -> Channel:
+    """Change ``fields`` of ``channel``, validated (``ValidationError``, nothing written). A change of
+    its kind, active flag or stock buffer is told to the listeners of ``catalog.offers`` in the
+    same transaction (a marketplace's stock figures follow its buffer)."""
+    changed = [name for name, value in fields.items() if getattr(channel, name) != value]
+    for name, value in fields.items():
+        setattr(channel, name, value)
+    channel.full_clean()
+    with transaction.atomic():
+        channel.save()
+        if any(name in CHANNEL_OFFER_FIELDS for name in changed):
+            channel_offer_changed(channel_id=channel.pk)
+    return channel
+
+
 def category_create(*, name: str, parent: Category | None = None, slug: str = "") -> Category:
     slug = slug or slugify(name)
     if parent is None:
@@ -316,6 +336,7 @@ def listing_publish(
             defaults={"published_from": published_from, "published_until": published_until},
         )
         outbox_emit_many(events=[listing_published_message(listing=listing)])
+        channel_offer_changed(channel_id=channel.pk, product_ids=[product.pk])
     return listing
 
 
@@ -326,4 +347,5 @@ def listing_unpublish(*, product: Product, channel: Channel, actor=None) -> bool
         deleted, _by_model = ChannelListing.objects.filter(product=product, channel=channel).delete()
         if deleted:
             outbox_emit_many(events=[listing_unpublished_message(product_id=product.pk, channel_code=channel.code)])
+            channel_offer_changed(channel_id=channel.pk, product_ids=[product.pk])
     return bool(deleted)

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +41,59 @@ class Customer(models.Model):
     def __str__(self) -> str:
         name = f"{self.first_name} {self.last_name}".strip()
         return name or self.email or self.phone or f"#{self.pk}"
+
+
+class CustomerIdentity(models.Model):
+    """How a channel knows a customer: an e-mail, a phone (E.164), a loyalty card, a marketplace's
+    buyer id or an app installation. One identity belongs to one customer; marketplace buyer ids
+    (and app installations) are scoped by their channel, the others are global."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        PHONE = "phone", _("Phone")
+        LOYALTY_CARD = "loyalty_card", _("Loyalty card")
+        MARKETPLACE_BUYER = "marketplace_buyer", _("Marketplace buyer")
+        APP_INSTALL = "app_install", _("App installation")
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="identities", verbose_name=_("customer")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    value = models.CharField(_("value"), max_length=200)
+    channel = models.ForeignKey(
+        "catalog.Channel",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("channel"),
+        help_text=_("The channel the value belongs to (a marketplace's buyer id); empty for global ones."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer identity")
+        verbose_name_plural = _("customer identities")
+        ordering = ["customer_id", "kind", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "value"], condition=Q(channel__isnull=True), name="customers_identity_unique_global"
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "channel", "value"],
+                condition=Q(channel__isnull=False),
+                name="customers_identity_unique_in_channel",
+            ),
+            # A marketplace's buyer id means nothing outside its marketplace.
+            models.CheckConstraint(
+                condition=~Q(kind="marketplace_buyer") | Q(channel__isnull=False),
+                name="customers_identity_buyer_has_channel",
+            ),
+            models.CheckConstraint(condition=~Q(value=""), name="customers_identity_value_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} of customer {self.customer_id}"
 
 
 class Company(models.Model):

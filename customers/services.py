@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from omnishop.phone import phone_e164
 
-from .models import Customer
+from .models import Customer, CustomerIdentity
 
 
 def _normalize_email(email: str) -> str:
@@ -184,3 +184,73 @@ def customer_for_user_ensure(*, user) -> Customer:
         if existing is None:
             raise
         return existing
+
+
+def _identity_value(kind: str, value: str) -> str:
+    """An identity's value as stored: e-mails lower-cased, phones in E.164, the rest trimmed."""
+    value = (value or "").strip()
+    if kind == CustomerIdentity.Kind.EMAIL:
+        return _normalize_email(value)
+    if kind == CustomerIdentity.Kind.PHONE:
+        return _phone(value)
+    return value
+
+
+def customer_identity_add(*, customer: Customer, kind: str, value: str, channel=None) -> CustomerIdentity:
+    """Record that ``customer`` is known by ``value`` (of ``kind``, in ``channel`` for values that
+    only mean something there, like a marketplace's buyer id). The database keeps one customer per
+    identity; a value already someone's raises ``IntegrityError``."""
+    identity = CustomerIdentity(customer=customer, kind=kind, value=_identity_value(kind, value), channel=channel)
+    identity.full_clean(validate_unique=False, validate_constraints=False)
+    identity.save()
+    return identity
+
+
+@dataclass(frozen=True)
+class MarketplaceBuyer:
+    """A buyer as a marketplace sends them: its own id for them, and their contact details."""
+
+    buyer_id: str
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+def _identity_customer(*, channel, buyer_id: str) -> Customer | None:
+    identity = (
+        CustomerIdentity.objects.select_related("customer")
+        .filter(kind=CustomerIdentity.Kind.MARKETPLACE_BUYER, channel=channel, value=buyer_id.strip())
+        .first()
+    )
+    return identity.customer if identity is not None else None
+
+
+def customer_for_marketplace_buyer(*, channel, buyer: MarketplaceBuyer) -> Customer:
+    """The customer behind a marketplace's buyer: the one their buyer id in ``channel`` names, else
+    a new customer with that identity (first and last name from ``name``, the phone in E.164, the
+    e-mail unless another customer has it: merging people is customer service's call, never an
+    import's). Two imports for one new buyer at once make one customer: the identity's unique
+    constraint decides and the loser returns the winner's. Raises ``ValidationError`` (``phone``,
+    ``email``) for contact details that are not valid."""
+    known = _identity_customer(channel=channel, buyer_id=buyer.buyer_id)
+    if known is not None:
+        return known
+    email = _normalize_email(buyer.email)
+    if email and Customer.objects.filter(email__iexact=email).exists():
+        email = ""
+    first_name, _sep, last_name = buyer.name.strip().partition(" ")
+    try:
+        with transaction.atomic():
+            customer = customer_create(
+                email=email, first_name=first_name[:100], last_name=last_name.strip()[:100], phone=buyer.phone
+            )
+            customer_identity_add(
+                customer=customer, kind=CustomerIdentity.Kind.MARKETPLACE_BUYER, value=buyer.buyer_id, channel=channel
+            )
+            return customer
+    except (IntegrityError, ValidationError):
+        # Another import of this buyer won (its customer took the e-mail or the identity first).
+        known = _identity_customer(channel=channel, buyer_id=buyer.buyer_id)
+        if known is None:
+            raise
+        return known

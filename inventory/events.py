@@ -18,11 +18,13 @@ class InventoryEvent(StrEnum):
     TRANSFER_RECEIVED = "transfer.received"
     TRANSFER_CANCELLED = "transfer.cancelled"
     LOCATION_UPDATED = "location.updated"
+    CHANNEL_STOCK_CHANGED = "channel_stock.changed"
 
 
 STOCK_CHANGED_VERSION = 1
 TRANSFER_VERSION = 1
 LOCATION_UPDATED_VERSION = 1
+CHANNEL_STOCK_CHANGED_VERSION = 1
 
 # The location fields that change what a location offers (availability, channels, pickup).
 LOCATION_AVAILABILITY_FIELDS = ("is_active", "ring_fence", "ships_online", "click_and_collect", "ship_from_store")
@@ -98,6 +100,21 @@ def location_updated_message(*, location, changed: list[str]) -> OutboxMessage:
     )
 
 
+def channel_stock_changed_message(*, channel_code: str, sku: str, available: int, listed: bool) -> OutboxMessage:
+    """``channel_stock.changed``: what a marketplace channel may sell of one SKU now (its stock
+    feed's figure: online availability at the locations that ship, less the channel's stock
+    buffer, never below 0), coalesced per channel and SKU: a consumer only needs the latest.
+    ``listed`` false: the SKU was withdrawn from the channel (``available`` is 0)."""
+    return OutboxMessage(
+        type=InventoryEvent.CHANNEL_STOCK_CHANGED.value,
+        aggregate_type="channel_stock",
+        aggregate_id=f"{channel_code}:{sku}",
+        payload={"channel": channel_code, "sku": sku, "available": available, "listed": listed},
+        version=CHANNEL_STOCK_CHANGED_VERSION,
+        coalesce_key=f"channel_stock.changed:{channel_code}:{sku}",
+    )
+
+
 def _transfer_event(type: InventoryEvent, description: str):
     return event(
         type=type,
@@ -153,6 +170,20 @@ EVENT_SCHEMAS = [
             "click_and_collect": BOOLEAN,
             "ship_from_store": BOOLEAN,
             "changed": described(array_of(STRING), "Which of the fields above changed."),
+        },
+    ),
+    event(
+        type=InventoryEvent.CHANNEL_STOCK_CHANGED,
+        version=CHANNEL_STOCK_CHANGED_VERSION,
+        aggregate="channel_stock",
+        description="What a marketplace channel may sell of one SKU now: the figure of its stock feed "
+        "(GET /api/v1/marketplace/stock/), online availability at the locations that ship less the channel's "
+        "stock buffer, never below 0. Coalesced per channel and SKU. Aggregate id: channel:SKU.",
+        properties={
+            "channel": described(STRING, "The marketplace channel's code."),
+            "sku": STRING,
+            "available": {"type": "integer", "minimum": 0},
+            "listed": described(BOOLEAN, "False: the SKU was withdrawn from the channel (available is 0)."),
         },
     ),
 ]

@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from catalog.models import Variant
 
-from .models import Allocation, Location, StockLevel, Transfer
+from .models import Allocation, ChannelStock, Location, StockLevel, Transfer
 
 
 def stock_levels_lock(*, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], StockLevel]:
@@ -101,3 +101,19 @@ def transfer_lock(*, pk: int) -> Transfer:
 def location_lock(*, pk: int) -> Location:
     """Lock a location row (an edit of its settings)."""
     return Location.objects.select_for_update().get(pk=pk)
+
+
+def channel_stock_lock(
+    *, channel_ids: Iterable[int], variant_ids: Iterable[int] | None = None, product_ids: Iterable[int] | None = None
+) -> list[tuple[int, int, int, int | None]]:
+    """Lock the channel stock figures of ``channel_ids`` (those of ``variant_ids`` and/or of the
+    variants of ``product_ids``; None: no limit), in (channel, variant) order, after any stock
+    rows: (id, channel id, variant id, available). Taken before the figures are worked out, so
+    two changes of one variant at different locations publish it one after the other, each from
+    what the other committed."""
+    rows = ChannelStock.objects.select_for_update(of=("self",)).filter(channel_id__in=sorted(set(channel_ids)))
+    if variant_ids is not None:
+        rows = rows.filter(variant_id__in=sorted(set(variant_ids)))
+    if product_ids is not None:
+        rows = rows.filter(variant__product_id__in=sorted(set(product_ids)))
+    return list(rows.order_by("channel_id", "variant_id").values_list("pk", "channel_id", "variant_id", "available"))

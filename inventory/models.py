@@ -377,3 +377,32 @@ class TransferLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity}x {self.variant_id}"
+
+
+class ChannelStock(models.Model):
+    """The last figure a marketplace channel was told for one listed variant (stock feed and
+    ``channel_stock.changed`` events): what it may sell, after its stock buffer. Written where the
+    event is emitted, only when the figure changes, so the feed answers ``updated_since`` from
+    ``changed_at`` and an unchanged figure sends nothing."""
+
+    channel = models.ForeignKey(
+        "catalog.Channel", on_delete=models.CASCADE, related_name="+", verbose_name=_("channel")
+    )
+    variant = models.ForeignKey(
+        "catalog.Variant", on_delete=models.CASCADE, related_name="+", verbose_name=_("variant")
+    )
+    # Null until a first figure was published for a newly listed variant.
+    available = models.PositiveIntegerField(_("available"), null=True, blank=True)
+    changed_at = models.DateTimeField(_("changed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("channel stock figure")
+        verbose_name_plural = _("channel stock figures")
+        ordering = ["channel_id", "variant_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "variant"], name="inventory_channelstock_unique"),
+        ]
+        indexes = [models.Index(fields=["channel", "changed_at"], name="inventory_channelstock_changed")]
+
+    def __str__(self) -> str:
+        return f"{self.variant_id} @ {self.channel_id}: {self.available}"

@@ -54,19 +54,30 @@ def shipping_fee(*, channel: Channel, fulfilment_type: str | None, subtotal: Dec
 
 
 def cart_price(
-    *, lines: dict[int, int], channel: Channel, customer=None, fulfilment_type: str | None = None, at=None
+    *,
+    lines: dict[int, int],
+    channel: Channel,
+    customer=None,
+    fulfilment_type: str | None = None,
+    at=None,
+    sold_at: dict[int, Decimal] | None = None,
+    shipping: Decimal | None = None,
 ) -> PricedCart:
     """Price ``{variant_id: quantity}`` for ``channel``. One query whatever the cart size.
 
+    ``sold_at`` and ``shipping``: the unit prices (by variant id) and the shipping a marketplace
+    sold an order at, which its buyer already paid there: the one case the price list does not
+    decide (the variants must still be sellable in the channel, a list price is not needed).
     Raises ``NotSellable`` naming each variant that is inactive, not published in the channel
     or has no price in the channel's currency.
     """
+    sold_at = sold_at or {}
     variants = variants_sellable_with_price(ids=lines, channel=channel, at=at)
     problems = {}
     for variant_id in lines:
         if variant_id not in variants:
             problems[str(variant_id)] = [_("Not offered in channel %(channel)s.") % {"channel": channel.code}]
-        elif variants[variant_id].price is None:
+        elif variants[variant_id].price is None and variant_id not in sold_at:
             problems[str(variant_id)] = [_("No price in %(currency)s.") % {"currency": channel.currency}]
     if problems:
         raise NotSellable(errors=problems)
@@ -74,6 +85,7 @@ def cart_price(
     priced = []
     for variant_id, quantity in lines.items():
         _pk, sku, size, colour, product_name, unit = variants[variant_id]
+        unit = sold_at.get(variant_id, unit)
         total = money_round(Money(unit * quantity, channel.currency)).amount
         label = " / ".join(p for p in (size, colour) if p)
         priced.append(
@@ -89,7 +101,8 @@ def cart_price(
         )
     subtotal = sum((p.line_total for p in priced), ZERO)
     discount_total = sum((p.discount for p in priced), ZERO)
-    shipping = shipping_fee(channel=channel, fulfilment_type=fulfilment_type, subtotal=subtotal)
+    if shipping is None:
+        shipping = shipping_fee(channel=channel, fulfilment_type=fulfilment_type, subtotal=subtotal)
     total = money_round(Money(subtotal - discount_total + shipping, channel.currency)).amount
     return PricedCart(
         currency=channel.currency,

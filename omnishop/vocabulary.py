@@ -23,3 +23,10 @@ class PaymentMethod(models.TextChoices):
     BLIK = "blik", _("BLIK")
     TRANSFER = "transfer", _("Bank transfer")
     PAY_IN_STORE = "pay_in_store", _("Pay in store")
+    MARKETPLACE = "marketplace", _("Paid on the marketplace")
+
+
+# What a checkout (API, admin) may choose: a marketplace's payment comes only with its import.
+CHECKOUT_PAYMENT_CHOICES = [
+    (value, label) for value, label in PaymentMethod.choices if value != PaymentMethod.MARKETPLACE
+]

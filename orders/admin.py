@@ -13,11 +13,11 @@ from customers.models import Company, Customer
 from inventory.models import Location
 from omnishop.admin import ReadOnlyAdmin, admin_form_page, service_action
 from omnishop.exceptions import DomainError
-from omnishop.vocabulary import PaymentMethod
+from omnishop.vocabulary import CHECKOUT_PAYMENT_CHOICES
 
 from . import lifecycle
 from .exceptions import InvalidOrder, InvalidTransition, WrongPickupCode
-from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
+from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderFee, OrderLine
 from .selectors import sees_only_own_stores
 from .services import (
     Contact,
@@ -65,6 +65,13 @@ class FulfilmentInline(ReadOnlyInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("location", "transfer")
+
+
+class OrderFeeInline(ReadOnlyInline):
+    """What a marketplace charged for the order it sold (none for other orders)."""
+
+    model = OrderFee
+    fields = ["kind", "amount", "currency"]
 
 
 class OrderEventInline(ReadOnlyInline):
@@ -165,7 +172,7 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     # Everything but the pickup code: it is the customer's proof at the hand-over.
     readonly_fields = [f.name for f in Order._meta.fields if f.name != "pickup_code"]
-    inlines = [OrderLineInline, FulfilmentInline, OrderEventInline]
+    inlines = [OrderLineInline, FulfilmentInline, OrderFeeInline, OrderEventInline]
     actions = [
         # Customer service.
         _transition_action(Order.Status.CONFIRMED, _("Confirm selected orders")),
@@ -308,7 +315,7 @@ class PlaceOrderForm(forms.Form):
     contact_name = forms.CharField(label=_("contact name"), required=False)
     payment_method = forms.ChoiceField(
         label=_("payment"),
-        choices=PaymentMethod.choices,
+        choices=CHECKOUT_PAYMENT_CHOICES,
     )
 
     def clean(self):

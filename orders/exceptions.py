@@ -9,6 +9,14 @@ class IdempotencyConflict(DomainError):
     status_code = 409
 
 
+class MarketplaceOrderConflict(DomainError):
+    """A marketplace sent an order id it imported before, with other content."""
+
+    code = "marketplace_order_conflict"
+    title = _("This marketplace order was already imported with other content.")
+    status_code = 409
+
+
 class InvalidOrder(DomainError):
     """The order request breaks a rule of its own; ``errors`` names the fields."""
 

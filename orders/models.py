@@ -168,6 +168,8 @@ class Order(models.Model):
     routing = models.JSONField(_("routing decision"), default=dict, blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=100, blank=True, default="")
     request_fingerprint = models.CharField(_("request fingerprint"), max_length=64, blank=True)
+    # A marketplace's own id of the order it imported (blank for every other order).
+    external_id = models.CharField(_("marketplace order id"), max_length=100, blank=True, default="")
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -190,6 +192,12 @@ class Order(models.Model):
                 fields=["channel", "idempotency_key"],
                 condition=~Q(idempotency_key=""),
                 name="orders_order_idempotent_per_channel",
+            ),
+            # One order per marketplace order: a re-sent import can never place a second one.
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=~Q(external_id=""),
+                name="orders_order_external_id_per_channel",
             ),
             models.CheckConstraint(condition=Q(total__gte=0), name="orders_order_total_gte_0"),
             models.CheckConstraint(
@@ -223,6 +231,34 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity}x {self.sku}"
+
+
+class OrderFee(models.Model):
+    """What a marketplace charges the retailer for an order it sold (its commission, the shipping
+    it charged), as the marketplace reported it, in its currency."""
+
+    class Kind(models.TextChoices):
+        COMMISSION = "commission", _("Commission")
+        SHIPPING = "shipping", _("Shipping charged")
+        PAYMENT = "payment", _("Payment fee")
+        OTHER = "other", _("Other fee")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="fees", verbose_name=_("order"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+
+    class Meta:
+        verbose_name = _("marketplace fee")
+        verbose_name_plural = _("marketplace fees")
+        ordering = ["order_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="orders_orderfee_amount_gte_0"),
+            models.UniqueConstraint(fields=["order", "kind"], name="orders_orderfee_one_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind} {self.amount} {self.currency}"
 
 
 class Fulfilment(models.Model):

@@ -5,10 +5,12 @@ Faces only parse their input into it; ``order_place`` keeps the same rules
 
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from catalog.models import Channel
 from catalog.selectors import variant_ids_by_sku
 from customers.selectors import company_has_member
 from inventory.selectors import pickup_location_get
@@ -28,6 +30,25 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class MarketplaceFee:
+    kind: str  # an ``OrderFee.Kind``
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class MarketplaceSale:
+    """What only a marketplace's import carries: the marketplace's own order id, the unit prices
+    its buyer paid there (by variant id: they replace the price list's), the shipping it charged
+    them and its fees, in ``currency`` (the channel's)."""
+
+    order_id: str
+    currency: str
+    unit_prices: dict[int, Decimal]
+    shipping: Decimal = Decimal("0.00")
+    fees: tuple[MarketplaceFee, ...] = ()
+
+
+@dataclass(frozen=True)
 class OrderRequest:
     """What is ordered, how it reaches the customer and how it is paid, with the rows it names
     already read (channel, customer, company, pickup location, cart)."""
@@ -42,6 +63,7 @@ class OrderRequest:
     pickup_location: object = None
     shipping_address: dict = field(default_factory=dict)
     cart: object = None
+    marketplace: MarketplaceSale | None = None
 
     def fields(self) -> dict:
         """The request as ``order_place``'s keyword arguments."""
@@ -56,14 +78,41 @@ def payment_method_errors(*, fulfilment_type: str, payment_method: str) -> list[
     return []
 
 
+def marketplace_sale_errors(request: OrderRequest) -> dict[str, list[str]]:
+    """The rules of a marketplace's sale: only a marketplace channel imports one, always as a home
+    delivery paid on the marketplace, in the channel's currency, with a price for every line."""
+    sale = request.marketplace
+    if sale is None:
+        if request.payment_method == PaymentMethod.MARKETPLACE:
+            return {"payment_method": [_("Only a marketplace's imported order is paid on the marketplace.")]}
+        return {}
+    errors: dict[str, list[str]] = {}
+    if request.channel.kind != Channel.Kind.MARKETPLACE:
+        errors["marketplace"] = [_("Only a marketplace channel imports marketplace orders.")]
+    if not sale.order_id.strip():
+        errors["marketplace_order_id"] = [_("Give the marketplace's order id.")]
+    if sale.currency != request.channel.currency:
+        errors["currency"] = [
+            _("Channel %(channel)s sells in %(currency)s.")
+            % {"channel": request.channel.code, "currency": request.channel.currency}
+        ]
+    if set(sale.unit_prices) != set(request.lines):
+        errors["lines"] = [_("Every line needs the unit price the marketplace sold it at.")]
+    if request.fulfilment_type != FulfilmentType.DELIVERY:
+        errors["fulfilment_type"] = [_("A marketplace order is a home delivery.")]
+    if request.payment_method != PaymentMethod.MARKETPLACE:
+        errors["payment_method"] = [_("A marketplace order is paid on the marketplace.")]
+    return errors
+
+
 def order_request_errors(request: OrderRequest) -> dict[str, list[str]]:
     """The rules an order request keeps whoever sends it, by field (empty when it keeps them)."""
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = marketplace_sale_errors(request)
     delivery = request.fulfilment_type == FulfilmentType.DELIVERY
     if any(int(quantity) < 1 for quantity in request.lines.values()):
-        errors["lines"] = [_("Every line needs at least one unit.")]
+        errors.setdefault("lines", [_("Every line needs at least one unit.")])
     if payment := payment_method_errors(fulfilment_type=request.fulfilment_type, payment_method=request.payment_method):
-        errors["payment_method"] = payment
+        errors.setdefault("payment_method", payment)
     # Nobody to tell about a guest's order (ready for pickup, shipped, cancelled) without these.
     contact = request.contact
     reachable = contact is not None and (contact.email.strip() or contact.phone.strip())
@@ -107,11 +156,15 @@ def order_request_build(
     pickup_location=None,
     shipping_address: dict | None = None,
     cart=None,
+    marketplace: MarketplaceSale | None = None,
+    sku_prices: dict[str, Decimal] | None = None,
     field_names: dict[str, str] | None = None,
 ) -> OrderRequest:
     """Parse and validate an order request. Lines come as ``{variant id: quantity}`` or as
     ``sku_lines`` (``(sku, quantity)``, an unknown SKU is an error on ``lines.<i>.sku``); the
-    pickup store as a ``Location`` or a location ``code`` (``pickup_store``); the contact phone
+    pickup store as a ``Location`` or a location ``code`` (``pickup_store``); a marketplace's sale
+    as ``marketplace``, its unit prices by variant id or, with ``sku_lines``, by SKU
+    (``sku_prices``); the contact phone
     is stored in E.164 (``contact.phone`` error when it is not a phone number).
     Raises ``InvalidOrder`` with every field error at once; ``field_names`` renames error keys
     to the caller's own field names (e.g. ``{"customer": "customer_id"}``)."""
@@ -123,6 +176,9 @@ def order_request_build(
             if sku not in variants:
                 errors[f"lines.{i}.sku"] = [_("Unknown SKU %(sku)s.") % {"sku": sku}]
         lines = {variants[sku]: quantity for sku, quantity in sku_lines if sku in variants}
+        if marketplace is not None and sku_prices is not None:
+            unit_prices = {variants[sku]: price for sku, price in sku_prices.items() if sku in variants}
+            marketplace = replace(marketplace, unit_prices=unit_prices)
     if pickup_store:
         pickup_location = pickup_location_get(code=pickup_store)
         if pickup_location is None:
@@ -143,6 +199,7 @@ def order_request_build(
         pickup_location=pickup_location,
         shipping_address=dict(shipping_address or {}),
         cart=cart,
+        marketplace=marketplace,
     )
     for key, messages in order_request_errors(request).items():
         errors.setdefault(key, messages)

@@ -7,10 +7,12 @@ from .availability import (
     LocationStock,
     stock_availability_by_location,
     stock_available_list,
+    stock_available_to_ship,
     stock_available_with_locations,
     stock_levels_with_availability,
     units_available,
 )
+from .channel_stock import channel_available, channel_stock_feed, channel_stock_figures
 from .consistency import StockDrift, stock_drift_list
 from .locations import (
     EARTH_RADIUS_KM,
@@ -37,6 +39,9 @@ __all__ = [
     "LocationStock",
     "PickupOption",
     "StockDrift",
+    "channel_available",
+    "channel_stock_feed",
+    "channel_stock_figures",
     "distance_km_expression",
     "location_codes",
     "location_ids_by_code",
@@ -50,6 +55,7 @@ __all__ = [
     "pickup_options_list",
     "stock_availability_by_location",
     "stock_available_list",
+    "stock_available_to_ship",
     "stock_available_with_locations",
     "stock_drift_list",
     "stock_levels_with_availability",

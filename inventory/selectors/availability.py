@@ -129,6 +129,25 @@ def stock_available_list(
     return [_availability(row[:6], kind=row[6], ring_fence=row[7], online=online) for row in rows]
 
 
+def stock_available_to_ship(*, variant_ids: Iterable[int]) -> dict[int, int]:
+    """Units of each variant a home delivery may be sent from now: online availability (store
+    ring-fences left out) summed over the active locations that ship online orders or ship from
+    their store, as delivery routing sources them. Variants with nothing are absent. One query,
+    summed in the database (``stock_levels_with_availability``'s ``available``): a sync's
+    thousands of variants at every location would otherwise travel row by row."""
+    rows = (
+        stock_levels_with_availability(online=True)
+        .filter(variant_id__in=list(variant_ids), location__is_active=True)
+        .filter(Q(location__ships_online=True) | Q(location__ship_from_store=True))
+        .order_by()
+        .values("variant_id")
+        .annotate(total=Sum("available"))
+        .filter(total__gt=0)
+        .values_list("variant_id", "total")
+    )
+    return dict(rows)
+
+
 # What routing reads of a location; the other fields of the Location objects below are deferred.
 ROUTING_LOCATION_FIELDS = (
     "id",

@@ -8,6 +8,7 @@ from .allocations import (
     stock_fulfil,
     stock_release,
 )
+from .channel_stock import channel_stock_refresh
 from .consistency import (
     StockRepairResult,
     stock_consistency_repair,
@@ -60,6 +61,7 @@ __all__ = [
     "StockSyncRow",
     "SyncErrorPolicy",
     "SyncMode",
+    "channel_stock_refresh",
     "location_create",
     "location_staff_set",
     "location_update",

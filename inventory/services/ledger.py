@@ -4,7 +4,8 @@ Public names only, for the flows built on it (holds, allocations, transfers, syn
 the change type (``StockChange``), ``stock_levels_ensure`` (rows exist before they are locked),
 ``stock_available_check`` (availability of locked rows), ``stock_changes_apply`` (on hand and
 the ledger) with ``stock_books_reconcile`` (the consistency repair's corrections), and
-``stock_changed_emit`` (the ``stock.changed`` events). Rows are locked through
+``stock_changed_emit`` (the ``stock.changed`` events, and the marketplace channels' figures that
+follow from them, ``channel_stock``). Rows are locked through
 ``lock_objects`` in (variant id, location id) order, always.
 """
 
@@ -26,6 +27,7 @@ from ..exceptions import IdempotencyConflict, InsufficientStock, StockCountBelow
 from ..lock_objects import LockedLevel, stock_levels_lock_bulk
 from ..models import StockHold, StockLevel, StockMovement
 from ..selectors import units_available
+from .channel_stock import channel_stock_refresh
 
 BULK_SLICE = 5_000  # changes per write slice (and per progress report)
 INT_MAX = 2_147_483_647  # on_hand is a 32-bit integer column
@@ -138,11 +140,13 @@ def stock_available_check(
     return AvailabilityCheck(wanted=wanted, held=held)
 
 
-def stock_changed_emit(*, levels: Iterable, held: dict[Pair, int] | None = None) -> None:
+def stock_changed_emit(*, levels: Iterable, held: dict[Pair, int] | None = None, channel_figures: bool = True) -> None:
     """One coalesced ``stock.changed`` event per (SKU, location) of ``levels``: StockLevel rows
     (with variant and location, as ``stock_levels_lock`` returns them) or ``LockedLevel``s,
     locked by the caller. ``held``: the rows' held units after the change when the caller read
-    them already; otherwise they are read here (one query)."""
+    them already; otherwise they are read here (one query). Then the marketplace channels'
+    figures of those variants (``channel_stock_refresh``), unless ``channel_figures`` is false
+    because the caller refreshes them itself (statements whose results it may not wait for)."""
     levels = list(levels)
     if not levels:
         return
@@ -162,6 +166,8 @@ def stock_changed_emit(*, levels: Iterable, held: dict[Pair, int] | None = None)
             )
         )
     outbox_emit_many(events=messages)
+    if channel_figures:
+        channel_stock_refresh(variant_ids={lv.variant_id for lv in levels})
 
 
 @contextmanager
@@ -384,7 +390,8 @@ def _stock_changes_write(
             if progress is not None:
                 progress(len(written))
         _stock_levels_write(ordered)
-        stock_changed_emit(levels=ordered, held=held)
+        stock_changed_emit(levels=ordered, held=held, channel_figures=False)
+    channel_stock_refresh(variant_ids={variant_id for variant_id, _location_id in touched})
     if progress is not None and len(changes) > len(movements):
         progress(len(changes) - len(movements))  # unchanged, replayed and refused changes are done too
     return outcome

@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 
 from omnishop.outbox.services import outbox_emit_many
 
-from ..events import location_updated_message
+from ..events import LOCATION_AVAILABILITY_FIELDS, location_updated_message
 from ..lock_objects import location_lock, stock_levels_lock
 from ..models import Location, StockLevel, validate_opening_hours
+from .channel_stock import channel_stock_refresh
 from .ledger import stock_changed_emit
 
 
@@ -108,7 +109,8 @@ def location_update(*, location: Location, changes: dict, actor=None) -> Locatio
     do not change (on hand, allocated, held and safety stock stay), so no ``stock.changed``
     goes out: a consumer that learns a location went inactive, changed its ring-fence or its
     flags re-reads the availability of that location (its available units per channel follow
-    from those fields). The location row is locked while it changes.
+    from those fields). The location row is locked while it changes. Marketplace channels'
+    figures of the variants stocked there follow a change of those fields (``channel_stock``).
     Raises ``ValidationError`` (an unknown field, a value the model or its constraints refuse:
     nothing is written).
     """
@@ -131,6 +133,9 @@ def location_update(*, location: Location, changes: dict, actor=None) -> Locatio
         locked.full_clean()
         locked.save(update_fields=changed)
         outbox_emit_many(events=[location_updated_message(location=locked, changed=changed)])
+        if set(changed) & set(LOCATION_AVAILABILITY_FIELDS):
+            stocked = StockLevel.objects.filter(location=locked).values_list("variant_id", flat=True)
+            channel_stock_refresh(variant_ids=set(stocked))
     return locked
 
 

@@ -104,6 +104,7 @@ def test_the_event_types_are_the_enum():
         "transfer.received",
         "transfer.cancelled",
         "location.updated",
+        "channel_stock.changed",
     }
 
 

@@ -238,6 +238,8 @@ def test_a_key_cannot_check_out_another_channels_cart(api_client, world):
         ("stock:read", "get", "/api/v1/locations/pickup-options/?lat=52.2&lng=21.0&line=SHARED-1:1", None),
         ("orders:write", "get", "/api/v1/orders/", None),
         ("orders:write", "post", "/api/v1/orders/", {}),
+        ("orders:write", "post", "/api/v1/marketplace/orders/", {}),
+        ("stock:read", "get", "/api/v1/marketplace/stock/", None),
         (
             "stock:sync",
             "post",

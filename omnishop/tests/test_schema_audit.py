@@ -259,7 +259,16 @@ def shop(db):
     )
     # A key of a first-party channel with every scope: only what the view refuses to any key fails.
     _row, key = apikey_create(channel=web, name="Web integration", scopes=list(Scope.values))
-    return {"order": order, "product": product, "key": key, "warehouse": warehouse}
+    # The marketplace endpoints are for a marketplace's key: a web key is refused there by design.
+    marketplace = ChannelFactory(code="allegro", kind=Channel.Kind.MARKETPLACE, api_key_required=True)
+    _row, marketplace_key = apikey_create(channel=marketplace, name="Allegro", scopes=list(Scope.values))
+    return {
+        "order": order,
+        "product": product,
+        "key": key,
+        "marketplace_key": marketplace_key,
+        "warehouse": warehouse,
+    }
 
 
 def _sample_request(path: str, method: str, shop) -> tuple[str, dict | None]:
@@ -290,7 +299,8 @@ def test_documented_security_matches_what_the_endpoint_enforces(schema, api_clie
     anonymous = getattr(api_client, method)(url, body, format="json")
     assert (set() in documented) != _refused(anonymous), ("anonymous", anonymous.status_code, anonymous.content)
 
-    with_key = getattr(api_client, method)(url, body, format="json", HTTP_AUTHORIZATION=f"Api-Key {shop['key']}")
+    key = shop["marketplace_key"] if path.startswith("/api/v1/marketplace/") else shop["key"]
+    with_key = getattr(api_client, method)(url, body, format="json", HTTP_AUTHORIZATION=f"Api-Key {key}")
     assert ({"ChannelApiKey"} in documented) != _refused(with_key), ("key", with_key.status_code, with_key.content)
 
 

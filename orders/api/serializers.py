@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from inventory.models import Transfer
 from omnishop.api.serializers import MoneyField
-from omnishop.vocabulary import PaymentMethod
+from omnishop.vocabulary import CHECKOUT_PAYMENT_CHOICES, PaymentMethod
 
 from ..exceptions import InvalidOrder
 from ..models import Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
@@ -59,7 +59,7 @@ class OrderCreateSerializer(serializers.Serializer):
     pickup_store = serializers.SlugField(required=False, help_text=_("Location code of the pickup store."))
     shipping_address = AddressSerializer(required=False)
     contact = ContactSerializer(required=False)
-    payment_method = serializers.ChoiceField(choices=PaymentMethod.choices, default=PaymentMethod.CARD)
+    payment_method = serializers.ChoiceField(choices=CHECKOUT_PAYMENT_CHOICES, default=PaymentMethod.CARD)
     customer_id = serializers.IntegerField(required=False, help_text=_("Staff only: the customer ordered for."))
     company_id = serializers.IntegerField(required=False, help_text=_("Staff only: the B2B company ordered for."))
 

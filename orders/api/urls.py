@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import cart, views
+from . import cart, marketplace, views
 
 app_name = "orders"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("orders/", views.OrderListCreateApi.as_view(), name="order-list"),
     path("orders/<str:number>/", views.OrderDetailApi.as_view(), name="order-detail"),
     path("orders/<str:number>/cancel/", views.OrderCancelApi.as_view(), name="order-cancel"),
+    path("marketplace/orders/", marketplace.MarketplaceOrderImportApi.as_view(), name="marketplace-orders"),
 ]

@@ -28,9 +28,10 @@ from ..exceptions import (
     CartNotActive,
     EmptyOrder,
     IdempotencyConflict,
+    MarketplaceOrderConflict,
 )
-from ..models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderLine
-from ..requests import Contact, OrderRequest, order_request_errors, order_request_invalid
+from ..models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderFee, OrderLine
+from ..requests import Contact, MarketplaceSale, OrderRequest, order_request_errors, order_request_invalid
 from ..routing import routing_policy
 from ..selectors import order_details_attach
 from .transitions import actor_user, order_event_build, order_event_record
@@ -87,6 +88,23 @@ def _existing_order(channel: Channel, key: str, fingerprint: str) -> Order | Non
     return order
 
 
+def _existing_import(channel: Channel, sale: MarketplaceSale | None, fingerprint: str) -> Order | None:
+    """The order a marketplace imported before under the same order id, if any: the same
+    content (``fingerprint``) gets it back, other content is a ``MarketplaceOrderConflict``."""
+    if sale is None:
+        return None
+    order = Order.objects.filter(channel=channel, external_id=sale.order_id).first()
+    if order is None:
+        return None
+    if order.request_fingerprint != fingerprint:
+        message = _(
+            "Marketplace order %(id)s was already imported (order %(number)s) with other content; nothing was changed."
+        ) % {"id": sale.order_id, "number": order.number}
+        raise MarketplaceOrderConflict(message, errors={"marketplace_order_id": [message]})
+    order.replayed = True
+    return order
+
+
 def order_place(
     *,
     channel: Channel,
@@ -101,6 +119,7 @@ def order_place(
     idempotency_key: str = "",
     fingerprint: str = "",
     cart: Cart | None = None,
+    marketplace: MarketplaceSale | None = None,
     actor=None,
 ) -> Order:
     """Place an order from any channel in one short transaction: price, route, allocate (rows
@@ -124,6 +143,12 @@ def order_place(
     company order for a customer who is not its member); for a ``cart`` checkout,
     ``CartNotActive`` when the cart was already ordered or merged and ``CartChanged`` when its
     lines are no longer ``lines`` (the cart row is locked, so no line set meanwhile is lost).
+
+    ``marketplace``: a marketplace channel's import of an order it sold (``MarketplaceSale``): its
+    lines at the marketplace's unit prices and shipping, its fees kept on the order, paid. One
+    order per (channel, marketplace order id), held by a unique constraint: the same id with the
+    same ``fingerprint`` returns the first order (``replayed``), even when two arrive at once;
+    with another fingerprint it raises ``MarketplaceOrderConflict``.
     """
     request = OrderRequest(
         channel=channel,
@@ -136,6 +161,7 @@ def order_place(
         pickup_location=pickup_location,
         shipping_address=shipping_address or {},
         cart=cart,
+        marketplace=marketplace,
     )
     if errors := order_request_errors(request):
         raise order_request_invalid(errors)
@@ -158,13 +184,16 @@ def order_place(
             idempotency_key=idempotency_key,
             fingerprint=fingerprint,
             cart=cart,
+            marketplace=marketplace,
             actor=actor,
         )
     except (DomainError, IntegrityError) as exc:
         # The key is looked up only when placing failed: a retry whose order exists fails on the
         # key's unique constraint (or earlier, once its stock is sold), and gets that order back.
-        # A new order, the common case, costs no lookup.
-        existing = _existing_order(channel, idempotency_key, fingerprint)
+        # A new order, the common case, costs no lookup. A marketplace's order id the same way.
+        existing = _existing_import(channel, marketplace, fingerprint) or _existing_order(
+            channel, idempotency_key, fingerprint
+        )
         if existing is None:
             _errors_by_sku(exc)
             raise
@@ -212,13 +241,21 @@ def _order_place_new(
     idempotency_key,
     fingerprint,
     cart,
+    marketplace,
     actor,
 ) -> Order:
     contact = _contact_complete(contact, customer=customer, company=company)
     address = shipping_address or {}
     delivery = fulfilment_type == FulfilmentType.DELIVERY
     latitude, longitude, located_by = _delivery_point(address) if delivery else (None, None, "")
-    priced = cart_price(lines=lines, channel=channel, customer=customer, fulfilment_type=fulfilment_type)
+    priced = cart_price(
+        lines=lines,
+        channel=channel,
+        customer=customer,
+        fulfilment_type=fulfilment_type,
+        sold_at=marketplace.unit_prices if marketplace else None,
+        shipping=marketplace.shipping if marketplace else None,
+    )
     online = channel.sells_online
     policy = routing_policy()
 
@@ -252,6 +289,7 @@ def _order_place_new(
                     idempotency_key=idempotency_key,
                     fingerprint=fingerprint,
                     cart=cart,
+                    marketplace=marketplace,
                     actor=actor,
                     online=online,
                 )
@@ -295,6 +333,7 @@ def _order_create(
     idempotency_key,
     fingerprint,
     cart,
+    marketplace,
     actor,
     online,
 ) -> Order:
@@ -311,9 +350,7 @@ def _order_create(
         pickup_location=pickup_location,
         shipping_address=address,
         payment_method=payment_method,
-        payment_status=Order.PaymentStatus.PAY_IN_STORE
-        if payment_method == PaymentMethod.PAY_IN_STORE
-        else Order.PaymentStatus.PENDING,
+        payment_status=_payment_status(payment_method),
         currency=priced.currency,
         subtotal=priced.subtotal,
         discount_total=priced.discount_total,
@@ -322,6 +359,7 @@ def _order_create(
         routing=decision.reason,
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
+        external_id=marketplace.order_id if marketplace else "",
     )
     order.number = f"{settings.OMNISHOP_ORDER_NUMBER_PREFIX}-{timezone.localdate():%Y}-{order.pk:07d}"
     Order.objects.filter(pk=order.pk).update(number=order.number)
@@ -343,6 +381,13 @@ def _order_create(
             for p in priced.lines
         ]
     )
+    if marketplace is not None and marketplace.fees:
+        OrderFee.objects.bulk_create(
+            [
+                OrderFee(order=order, kind=f.kind, amount=f.amount, currency=marketplace.currency)
+                for f in marketplace.fees
+            ]
+        )
     source_ids = sorted({r.location_id for r in decision.lines})
     locations = dict(decision.locations)
     unknown = (set(source_ids) | set(decision.transfers)) - locations.keys()
@@ -421,6 +466,14 @@ def _order_create(
         order, lines=order_lines, fulfilments=fulfilments, fulfilment_lines=fulfilment_lines, events=events
     )
     return order
+
+
+def _payment_status(payment_method: str) -> str:
+    if payment_method == PaymentMethod.PAY_IN_STORE:
+        return Order.PaymentStatus.PAY_IN_STORE
+    if payment_method == PaymentMethod.MARKETPLACE:
+        return Order.PaymentStatus.PAID  # the buyer paid the marketplace before it sent the order
+    return Order.PaymentStatus.PENDING
 
 
 def _after_place(order_id: int) -> None:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from omnishop.outbox.services import OutboxMessage
+from omnishop.vocabulary import PaymentMethod
 
 from .. import lifecycle
 from ..events import (
@@ -59,9 +60,10 @@ def order_payment_authorize(*, order_id: int) -> Order:
     cancel it, else it is only recorded (a ``payment_failed`` event and outbox row with
     ``cancelled`` false) for staff to act on. An approval landing on an order cancelled while the
     provider was asked is recorded and refunded at once (``order_payment_refund`` after commit).
-    Pay-in-store orders are confirmed without a payment."""
+    Pay-in-store orders are confirmed without a payment, and so are marketplace sales (paid on the
+    marketplace before they were imported)."""
     order = Order.objects.select_related("channel").get(pk=order_id)
-    if order.payment_status == Order.PaymentStatus.PAY_IN_STORE:
+    if order.payment_status == Order.PaymentStatus.PAY_IN_STORE or order.payment_method == PaymentMethod.MARKETPLACE:
         if order.status == Order.Status.PLACED:
             return order_transition(order=order, to=Order.Status.CONFIRMED, role=lifecycle.SYSTEM)
         return order

@@ -56,11 +56,12 @@ def order_event_record(*, events: list[OrderEvent] = (), messages: list[OutboxMe
 
 def payment_refund_due(order: Order) -> bool:
     """A cancelled order whose payment was taken: its money goes back. Paying in the store is
-    never refunded here: nothing is taken before the hand-over, which completes the order."""
+    never refunded here: nothing is taken before the hand-over, which completes the order; nor is
+    a marketplace's sale: its buyer paid the marketplace, which gives the money back."""
     return (
         order.status == Order.Status.CANCELLED
         and order.payment_status == Order.PaymentStatus.PAID
-        and order.payment_method != PaymentMethod.PAY_IN_STORE
+        and order.payment_method not in (PaymentMethod.PAY_IN_STORE, PaymentMethod.MARKETPLACE)
     )
 
 

@@ -9,7 +9,9 @@ from django.contrib.auth.models import Group
 from jsonschema import Draft202012Validator
 
 from catalog.events import CatalogEvent
-from catalog.services import listing_unpublish
+from catalog.models import Channel
+from catalog.services import listing_publish, listing_unpublish
+from catalog.tests.factories import ChannelFactory
 from inventory.events import InventoryEvent
 from inventory.services import location_update
 from omnishop.accounts.models import User
@@ -79,6 +81,9 @@ def everything_emitted(shop, provider) -> dict:
     seller = User.objects.create_user(email="sprzedawca@example.pl", password="x-pass-123", is_staff=True)
     seller.groups.add(Group.objects.get(name="Store staff"))
     waw.staff.add(seller)
+    # A marketplace lists a: its figure goes out as channel_stock.changed when a's stock arrives.
+    marketplace = ChannelFactory(code="allegro", kind=Channel.Kind.MARKETPLACE, api_key_required=True)
+    listing_publish(product=a.product, channel=marketplace)
     stock(a, warehouse, 20)
     stock(b, warehouse, 5)
     stock(c, waw, 5)
