@@ -73,11 +73,13 @@ def test_an_import_keeps_the_marketplace_prices_fees_and_buyer(api_client, marke
     order = response.json()
     assert order["channel"] == "allegro" and order["marketplace_order_id"] == "ALG-1001"
     # The marketplace's prices, not the price list's (100.00 and 101.00).
-    assert [(ln["quantity"], ln["unit_price"], ln["line_total"]) for ln in order["lines"]] == [
+    assert [(ln["quantity"], ln["unit_price"]["amount"], ln["line_total"]["amount"]) for ln in order["lines"]] == [
         (2, "89.90", "179.80"),
         (1, "120.00", "120.00"),
     ]
-    assert (order["subtotal"], order["shipping_total"], order["total"]) == ("299.80", "8.99", "308.79")
+    assert (order["subtotal"], order["shipping_total"], order["total"]) == tuple(
+        {"amount": amount, "currency": "PLN"} for amount in ("299.80", "8.99", "308.79")
+    )
     assert order["payment_status"] == "paid" and order["fulfilment_type"] == "delivery"
     assert order["marketplace_fees"] == [
         {"kind": "commission", "amount": "25.50", "currency": "PLN"},
