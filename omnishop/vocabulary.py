@@ -23,3 +23,12 @@ class PaymentMethod(models.TextChoices):
     BLIK = "blik", _("BLIK")
     TRANSFER = "transfer", _("Bank transfer")
     PAY_IN_STORE = "pay_in_store", _("Pay in store")
+
+
+class NotificationChannel(models.TextChoices):
+    """How a message reaches a person: a customer's preference (customers) and a notification's
+    channel (omnishop.notifications) use the same words."""
+
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+    PUSH = "push", _("Push (mobile app)")

@@ -6,7 +6,9 @@ Faces only parse their input into it; ``order_place`` keeps the same rules
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext as _
 
 from catalog.selectors import variant_ids_by_sku
@@ -42,6 +44,8 @@ class OrderRequest:
     pickup_location: object = None
     shipping_address: dict = field(default_factory=dict)
     cart: object = None
+    # The language the order was placed in (a guest's notices are written in it); "" is LANGUAGE_CODE.
+    language: str = ""
 
     def fields(self) -> dict:
         """The request as ``order_place``'s keyword arguments."""
@@ -89,6 +93,14 @@ def order_request_errors(request: OrderRequest) -> dict[str, list[str]]:
     return errors
 
 
+def order_language(language: str) -> str:
+    """``language`` as one of settings.LANGUAGES (``en-GB`` is ``en``), else LANGUAGE_CODE."""
+    try:
+        return get_supported_language_variant(language) if language else settings.LANGUAGE_CODE
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
 def order_request_invalid(errors: dict[str, list[str]]) -> InvalidOrder:
     return InvalidOrder(" ".join(m for messages in errors.values() for m in messages), errors=errors)
 
@@ -107,6 +119,7 @@ def order_request_build(
     pickup_location=None,
     shipping_address: dict | None = None,
     cart=None,
+    language: str = "",
     field_names: dict[str, str] | None = None,
 ) -> OrderRequest:
     """Parse and validate an order request. Lines come as ``{variant id: quantity}`` or as
@@ -143,6 +156,7 @@ def order_request_build(
         pickup_location=pickup_location,
         shipping_address=dict(shipping_address or {}),
         cart=cart,
+        language=order_language(language),
     )
     for key, messages in order_request_errors(request).items():
         errors.setdefault(key, messages)

@@ -1,3 +1,4 @@
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -86,6 +87,7 @@ class OrderCreateSerializer(serializers.Serializer):
                 pickup_store=data.get("pickup_store", ""),
                 shipping_address=data.get("shipping_address"),
                 cart=cart,
+                language=get_language() or "",  # the request's (LocaleMiddleware: Accept-Language)
                 field_names={"customer": "customer_id"},
             )
         except InvalidOrder as exc:

@@ -30,7 +30,8 @@ from ..exceptions import (
     IdempotencyConflict,
 )
 from ..models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderLine
-from ..requests import Contact, OrderRequest, order_request_errors, order_request_invalid
+from ..notices import order_placed_notify
+from ..requests import Contact, OrderRequest, order_language, order_request_errors, order_request_invalid
 from ..routing import routing_policy
 from ..selectors import order_details_attach
 from .transitions import actor_user, order_event_build, order_event_record
@@ -98,6 +99,7 @@ def order_place(
     pickup_location: Location | None = None,
     shipping_address: dict | None = None,
     payment_method: str = PaymentMethod.CARD,
+    language: str = "",
     idempotency_key: str = "",
     fingerprint: str = "",
     cart: Cart | None = None,
@@ -135,6 +137,7 @@ def order_place(
         pickup_location=pickup_location,
         shipping_address=shipping_address or {},
         cart=cart,
+        language=language,
     )
     if errors := order_request_errors(request):
         raise order_request_invalid(errors)
@@ -154,6 +157,7 @@ def order_place(
             pickup_location=pickup_location,
             shipping_address=shipping_address,
             payment_method=payment_method,
+            language=language,
             idempotency_key=idempotency_key,
             fingerprint=fingerprint,
             cart=cart,
@@ -208,6 +212,7 @@ def _order_place_new(
     pickup_location,
     shipping_address,
     payment_method,
+    language,
     idempotency_key,
     fingerprint,
     cart,
@@ -248,6 +253,7 @@ def _order_place_new(
                     pickup_location=pickup_location,
                     address=address,
                     payment_method=payment_method,
+                    language=language,
                     idempotency_key=idempotency_key,
                     fingerprint=fingerprint,
                     cart=cart,
@@ -291,6 +297,7 @@ def _order_create(
     pickup_location,
     address,
     payment_method,
+    language,
     idempotency_key,
     fingerprint,
     cart,
@@ -310,6 +317,7 @@ def _order_create(
         pickup_location=pickup_location,
         shipping_address=address,
         payment_method=payment_method,
+        language=order_language(language),
         payment_status=Order.PaymentStatus.PAY_IN_STORE
         if payment_method == PaymentMethod.PAY_IN_STORE
         else Order.PaymentStatus.PENDING,
@@ -417,6 +425,7 @@ def _order_create(
         ]
     )
     order_details_attach(order, lines=order_lines, fulfilments=fulfilments, events=events)
+    order_placed_notify(order, lines=order_lines)  # one insert; sent after commit
     return order
 
 
