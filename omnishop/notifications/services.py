@@ -10,11 +10,13 @@ import logging
 from datetime import timedelta
 from functools import partial
 
+from celery.exceptions import Retry
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError
 
 from omnishop.vocabulary import NotificationChannel
 
@@ -89,16 +91,21 @@ def notification_send(
         last_error="" if recipient else _("No e-mail address, phone or device to send to."),
     )
     if recipient:
-        # robust: a broker down at commit must not fail the change that was committed; the
-        # sweeper (notifications_pending_dispatch) sends what was not queued.
-        transaction.on_commit(partial(notification_queue, notification.pk), robust=True)
+        transaction.on_commit(partial(notification_queue, notification.pk))
     return notification
 
 
 def notification_queue(notification_id: int) -> None:
+    """After commit: the send task. A broker down must not fail the change that was committed:
+    the sweeper (``notifications_pending_dispatch``) sends what was not queued."""
     from .tasks import notification_send_task
 
-    notification_send_task.delay(notification_id)
+    try:
+        notification_send_task.delay(notification_id)
+    except Retry:
+        pass  # eager runs (local, tests): the retries already ran in this process
+    except (OperationalError, ConnectionError):
+        logger.warning("notification %s not queued (broker unreachable); the sweeper sends it", notification_id)
 
 
 def _claim(notification_id: int) -> Notification | None:
@@ -174,7 +181,7 @@ def notification_resend(*, notification: Notification, actor=None) -> Notificati
         )
         if not updated:
             raise NotResendable()
-        transaction.on_commit(partial(notification_queue, notification.pk), robust=True)
+        transaction.on_commit(partial(notification_queue, notification.pk))
     logger.info("notification %s queued again by user %s", notification.pk, getattr(actor, "pk", None))
     return Notification.objects.get(pk=notification.pk)
 
