@@ -9,8 +9,6 @@ Every notice here is transactional: it needs no marketing consent."""
 
 from enum import StrEnum
 
-from django.conf import settings
-
 from omnishop.notifications.registry import NotificationTemplate, secret_provider_register, template_register
 from omnishop.notifications.services import notification_send
 
@@ -84,7 +82,6 @@ def order_context(order: Order, **extra) -> dict:
         "shipping_address": {k: order.shipping_address.get(k, "") for k in ("street", "postal_code", "city")}
         if order.shipping_address
         else {},
-        "shop_url": settings.OMNISHOP_SHOP_URL,
         **extra,
     }
 

@@ -208,8 +208,6 @@ OMNISHOP_NOTIFICATION_MAX_ATTEMPTS = env.int("OMNISHOP_NOTIFICATION_MAX_ATTEMPTS
 # Seconds one send attempt holds a message against a duplicate task.
 OMNISHOP_NOTIFICATION_LEASE_SECONDS = env.int("OMNISHOP_NOTIFICATION_LEASE_SECONDS", default=300)
 OMNISHOP_NOTIFICATION_MESSAGE_ID_DOMAIN = env("OMNISHOP_NOTIFICATION_MESSAGE_ID_DOMAIN", default="omnishop.local")
-# Where the e-mails' links point (the web shop).
-OMNISHOP_SHOP_URL = env("OMNISHOP_SHOP_URL", default="http://127.0.0.1:8000")
 
 # --- i18n -------------------------------------------------------------------------------
 LANGUAGE_CODE = "pl"

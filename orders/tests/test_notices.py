@@ -315,3 +315,30 @@ def test_cancellation_payment_failure_and_refund_are_told(shop, django_capture_o
     assert declined.status == "cancelled"
     assert sent("payment_failed", declined).context["cancelled"] is True
     assert not Notification.objects.filter(template="order_cancelled", order_reference=declined.number).exists()
+
+
+@pytest.mark.parametrize(("accept", "language"), [("pl-PL,pl;q=0.9", "pl"), ("en-GB,en;q=0.8", "en"), ("de", "pl")])
+def test_the_api_keeps_the_language_a_guest_ordered_in(api_client, shop, settings, accept, language):
+    """A marketplace buyer (a guest) is told in the language of the request that placed the order."""
+    from catalog.services import listing_publish
+    from catalog.tests.factories import ChannelFactory
+    from omnishop.apikeys.services import apikey_create
+
+    settings.LANGUAGE_CODE = "pl"
+    allegro = ChannelFactory(code="allegro", kind="marketplace", api_key_required=True)
+    listing_publish(product=shop["variants"][0].product, channel=allegro)
+    stock(shop["variants"][0], shop["warehouse"], 3)
+    _row, key = apikey_create(channel=allegro, name="Allegro", scopes=["orders:write"])
+    payload = {
+        "lines": [{"sku": shop["variants"][0].sku, "quantity": 1}],
+        "fulfilment_type": "delivery",
+        "shipping_address": ADDRESS,
+        "contact": {"email": "kupujacy@allegro.example"},
+    }
+    response = api_client.post(
+        "/api/v1/orders/", payload, format="json", HTTP_AUTHORIZATION=f"Api-Key {key}", HTTP_ACCEPT_LANGUAGE=accept
+    )
+    assert response.status_code == 201, response.json()
+    order = Order.objects.get(number=response.json()["number"])
+    assert order.language == language
+    assert sent("order_placed", order).language == language
