@@ -33,7 +33,7 @@ from orders.services import (
     pickup_orders_expire,
     pickup_reminders_send,
 )
-from orders.tests.conftest import ADDRESS, GUEST, stock
+from orders.tests.conftest import ADDRESS, GUEST, marketplace_key, stock
 from orders.tests.test_pickup import store_staff
 
 pytestmark = pytest.mark.django_db
@@ -320,15 +320,8 @@ def test_cancellation_payment_failure_and_refund_are_told(shop, django_capture_o
 @pytest.mark.parametrize(("accept", "language"), [("pl-PL,pl;q=0.9", "pl"), ("en-GB,en;q=0.8", "en"), ("de", "pl")])
 def test_the_api_keeps_the_language_a_guest_ordered_in(api_client, shop, settings, accept, language):
     """A marketplace buyer (a guest) is told in the language of the request that placed the order."""
-    from catalog.services import listing_publish
-    from catalog.tests.factories import ChannelFactory
-    from omnishop.apikeys.services import apikey_create
-
     settings.LANGUAGE_CODE = "pl"
-    allegro = ChannelFactory(code="allegro", kind="marketplace", api_key_required=True)
-    listing_publish(product=shop["variants"][0].product, channel=allegro)
-    stock(shop["variants"][0], shop["warehouse"], 3)
-    _row, key = apikey_create(channel=allegro, name="Allegro", scopes=["orders:write"])
+    key = marketplace_key(shop)
     payload = {
         "lines": [{"sku": shop["variants"][0].sku, "quantity": 1}],
         "fulfilment_type": "delivery",
