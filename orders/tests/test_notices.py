@@ -335,3 +335,14 @@ def test_the_api_keeps_the_language_a_guest_ordered_in(api_client, shop, setting
     order = Order.objects.get(number=response.json()["number"])
     assert order.language == language
     assert sent("order_placed", order).language == language
+
+
+def test_placing_an_order_costs_one_insert_for_its_notice(shop):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        order = place_delivery(shop, contact=GUEST)
+    touching = [q["sql"] for q in ctx.captured_queries if "notifications_notification" in q["sql"]]
+    assert len(touching) == 1 and touching[0].startswith("INSERT")
+    assert sent("order_placed", order).status == "pending"  # sent after commit (never, in this test)
