@@ -17,8 +17,8 @@ class CustomerForm(forms.ModelForm):
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     form = CustomerForm
-    list_display = ["__str__", "email", "phone", "city", "user", "created_at"]
-    list_filter = ["city", "created_at"]
+    list_display = ["__str__", "email", "phone", "city", "language", "notification_channel", "user", "created_at"]
+    list_filter = ["city", "language", "notification_channel", "created_at"]
     list_select_related = ["user"]
     search_fields = ["first_name", "last_name", "email", "phone"]
     raw_id_fields = ["user"]

@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from omnishop.vocabulary import NotificationChannel
+
 
 class Customer(models.Model):
     """One person across channels; may have a login (web/app) or be known only by contact."""
@@ -23,6 +25,15 @@ class Customer(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
+    # What the customer is told in, and how (without an e-mail they get SMS whatever they chose).
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="pl")
+    notification_channel = models.CharField(
+        _("notifications by"),
+        max_length=10,
+        choices=NotificationChannel.choices,
+        default=NotificationChannel.EMAIL,
+        help_text=_("Without an e-mail address the customer gets SMS; push without a device falls back to e-mail."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -37,6 +48,13 @@ class Customer(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["phone"])]
+        constraints += [
+            models.CheckConstraint(condition=models.Q(language__in=["pl", "en"]), name="customers_language_valid"),
+            models.CheckConstraint(
+                condition=models.Q(notification_channel__in=["email", "sms", "push"]),
+                name="customers_notification_channel_valid",
+            ),
+        ]
 
     def __str__(self) -> str:
         name = f"{self.first_name} {self.last_name}".strip()

@@ -12,6 +12,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from omnishop.phone import phone_e164
+from omnishop.vocabulary import NotificationChannel
 
 from .models import Customer, CustomerIdentity
 
@@ -37,6 +38,8 @@ def customer_create(
     last_name: str = "",
     phone: str = "",
     city: str = "",
+    language: str = "pl",
+    notification_channel: str = NotificationChannel.EMAIL,
     user=None,
 ) -> Customer:
     """Create one customer, validated, optionally linked to an existing login.
@@ -51,9 +54,28 @@ def customer_create(
         last_name=last_name.strip(),
         phone=_phone(phone),
         city=city.strip(),
+        language=language,
+        notification_channel=notification_channel,
     )
     customer.full_clean()
     customer.save()
+    return customer
+
+
+def customer_notification_preferences_set(
+    *, customer: Customer, language: str | None = None, notification_channel: str | None = None, actor=None
+) -> Customer:
+    """The language the customer is told in and the channel they prefer (e-mail, SMS, push);
+    ``None`` leaves one as it is. Raises ``ValidationError`` for a value not offered."""
+    if language is not None:
+        customer.language = language
+    if notification_channel is not None:
+        customer.notification_channel = notification_channel
+    customer.clean_fields(
+        exclude=[f.name for f in Customer._meta.fields if f.name not in ("language", "notification_channel")]
+    )
+    with transaction.atomic():
+        customer.save(update_fields=["language", "notification_channel"])
     return customer
 
 

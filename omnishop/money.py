@@ -41,3 +41,17 @@ def money_round(money: Money) -> Money:
     """Round half-up to the currency's minor unit. Call once, where a total is fixed."""
     amount = money.amount.quantize(quantum(money.currency), rounding=ROUND_HALF_UP)
     return Money(amount, money.currency)
+
+
+def money_display(amount, currency: str, *, language: str = "pl") -> str:
+    """An amount as people read it: ``1 234,50 zł`` in Polish (grouped from the thousands, with
+    no-break spaces), ``1,234.50 PLN`` in English; rounded to the currency's minor unit."""
+    from babel.numbers import get_currency_symbol
+    from django.utils.numberformat import format as number_format
+
+    value = Decimal(str(amount)).quantize(quantum(currency), rounding=ROUND_HALF_UP)
+    places = max(-value.as_tuple().exponent, 0)
+    if language.startswith("pl"):
+        number = number_format(value, ",", places, 3, "\u00a0", force_grouping=True)
+        return f"{number}\u00a0{get_currency_symbol(currency, locale='pl')}"
+    return f"{number_format(value, '.', places, 3, ',', force_grouping=True)}\u00a0{currency}"

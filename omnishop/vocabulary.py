@@ -30,3 +30,12 @@ class PaymentMethod(models.TextChoices):
 CHECKOUT_PAYMENT_CHOICES = [
     (value, label) for value, label in PaymentMethod.choices if value != PaymentMethod.MARKETPLACE
 ]
+
+
+class NotificationChannel(models.TextChoices):
+    """How a message reaches a person: a customer's preference (customers) and a notification's
+    channel (omnishop.notifications) use the same words."""
+
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+    PUSH = "push", _("Push (mobile app)")

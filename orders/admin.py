@@ -60,7 +60,7 @@ class OrderLineInline(ReadOnlyInline):
 
 class FulfilmentInline(ReadOnlyInline):
     model = Fulfilment
-    fields = ["location", "status", "transfer"]
+    fields = ["location", "status", "transfer", "carrier", "tracking_number", "shipped_at"]
     show_change_link = True
 
     def get_queryset(self, request):
@@ -371,11 +371,12 @@ def _fulfilment_action(service, label, *, permission: str):
 
 @admin.register(Fulfilment)
 class FulfilmentAdmin(admin.ModelAdmin):
-    list_display = ["order", "location", "status", "transfer"]
+    list_display = ["order", "location", "status", "transfer", "carrier", "tracking_number", "shipped_at"]
     list_filter = ["status", "location"]
     list_select_related = ["order", "location", "transfer"]
-    search_fields = ["order__number"]
-    readonly_fields = ["order", "location", "status", "transfer"]
+    search_fields = ["order__number", "=tracking_number"]
+    # A parcel's tracking is set when it is shipped (fulfilment_ship), which also tells the customer.
+    readonly_fields = ["order", "location", "status", "transfer", "carrier", "tracking_number", "shipped_at"]
     actions = [
         _fulfilment_action(
             fulfilment_transfer_ship, _("Ship the transfer to the pickup store"), permission="ship_transfer"

@@ -10,5 +10,7 @@ class OrdersConfig(AppConfig):
         from omnishop.outbox.catalogue import event_schemas_register
 
         from .events import EVENT_SCHEMAS
+        from .notices import notices_register
 
         event_schemas_register(EVENT_SCHEMAS)
+        notices_register()

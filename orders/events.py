@@ -43,6 +43,8 @@ class OrderEventType(models.TextChoices):
     TRANSFER_RECEIVED = "transfer_received", _("Transfer received")
     PICKUP_CODE_WRONG = "pickup_code_wrong", _("Wrong pickup code")
     PICKUP_CODE_REPLACED = "pickup_code_replaced", _("Pickup code replaced")
+    SHIPMENT_SENT = "shipment_sent", _("Shipment sent")
+    PICKUP_REMINDER_SENT = "pickup_reminder_sent", _("Pickup reminder sent")
 
 
 class OrderOutboxEvent(StrEnum):

@@ -151,6 +151,10 @@ class Order(models.Model):
         editable=False,
         help_text=_("Not collected by then, the order is cancelled and its goods go back on sale."),
     )
+    # When the pickup reminder went out (pickup_reminders_send sends it once, a day before pickup_expires_at).
+    pickup_reminded_at = models.DateTimeField(_("pickup reminder sent"), null=True, blank=True, editable=False)
+    # The language of the request that placed it: a guest's notices are written in it.
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="pl")
     shipping_address = models.JSONField(_("shipping address"), default=dict, blank=True)
     billing_address = models.JSONField(_("billing address"), default=dict, blank=True)
     payment_status = models.CharField(
@@ -283,11 +287,21 @@ class Fulfilment(models.Model):
         related_name="+",
         verbose_name=_("transfer to the pickup store"),
     )
+    # A parcel's carrier and tracking number, set when it is shipped (fulfilment_ship).
+    carrier = models.CharField(_("carrier"), max_length=50, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
+    shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("fulfilment")
         verbose_name_plural = _("fulfilments")
         ordering = ["order_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tracking_number="") | Q(shipped_at__isnull=False),
+                name="orders_fulfilment_tracked_if_shipped",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id} from {self.location_id}"

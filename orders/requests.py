@@ -7,7 +7,9 @@ from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext as _
 
 from catalog.models import Channel
@@ -64,6 +66,8 @@ class OrderRequest:
     shipping_address: dict = field(default_factory=dict)
     cart: object = None
     marketplace: MarketplaceSale | None = None
+    # The language the order was placed in (a guest's notices are written in it); "" is LANGUAGE_CODE.
+    language: str = ""
 
     def fields(self) -> dict:
         """The request as ``order_place``'s keyword arguments."""
@@ -138,6 +142,14 @@ def order_request_errors(request: OrderRequest) -> dict[str, list[str]]:
     return errors
 
 
+def order_language(language: str) -> str:
+    """``language`` as one of settings.LANGUAGES (``en-GB`` is ``en``), else LANGUAGE_CODE."""
+    try:
+        return get_supported_language_variant(language) if language else settings.LANGUAGE_CODE
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
 def order_request_invalid(errors: dict[str, list[str]]) -> InvalidOrder:
     return InvalidOrder(" ".join(m for messages in errors.values() for m in messages), errors=errors)
 
@@ -158,6 +170,7 @@ def order_request_build(
     cart=None,
     marketplace: MarketplaceSale | None = None,
     sku_prices: dict[str, Decimal] | None = None,
+    language: str = "",
     field_names: dict[str, str] | None = None,
 ) -> OrderRequest:
     """Parse and validate an order request. Lines come as ``{variant id: quantity}`` or as
@@ -200,6 +213,7 @@ def order_request_build(
         shipping_address=dict(shipping_address or {}),
         cart=cart,
         marketplace=marketplace,
+        language=order_language(language),
     )
     for key, messages in order_request_errors(request).items():
         errors.setdefault(key, messages)

@@ -31,6 +31,14 @@ def pickups_expire() -> int:
 
 
 @shared_task
+def pickup_reminders_send() -> int:
+    """Beat: remind once the customers whose pickup order must be collected within a day."""
+    from .services import pickup_reminders_send
+
+    return pickup_reminders_send()
+
+
+@shared_task
 def anonymous_carts_purge() -> int:
     """Beat: delete anonymous carts untouched for OMNISHOP_ANONYMOUS_CART_DAYS, with their holds."""
     from .services.carts import anonymous_carts_purge

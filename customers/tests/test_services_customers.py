@@ -61,7 +61,15 @@ def test_the_customer_admin_stores_the_phone_in_e164(client, superuser):
     customer = Customer.objects.create(email="ewa@example.pl")
     client.force_login(superuser)
     url = f"/admin/customers/customer/{customer.pk}/change/"
-    form = {"email": "ewa@example.pl", "first_name": "Ewa", "last_name": "", "phone": "22 100 20 01", "city": ""}
+    form = {
+        "email": "ewa@example.pl",
+        "first_name": "Ewa",
+        "last_name": "",
+        "phone": "22 100 20 01",
+        "city": "",
+        "language": "pl",
+        "notification_channel": "email",
+    }
     assert client.post(url, form).status_code == 302
     customer.refresh_from_db()
     assert customer.phone == "+48221002001"

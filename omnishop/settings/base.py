@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "omnishop.accounts",
     "omnishop.apikeys",
     "omnishop.outbox",
+    "omnishop.notifications",
     # domain, lowest layer first
     "catalog",
     "inventory",
@@ -189,6 +190,25 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="omnishop <no-reply@omnishop.local>")
+
+# --- notifications to customers (omnishop/notifications) ----------------------------------
+# One sender per channel, a dotted path to a class with send(message) -> provider id. E-mail goes
+# through Django's e-mail backend (EMAIL_* above); SMS and push print to the console until a
+# provider's sender is configured.
+OMNISHOP_NOTIFICATION_EMAIL_SENDER = env(
+    "OMNISHOP_NOTIFICATION_EMAIL_SENDER", default="omnishop.notifications.senders.EmailSender"
+)
+OMNISHOP_NOTIFICATION_SMS_SENDER = env(
+    "OMNISHOP_NOTIFICATION_SMS_SENDER", default="omnishop.notifications.senders.ConsoleSmsSender"
+)
+OMNISHOP_NOTIFICATION_PUSH_SENDER = env(
+    "OMNISHOP_NOTIFICATION_PUSH_SENDER", default="omnishop.notifications.senders.ConsolePushSender"
+)
+# Attempts per message (retried with exponential backoff and jitter), then it is failed (admin: Send again).
+OMNISHOP_NOTIFICATION_MAX_ATTEMPTS = env.int("OMNISHOP_NOTIFICATION_MAX_ATTEMPTS", default=5)
+# Seconds one send attempt holds a message against a duplicate task.
+OMNISHOP_NOTIFICATION_LEASE_SECONDS = env.int("OMNISHOP_NOTIFICATION_LEASE_SECONDS", default=300)
+OMNISHOP_NOTIFICATION_MESSAGE_ID_DOMAIN = env("OMNISHOP_NOTIFICATION_MESSAGE_ID_DOMAIN", default="omnishop.local")
 
 # --- i18n -------------------------------------------------------------------------------
 LANGUAGE_CODE = "pl"
@@ -322,6 +342,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict = {
     "inventory-holds-purge-expired": {"task": "inventory.tasks.holds_purge_expired", "schedule": 60.0},
     "orders-pickups-expire": {"task": "orders.tasks.pickups_expire", "schedule": 900.0},
+    "orders-pickup-reminders": {"task": "orders.tasks.pickup_reminders_send", "schedule": 900.0},
+    "notifications-pending-dispatch": {
+        "task": "omnishop.notifications.tasks.notifications_pending_dispatch",
+        "schedule": 300.0,
+    },
     "orders-anonymous-carts-purge": {
         "task": "orders.tasks.anonymous_carts_purge",
         "schedule": crontab(hour=3, minute=40),

@@ -1,7 +1,12 @@
-"""Laptop defaults: Celery eager, e-mails on the console (the database: DATABASE_URL, see `make run`)."""
+"""Laptop defaults: Celery eager, e-mails written to files in .mail/ (the database: DATABASE_URL, see `make run`)."""
 
 from .base import *  # noqa: F403
-from .base import DEBUG_FROM_ENV
+from .base import BASE_DIR, DEBUG_FROM_ENV, EMAIL_BACKEND_FROM_ENV
+
+# One .eml file per e-mail (open it in a mail client): the demo's order notices, with their HTML
+# and QR images, would flood the console.
+EMAIL_BACKEND = EMAIL_BACKEND_FROM_ENV or "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = BASE_DIR / ".mail"
 
 DEBUG = True if DEBUG_FROM_ENV is None else DEBUG_FROM_ENV
 

@@ -40,6 +40,7 @@ from omnishop.accounts.services import login_failure_record
 from omnishop.apikeys.models import ChannelAPIKey
 from omnishop.apikeys.services import apikey_create
 from omnishop.money import COMMON_CURRENCIES
+from omnishop.notifications.models import Notification
 from omnishop.outbox.models import OutboxEvent
 from omnishop.outbox.services import outbox_emit
 from omnishop.tests.admin_forms import admin_form_data
@@ -172,6 +173,7 @@ def build(scale: int) -> World:
             "auth.Group": Group.objects.get(name=f"Group {tag} 0"),
             "apikeys.ChannelAPIKey": ChannelAPIKey.objects.get(name=f"Key {tag} 0"),
             "outbox.OutboxEvent": OutboxEvent.objects.filter(type="audit.seeded").order_by("-pk").first(),
+            "notifications.Notification": Notification.objects.filter(order_reference=order.number).first(),
         }
     )
 
@@ -227,6 +229,7 @@ def test_every_registered_admin_is_covered():
         "auth.Group",
         "apikeys.ChannelAPIKey",
         "outbox.OutboxEvent",
+        "notifications.Notification",
     }
     assert set(registered()) == world_keys
 

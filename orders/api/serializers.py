@@ -1,4 +1,4 @@
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -89,6 +89,7 @@ class OrderCreateSerializer(serializers.Serializer):
                 pickup_store=data.get("pickup_store", ""),
                 shipping_address=data.get("shipping_address"),
                 cart=cart,
+                language=get_language() or "",  # the request's (LocaleMiddleware: Accept-Language)
                 field_names={"customer": "customer_id"},
             )
         except InvalidOrder as exc:

@@ -4,7 +4,7 @@ to write an order event) ← payments, fulfilments ← pickup ← checkout; cart
 from ..requests import Contact, OrderRequest, order_request_build, payment_method_errors
 from .carts import cart_create_anonymous, cart_for_customer, cart_for_token, cart_line_set, cart_merge
 from .checkout import order_place, order_request_place, request_fingerprint
-from .fulfilments import fulfilment_transfer_receive, fulfilment_transfer_ship
+from .fulfilments import fulfilment_ship, fulfilment_transfer_receive, fulfilment_transfer_ship
 from .payments import (
     order_paid_in_store,
     order_payment_authorize,
@@ -18,6 +18,7 @@ from .pickup import (
     order_ready_for_pickup,
     pickup_hold_days,
     pickup_orders_expire,
+    pickup_reminders_send,
     staff_works_at_pickup_store,
 )
 from .transitions import (
@@ -38,6 +39,7 @@ __all__ = [
     "cart_for_token",
     "cart_line_set",
     "cart_merge",
+    "fulfilment_ship",
     "fulfilment_transfer_receive",
     "fulfilment_transfer_ship",
     "order_cancel",
@@ -58,6 +60,7 @@ __all__ = [
     "payment_refund_due",
     "pickup_hold_days",
     "pickup_orders_expire",
+    "pickup_reminders_send",
     "request_fingerprint",
     "staff_works_at_pickup_store",
     "system_may_cancel",

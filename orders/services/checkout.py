@@ -31,7 +31,15 @@ from ..exceptions import (
     MarketplaceOrderConflict,
 )
 from ..models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderFee, OrderLine
-from ..requests import Contact, MarketplaceSale, OrderRequest, order_request_errors, order_request_invalid
+from ..notices import order_placed_notify
+from ..requests import (
+    Contact,
+    MarketplaceSale,
+    OrderRequest,
+    order_language,
+    order_request_errors,
+    order_request_invalid,
+)
 from ..routing import routing_policy
 from ..selectors import order_details_attach
 from .transitions import actor_user, order_event_build, order_event_record
@@ -116,6 +124,7 @@ def order_place(
     pickup_location: Location | None = None,
     shipping_address: dict | None = None,
     payment_method: str = PaymentMethod.CARD,
+    language: str = "",
     idempotency_key: str = "",
     fingerprint: str = "",
     cart: Cart | None = None,
@@ -162,6 +171,7 @@ def order_place(
         shipping_address=shipping_address or {},
         cart=cart,
         marketplace=marketplace,
+        language=language,
     )
     if errors := order_request_errors(request):
         raise order_request_invalid(errors)
@@ -181,6 +191,7 @@ def order_place(
             pickup_location=pickup_location,
             shipping_address=shipping_address,
             payment_method=payment_method,
+            language=language,
             idempotency_key=idempotency_key,
             fingerprint=fingerprint,
             cart=cart,
@@ -238,6 +249,7 @@ def _order_place_new(
     pickup_location,
     shipping_address,
     payment_method,
+    language,
     idempotency_key,
     fingerprint,
     cart,
@@ -286,6 +298,7 @@ def _order_place_new(
                     pickup_location=pickup_location,
                     address=address,
                     payment_method=payment_method,
+                    language=language,
                     idempotency_key=idempotency_key,
                     fingerprint=fingerprint,
                     cart=cart,
@@ -330,6 +343,7 @@ def _order_create(
     pickup_location,
     address,
     payment_method,
+    language,
     idempotency_key,
     fingerprint,
     cart,
@@ -350,6 +364,7 @@ def _order_create(
         pickup_location=pickup_location,
         shipping_address=address,
         payment_method=payment_method,
+        language=order_language(language),
         payment_status=_payment_status(payment_method),
         currency=priced.currency,
         subtotal=priced.subtotal,
@@ -465,6 +480,7 @@ def _order_create(
     order_details_attach(
         order, lines=order_lines, fulfilments=fulfilments, fulfilment_lines=fulfilment_lines, events=events
     )
+    order_placed_notify(order, lines=order_lines)  # one insert; sent after commit
     return order
 
 

@@ -1,17 +1,21 @@
-"""A click & collect order's transfers: the source location ships the goods to the pickup
-store, which books them in. A cancelled order's fulfilments are undone by its cancellation
-(``order_transition``); a transfer already in transit still lands in the store's stock."""
+"""A delivery's parcels and a click & collect order's transfers. A parcel leaves its location
+with a carrier and tracking number (``fulfilment_ship``), the customer told per parcel; the
+order is shipped when the last one left. For click & collect the source location ships the goods
+to the pickup store, which books them in. A cancelled order's fulfilments are undone by its
+cancellation (``order_transition``); a transfer already in transit still lands in the store's stock."""
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inventory.models import Transfer
-from inventory.services import StockLine, stock_allocate, transfer_receive, transfer_ship
+from inventory.models import Allocation, Transfer
+from inventory.services import StockLine, stock_allocate, stock_fulfil, transfer_receive, transfer_ship
 
 from .. import lifecycle
 from ..events import OrderEventType
 from ..exceptions import InvalidTransition
 from ..models import Fulfilment, FulfilmentLine, Order
+from ..notices import shipment_notify
 from .transitions import order_event_build, order_event_record, order_transition
 
 
@@ -24,6 +28,51 @@ def _fulfilment_locked(fulfilment: Fulfilment) -> Fulfilment:
     # Only the fulfilment row is locked: its transfer is an outer join PostgreSQL cannot lock.
     qs = Fulfilment.objects.select_for_update(of=("self",)).select_related("order", "transfer")
     return qs.get(pk=fulfilment.pk)
+
+
+def fulfilment_ship(*, fulfilment: Fulfilment, carrier: str, tracking_number: str, actor=None) -> Fulfilment:
+    """One parcel of a delivery in processing leaves its location with ``carrier`` and
+    ``tracking_number``: its allocations become sales, the fulfilment is done, the order's
+    timeline names the parcel and the customer is told (one notice per parcel). The last parcel
+    to leave ships the order (``order.shipped``). Raises ``InvalidTransition`` for a pickup
+    order, an order not in processing or a parcel already shipped or cancelled."""
+    carrier, tracking_number = str(carrier or "").strip()[:50], str(tracking_number or "").strip()[:100]
+    with transaction.atomic():
+        fulfilment = _fulfilment_locked(fulfilment)
+        order = fulfilment.order
+        if order.fulfilment_type != Order.FulfilmentType.DELIVERY or order.status != Order.Status.PROCESSING:
+            raise InvalidTransition(
+                _("Order %(number)s is not a delivery in processing: its parcels are not shipped.")
+                % {"number": order.number}
+            )
+        if fulfilment.status != Fulfilment.Status.PENDING or fulfilment.shipped_at is not None:
+            raise InvalidTransition(_("This parcel was already shipped or cancelled."))
+        if not carrier or not tracking_number:
+            raise InvalidTransition(_("A parcel is shipped with its carrier and tracking number."))
+        allocations = list(
+            Allocation.objects.filter(fulfilment_line__fulfilment=fulfilment, status=Allocation.Status.OPEN)
+        )
+        if allocations:
+            stock_fulfil(allocations=allocations, actor=actor, reference=f"order:{order.number}")
+        fulfilment.carrier, fulfilment.tracking_number = carrier, tracking_number
+        fulfilment.status, fulfilment.shipped_at = Fulfilment.Status.DONE, timezone.now()
+        fulfilment.save(update_fields=["carrier", "tracking_number", "status", "shipped_at"])
+        order_event_record(
+            events=[
+                order_event_build(
+                    order,
+                    type=OrderEventType.SHIPMENT_SENT,
+                    actor=actor,
+                    note=f"{carrier} {tracking_number}",
+                    payload={"fulfilment": fulfilment.pk, "carrier": carrier, "tracking_number": tracking_number},
+                )
+            ]
+        )
+        shipment_notify(order, fulfilment)
+        others = Fulfilment.objects.filter(order=order, status=Fulfilment.Status.PENDING).exclude(pk=fulfilment.pk)
+        if not others.exists():
+            order_transition(order=order, to=Order.Status.SHIPPED, role=lifecycle.WAREHOUSE, actor=actor)
+    return fulfilment
 
 
 def fulfilment_transfer_ship(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:

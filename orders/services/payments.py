@@ -22,6 +22,7 @@ from ..events import (
 )
 from ..exceptions import RefundFailed
 from ..models import Order
+from ..notices import Notice, order_notify
 from ..payments import payment_provider
 from .transitions import (
     order_event_build,
@@ -104,13 +105,17 @@ def order_payment_authorize(*, order_id: int) -> Order:
                     order=order, reference=result.reference, message=result.message, cancelled=cancels or cancelled
                 ),
             )
+            # One notice for the decline and what follows from it (the cancellation says nothing more).
+            order_notify(order, Notice.PAYMENT_FAILED, cancelled=cancels or cancelled)
         # In the same transaction, so the status read above is still the order's.
         if payment_refund_due(order):
             transaction.on_commit(partial(payment_refund_queue, order.pk))
         elif result.ok and order.status == Order.Status.PLACED:
             order = order_transition(order=order, to=Order.Status.CONFIRMED, role=lifecycle.SYSTEM)
         elif cancels:
-            order = order_transition(order=order, to=Order.Status.CANCELLED, role=lifecycle.SYSTEM, note=result.message)
+            order = order_transition(
+                order=order, to=Order.Status.CANCELLED, role=lifecycle.SYSTEM, note=result.message, notify=False
+            )
     return order
 
 
@@ -143,6 +148,7 @@ def order_payment_refund(*, order_id: int, actor=None) -> Order:
                 note=_("Payment refunded."),
                 message=payment_refunded_message(order=order, reference=result.reference),
             )
+            order_notify(order, Notice.ORDER_REFUNDED, refund_reference=result.reference)
             return order
         payment_recorded(
             order,

@@ -2,10 +2,12 @@
 with a pickup code for the customer, and the hand-over against that code. Store staff act only
 on the orders of the stores they work at (``Location.staff``).
 
-The code reaches the customer in their order (web shop and app) and through the outbox event
-``order.pickup_code_issued`` (for the e-mail or SMS an integration sends, also to guests); staff
-never see it. After MAX_PICKUP_ATTEMPTS wrong codes the code is replaced by a new one, sent the
-same way, so guessing at the counter does not work."""
+The code reaches the customer in their order (web shop and app) and in the "ready for pickup"
+notice (e-mail with a QR code, or SMS; guests too), which reads it from the order at send time;
+the outbox event ``order.pickup_code_issued`` says a code was issued, without it. Staff never
+see it. After MAX_PICKUP_ATTEMPTS wrong codes the code is replaced by a new one, sent the same
+way, so guessing at the counter does not work. A day before the deadline the customer is
+reminded once (``pickup_reminders_send``); not collected by then, they are told it expired."""
 
 import hmac
 import secrets
@@ -22,8 +24,9 @@ from .. import lifecycle
 from ..events import OrderEventType, pickup_code_issued_message
 from ..exceptions import InvalidTransition, NotYourStore, WrongPickupCode
 from ..models import Order
+from ..notices import Notice, order_notify
 from .payments import order_paid_in_store
-from .transitions import order_event_build, order_event_record, order_transition
+from .transitions import order_event_build, order_event_record, order_transition, payment_refund_due
 
 MAX_PICKUP_ATTEMPTS = 5
 
@@ -52,11 +55,13 @@ def _check_store(order: Order, actor) -> None:
         raise NotYourStore(_("Order %(number)s is collected in another store than yours.") % {"number": order.number})
 
 
-def _code_issue(order: Order) -> None:
-    """A new code on the (locked) order, and the event that brings it to the customer."""
+def _code_issue(order: Order, *, replaced: bool = False) -> None:
+    """A new code on the (locked) order, the event that says so and the notice that brings it
+    to the customer (which reads the code from the order when it is sent)."""
     order.pickup_code, order.pickup_attempts = f"{secrets.randbelow(10**6):06d}", 0
     Order.objects.filter(pk=order.pk).update(pickup_code=order.pickup_code, pickup_attempts=0)
     order_event_record(messages=[pickup_code_issued_message(order=order, store=order.pickup_location.code)])
+    order_notify(order, Notice.PICKUP_READY, replaced=replaced)
 
 
 def order_picking_start(*, order: Order, actor) -> Order:
@@ -124,7 +129,7 @@ def order_hand_over(*, order: Order, code: str, actor) -> Order:
             )
         ]
         if replaced:
-            _code_issue(locked)
+            _code_issue(locked, replaced=True)
             events.append(
                 order_event_build(
                     locked,
@@ -170,14 +175,56 @@ def pickup_orders_expire(*, now=None) -> int:
                 deadline = order.pickup_expires_at
                 if order.status != Order.Status.READY_FOR_PICKUP or deadline is None or deadline > now:
                     continue
-                order_transition(
+                order = order_transition(
                     order=order,
                     to=Order.Status.CANCELLED,
                     role=lifecycle.SYSTEM,
                     note=_("Not collected by %(deadline)s.")
                     % {"deadline": timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M")},
+                    notify=False,  # the expiry notice says it
+                )
+                order_notify(
+                    order, Notice.PICKUP_EXPIRED, expired_at=deadline.isoformat(), refund_due=payment_refund_due(order)
                 )
             cancelled += 1
         if len(batch) < PICKUPS_EXPIRE_BATCH:
             return cancelled
+        after = batch[-1]
+
+
+PICKUP_REMINDER_BEFORE = timedelta(days=1)
+
+
+def pickup_reminders_send(*, now=None) -> int:
+    """Remind once the customers whose pickup order waits in the store until less than a day
+    from ``now`` (``pickup_reminded_at`` is set in the same transaction as the notice, with the
+    order row locked, so two beat runs never both remind). One short transaction per order.
+    Returns how many were reminded."""
+    now = now or timezone.now()
+    reminded = 0
+    after = 0
+    while True:
+        batch = list(
+            Order.objects.filter(
+                status=Order.Status.READY_FOR_PICKUP,
+                pickup_reminded_at__isnull=True,
+                pickup_expires_at__gt=now,
+                pickup_expires_at__lte=now + PICKUP_REMINDER_BEFORE,
+                pk__gt=after,
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)[:PICKUPS_EXPIRE_BATCH]
+        )
+        for pk in batch:
+            with transaction.atomic():
+                order = Order.objects.select_for_update(of=("self",)).select_related("channel").get(pk=pk)
+                if order.status != Order.Status.READY_FOR_PICKUP or order.pickup_reminded_at is not None:
+                    continue
+                order.pickup_reminded_at = now
+                Order.objects.filter(pk=pk).update(pickup_reminded_at=now)
+                order_event_record(events=[order_event_build(order, type=OrderEventType.PICKUP_REMINDER_SENT)])
+                order_notify(order, Notice.PICKUP_REMINDER)
+            reminded += 1
+        if len(batch) < PICKUPS_EXPIRE_BATCH:
+            return reminded
         after = batch[-1]

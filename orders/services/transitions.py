@@ -5,6 +5,7 @@
 from functools import partial
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inventory.models import Allocation, Transfer
@@ -16,6 +17,7 @@ from .. import lifecycle
 from ..events import OrderEventType, order_status_message
 from ..exceptions import InvalidTransition, TransitionNotAllowed
 from ..models import Fulfilment, Order, OrderEvent
+from ..notices import Notice, order_notify, shipment_notify
 
 
 def actor_user(actor):
@@ -72,10 +74,13 @@ def payment_refund_queue(order_id: int) -> None:
     order_payment_refund_task.delay(order_id)
 
 
-def order_transition(*, order: Order, to: str, role: str, actor=None, note: str = "") -> Order:
+def order_transition(*, order: Order, to: str, role: str, actor=None, note: str = "", notify: bool = True) -> Order:
     """Move an order to ``to`` if the state machine allows it for ``role``; cancelling
     releases its allocations, shipping or completing turns them into sales. Writes an
-    OrderEvent and an outbox row. Raises ``InvalidTransition`` / ``TransitionNotAllowed``."""
+    OrderEvent and an outbox row. With ``notify`` the customer is told of a cancellation and
+    of each parcel not yet announced by ``fulfilment_ship`` (callers with a notice of their
+    own, a payment decline or an expired pickup, pass False).
+    Raises ``InvalidTransition`` / ``TransitionNotAllowed``."""
     with transaction.atomic():
         # The order row only: a plain select_for_update() would lock the joined channel row too,
         # serialising every transition of a channel and deadlocking with stock locks.
@@ -98,9 +103,12 @@ def order_transition(*, order: Order, to: str, role: str, actor=None, note: str 
                 _("A %(role)s may not move order %(number)s to %(to)s.")
                 % {"role": role, "number": order.number, "to": Order.Status(to).label}
             )
+        announce: list[Fulfilment] = []
         if to == Order.Status.CANCELLED:
             _fulfilments_cancel(order, actor=actor)
-        elif to in (Order.Status.SHIPPED, Order.Status.COMPLETED):
+        elif to == Order.Status.SHIPPED:
+            announce = _parcels_unannounced(order)
+        if to in (Order.Status.SHIPPED, Order.Status.COMPLETED):
             open_allocations = _open_allocations(order)
             if open_allocations:
                 stock_fulfil(allocations=open_allocations, actor=actor, reference=f"order:{order.number}")
@@ -131,7 +139,28 @@ def order_transition(*, order: Order, to: str, role: str, actor=None, note: str 
             ],
             messages=[order_status_message(order=order, from_status=previous, to_status=to)],
         )
+        if notify and to == Order.Status.CANCELLED:
+            order_notify(order, Notice.ORDER_CANCELLED, refund_due=payment_refund_due(order))
+        if notify:
+            for fulfilment in announce:
+                shipment_notify(order, fulfilment)
     return order
+
+
+def _parcels_unannounced(order: Order) -> list[Fulfilment]:
+    """The parcels of an order being shipped that ``fulfilment_ship`` did not send with a
+    tracking number: they leave now (``shipped_at``), each told to the customer."""
+    parcels = list(
+        Fulfilment.objects.filter(order=order, shipped_at__isnull=True)
+        .exclude(status=Fulfilment.Status.CANCELLED)
+        .order_by("pk")
+    )
+    if parcels:
+        now = timezone.now()
+        Fulfilment.objects.filter(pk__in=[f.pk for f in parcels]).update(shipped_at=now)
+        for parcel in parcels:
+            parcel.shipped_at = now
+    return parcels
 
 
 def order_cancel(*, order: Order, role: str, actor=None, note: str = "") -> Order:

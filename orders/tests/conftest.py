@@ -66,3 +66,17 @@ def provider(settings):
     RecordingProvider.approve, RecordingProvider.refunds_fail, RecordingProvider.while_asked = True, 0, None
     RecordingProvider.calls, RecordingProvider.refunds = [], []
     return RecordingProvider
+
+
+def marketplace_key(shop, *, units: int = 2) -> str:
+    """An "allegro" marketplace channel selling the first variant (``units`` in the warehouse) and
+    an API key of it with the orders:write scope."""
+    from catalog.services import listing_publish
+    from catalog.tests.factories import ChannelFactory
+    from omnishop.apikeys.services import apikey_create
+
+    allegro = ChannelFactory(code="allegro", kind="marketplace", api_key_required=True)
+    listing_publish(product=shop["variants"][0].product, channel=allegro)
+    stock(shop["variants"][0], shop["warehouse"], units)
+    _row, key = apikey_create(channel=allegro, name="Allegro", scopes=["orders:write"])
+    return key

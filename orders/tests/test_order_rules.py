@@ -9,7 +9,7 @@ from omnishop.accounts.models import User
 from orders.exceptions import InvalidOrder
 from orders.models import Order
 from orders.services import Contact, order_place
-from orders.tests.conftest import stock
+from orders.tests.conftest import marketplace_key, stock
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/orders/"
@@ -126,14 +126,7 @@ def test_an_email_or_a_phone_is_enough_for_a_guest_order(shop, contact):
 
 
 def test_a_marketplace_order_with_an_empty_contact_is_a_400(api_client, shop):
-    from catalog.services import listing_publish
-    from catalog.tests.factories import ChannelFactory
-    from omnishop.apikeys.services import apikey_create
-
-    allegro = ChannelFactory(code="allegro", kind="marketplace", api_key_required=True)
-    listing_publish(product=shop["variants"][0].product, channel=allegro)
-    stock(shop["variants"][0], shop["warehouse"], 2)
-    _row, key = apikey_create(channel=allegro, name="Allegro", scopes=["orders:write"])
+    key = marketplace_key(shop)
     payload = {
         "lines": [{"sku": shop["variants"][0].sku, "quantity": 1}],
         "fulfilment_type": "delivery",
