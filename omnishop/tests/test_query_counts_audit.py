@@ -19,6 +19,13 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django_celery_beat.models import (
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    PeriodicTask,
+    SolarSchedule,
+)
 
 from catalog.models import Category, Channel, ChannelListing, PriceHistory
 from catalog.services import listing_publish, price_set
@@ -141,6 +148,14 @@ def build(scale: int) -> World:
         with transaction.atomic():
             outbox_emit(type="audit.seeded", aggregate_type="audit", aggregate_id=i, payload={"tag": tag})
 
+    serial = int(tag[1:])
+    for i in range(scale):  # beat schedules (django-celery-beat), as admins edit them
+        interval = IntervalSchedule.objects.create(every=60 + serial * 100 + i, period=IntervalSchedule.SECONDS)
+        PeriodicTask.objects.create(name=f"audit-{tag}-{i}", task="orders.tasks.pickups_expire", interval=interval)
+        CrontabSchedule.objects.create(minute=str(i), hour="4")
+        ClockedSchedule.objects.create(clocked_time=timezone.now() + timedelta(days=serial, minutes=i))
+        SolarSchedule.objects.create(event="sunrise", latitude=Decimal("50.0") + serial, longitude=Decimal(i))
+
     fulfilment = Fulfilment.objects.filter(order=order).order_by("pk").first()
     return World(
         objects={
@@ -174,6 +189,11 @@ def build(scale: int) -> World:
             "apikeys.ChannelAPIKey": ChannelAPIKey.objects.get(name=f"Key {tag} 0"),
             "outbox.OutboxEvent": OutboxEvent.objects.filter(type="audit.seeded").order_by("-pk").first(),
             "notifications.Notification": Notification.objects.filter(order_reference=order.number).first(),
+            "django_celery_beat.PeriodicTask": PeriodicTask.objects.get(name=f"audit-{tag}-0"),
+            "django_celery_beat.IntervalSchedule": PeriodicTask.objects.get(name=f"audit-{tag}-0").interval,
+            "django_celery_beat.CrontabSchedule": CrontabSchedule.objects.order_by("-pk").first(),
+            "django_celery_beat.ClockedSchedule": ClockedSchedule.objects.order_by("-pk").first(),
+            "django_celery_beat.SolarSchedule": SolarSchedule.objects.order_by("-pk").first(),
         }
     )
 
@@ -230,6 +250,11 @@ def test_every_registered_admin_is_covered():
         "apikeys.ChannelAPIKey",
         "outbox.OutboxEvent",
         "notifications.Notification",
+        "django_celery_beat.PeriodicTask",
+        "django_celery_beat.IntervalSchedule",
+        "django_celery_beat.CrontabSchedule",
+        "django_celery_beat.ClockedSchedule",
+        "django_celery_beat.SolarSchedule",
     }
     assert set(registered()) == world_keys
 
