@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("catalog.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("inventory.api.urls")),
+    path("", include("omnishop.webhooks.api.urls")),
 ]

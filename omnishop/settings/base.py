@@ -269,6 +269,7 @@ SPECTACULAR_SETTINGS = {
         "StockSyncErrorPolicyEnum": "inventory.api.serializers.STOCK_SYNC_ERROR_POLICY_CHOICES",
         "PickupReadyInEnum": "inventory.api.serializers.PICKUP_READY_IN_CHOICES",
         "ChannelKindEnum": "catalog.models.Channel.Kind",
+        "WebhookDeliveryStatusEnum": "omnishop.webhooks.models.WebhookDelivery.Status",
     },
 }
 API_KEY_CUSTOM_HEADER = None  # the package's default header: "Authorization: Api-Key <key>"
