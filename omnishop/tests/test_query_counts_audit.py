@@ -43,6 +43,8 @@ from omnishop.money import COMMON_CURRENCIES
 from omnishop.outbox.models import OutboxEvent
 from omnishop.outbox.services import outbox_emit
 from omnishop.tests.admin_forms import admin_form_data
+from omnishop.webhooks.models import WebhookAttempt, WebhookDelivery
+from omnishop.webhooks.services import subscription_create, subscription_test_send
 from orders.models import Cart, Fulfilment, FulfilmentLine, Order
 from orders.services import Contact, cart_create_anonymous, cart_line_set, order_place
 
@@ -140,6 +142,13 @@ def build(scale: int) -> World:
         with transaction.atomic():
             outbox_emit(type="audit.seeded", aggregate_type="audit", aggregate_id=i, payload={"tag": tag})
 
+    subscription = subscription_create(
+        name=f"ERP {tag}", url="https://erp.example.pl/hooks", event_types=["order.*"], channel=channels[0]
+    )
+    for _ in range(scale):  # the delivery's attempt inline grows with the scale
+        delivery = subscription_test_send(subscription=subscription)
+    WebhookAttempt.objects.bulk_create([WebhookAttempt(delivery=delivery, status_code=500) for _ in range(scale)])
+
     fulfilment = Fulfilment.objects.filter(order=order).order_by("pk").first()
     return World(
         objects={
@@ -172,6 +181,8 @@ def build(scale: int) -> World:
             "auth.Group": Group.objects.get(name=f"Group {tag} 0"),
             "apikeys.ChannelAPIKey": ChannelAPIKey.objects.get(name=f"Key {tag} 0"),
             "outbox.OutboxEvent": OutboxEvent.objects.filter(type="audit.seeded").order_by("-pk").first(),
+            "webhooks.WebhookSubscription": subscription,
+            "webhooks.WebhookDelivery": WebhookDelivery.objects.get(pk=delivery.pk),
         }
     )
 
@@ -227,6 +238,8 @@ def test_every_registered_admin_is_covered():
         "auth.Group",
         "apikeys.ChannelAPIKey",
         "outbox.OutboxEvent",
+        "webhooks.WebhookSubscription",
+        "webhooks.WebhookDelivery",
     }
     assert set(registered()) == world_keys
 

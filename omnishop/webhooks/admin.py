@@ -61,7 +61,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     actions = ["rotate_secret", "send_test_event"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("created_by")
+        return super().get_queryset(request).select_related("channel", "created_by")
 
     def get_fieldsets(self, request, obj=None):
         main = (None, {"fields": ["name", "url", "event_types", "channel", "is_active", "max_attempts"]})
