@@ -322,7 +322,7 @@ def webhooks_sweep() -> dict[str, int]:
     fanned = 0
     if OutboxEvent.objects.filter(delivered_at__isnull=True, updated_at__lt=grace).exists():
         fanned = deliveries_fan_out()
-    due = _claimable(now).exists()
+    due = _claimable(timezone.now()).exists()
     if due:
         from .dispatch import deliver_queue
 
