@@ -79,6 +79,7 @@ class CeleryWorker:
         env: dict[str, str] | None = None,
         broker: str | None = None,
         key_prefix: str | None = None,
+        extra_args: tuple[str, ...] = (),
     ):
         self.queues = queues
         self.concurrency = concurrency
@@ -86,6 +87,7 @@ class CeleryWorker:
         self.broker = broker or redis_url()
         self.key_prefix = key_prefix or f"test-{uuid.uuid4().hex[:12]}:"
         self.extra_env = env or {}
+        self.extra_args = tuple(extra_args)
         self.process: subprocess.Popen | None = None
         self._tmp = tempfile.TemporaryDirectory(prefix="omnishop-worker-")
         self.log_path = Path(self._tmp.name) / "worker.log"
@@ -129,6 +131,7 @@ class CeleryWorker:
         ]
         if self.beat:
             command += ["-B", "-s", str(Path(self._tmp.name) / "beat-schedule")]
+        command += self.extra_args
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as out:
             self.process = subprocess.Popen(
@@ -243,6 +246,9 @@ class HttpReceiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as production receivers
+            # Headers and body are two writes: without TCP_NODELAY (which web servers set), the
+            # second waits for the client's delayed ACK, 40 ms per request on Linux.
+            disable_nagle_algorithm = True
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)

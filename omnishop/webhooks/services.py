@@ -130,21 +130,30 @@ def _deliver_after_commit(countdown: float | None = None) -> None:
     transaction.on_commit(lambda: deliver_queue(countdown=countdown), robust=True)
 
 
-def deliveries_fan_out(*, batch: int = 500, max_batches: int = 1000) -> int:
+def deliveries_fan_out(*, batch: int = 500, max_batches: int = 1000, wait: bool = False) -> int:
     """Turn pending outbox events into deliveries for every active subscription that wants
     them, and mark the events delivered. Returns the number of events read.
 
     Events are read oldest sequence first, ``FOR UPDATE SKIP LOCKED``, under a transaction-level
     advisory lock (one fan-out at a time: deliveries are made in sequence order). Safe to run
-    twice: a delivery is unique per (subscription, event id).
+    twice: a delivery is unique per (subscription, event id). The caller sends them (the fan-out
+    task goes on delivering; the sweeper queues a delivery task).
+
+    ``wait``: wait for a running fan-out to finish, then read (the fan-out task: events
+    committed while the other one was finishing are read, not left to the sweeper); without it,
+    return at once when another fan-out runs.
     """
     read = 0
     for _ in range(max_batches):
         with transaction.atomic():
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FAN_OUT_LOCK])
-                if not cursor.fetchone()[0]:
-                    return read  # another fan-out runs; it reads until nothing is left
+                if wait:
+                    cursor.execute("SET LOCAL lock_timeout = '30s'")
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FAN_OUT_LOCK])
+                else:
+                    cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FAN_OUT_LOCK])
+                    if not cursor.fetchone()[0]:
+                        return read  # another fan-out runs; it reads until nothing is left
             events = list(
                 OutboxEvent.objects.filter(delivered_at__isnull=True)
                 .order_by("sequence")
@@ -174,7 +183,6 @@ def deliveries_fan_out(*, batch: int = 500, max_batches: int = 1000) -> int:
             ]
             if deliveries:
                 WebhookDelivery.objects.bulk_create(deliveries, batch_size=1000, ignore_conflicts=True)
-                _deliver_after_commit()
             outbox_mark_delivered(events=events)
         read += len(events)
         if len(events) < batch:

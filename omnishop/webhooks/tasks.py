@@ -7,7 +7,7 @@ import time
 from celery import shared_task
 
 from . import services
-from .dispatch import deliver_queue
+from .dispatch import deliver_queue, fan_out_flag_clear
 from .sender import deliveries_post
 
 # One delivery task sends for at most this long, then hands over to a fresh task.
@@ -16,15 +16,22 @@ CLAIM_BATCH = 200
 
 
 @shared_task
-def webhooks_fan_out() -> int:
-    """Pending outbox events → deliveries (see ``services.deliveries_fan_out``)."""
-    return services.deliveries_fan_out()
+def webhooks_fan_out() -> dict:
+    """Pending outbox events → deliveries (see ``services.deliveries_fan_out``), then send them
+    in the same task (no second task to queue per commit)."""
+    fan_out_flag_clear()
+    read = services.deliveries_fan_out(wait=True)
+    return {"events": read, **(_deliver() if read else {})}
 
 
 @shared_task
 def webhooks_deliver() -> dict:
     """Claim due deliveries in batches, POST them in parallel, record the outcomes; repeat until
     none is due. A failed delivery's retry is queued for when it falls due."""
+    return _deliver()
+
+
+def _deliver() -> dict:
     deadline = time.monotonic() + DELIVER_BUDGET_SECONDS
     totals = {"delivered": 0, "retrying": 0, "dead": 0}
     retry_in = None
@@ -33,6 +40,7 @@ def webhooks_deliver() -> dict:
         if not claim.deliveries:
             break
         outcome = services.deliveries_record(claim=claim, results=deliveries_post(claim.deliveries))
+        services.deliveries_fan_out()  # events committed meanwhile join the next claim
         for key in totals:
             totals[key] += outcome[key]
         if outcome["retry_in"] is not None:
