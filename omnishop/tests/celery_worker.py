@@ -176,10 +176,9 @@ class CeleryWorker:
 
 
 def _pools_reset(app) -> None:
-    """Forget the broker connections made with the previous settings."""
-    with suppress(Exception):
-        if app._pool is not None:
-            app._pool.force_close_all()
+    """Forget the broker connection pools made with the previous settings. Not closed: kombu
+    keeps pools per broker URL process-wide and would hand the closed one out again (even
+    eager tasks take a producer from it)."""
     app._pool = None
     with suppress(AttributeError):
         app.amqp._producer_pool = None

@@ -38,9 +38,11 @@ class EventTypesField(forms.CharField):
 
 
 class WebhookSubscriptionForm(forms.ModelForm):
-    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+    url = forms.URLField(
+        label=_("URL"), max_length=500, assume_scheme="https", widget=forms.URLInput(attrs={"size": 70})
+    )
     event_types = EventTypesField(
-        label=_("event types"),
+        label=_("Event types"),
         widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
         help_text=_("One per line: order.placed, order.* (a family) or * (every event)."),
     )
@@ -154,8 +156,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "status",
         "attempts",
         "last_status_code",
-        "next_attempt_at",
-        "delivered_at",
     ]
     list_filter = ["status", "subscription", "event_type", "created_at"]
     list_select_related = ["subscription"]
@@ -191,9 +191,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)
 
-    @admin.display(description=_("aggregate"))
+    @admin.display(description=_("aggregate"), ordering="aggregate_id")
     def aggregate(self, obj):
-        return f"{obj.aggregate_type}:{obj.aggregate_id}"
+        return obj.aggregate_id
 
     @admin.display(description=_("payload"))
     def payload_pretty(self, obj):
@@ -212,7 +212,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         return request.user.has_perm("webhooks.change_webhookdelivery")
 
     @admin.action(
-        description=_("Deliver again (same event id; pick “select all” for the whole filtered set)"),
+        description=_("Deliver again (same event id)"),
         permissions=["redeliver"],
     )
     def deliver_again(self, request, queryset):

@@ -112,7 +112,7 @@ class WebhookDelivery(models.Model):
         PENDING = "pending", _("Pending")
         RETRYING = "retrying", _("Retrying")
         DELIVERED = "delivered", _("Delivered")
-        DEAD = "dead", _("Dead (gave up)")
+        DEAD = "dead", _("Dead")
 
     OPEN = (Status.PENDING, Status.RETRYING)
 
@@ -170,7 +170,7 @@ class WebhookDelivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.event_type} {self.aggregate_type}:{self.aggregate_id} → {self.subscription_id}"
+        return f"{self.event_type} {self.aggregate_id}"
 
 
 class WebhookAttempt(models.Model):
@@ -192,7 +192,7 @@ class WebhookAttempt(models.Model):
         indexes = [models.Index(fields=["delivery", "at"], name="webhooks_attempt_delivery")]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.status_code or self.error}"
+        return f"#{self.pk}"
 
     @property
     def succeeded(self) -> bool:
