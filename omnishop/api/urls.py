@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("orders.api.urls")),
     path("", include("inventory.api.urls")),
     path("", include("omnishop.outbox.api.urls")),
+    path("", include("omnishop.webhooks.api.urls")),
 ]

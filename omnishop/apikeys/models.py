@@ -9,6 +9,7 @@ class Scope(models.TextChoices):
     STOCK_SYNC = "stock:sync", _("Sync stock counts (POS, ERP, WMS)")
     STOCK_READ = "stock:read", _("Read availability")
     ORDERS_WRITE = "orders:write", _("Place and manage orders")
+    WEBHOOKS_MANAGE = "webhooks:manage", _("Manage the channel's webhook subscriptions and deliveries")
 
 
 class ChannelAPIKeyManager(BaseAPIKeyManager):
@@ -44,7 +45,7 @@ class ChannelAPIKey(AbstractAPIKey):
         _("scopes"),
         default=list,
         blank=True,
-        help_text=_("What the key may do: stock:sync, stock:read, orders:write."),
+        help_text=_("What the key may do: stock:sync, stock:read, orders:write, webhooks:manage."),
     )
 
     objects = ChannelAPIKeyManager()

@@ -21,12 +21,30 @@ def event_id() -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
+SEQUENCE_NAME = "outbox_event_sequence"
+
+
+class NextVal(models.Func):
+    """``nextval('<sequence>')``: the database numbers rows in the order they are written."""
+
+    function = "nextval"
+    output_field = models.BigIntegerField()
+
+    def __init__(self, sequence: str):
+        super().__init__(models.Value(sequence))
+
+
 class OutboxEvent(models.Model):
     """One fact another system may want (ERP, CRM, marketplaces). Delivered at least once;
     consumers de-duplicate by ``id``.
 
     ``coalesce_key`` lets frequent events (stock.changed per SKU and location) keep one pending
-    row that is updated in place until it is delivered.
+    row that is updated in place until it is delivered; each update gives the row a new ``id``
+    and ``sequence``, so a consumer that de-duplicates by id never drops the newer payload.
+
+    ``sequence`` orders events as they were written (a PostgreSQL sequence, strictly increasing):
+    UUIDv7 ids are not ordered within one millisecond, and the webhooks deliver an aggregate's
+    events in this order.
     """
 
     id = models.UUIDField(primary_key=True, default=event_id, editable=False)
@@ -35,6 +53,7 @@ class OutboxEvent(models.Model):
     aggregate_type = models.CharField(_("aggregate type"), max_length=50)
     aggregate_id = models.CharField(_("aggregate id"), max_length=100)
     payload = models.JSONField(_("payload"), default=dict)
+    sequence = models.BigIntegerField(_("sequence"), db_default=NextVal(SEQUENCE_NAME), editable=False)
     coalesce_key = models.CharField(_("coalesce key"), max_length=200, blank=True, default="")
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
@@ -55,8 +74,9 @@ class OutboxEvent(models.Model):
         # with random keys (the coalesce key is one) costs a page write per event. Delivery reads
         # the pending ones oldest first (a partial index that stays as small as the backlog); the
         # admin lists by creation time. Nothing looks events up by aggregate, so no index on it.
+        # The fan-out reads pending rows in sequence order.
         indexes = [
-            models.Index(fields=["created_at"], condition=Q(delivered_at__isnull=True), name="outbox_pending"),
+            models.Index(fields=["sequence"], condition=Q(delivered_at__isnull=True), name="outbox_pending_sequence"),
         ]
 
     def __str__(self) -> str:

@@ -12,6 +12,31 @@ from django.utils import timezone
 
 from .models import OutboxEvent
 
+# Called once after each commit of a transaction that wrote outbox events (the webhooks app
+# registers its dispatcher in AppConfig.ready()); the outbox knows nothing of its readers.
+_COMMIT_LISTENERS: list = []
+
+
+def outbox_commit_listener_register(listener) -> None:
+    """``listener()`` runs after the commit of every transaction that wrote events."""
+    if listener not in _COMMIT_LISTENERS:
+        _COMMIT_LISTENERS.append(listener)
+
+
+def _events_committed() -> None:
+    for listener in list(_COMMIT_LISTENERS):
+        listener()
+
+
+def _dispatch_after_commit(connection) -> None:
+    """Register ``_events_committed`` once per transaction (a savepoint rolled back drops it
+    with the events written in it)."""
+    if not _COMMIT_LISTENERS:
+        return
+    if any(func is _events_committed for _sids, func, _robust in connection.run_on_commit):
+        return
+    transaction.on_commit(_events_committed, robust=True)
+
 
 def _json_default(value):
     """``json.dumps(default=...)``: Decimals, UUIDs and datetimes as strings."""
@@ -49,6 +74,7 @@ def outbox_emit(
         outbox_emit_many(events=[OutboxMessage(type, aggregate_type, aggregate_id, payload, version, coalesce_key)])
         return OutboxEvent.objects.get(coalesce_key=coalesce_key, delivered_at__isnull=True)
     now = timezone.now()
+    _dispatch_after_commit(transaction.get_connection())
     return OutboxEvent.objects.create(
         type=type,
         version=version,
@@ -99,6 +125,7 @@ def outbox_emit_many(*, events) -> None:
     if not connection.in_atomic_block:
         raise RuntimeError("outbox_emit_many must be called inside transaction.atomic()")
     now = timezone.now()
+    _dispatch_after_commit(connection)
     latest: dict[str, OutboxMessage] = {}
     plain: list[OutboxMessage] = []
     for message in events:
@@ -127,7 +154,7 @@ def outbox_emit_many(*, events) -> None:
     conflict = (
         ' ON CONFLICT ("coalesce_key") WHERE "delivered_at" IS NULL AND NOT ("coalesce_key" = \'\')'
         ' DO UPDATE SET "payload" = EXCLUDED."payload", "version" = EXCLUDED."version",'
-        ' "updated_at" = EXCLUDED."updated_at"'
+        ' "updated_at" = EXCLUDED."updated_at", "id" = EXCLUDED."id", "sequence" = EXCLUDED."sequence"'
     )
     columns = (
         '"id", "type", "version", "aggregate_type", "aggregate_id", "payload", "coalesce_key",'

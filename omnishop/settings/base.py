@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "omnishop.apikeys",
     "omnishop.outbox",
     "omnishop.notifications",
+    "omnishop.webhooks",
     # domain, lowest layer first
     "catalog",
     "inventory",
@@ -290,6 +291,7 @@ SPECTACULAR_SETTINGS = {
         "PickupReadyInEnum": "inventory.api.serializers.PICKUP_READY_IN_CHOICES",
         "ChannelKindEnum": "catalog.models.Channel.Kind",
         "MarketplaceFeeKindEnum": "orders.models.OrderFee.Kind",
+        "WebhookDeliveryStatusEnum": "omnishop.webhooks.models.WebhookDelivery.Status",
     },
 }
 API_KEY_CUSTOM_HEADER = None  # the package's default header: "Authorization: Api-Key <key>"
@@ -339,6 +341,11 @@ OMNISHOP_CELERY_QUEUES = ("default", "notifications", "webhooks", "heavy")
 # Beat reads its schedule from the database (django-celery-beat), where admins edit it
 # (Periodic tasks in admin); the entries below are written there when beat starts.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Every key the Redis transport writes starts with this (empty: none), so processes that must not
+# see each other's tasks can share one Redis database (the test suite's workers do).
+CELERY_BROKER_KEY_PREFIX = env("CELERY_BROKER_KEY_PREFIX", default="")
+if CELERY_BROKER_KEY_PREFIX:
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = CELERY_BROKER_KEY_PREFIX
 CELERY_BEAT_SCHEDULE: dict = {
     "inventory-holds-purge-expired": {"task": "inventory.tasks.holds_purge_expired", "schedule": 60.0},
     "orders-pickups-expire": {"task": "orders.tasks.pickups_expire", "schedule": 900.0},
@@ -351,7 +358,28 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "orders.tasks.anonymous_carts_purge",
         "schedule": crontab(hour=3, minute=40),
     },
+    "webhooks-sweep": {
+        "task": "omnishop.webhooks.tasks.webhooks_sweep",
+        "schedule": env.float("OMNISHOP_WEBHOOKS_SWEEP_SECONDS", default=10.0),
+    },
+    "webhooks-purge": {"task": "omnishop.webhooks.tasks.webhooks_purge", "schedule": crontab(hour=4, minute=10)},
 }
+
+# --- webhooks (omnishop/webhooks, docs/webhooks.md) ---------------------------------------
+# Seconds to wait for a receiver to connect / to answer.
+OMNISHOP_WEBHOOKS_CONNECT_TIMEOUT = env.float("OMNISHOP_WEBHOOKS_CONNECT_TIMEOUT", default=3.0)
+OMNISHOP_WEBHOOKS_READ_TIMEOUT = env.float("OMNISHOP_WEBHOOKS_READ_TIMEOUT", default=10.0)
+# A claimed delivery belongs to its worker this long; a worker killed mid-send loses it after that.
+OMNISHOP_WEBHOOKS_LEASE_SECONDS = env.float("OMNISHOP_WEBHOOKS_LEASE_SECONDS", default=60.0)
+# Retry n waits about base * 2^(n-1) seconds (with jitter), at most the cap.
+OMNISHOP_WEBHOOKS_RETRY_BASE_SECONDS = env.float("OMNISHOP_WEBHOOKS_RETRY_BASE_SECONDS", default=30.0)
+OMNISHOP_WEBHOOKS_RETRY_CAP_SECONDS = env.float("OMNISHOP_WEBHOOKS_RETRY_CAP_SECONDS", default=6 * 3600.0)
+# Parallel POSTs inside one delivery task (keep-alive connections, one per thread).
+OMNISHOP_WEBHOOKS_HTTP_THREADS = env.int("OMNISHOP_WEBHOOKS_HTTP_THREADS", default=16)
+# Outbox events still pending this many seconds after they were written are fanned out by the sweeper.
+OMNISHOP_WEBHOOKS_SWEEP_GRACE_SECONDS = env.float("OMNISHOP_WEBHOOKS_SWEEP_GRACE_SECONDS", default=5.0)
+# Delivered outbox events and deliveries are purged after this many days (dead ones are kept).
+OMNISHOP_WEBHOOKS_RETENTION_DAYS = env.int("OMNISHOP_WEBHOOKS_RETENTION_DAYS", default=30)
 
 # --- production hardening (applied by settings.production) ------------------------------
 SECURE_SSL_REDIRECT_FROM_ENV = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

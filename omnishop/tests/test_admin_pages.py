@@ -32,6 +32,7 @@ from omnishop.accounts.services import login_failure_record
 from omnishop.apikeys.models import ChannelAPIKey
 from omnishop.apikeys.services import apikey_create
 from omnishop.outbox.services import outbox_emit
+from omnishop.webhooks.services import subscription_create, subscription_test_send
 from orders.services import Contact, cart_create_anonymous, cart_line_set, order_place
 
 
@@ -56,6 +57,9 @@ def seed(n: int = 2):
         company = Company.objects.create(name=f"Firma {product.pk}", tax_id=f"525{product.pk:07d}")
         CompanyMembership.objects.create(company=company, customer=buyer)
     apikey_create(channel=channel, name="ERP")
+    hooks = subscription_create(name=f"ERP hooks {n}", url="https://erp.example.pl/in", event_types=["*"])
+    for _ in range(n):
+        subscription_test_send(subscription=hooks)
     stock_rows(n)
     login = User.objects.create_user(email=f"customer{n}@example.pl", password="x-pass-123")
     EmailAddress.objects.create(user=login, email=login.email, verified=True, primary=True)
@@ -160,6 +164,8 @@ def test_every_changelist_add_and_change_page_loads(admin_client_seeded):
         "orders_fulfilment",
         "accounts_loginlockout",
         "django_celery_beat_periodictask",
+        "webhooks_webhooksubscription",
+        "webhooks_webhookdelivery",
     ],
 )
 def test_changelist_query_count_does_not_grow_with_rows(admin_client, name, django_assert_max_num_queries):

@@ -51,6 +51,8 @@ from omnishop.notifications.models import Notification
 from omnishop.outbox.models import OutboxEvent
 from omnishop.outbox.services import outbox_emit
 from omnishop.tests.admin_forms import admin_form_data
+from omnishop.webhooks.models import WebhookAttempt, WebhookDelivery
+from omnishop.webhooks.services import subscription_create, subscription_test_send
 from orders.models import Cart, Fulfilment, FulfilmentLine, Order
 from orders.services import Contact, cart_create_anonymous, cart_line_set, order_place
 
@@ -155,6 +157,12 @@ def build(scale: int) -> World:
         CrontabSchedule.objects.create(minute=str(i), hour="4")
         ClockedSchedule.objects.create(clocked_time=timezone.now() + timedelta(days=serial, minutes=i))
         SolarSchedule.objects.create(event="sunrise", latitude=Decimal("50.0") + serial, longitude=Decimal(i))
+    subscription = subscription_create(
+        name=f"ERP {tag}", url="https://erp.example.pl/hooks", event_types=["order.*"], channel=channels[0]
+    )
+    for _ in range(scale):  # the delivery's attempt inline grows with the scale
+        delivery = subscription_test_send(subscription=subscription)
+    WebhookAttempt.objects.bulk_create([WebhookAttempt(delivery=delivery, status_code=500) for _ in range(scale)])
 
     fulfilment = Fulfilment.objects.filter(order=order).order_by("pk").first()
     return World(
@@ -194,6 +202,8 @@ def build(scale: int) -> World:
             "django_celery_beat.CrontabSchedule": CrontabSchedule.objects.order_by("-pk").first(),
             "django_celery_beat.ClockedSchedule": ClockedSchedule.objects.order_by("-pk").first(),
             "django_celery_beat.SolarSchedule": SolarSchedule.objects.order_by("-pk").first(),
+            "webhooks.WebhookSubscription": subscription,
+            "webhooks.WebhookDelivery": WebhookDelivery.objects.get(pk=delivery.pk),
         }
     )
 
@@ -255,6 +265,8 @@ def test_every_registered_admin_is_covered():
         "django_celery_beat.CrontabSchedule",
         "django_celery_beat.ClockedSchedule",
         "django_celery_beat.SolarSchedule",
+        "webhooks.WebhookSubscription",
+        "webhooks.WebhookDelivery",
     }
     assert set(registered()) == world_keys
 

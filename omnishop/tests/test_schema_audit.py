@@ -105,6 +105,7 @@ def test_every_response_field_is_typed(schema, path, method):
     op = schema["paths"][path][method]
     success = {code: r for code, r in op["responses"].items() if code.startswith("2")}
     assert success, "no success response"
+    success.pop("204", None)  # No Content: nothing to type
     untyped = []
     for response in success.values():
         body = response.get("content", {}).get("application/json", {}).get("schema")
@@ -127,7 +128,10 @@ def test_every_request_body_is_documented_and_typed(schema, path, method):
 
 
 # Writes that take no body at all.
-BODYLESS_WRITES: set[str] = set()
+BODYLESS_WRITES: set[str] = {
+    "/api/v1/webhooks/deliveries/{id}/redeliver/",
+    "/api/v1/webhooks/subscriptions/{id}/",  # DELETE
+}
 
 
 def test_cancel_documents_its_reason(schema):
@@ -273,6 +277,7 @@ def shop(db):
 
 def _sample_request(path: str, method: str, shop) -> tuple[str, dict | None]:
     url = path.replace("{id_or_slug}", shop["product"].slug).replace("{number}", shop["order"].number)
+    url = url.replace("{id}", "1")
     bodies = {
         "/api/v1/cart/lines/": {"sku": "BUTY-42", "quantity": 1},
         "/api/v1/cart/merge/": {"token": "8b1f6a7e-2f1d-4c43-9d55-0c4e1f0f2a11"},

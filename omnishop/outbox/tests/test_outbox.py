@@ -1,3 +1,4 @@
+import dataclasses
 import time
 import uuid
 from decimal import Decimal
@@ -144,3 +145,28 @@ def test_thousands_of_events_are_marked_delivered_at_once():
     sent = list(OutboxEvent.objects.all())
     assert outbox_mark_delivered(events=sent) == 1_200
     assert not OutboxEvent.objects.filter(delivered_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_events_are_numbered_in_the_order_they_are_written():
+    with transaction.atomic():
+        outbox_emit_many(events=[OutboxMessage("x.y", "order", i, {"i": i}) for i in range(5)])
+        outbox_emit(type="x.y", aggregate_type="order", aggregate_id=5, payload={"i": 5})
+    rows = list(OutboxEvent.objects.order_by("sequence").values_list("payload__i", "sequence"))
+    assert [i for i, _seq in rows] == [0, 1, 2, 3, 4, 5]
+    assert len({seq for _i, seq in rows}) == 6
+
+
+@pytest.mark.django_db
+def test_a_coalesced_update_is_a_new_event_id_and_a_later_sequence():
+    """A consumer that de-duplicates by event id never drops the newer payload."""
+    message = OutboxMessage("stock.changed", "stock", "SKU-1@WAW", {"qty": 5}, 1, "stock.changed:SKU-1:WAW")
+    with transaction.atomic():
+        outbox_emit_many(events=[message])
+    first = OutboxEvent.objects.get()
+    with transaction.atomic():
+        outbox_emit_many(events=[dataclasses.replace(message, payload={"qty": 4})])
+    second = OutboxEvent.objects.get()
+    assert second.payload == {"qty": 4}
+    assert second.id != first.id and second.sequence > first.sequence
+    assert outbox_mark_delivered(events=[first]) == 0  # what was read before the update stays pending
