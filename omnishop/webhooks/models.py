@@ -10,6 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from omnishop.outbox.catalogue import event_types
+
 # "order.placed", "order.*" or "*": dotted lower-case names, a trailing ".*" for a family.
 EVENT_TYPE_PATTERN = re.compile(r"^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$")
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a label, not a secret)
@@ -29,6 +31,16 @@ def event_types_validate(value) -> None:
             _("Not an event type: %(types)s. Use e.g. order.placed, order.* or *.")
             % {"types": ", ".join(map(str, bad))},
             code="invalid",
+        )
+    # Known to the event catalogue (omnishop.outbox.catalogue, docs/events.md): a misspelt type
+    # would otherwise subscribe to nothing, silently.
+    known = event_types()
+    unknown = [t for t in value if t != "*" and not any(event_type_matches([t], k) for k in known)]
+    if unknown:
+        raise ValidationError(
+            _("No event of this type exists: %(types)s. The event catalogue lists them (GET /api/v1/events/).")
+            % {"types": ", ".join(unknown)},
+            code="unknown",
         )
 
 

@@ -118,6 +118,7 @@ class SubscriptionDetailApi(generics.GenericAPIView):
 
     @extend_schema(tags=["webhooks"], responses={200: SubscriptionSerializer, 404: NOT_FOUND})
     def get(self, request, pk: int):
+        """One subscription (without its secret, which is shown once, when it is created)."""
         return Response(SubscriptionSerializer(self.get_object()).data)
 
     def _update(self, request, *, partial: bool):

@@ -27,7 +27,7 @@ def test_a_subscription_made_in_admin_shows_its_secret_once_then_masked(admin_cl
         {
             "name": "ERP",
             "url": "https://erp.example.pl/hooks",
-            "event_types": "order.*\nreturn.created, stock.changed",
+            "event_types": "order.*\nstock.changed, transfer.shipped",
             "is_active": "on",
             "max_attempts": "8",
         },
@@ -35,7 +35,7 @@ def test_a_subscription_made_in_admin_shows_its_secret_once_then_masked(admin_cl
     )
     assert response.status_code == 200
     subscription = WebhookSubscription.objects.get()
-    assert subscription.event_types == ["order.*", "return.created", "stock.changed"]
+    assert subscription.event_types == ["order.*", "stock.changed", "transfer.shipped"]
     assert subscription.created_by == admin_user
     assert subscription.secret in response.content.decode()  # once, in the message after saving
     page = admin_client.get(reverse("admin:webhooks_webhooksubscription_change", args=[subscription.pk]))

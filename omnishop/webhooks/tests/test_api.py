@@ -64,7 +64,7 @@ def test_staff_need_the_model_permission_for_each_method(api_client, world):
 
 def test_staff_create_update_and_delete(api_client, world):
     api_client.force_authenticate(_staff("add_webhooksubscription", "change_webhooksubscription"))
-    body = {"name": "CRM", "url": "https://crm.example.pl/in", "event_types": ["order.placed", "return.*"]}
+    body = {"name": "CRM", "url": "https://crm.example.pl/in", "event_types": ["order.placed", "transfer.*"]}
     created = api_client.post(SUBSCRIPTIONS, {**body, "channel": "empik"}, format="json")
     assert created.status_code == 201, created.content
     data = created.json()
@@ -83,7 +83,18 @@ def test_staff_create_update_and_delete(api_client, world):
 
 @pytest.mark.parametrize(
     "event_types",
-    [[], ["Order.Placed"], ["order..placed"], ["order.*.x"], ["**"], "order.placed", [""], ["order placed"]],
+    [
+        [],
+        ["Order.Placed"],
+        ["order..placed"],
+        ["order.*.x"],
+        ["**"],
+        "order.placed",
+        [""],
+        ["order placed"],
+        ["order.plcaed"],  # well formed, but no such event in the catalogue
+        ["basket.*"],
+    ],
 )
 def test_event_types_are_checked(api_client, event_types):
     api_client.force_authenticate(_staff("add_webhooksubscription"))
