@@ -42,6 +42,7 @@ from omnishop.accounts import roles
 from omnishop.accounts.roles import ROLE_NAMES, role_permissions_sync
 from omnishop.apikeys.models import ChannelAPIKey, Scope
 from omnishop.apikeys.services import apikey_create, apikey_revoke
+from omnishop.celery import beat_schedule_store
 from omnishop.exceptions import DomainError
 from orders import lifecycle
 from orders.models import Order
@@ -730,6 +731,7 @@ def seed_demo(*, scale: int = 1, progress: Progress | None = None, new_api_keys:
     seed_staff(report, password_hash=password_hash)
     progress.update(1)
     seed_api_keys(report, new_keys=new_api_keys)
+    beat_schedule_store()  # the periodic jobs, in admin before beat first runs
     progress.update(1)
     progress.set_description(_("Products"))
     seed_products(

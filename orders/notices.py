@@ -9,6 +9,8 @@ Every notice here is transactional: it needs no marketing consent."""
 
 from enum import StrEnum
 
+from django.utils.translation import gettext_lazy as _
+
 from omnishop.notifications.registry import NotificationTemplate, secret_provider_register, template_register
 from omnishop.notifications.services import notification_send
 
@@ -27,6 +29,18 @@ class Notice(StrEnum):
     ORDER_CANCELLED = "order_cancelled"
     ORDER_REFUNDED = "order_refunded"
 
+
+# What staff read in the notifications admin.
+NOTICE_LABELS = {
+    Notice.ORDER_PLACED: _("Order placed"),
+    Notice.PAYMENT_FAILED: _("Payment failed"),
+    Notice.PICKUP_READY: _("Ready for pickup"),
+    Notice.PICKUP_REMINDER: _("Pickup reminder"),
+    Notice.PICKUP_EXPIRED: _("Pickup expired"),
+    Notice.ORDER_SHIPPED: _("Order shipped"),
+    Notice.ORDER_CANCELLED: _("Order cancelled"),
+    Notice.ORDER_REFUNDED: _("Order refunded"),
+}
 
 PICKUP_CODE = "pickup_code"
 # The notices that show the pickup code (and its QR image).
@@ -47,7 +61,12 @@ def notices_register() -> None:
     """Called by ``OrdersConfig.ready()``."""
     with_code = {"secret": PICKUP_CODE, "qr": PICKUP_CODE}
     template_register(
-        *(NotificationTemplate(key=notice.value, **(with_code if notice in _WITH_CODE else {})) for notice in Notice)
+        *(
+            NotificationTemplate(
+                key=notice.value, label=NOTICE_LABELS[notice], **(with_code if notice in _WITH_CODE else {})
+            )
+            for notice in Notice
+        )
     )
     secret_provider_register(PICKUP_CODE, _pickup_code)
 

@@ -9,6 +9,7 @@ from omnishop.admin import ReadOnlyAdmin, service_action
 
 from .masking import recipient_masked
 from .models import Notification
+from .registry import template_label, templates_all
 from .services import notification_resend
 
 
@@ -26,6 +27,19 @@ resend = service_action(
 )
 
 
+class TemplateFilter(admin.SimpleListFilter):
+    """The registered templates by their labels."""
+
+    title = _("template")
+    parameter_name = "template"
+
+    def lookups(self, request, model_admin):
+        return [(t.key, t.label or t.key) for t in templates_all()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(template=self.value()) if self.value() else queryset
+
+
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
     """What was sent to whom and how it went. The recipient is masked and the context (personal
@@ -35,7 +49,7 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_display = [
         "created",
         "status",
-        "template",
+        "template_name",
         "channel",
         "lang",
         "masked_recipient",
@@ -44,13 +58,13 @@ class NotificationAdmin(ReadOnlyAdmin):
         "attempts",
         "error",
     ]
-    list_filter = ["status", "channel", "template", "language", "created_at"]
+    list_filter = ["status", "channel", TemplateFilter, "language", "created_at"]
     search_fields = ["=order_reference"]
     date_hierarchy = "created_at"
     list_per_page = 50
     fields = [
         "status",
-        "template",
+        "template_name",
         "channel",
         "language",
         "masked_recipient",
@@ -64,6 +78,10 @@ class NotificationAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = fields
     actions = [resend]
+
+    @admin.display(description=_("template"), ordering="template")
+    def template_name(self, obj: Notification) -> str:
+        return template_label(obj.template)
 
     @admin.display(description=_("created"), ordering="created_at")
     def created(self, obj: Notification) -> str:

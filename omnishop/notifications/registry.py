@@ -27,6 +27,8 @@ class NotificationTemplate:
     secret: str = ""
     # A context key whose value the e-mail shows as a QR code (an inline PNG, Content-ID "qr").
     qr: str = ""
+    # What staff read in admin (translatable); the key when not given.
+    label: object = ""
 
     def path(self, part: str) -> str:
         return f"notifications/{self.key}/{part}"
@@ -44,6 +46,12 @@ def template_register(*templates: NotificationTemplate) -> None:
 def template_get(key: str) -> NotificationTemplate:
     """The registered template ``key``; a ``KeyError`` names an unknown one (a programming error)."""
     return _templates[key]
+
+
+def template_label(key: str):
+    """The template's label for people (``key`` for a template no longer registered)."""
+    template = _templates.get(key)
+    return (template.label or key) if template else key
 
 
 def templates_all() -> list[NotificationTemplate]:

@@ -65,3 +65,16 @@ def test_beat_writes_the_schedule_into_the_database_where_admins_edit_it():
     PeriodicTask.objects.filter(name="orders-pickups-expire").update(enabled=False)
     scheduler = DatabaseScheduler(app=app)
     assert "orders-pickups-expire" not in scheduler.schedule
+
+
+@pytest.mark.django_db
+def test_the_schedule_is_in_admin_before_beat_first_runs(admin_client):
+    from django_celery_beat.models import PeriodicTask
+
+    from omnishop.celery import beat_schedule_store
+
+    beat_schedule_store()
+    beat_schedule_store()  # as often as the demo is seeded: one row per entry
+    assert PeriodicTask.objects.count() == len(settings.CELERY_BEAT_SCHEDULE)
+    page = admin_client.get("/admin/django_celery_beat/periodictask/")
+    assert page.status_code == 200 and "webhooks-sweep" in page.content.decode()
