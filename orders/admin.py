@@ -22,6 +22,7 @@ from .selectors import sees_only_own_stores
 from .services import (
     Contact,
     OrderRequest,
+    fulfilment_ship,
     fulfilment_transfer_receive,
     fulfilment_transfer_ship,
     order_hand_over,
@@ -369,6 +370,20 @@ def _fulfilment_action(service, label, *, permission: str):
     )
 
 
+class ShipForm(forms.Form):
+    carrier = forms.CharField(label=_("Carrier"), max_length=50, help_text=_("e.g. InPost, DPD, Poczta Polska"))
+    tracking_number = forms.CharField(label=_("Tracking number"), max_length=100)
+
+
+@admin.action(description=_("Ship the parcel with its tracking number…"), permissions=["ship"])
+def ship_with_tracking(modeladmin, request, queryset):
+    """Opens the parcel's shipping page: one parcel, one tracking number."""
+    if queryset.count() != 1:
+        modeladmin.message_user(request, _("Pick one parcel: each has its own tracking number."), messages.WARNING)
+        return None
+    return redirect("admin:orders_fulfilment_ship", queryset.get().pk)
+
+
 @admin.register(Fulfilment)
 class FulfilmentAdmin(admin.ModelAdmin):
     list_display = ["order", "location", "status", "transfer", "carrier", "tracking_number", "shipped_at"]
@@ -384,7 +399,48 @@ class FulfilmentAdmin(admin.ModelAdmin):
         _fulfilment_action(
             fulfilment_transfer_receive, _("Receive the transfer in the pickup store"), permission="receive_transfer"
         ),
+        ship_with_tracking,
     ]
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/ship/", self.admin_site.admin_view(self.ship_view), name="orders_fulfilment_ship"),
+            *super().get_urls(),
+        ]
+
+    def has_ship_permission(self, request) -> bool:
+        return request.user.has_perm("orders.ship_order")
+
+    def ship_view(self, request, pk: int):
+        """A parcel of a delivery leaves its location: carrier and tracking number, then the
+        customer is told (fulfilment_ship)."""
+        if not self.has_ship_permission(request):
+            raise PermissionDenied
+        fulfilment = self.get_queryset(request).filter(pk=pk).first()
+        if fulfilment is None:
+            raise Http404
+        form = ShipForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                fulfilment_ship(fulfilment=fulfilment, actor=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(None, exc.detail)
+            else:
+                self.message_user(
+                    request,
+                    _("Parcel of order %(number)s shipped; the customer was told its tracking number.")
+                    % {"number": fulfilment.order.number},
+                    messages.SUCCESS,
+                )
+                return redirect("admin:orders_fulfilment_changelist")
+        return admin_form_page(
+            request,
+            self,
+            title=_("Ship a parcel of order %(number)s from %(location)s")
+            % {"number": fulfilment.order.number, "location": fulfilment.location.name},
+            form=form,
+            submit_label=_("Ship"),
+        )
 
     def has_add_permission(self, request):
         return False

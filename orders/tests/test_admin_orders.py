@@ -141,7 +141,7 @@ def test_a_click_and_collect_transfer_is_shipped_by_the_warehouse_and_booked_in_
     staff(client, django_user_model, "agent@example.pl", "Customer service agent")
     assert offered_on_fulfilments() == set()
     staff(client, django_user_model, "magazyn@example.pl", "Warehouse staff")
-    assert offered_on_fulfilments() == {"fulfilment_transfer_ship"}
+    assert offered_on_fulfilments() == {"fulfilment_transfer_ship", "ship_with_tracking"}
     assert [level for level, _m in act_on_fulfilment("fulfilment_transfer_ship")] == ["success"]
     staff(client, django_user_model, "zapasy@example.pl", "Inventory manager")
     assert "fulfilment_transfer_receive" in offered_on_fulfilments()
@@ -280,3 +280,62 @@ def test_fulfilment_lines_are_read_only_in_admin(superuser):
     assert not line_admin.has_add_permission(request)
     assert not line_admin.has_change_permission(request)
     assert not line_admin.has_delete_permission(request)
+
+
+def test_the_warehouse_ships_a_parcel_with_its_tracking_number_in_admin(
+    client, django_user_model, shop, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from omnishop.notifications.models import Notification
+    from orders.models import Fulfilment
+
+    stock(shop["variants"][0], shop["warehouse"], 5)
+    order = order_payment_authorize(
+        order_id=order_place(
+            channel=shop["web"],
+            lines={shop["variants"][0].pk: 1},
+            fulfilment_type="delivery",
+            shipping_address=ADDRESS,
+            contact=GUEST,
+        ).pk
+    )
+    staff(client, django_user_model, "magazyn@example.pl", "Warehouse staff")
+    assert act(client, "make_processing", order) == [("success", "1 order updated.")]
+    parcel = Fulfilment.objects.get(order=order)
+    # The action opens the parcel's page; several parcels at once are refused (one number each).
+    picked = client.post(
+        reverse("admin:orders_fulfilment_changelist"),
+        {"action": "ship_with_tracking", "_selected_action": [parcel.pk]},
+    )
+    url = reverse("admin:orders_fulfilment_ship", args=[parcel.pk])
+    assert picked.status_code == 302 and picked["Location"] == url
+    page = client.get(url)
+    assert page.status_code == 200 and order.number in page.content.decode()
+    assert client.post(url, {"carrier": "InPost", "tracking_number": ""}).status_code == 200  # required
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(url, {"carrier": "InPost", "tracking_number": "620011223344"})
+    assert done.status_code == 302
+    parcel.refresh_from_db()
+    order.refresh_from_db()
+    assert (parcel.carrier, parcel.tracking_number, order.status) == ("InPost", "620011223344", "shipped")
+    notice = Notification.objects.get(template="order_shipped", order_reference=order.number)
+    assert notice.status == "sent" and "620011223344" in mail.outbox[-1].body
+    again = client.post(url, {"carrier": "DPD", "tracking_number": "X1"})
+    assert again.status_code == 200 and "errornote" in again.content.decode()  # shipped: nothing changes
+
+
+def test_only_those_who_ship_orders_open_the_shipping_page(client, django_user_model, shop):
+    from orders.models import Fulfilment
+
+    stock(shop["variants"][0], shop["warehouse"], 5)
+    order = order_place(
+        channel=shop["web"],
+        lines={shop["variants"][0].pk: 1},
+        fulfilment_type="delivery",
+        shipping_address=ADDRESS,
+        contact=GUEST,
+    )
+    parcel = Fulfilment.objects.get(order=order)
+    staff(client, django_user_model, "agent@example.pl", "Customer service agent")
+    assert client.get(reverse("admin:orders_fulfilment_ship", args=[parcel.pk])).status_code == 403
