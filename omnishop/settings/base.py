@@ -380,6 +380,9 @@ OMNISHOP_WEBHOOKS_HTTP_THREADS = env.int("OMNISHOP_WEBHOOKS_HTTP_THREADS", defau
 OMNISHOP_WEBHOOKS_SWEEP_GRACE_SECONDS = env.float("OMNISHOP_WEBHOOKS_SWEEP_GRACE_SECONDS", default=5.0)
 # Delivered outbox events and deliveries are purged after this many days (dead ones are kept).
 OMNISHOP_WEBHOOKS_RETENTION_DAYS = env.int("OMNISHOP_WEBHOOKS_RETENTION_DAYS", default=30)
+# Without a broker (Celery eager), deliver after each commit in the committing process instead of
+# leaving the events to a sweeper that does not run (settings.local turns it on for `make run`).
+OMNISHOP_WEBHOOKS_DISPATCH_WITHOUT_BROKER = env.bool("OMNISHOP_WEBHOOKS_DISPATCH_WITHOUT_BROKER", default=False)
 
 # --- production hardening (applied by settings.production) ------------------------------
 SECURE_SSL_REDIRECT_FROM_ENV = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

@@ -24,9 +24,13 @@ _clients_lock = threading.Lock()
 
 
 def _eager() -> bool:
-    # Without a broker (local runs, the test settings) tasks would run inside the request that
-    # committed, HTTP calls included: nothing is queued then, the sweeper's beat task delivers.
-    return bool(current_app.conf.task_always_eager)
+    # Without a broker tasks would run inside the request that committed, HTTP calls included:
+    # nothing is queued then (the test settings), the sweeper's beat task delivers. A laptop's
+    # `make run` has neither broker nor beat: there the events are delivered in the process,
+    # after the commit (OMNISHOP_WEBHOOKS_DISPATCH_WITHOUT_BROKER, on in settings.local).
+    from django.conf import settings
+
+    return bool(current_app.conf.task_always_eager) and not settings.OMNISHOP_WEBHOOKS_DISPATCH_WITHOUT_BROKER
 
 
 def _flag_client():
