@@ -62,6 +62,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _crud("customers", "customer", "company", actions=("view", "add", "change"))
         | _crud("orders", "order", actions=("view", "add", "change"))
         | _view("orders", "cart", "fulfilment")
+        # What the customer was told, and sending a failed notice again.
+        | _view("notifications", "notification")
+        | {"notifications.resend_notification"}
     ),
     STORE_STAFF: (
         _view("catalog", "product", "variant", "price")
@@ -97,6 +100,14 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         _crud("catalog", "channel", actions=("view", "add", "change"))
         | _crud("apikeys", "channelapikey")
         | _view("outbox", "outboxevent")
+        # Webhook subscribers: their subscriptions, deliveries (payloads included) and re-delivery.
+        | _crud("webhooks", "webhooksubscription")
+        | _crud("webhooks", "webhookdelivery", actions=("view", "change"))
+        | {"webhooks.view_payload"}
+        # The periodic jobs' schedule (django-celery-beat).
+        | _crud("django_celery_beat", "periodictask", actions=("view", "change"))
+        | _view("django_celery_beat", "intervalschedule", "crontabschedule")
+        | _view("notifications", "notification")
     ),
 }
 

@@ -41,3 +41,21 @@ def test_roles_reach_their_work(django_user_model):
     assert agent.has_perm("orders.add_order") and agent.has_perm("customers.change_customer")
     assert not agent.has_perm("catalog.change_price")
     assert not user_in("Store staff").has_perm("orders.add_order")
+
+
+@pytest.mark.django_db
+def test_integration_admins_run_the_webhooks_and_schedules_and_agents_resend_notices(django_user_model):
+    integration = django_user_model.objects.create_user(email="integracje@example.pl", password="x", is_staff=True)
+    integration.groups.add(Group.objects.get(name="Integration admin"))
+    agent = django_user_model.objects.create_user(email="bok@example.pl", password="x", is_staff=True)
+    agent.groups.add(Group.objects.get(name="Customer service agent"))
+    for perm in (
+        "webhooks.add_webhooksubscription",
+        "webhooks.change_webhookdelivery",  # re-delivery
+        "webhooks.view_payload",
+        "django_celery_beat.change_periodictask",
+        "notifications.view_notification",
+    ):
+        assert integration.has_perm(perm), perm
+    assert not integration.has_perm("notifications.resend_notification")
+    assert agent.has_perm("notifications.resend_notification") and not agent.has_perm("webhooks.view_payload")
