@@ -69,6 +69,9 @@ def environment_prepare() -> str:
     os.environ["DJANGO_SETTINGS_MODULE"] = BENCH_SETTINGS
     os.environ["DJANGO_DEBUG"] = "0"
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
+    # settings.local delivers webhooks in the committing process when there is no broker (make
+    # run); a bench's process only produces: delivery is the worker's (bench webhooks) or nobody's.
+    os.environ["OMNISHOP_WEBHOOKS_DISPATCH_WITHOUT_BROKER"] = "0"
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
     # Throttle counters in Redis, as in production (the compose file's CACHE_URL), with budgets no
     # bench reaches: the throttles' bookkeeping is measured, their 429s are not.
