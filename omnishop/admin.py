@@ -2,8 +2,22 @@
 
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
+from django.utils import timezone
 
 from .exceptions import DomainError
+
+
+def short_time(value) -> str:
+    """A list column's date and time, local and to the minute ("2026-12-02 19:14"), or "-"."""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+class WideChangelistMixin:
+    """A changelist with many columns: without the app sidebar its whole row fits a laptop
+    screen (1366 px) instead of scrolling its last columns out of sight."""
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**(extra_context or {}), "is_nav_sidebar_enabled": False})
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -11,7 +11,7 @@ from catalog.forms import SkuLinesField
 from catalog.models import Channel
 from customers.models import Company, Customer
 from inventory.models import Location
-from omnishop.admin import ReadOnlyAdmin, admin_form_page, service_action
+from omnishop.admin import ReadOnlyAdmin, WideChangelistMixin, admin_form_page, service_action, short_time
 from omnishop.exceptions import DomainError
 from omnishop.vocabulary import CHECKOUT_PAYMENT_CHOICES
 
@@ -385,8 +385,8 @@ def ship_with_tracking(modeladmin, request, queryset):
 
 
 @admin.register(Fulfilment)
-class FulfilmentAdmin(admin.ModelAdmin):
-    list_display = ["order", "location", "status", "transfer", "carrier", "tracking_number", "shipped_at"]
+class FulfilmentAdmin(WideChangelistMixin, admin.ModelAdmin):
+    list_display = ["order", "source", "status", "transfer", "carrier", "tracking_number", "shipped"]
     list_filter = ["status", "location"]
     list_select_related = ["order", "location", "transfer"]
     search_fields = ["order__number", "=tracking_number"]
@@ -401,6 +401,15 @@ class FulfilmentAdmin(admin.ModelAdmin):
         ),
         ship_with_tracking,
     ]
+
+    @admin.display(description=_("source location"), ordering="location__code")
+    def source(self, fulfilment: Fulfilment) -> str:
+        # The code: the full name leaves the carrier and tracking columns off a laptop screen.
+        return fulfilment.location.code
+
+    @admin.display(description=_("shipped"), ordering="shipped_at")
+    def shipped(self, fulfilment: Fulfilment) -> str:
+        return short_time(fulfilment.shipped_at)
 
     def get_urls(self):
         return [

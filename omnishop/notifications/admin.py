@@ -1,21 +1,15 @@
 from django.contrib import admin
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from omnishop.admin import ReadOnlyAdmin, service_action
+from omnishop.admin import ReadOnlyAdmin, WideChangelistMixin, service_action, short_time
 
 from .masking import recipient_masked
 from .models import Notification
 from .registry import template_label, templates_all
 from .services import notification_resend
-
-
-def _short_time(value) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "-"
-
 
 resend = service_action(
     name="notification_resend",
@@ -41,7 +35,7 @@ class TemplateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
+class NotificationAdmin(WideChangelistMixin, ReadOnlyAdmin):
     """What was sent to whom and how it went. The recipient is masked and the context (personal
     data) is not shown; no secret (a pickup code) is ever stored here."""
 
@@ -85,11 +79,11 @@ class NotificationAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("created"), ordering="created_at")
     def created(self, obj: Notification) -> str:
-        return _short_time(obj.created_at)
+        return short_time(obj.created_at)
 
     @admin.display(description=_("sent"), ordering="sent_at")
     def sent(self, obj: Notification) -> str:
-        return _short_time(obj.sent_at)
+        return short_time(obj.sent_at)
 
     @admin.display(description=_("language"), ordering="language")
     def lang(self, obj: Notification) -> str:
@@ -103,10 +97,6 @@ class NotificationAdmin(ReadOnlyAdmin):
     @admin.display(description=_("recipient"))
     def masked_recipient(self, obj: Notification) -> str:
         return recipient_masked(obj.channel, obj.recipient)
-
-    def changelist_view(self, request, extra_context=None):
-        # Ten columns: without the app sidebar the whole row fits a laptop screen (1366 px).
-        return super().changelist_view(request, {**(extra_context or {}), "is_nav_sidebar_enabled": False})
 
     def has_resend_permission(self, request) -> bool:
         return request.user.has_perm("notifications.resend_notification")

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from omnishop.vocabulary import NotificationChannel
 
+from .registry import template_label
+
 
 class Notification(models.Model):
     """Written in the transaction of the change it tells about, sent after commit by
@@ -74,4 +76,4 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.template} {self.channel} {self.order_reference}".strip()
+        return f"{template_label(self.template)} · {self.get_channel_display()} · {self.order_reference}".strip(" ·")
