@@ -25,6 +25,7 @@ from .models import (
     TransferLine,
     validate_opening_hours,
 )
+from .selectors import scoped_to_own_stores
 from .services import (
     LOCATION_EDITABLE_FIELDS,
     StockChange,
@@ -43,6 +44,16 @@ from .services import (
 )
 
 WRITE_STOCK = "inventory.add_stockmovement"
+
+
+class OwnStoresOnlyMixin:
+    """Store staff see only the rows of the stores they work at (``store_lookups``: the location
+    foreign keys a row belongs to a store by); another store's row is a 404."""
+
+    store_lookups: tuple[str, ...] = ("location",)
+
+    def get_queryset(self, request):
+        return scoped_to_own_stores(super().get_queryset(request), user=request.user, lookups=self.store_lookups)
 
 
 class LocationForm(forms.ModelForm):
@@ -182,7 +193,7 @@ class StockAdjustForm(forms.Form):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(admin.ModelAdmin):
+class StockLevelAdmin(OwnStoresOnlyMixin, admin.ModelAdmin):
     """Stock rows: read-only but for safety stock; goods in, counts and adjustments go through
     "Adjust stock" and "Import stock (CSV)", which write the ledger like the sync API."""
 
@@ -408,10 +419,12 @@ def _transfer_action(service, description, done_message):
 
 
 @admin.register(Transfer)
-class TransferAdmin(admin.ModelAdmin):
+class TransferAdmin(OwnStoresOnlyMixin, admin.ModelAdmin):
     """Transfers between locations: requested here, shipped and received by action (the ledger
     gets TRANSFER_OUT and TRANSFER_IN entries). Click & collect transfers of orders move with
-    their order's fulfilment instead."""
+    their order's fulfilment instead. Store staff see the transfers from or to their stores."""
+
+    store_lookups = ("source", "destination")
 
     list_display = ["id", "source", "destination", "status", "reference", "created_at", "shipped_at", "received_at"]
     list_filter = ["status", "source", "destination"]

@@ -31,6 +31,7 @@ from .nearest import (
     locations_that_can_serve,
     pickup_options_list,
 )
+from .scoping import scoped_to_own_stores, staff_sees_only_own_stores
 
 __all__ = [
     "EARTH_RADIUS_KM",
@@ -53,6 +54,8 @@ __all__ = [
     "locations_that_can_serve",
     "pickup_location_get",
     "pickup_options_list",
+    "scoped_to_own_stores",
+    "staff_sees_only_own_stores",
     "stock_availability_by_location",
     "stock_available_list",
     "stock_available_to_ship",
