@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from omnishop.phone import phone_e164
 
 from .models import Company, CompanyMembership, Customer
+from .selectors import customer_search
 
 
 class CustomerForm(forms.ModelForm):
@@ -21,8 +22,15 @@ class CustomerAdmin(admin.ModelAdmin):
     list_filter = ["city", "language", "notification_channel", "created_at"]
     list_select_related = ["user"]
     search_fields = ["first_name", "last_name", "email", "phone"]
+    search_help_text = _("Name, e-mail, phone in any format, loyalty card or order number.")
     raw_id_fields = ["user"]
     readonly_fields = ["created_at"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # One search for the list and the customer pickers (autocomplete): customer_search.
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(pk__in=customer_search(text=search_term).values("pk")), False
 
 
 class MembershipInline(admin.TabularInline):
