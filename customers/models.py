@@ -40,6 +40,7 @@ class Customer(models.Model):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["last_name", "first_name", "id"]
+        permissions = [("merge_customer", _("Can merge duplicate customers"))]
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),
@@ -152,3 +153,133 @@ class CompanyMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} @ {self.company}"
+
+
+class ConsentPurpose(models.TextChoices):
+    """What a customer may agree to, each on its own (RODO: consent is specific and revocable)."""
+
+    MARKETING_EMAIL = "marketing_email", _("Marketing e-mails")
+    MARKETING_SMS = "marketing_sms", _("Marketing SMS")
+    MARKETING_PUSH = "marketing_push", _("Marketing push messages")
+    PERSONALISATION = "personalisation", _("Personalised offers")
+    PROFILING = "profiling", _("Profiling")
+
+
+class Consent(models.Model):
+    """A customer's current answer for one purpose; how it came to be is in ``ConsentEvent``.
+    No row means never asked: not given."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="consents", verbose_name=_("customer")
+    )
+    purpose = models.CharField(_("purpose"), max_length=30, choices=ConsentPurpose.choices)
+    granted = models.BooleanField(_("given"))
+    text_version = models.CharField(_("text version"), max_length=40)
+    updated_at = models.DateTimeField(_("changed"))
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ["customer_id", "purpose"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "purpose"], name="customers_consent_one_per_purpose"),
+            models.CheckConstraint(
+                condition=Q(purpose__in=ConsentPurpose.values), name="customers_consent_purpose_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {'+' if self.granted else '-'} (customer {self.customer_id})"
+
+
+class ConsentEvent(models.Model):
+    """Append-only history: every time a consent was given or withdrawn, where, and which text
+    the customer was shown."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="consent_events", verbose_name=_("customer")
+    )
+    purpose = models.CharField(_("purpose"), max_length=30, choices=ConsentPurpose.choices)
+    granted = models.BooleanField(_("given"))
+    text_version = models.CharField(_("text version"), max_length=40)
+    channel = models.ForeignKey(
+        "catalog.Channel", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("channel")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("consent change")
+        verbose_name_plural = _("consent history")
+        ordering = ["customer_id", "-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "purpose", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {'+' if self.granted else '-'} at {self.created_at:%Y-%m-%d}"
+
+
+class CustomerNote(models.Model):
+    """What an agent or store employee wrote down about a customer; pinned notes come first."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes", verbose_name=_("customer"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    text = models.TextField(_("note"), max_length=2000)
+    pinned = models.BooleanField(_("pinned"), default=False)
+    created_at = models.DateTimeField(_("written"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        ordering = ["-pinned", "-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-pinned", "-created_at"])]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="customers_note_not_empty")]
+
+    def __str__(self) -> str:
+        return self.text[:50]
+
+
+class CustomerMerge(models.Model):
+    """The audit record of a merge: the duplicate whose orders, carts, identities, consents and
+    notes moved to the customer that stays, who merged them and what moved."""
+
+    survivor = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="merges_in", verbose_name=_("customer kept")
+    )
+    merged = models.OneToOneField(
+        Customer, on_delete=models.PROTECT, related_name="merged_into_record", verbose_name=_("duplicate merged")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("merged by"),
+    )
+    moved = models.JSONField(_("moved"), default=dict, help_text=_("How many rows of each kind moved."))
+    created_at = models.DateTimeField(_("merged at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer merge")
+        verbose_name_plural = _("customer merges")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(survivor=models.F("merged")), name="customers_merge_two_customers"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id} → {self.survivor_id}"

@@ -5,7 +5,7 @@ from django.db.models import Q, QuerySet
 
 from omnishop.phone import phone_e164
 
-from .models import Company, CompanyMembership, Customer, CustomerIdentity
+from .models import Company, CompanyMembership, Consent, ConsentPurpose, Customer, CustomerIdentity
 
 
 def customer_for_user(*, user) -> Customer | None:
@@ -53,6 +53,51 @@ def customer_search(*, text: str) -> QuerySet[Customer]:
         phone = ""
     if phone:
         condition |= Q(phone=phone) | Q(identities__kind=CustomerIdentity.Kind.PHONE, identities__value=phone)
-    # One row per customer however many identities or orders matched.
+    # One row per customer however many identities or orders matched; merged duplicates are gone.
     ids = Customer.objects.filter(condition).values("pk")
-    return Customer.objects.filter(pk__in=ids)
+    return Customer.objects.filter(pk__in=ids, merged_into_record__isnull=True)
+
+
+def customer_consents(*, customer: Customer) -> list[dict]:
+    """Every consent purpose with the customer's current answer (never asked: not given)."""
+    current = {c.purpose: c for c in Consent.objects.filter(customer=customer)}
+    return [
+        {
+            "purpose": purpose,
+            "label": label,
+            "granted": bool(current.get(purpose) and current[purpose].granted),
+            "text_version": current[purpose].text_version if purpose in current else "",
+            "updated_at": current[purpose].updated_at if purpose in current else None,
+        }
+        for purpose, label in ConsentPurpose.choices
+    ]
+
+
+def consent_given(*, customer_id: int | None, purpose: str) -> bool:
+    """``customer_id`` agreed to ``purpose`` (a guest, with no customer record, never did)."""
+    if customer_id is None:
+        return False
+    return Consent.objects.filter(customer_id=customer_id, purpose=purpose, granted=True).exists()
+
+
+def customer_duplicates(*, customer: Customer, limit: int = 10) -> QuerySet[Customer]:
+    """Other customers who are likely the same person: the same phone, the same e-mail (also as
+    an identity), or the same first and last name in the same city (the profile keeps a city, no
+    postal code)."""
+    condition = Q()
+    if customer.phone:
+        condition |= Q(phone=customer.phone) | Q(
+            identities__kind=CustomerIdentity.Kind.PHONE, identities__value=customer.phone
+        )
+    if customer.email:
+        condition |= Q(email__iexact=customer.email) | Q(
+            identities__kind=CustomerIdentity.Kind.EMAIL, identities__value=customer.email.lower()
+        )
+    if customer.first_name and customer.last_name and customer.city:
+        condition |= Q(
+            first_name__iexact=customer.first_name, last_name__iexact=customer.last_name, city__iexact=customer.city
+        )
+    if not condition:
+        return Customer.objects.none()
+    ids = Customer.objects.filter(condition).exclude(pk=customer.pk).values("pk")
+    return Customer.objects.filter(pk__in=ids, merged_into_record__isnull=True).order_by("pk")[:limit]

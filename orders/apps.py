@@ -7,10 +7,13 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self) -> None:
+        from customers.services import customer_merge_step_register
         from omnishop.outbox.catalogue import event_schemas_register
 
         from .events import EVENT_SCHEMAS
         from .notices import notices_register
+        from .services.customer_merge import orders_and_carts_move
 
         event_schemas_register(EVENT_SCHEMAS)
         notices_register()
+        customer_merge_step_register("orders_and_carts", orders_and_carts_move)

@@ -60,6 +60,10 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         _view("catalog", *CATALOG_MODELS)
         | _view("inventory", "location", *STOCK_MODELS)
         | _crud("customers", "customer", "company", actions=("view", "add", "change"))
+        # Notes on the card, consents as the customer gives them on the phone, and merging duplicates.
+        | _crud("customers", "customernote", "consent", actions=("view", "add", "change"))
+        | _view("customers", "customeridentity", "consentevent", "customermerge")
+        | {"customers.merge_customer"}
         | _crud("orders", "order", actions=("view", "add", "change"))
         | _view("orders", "cart", "fulfilment")
         # What the customer was told, and sending a failed notice again.

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from omnishop.phone import phone_e164
 from omnishop.vocabulary import NotificationChannel
 
-from .models import Customer, CustomerIdentity
+from ..models import Customer, CustomerIdentity
 
 
 def _normalize_email(email: str) -> str:

@@ -1,0 +1,32 @@
+"""Customer writes: profiles and identities, consents, notes, merges."""
+
+from .consents import consent_set
+from .merge import MergeRefused, customer_merge, customer_merge_step_register
+from .notes import customer_note_add, customer_note_pin
+from .profiles import (
+    CustomerRow,
+    MarketplaceBuyer,
+    customer_create,
+    customer_for_marketplace_buyer,
+    customer_for_user_ensure,
+    customer_identity_add,
+    customer_notification_preferences_set,
+    customers_bulk_create,
+)
+
+__all__ = [
+    "CustomerRow",
+    "MarketplaceBuyer",
+    "MergeRefused",
+    "consent_set",
+    "customer_create",
+    "customer_for_marketplace_buyer",
+    "customer_for_user_ensure",
+    "customer_identity_add",
+    "customer_merge",
+    "customer_merge_step_register",
+    "customer_note_add",
+    "customer_note_pin",
+    "customer_notification_preferences_set",
+    "customers_bulk_create",
+]
