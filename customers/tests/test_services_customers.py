@@ -56,6 +56,16 @@ def test_a_phone_that_is_no_number_is_refused_and_nothing_is_written():
     assert not Customer.objects.exists()
 
 
+def _inline_management_forms(response):
+    """The hidden management-form fields of every inline on an admin change page, as rendered."""
+    fields = {}
+    for inline in response.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        for name, field in management.fields.items():
+            fields[management.add_prefix(name)] = management.initial.get(name, field.initial)
+    return fields
+
+
 @pytest.mark.django_db
 def test_the_customer_admin_stores_the_phone_in_e164(client, superuser):
     customer = Customer.objects.create(email="ewa@example.pl")
@@ -69,6 +79,7 @@ def test_the_customer_admin_stores_the_phone_in_e164(client, superuser):
         "city": "",
         "language": "pl",
         "notification_channel": "email",
+        **_inline_management_forms(client.get(url)),
     }
     assert client.post(url, form).status_code == 302
     customer.refresh_from_db()
