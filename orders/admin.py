@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
@@ -18,7 +19,7 @@ from omnishop.vocabulary import CHECKOUT_PAYMENT_CHOICES
 from . import lifecycle
 from .exceptions import InvalidOrder, InvalidTransition, WrongPickupCode
 from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderFee, OrderLine
-from .selectors import sees_only_own_stores
+from .selectors import sees_only_own_stores, store_order_condition
 from .services import (
     Contact,
     OrderRequest,
@@ -210,7 +211,7 @@ class OrderAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         if sees_only_own_stores(request.user):
-            return queryset.filter(pickup_location__staff=request.user)
+            return queryset.filter(store_order_condition(request.user))
         return queryset
 
     def has_add_permission(self, request):
@@ -466,7 +467,9 @@ class FulfilmentAdmin(WideChangelistMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         if sees_only_own_stores(request.user):
-            return queryset.filter(order__pickup_location__staff=request.user)
+            # Their own parcels and transfers out, and what arrives for their pickup orders.
+            own = Location.objects.filter(staff=request.user).values("pk")
+            return queryset.filter(Q(location__in=own) | Q(order__pickup_location__in=own))
         return queryset
 
 

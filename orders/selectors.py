@@ -69,9 +69,18 @@ def sees_only_own_stores(user) -> bool:
     return user.has_perm("orders.handle_pickup") and not user.is_superuser and not user.has_perm("orders.change_order")
 
 
+def store_order_condition(user, *, prefix: str = "") -> Q:
+    """The orders (``prefix`` leads from the queried model to its order) a store of ``user``
+    works on (``Location.staff``): collected there, or with a fulfilment there (a parcel
+    shipped from the store, or goods it sends to another store). A subquery, not a join, so
+    an order with several fulfilments at the store is listed once."""
+    own_fulfilments = Fulfilment.objects.filter(location__staff=user).values("order_id")
+    return Q(**{f"{prefix}pickup_location__staff": user}) | Q(**{f"{prefix}pk__in": own_fulfilments})
+
+
 def order_list_for_stores_of(*, user, detail: bool = False) -> QuerySet[Order]:
-    """The pickup orders of the stores ``user`` works at (``Location.staff``)."""
-    return _with_details(Order.objects.filter(pickup_location__staff=user), detail=detail)
+    """The orders the stores ``user`` works at hand over or fulfil."""
+    return _with_details(Order.objects.filter(store_order_condition(user)), detail=detail)
 
 
 def cart_lines(*, cart: Cart) -> QuerySet[CartLine]:
