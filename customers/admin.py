@@ -9,9 +9,10 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from omnishop.admin import ReadOnlyAdmin
 from omnishop.phone import phone_e164
 
-from .models import Company, CompanyMembership, Consent, Customer, CustomerIdentity, CustomerNote
+from .models import Company, CompanyMembership, Consent, Customer, CustomerDataAccess, CustomerIdentity, CustomerNote
 from .selectors import customer_duplicates, customer_search
 from .services import customer_merge, customer_note_add
 
@@ -279,3 +280,14 @@ def _side(customer: Customer) -> dict:
         ],
         "notes": len(customer.notes.all()),
     }
+
+
+@admin.register(CustomerDataAccess)
+class CustomerDataAccessAdmin(ReadOnlyAdmin):
+    """Who opened, exported or erased whose personal data, for the data-protection officer."""
+
+    list_display = ["created_at", "kind", "customer", "user"]
+    list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
+    list_select_related = ["customer", "user"]
+    search_fields = ["=customer__id", "user__email"]
+    date_hierarchy = "created_at"

@@ -35,12 +35,19 @@ class Customer(models.Model):
         help_text=_("Without an e-mail address the customer gets SMS; push without a device falls back to e-mail."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Set when the customer's personal data was erased (GDPR, customer_erase): the record and its
+    # orders stay, for accounting, with nothing that names the person.
+    erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["last_name", "first_name", "id"]
-        permissions = [("merge_customer", _("Can merge duplicate customers"))]
+        permissions = [
+            ("merge_customer", _("Can merge duplicate customers")),
+            ("export_customer", _("Can export a customer's personal data")),
+            ("erase_customer", _("Can erase a customer's personal data")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),
@@ -283,3 +290,37 @@ class CustomerMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merged_id} → {self.survivor_id}"
+
+
+class CustomerDataAccess(models.Model):
+    """Who saw or took a customer's personal data, and when: every opening of the customer's card
+    in admin, every export and the erasure. Read by the data-protection role; never edited."""
+
+    class Kind(models.TextChoices):
+        VIEWED = "viewed", _("Card viewed")
+        EXPORTED = "exported", _("Data exported")
+        ERASED = "erased", _("Data erased")
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="data_accesses", verbose_name=_("customer")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+        help_text=_("The staff member, or the customer's own login for an export they took themselves."),
+    )
+    kind = models.CharField(_("what"), max_length=10, choices=Kind.choices)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("access to personal data")
+        verbose_name_plural = _("accesses to personal data")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} customer {self.customer_id} by {self.user_id}"

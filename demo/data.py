@@ -742,6 +742,7 @@ STAFF = [
     ("inventory@omnishop.demo", "Tomasz", "Lis", roles.INVENTORY_MANAGER),
     ("warehouse@omnishop.demo", "Jerzy", "Dudek", roles.WAREHOUSE_STAFF),
     ("integration@omnishop.demo", "Kamil", "Czajka", roles.INTEGRATION_ADMIN),
+    ("iod@omnishop.demo", "Irena", "Bocian", roles.DATA_PROTECTION_OFFICER),
 ]
 
 # Used only when Faker is not installed (it is a dev dependency; `make run` installs runtime only).

@@ -1,8 +1,16 @@
-"""Customer writes: profiles and identities, consents, notes, merges."""
+"""Customer writes: profiles and identities, consents, notes, merges, data export and erasure."""
 
 from .consents import consent_set
 from .merge import MergeRefused, customer_merge, customer_merge_step_register
 from .notes import customer_note_add, customer_note_pin
+from .privacy import (
+    ErasureRefused,
+    customer_data_export,
+    customer_data_viewed,
+    customer_erase,
+    customer_erasure_blockers,
+    customer_privacy_register,
+)
 from .profiles import (
     CustomerRow,
     MarketplaceBuyer,
@@ -16,10 +24,15 @@ from .profiles import (
 
 __all__ = [
     "CustomerRow",
+    "ErasureRefused",
     "MarketplaceBuyer",
     "MergeRefused",
     "consent_set",
     "customer_create",
+    "customer_data_export",
+    "customer_data_viewed",
+    "customer_erase",
+    "customer_erasure_blockers",
     "customer_for_marketplace_buyer",
     "customer_for_user_ensure",
     "customer_identity_add",
@@ -28,5 +41,6 @@ __all__ = [
     "customer_note_add",
     "customer_note_pin",
     "customer_notification_preferences_set",
+    "customer_privacy_register",
     "customers_bulk_create",
 ]

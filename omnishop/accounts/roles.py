@@ -12,6 +12,7 @@ WAREHOUSE_STAFF = "Warehouse staff"
 MERCHANDISER = "Merchandiser"
 INVENTORY_MANAGER = "Inventory manager"
 INTEGRATION_ADMIN = "Integration admin"
+DATA_PROTECTION_OFFICER = "Data protection officer"
 
 ROLE_NAMES = [
     CUSTOMER_SERVICE_AGENT,
@@ -20,6 +21,7 @@ ROLE_NAMES = [
     MERCHANDISER,
     INVENTORY_MANAGER,
     INTEGRATION_ADMIN,
+    DATA_PROTECTION_OFFICER,
 ]
 
 # Shown in admin and docs; the group name itself stays stable English.
@@ -30,6 +32,7 @@ ROLE_LABELS = {
     MERCHANDISER: _("Merchandiser"),
     INVENTORY_MANAGER: _("Inventory manager"),
     INTEGRATION_ADMIN: _("Integration admin"),
+    DATA_PROTECTION_OFFICER: _("Data protection officer"),
 }
 
 
@@ -63,7 +66,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # Notes on the card, consents as the customer gives them on the phone, and merging duplicates.
         | _crud("customers", "customernote", "consent", actions=("view", "add", "change"))
         | _view("customers", "customeridentity", "consentevent", "customermerge")
-        | {"customers.merge_customer"}
+        | {"customers.merge_customer", "customers.export_customer"}
         | _crud("orders", "order", actions=("view", "add", "change"))
         | _view("orders", "cart", "fulfilment")
         # What the customer was told, and sending a failed notice again.
@@ -112,6 +115,12 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _crud("django_celery_beat", "periodictask", actions=("view", "change"))
         | _view("django_celery_beat", "intervalschedule", "crontabschedule")
         | _view("notifications", "notification")
+    ),
+    # GDPR (RODO): who saw whose personal data, a person's export, and erasure on request.
+    DATA_PROTECTION_OFFICER: (
+        _view("customers", "customer", "customeridentity", "consent", "consentevent", "customerdataaccess")
+        | {"customers.export_customer", "customers.erase_customer"}
+        | _view("orders", "order")
     ),
 }
 

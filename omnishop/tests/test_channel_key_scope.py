@@ -104,7 +104,7 @@ CHANNEL_ROUTES = [
 ]
 
 
-SIGNED_IN_ONLY = {"/api/v1/cart/merge/", "/api/v1/me/consents/"}
+SIGNED_IN_ONLY = {"/api/v1/cart/merge/", "/api/v1/me/consents/", "/api/v1/me/export/"}
 
 
 def test_the_channel_aware_routes_are_the_ones_expected():
