@@ -16,6 +16,7 @@ from catalog.models import Price, PriceHistory, Variant
 from catalog.services import listing_publish, price_set
 from catalog.tests.factories import ChannelFactory, ProductFactory, VariantFactory
 from customers.models import Company, CompanyMembership, Customer
+from customers.services import customer_data_export
 from inventory.models import Location
 from inventory.services import (
     StockLine,
@@ -56,6 +57,7 @@ def seed(n: int = 2):
         )
         company = Company.objects.create(name=f"Firma {product.pk}", tax_id=f"525{product.pk:07d}")
         CompanyMembership.objects.create(company=company, customer=buyer)
+        customer_data_export(customer=buyer, actor=User.objects.filter(is_staff=True).first())
     apikey_create(channel=channel, name="ERP")
     hooks = subscription_create(name=f"ERP hooks {n}", url="https://erp.example.pl/in", event_types=["*"])
     for _ in range(n):

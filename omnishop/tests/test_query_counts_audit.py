@@ -30,7 +30,8 @@ from django_celery_beat.models import (
 from catalog.models import Category, Channel, ChannelListing, PriceHistory
 from catalog.services import listing_publish, price_set
 from catalog.tests.factories import BrandFactory, CategoryFactory, ChannelFactory, ProductFactory, VariantFactory
-from customers.models import Company, CompanyMembership, Customer
+from customers.models import Company, CompanyMembership, Customer, CustomerDataAccess
+from customers.services import customer_data_viewed
 from inventory.models import Allocation, Location, StockHold, StockLevel, StockMovement, StockSync, Transfer
 from inventory.services import (
     StockLine,
@@ -119,6 +120,7 @@ def build(scale: int) -> World:
     company = Company.objects.create(name=f"Firma {tag}", tax_id=f"TAX-{tag}")
     for customer in customers:
         CompanyMembership.objects.create(company=company, customer=customer)
+        customer_data_viewed(customer=customer, user=staff)
 
     order = order_place(
         channel=web,
@@ -188,6 +190,7 @@ def build(scale: int) -> World:
             "inventory.StockSync": StockSync.objects.get(sync_id=f"audit-{tag}-0"),
             "inventory.Allocation": Allocation.objects.filter(variant=variant).first(),
             "customers.Customer": customers[0],
+            "customers.CustomerDataAccess": CustomerDataAccess.objects.filter(customer=customers[0]).first(),
             "orders.Fulfilment": fulfilment,
             "orders.FulfilmentLine": FulfilmentLine.objects.filter(fulfilment=fulfilment).first(),
             "accounts.User": User.objects.get(email=f"user-{tag}-0@example.pl"),
@@ -251,6 +254,7 @@ def test_every_registered_admin_is_covered():
         "inventory.StockSync",
         "inventory.Allocation",
         "customers.Customer",
+        "customers.CustomerDataAccess",
         "orders.Fulfilment",
         "orders.FulfilmentLine",
         "accounts.User",
