@@ -29,6 +29,7 @@ from .services import (
     order_hand_over,
     order_payment_refund,
     order_picking_start,
+    order_pickup_notice_resend,
     order_ready_for_pickup,
     order_request_build,
     order_request_place,
@@ -198,6 +199,11 @@ class OrderAdmin(admin.ModelAdmin):
         _store_action(order_picking_start, "store_picking_start", _("Start picking selected pickup orders")),
         _store_action(
             order_ready_for_pickup, "store_ready_for_pickup", _("Mark selected pickup orders ready for pickup")
+        ),
+        _store_action(
+            order_pickup_notice_resend,
+            "store_pickup_notice_resend",
+            _("Send the ready-for-pickup notice again (same code)"),
         ),
         hand_over,
     ]

@@ -45,6 +45,7 @@ class OrderEventType(models.TextChoices):
     PICKUP_CODE_REPLACED = "pickup_code_replaced", _("Pickup code replaced")
     SHIPMENT_SENT = "shipment_sent", _("Shipment sent")
     PICKUP_REMINDER_SENT = "pickup_reminder_sent", _("Pickup reminder sent")
+    PICKUP_NOTICE_RESENT = "pickup_notice_resent", _("Ready-for-pickup notice sent again")
 
 
 class OrderOutboxEvent(StrEnum):

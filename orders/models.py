@@ -151,7 +151,10 @@ class Order(models.Model):
         editable=False,
         help_text=_("Not collected by then, the order is cancelled and its goods go back on sale."),
     )
-    # When the pickup reminder went out (pickup_reminders_send sends it once, a day before pickup_expires_at).
+    # When the customer is to be reminded: the store's pickup_reminder_days open days before
+    # pickup_expires_at, at its opening time (set with it; none when that is not after ready).
+    pickup_remind_at = models.DateTimeField(_("pickup reminder due"), null=True, blank=True, editable=False)
+    # When the pickup reminder went out (pickup_reminders_send sends it once, at pickup_remind_at).
     pickup_reminded_at = models.DateTimeField(_("pickup reminder sent"), null=True, blank=True, editable=False)
     # The language of the request that placed it: a guest's notices are written in it.
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="pl")
