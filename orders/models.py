@@ -4,7 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from omnishop.vocabulary import FulfilmentType
@@ -321,14 +321,33 @@ class FulfilmentLine(models.Model):
         "inventory.Allocation", on_delete=models.PROTECT, related_name="fulfilment_line", verbose_name=_("allocation")
     )
     quantity = models.PositiveIntegerField(_("quantity"))
+    # Picking in the store (orders.services.picking): units put in the basket, units not there
+    # (missing or damaged; re-routed to another location or cancelled), and of those the cancelled.
+    picked_quantity = models.PositiveIntegerField(_("picked"), default=0, editable=False)
+    short_quantity = models.PositiveIntegerField(_("short"), default=0, editable=False)
+    cancelled_quantity = models.PositiveIntegerField(_("cancelled"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("fulfilment line")
         verbose_name_plural = _("fulfilment lines")
-        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_fulfilmentline_quantity_gt_0")]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_fulfilmentline_quantity_gt_0"),
+            models.CheckConstraint(
+                condition=Q(picked_quantity__lte=F("quantity") - F("short_quantity")),
+                name="orders_fulfilmentline_picked_short_lte_quantity",
+            ),
+            models.CheckConstraint(
+                condition=Q(cancelled_quantity__lte=F("short_quantity")),
+                name="orders_fulfilmentline_cancelled_lte_short",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity}x line {self.order_line_id}"
+
+    @property
+    def to_pick(self) -> int:
+        return self.quantity - self.picked_quantity - self.short_quantity
 
 
 class OrderEvent(models.Model):

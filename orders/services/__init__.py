@@ -12,6 +12,13 @@ from .payments import (
     payment_recorded,
     payment_refund_due,
 )
+from .picking import (
+    SHORT_REASONS,
+    ShortOutcome,
+    fulfilment_line_pick,
+    fulfilment_line_short,
+    fulfilment_pick_scan,
+)
 from .pickup import (
     order_hand_over,
     order_picking_start,
@@ -33,14 +40,19 @@ from .transitions import (
 )
 
 __all__ = [
+    "SHORT_REASONS",
     "Contact",
     "OrderRequest",
+    "ShortOutcome",
     "actor_user",
     "cart_create_anonymous",
     "cart_for_customer",
     "cart_for_token",
     "cart_line_set",
     "cart_merge",
+    "fulfilment_line_pick",
+    "fulfilment_line_short",
+    "fulfilment_pick_scan",
     "fulfilment_ship",
     "fulfilment_transfer_receive",
     "fulfilment_transfer_ship",
