@@ -4,7 +4,12 @@ to write an order event) ← payments, fulfilments ← pickup ← checkout; cart
 from ..requests import Contact, OrderRequest, order_request_build, payment_method_errors
 from .carts import cart_create_anonymous, cart_for_customer, cart_for_token, cart_line_set, cart_merge
 from .checkout import order_place, order_request_place, request_fingerprint
-from .fulfilments import fulfilment_ship, fulfilment_transfer_receive, fulfilment_transfer_ship
+from .fulfilments import (
+    fulfilment_picking_start,
+    fulfilment_ship,
+    fulfilment_transfer_receive,
+    fulfilment_transfer_ship,
+)
 from .payments import (
     order_paid_in_store,
     order_payment_authorize,
@@ -53,6 +58,7 @@ __all__ = [
     "fulfilment_line_pick",
     "fulfilment_line_short",
     "fulfilment_pick_scan",
+    "fulfilment_picking_start",
     "fulfilment_ship",
     "fulfilment_transfer_receive",
     "fulfilment_transfer_ship",
