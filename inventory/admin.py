@@ -59,6 +59,21 @@ class OwnStoresOnlyMixin:
 class LocationForm(forms.ModelForm):
     """The location admin's form (the admin supplies the model and the fieldsets' fields)."""
 
+    PICKUP_FIELDS = ("pickup_hold_days", "pickup_reminder_days")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.PICKUP_FIELDS:  # left empty: the store keeps its figure (or the default)
+            if name in self.fields:
+                self.fields[name].required = False
+
+    def clean(self):
+        data = super().clean()
+        for name in self.PICKUP_FIELDS:
+            if name in self.fields and data.get(name) is None and name not in self.errors:
+                data[name] = getattr(self.instance, name)
+        return data
+
     def clean_opening_hours(self):
         """An empty box (or null) means no hours given; anything else must be per weekday. The model
         skips its validator for empty values, so ``[]`` is refused here."""
@@ -93,6 +108,7 @@ class LocationAdmin(admin.ModelAdmin):
             _("Services"),
             {"fields": ("ships_online", "click_and_collect", "ship_from_store", "ring_fence", "opening_hours")},
         ),
+        (_("Pickup"), {"fields": ("pickup_hold_days", "pickup_reminder_days")}),
         (_("Staff"), {"fields": ("staff",)}),
     )
     filter_horizontal = ["staff"]

@@ -33,6 +33,17 @@ def validate_opening_hours(value) -> None:
         raise ValidationError(errors, code="invalid")
 
 
+PICKUP_DAYS_MIN, PICKUP_DAYS_MAX = 1, 60
+
+
+def default_pickup_hold_days() -> int:
+    return settings.OMNISHOP_PICKUP_HOLD_DAYS
+
+
+def default_pickup_reminder_days() -> int:
+    return settings.OMNISHOP_PICKUP_REMINDER_DAYS
+
+
 class Location(models.Model):
     """A warehouse or a store, with where it is and what it may do for online orders."""
 
@@ -81,6 +92,19 @@ class Location(models.Model):
         default=0,
         help_text=_("Units of each SKU a store keeps for walk-in customers; online channels cannot take them."),
     )
+    # Counted in the days the store is open (its opening hours), see inventory.opening_hours.
+    pickup_hold_days = models.PositiveSmallIntegerField(
+        _("pickup hold (open days)"),
+        default=default_pickup_hold_days,
+        validators=[MinValueValidator(PICKUP_DAYS_MIN), MaxValueValidator(PICKUP_DAYS_MAX)],
+        help_text=_("Open days a click & collect order waits here once ready; then it is cancelled."),
+    )
+    pickup_reminder_days = models.PositiveSmallIntegerField(
+        _("pickup reminder (open days before)"),
+        default=default_pickup_reminder_days,
+        validators=[MinValueValidator(PICKUP_DAYS_MIN), MaxValueValidator(PICKUP_DAYS_MAX)],
+        help_text=_("The customer is reminded this many open days before the collect-by date."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -103,6 +127,14 @@ class Location(models.Model):
             models.CheckConstraint(
                 condition=Q(kind="store") | Q(click_and_collect=False, ship_from_store=False),
                 name="inventory_location_store_flags_only_on_stores",
+            ),
+            models.CheckConstraint(
+                condition=Q(pickup_hold_days__gte=PICKUP_DAYS_MIN, pickup_hold_days__lte=PICKUP_DAYS_MAX),
+                name="inventory_location_pickup_hold_days_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(pickup_reminder_days__gte=PICKUP_DAYS_MIN, pickup_reminder_days__lte=PICKUP_DAYS_MAX),
+                name="inventory_location_pickup_reminder_days_range",
             ),
         ]
 

@@ -17,6 +17,7 @@ from omnishop.exceptions import DomainError
 from omnishop.vocabulary import CHECKOUT_PAYMENT_CHOICES
 
 from . import lifecycle
+from .events import order_event_text
 from .exceptions import InvalidOrder, InvalidTransition, WrongPickupCode
 from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderFee, OrderLine
 from .selectors import sees_only_own_stores, store_order_condition
@@ -29,6 +30,7 @@ from .services import (
     order_hand_over,
     order_payment_refund,
     order_picking_start,
+    order_pickup_notice_resend,
     order_ready_for_pickup,
     order_request_build,
     order_request_place,
@@ -80,8 +82,12 @@ class OrderEventInline(ReadOnlyInline):
     """The order's timeline."""
 
     model = OrderEvent
-    fields = ["created_at", "type", "from_status", "to_status", "actor", "channel", "note"]
+    fields = ["created_at", "type", "from_status", "to_status", "actor", "channel", "what_happened"]
     ordering = ["created_at", "id"]
+
+    @admin.display(description=_("note"))
+    def what_happened(self, event: OrderEvent) -> str:
+        return order_event_text(event)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor", "channel")
@@ -198,6 +204,11 @@ class OrderAdmin(admin.ModelAdmin):
         _store_action(order_picking_start, "store_picking_start", _("Start picking selected pickup orders")),
         _store_action(
             order_ready_for_pickup, "store_ready_for_pickup", _("Mark selected pickup orders ready for pickup")
+        ),
+        _store_action(
+            order_pickup_notice_resend,
+            "store_pickup_notice_resend",
+            _("Send the ready-for-pickup notice again (same code)"),
         ),
         hand_over,
     ]
@@ -477,5 +488,5 @@ class FulfilmentAdmin(WideChangelistMixin, admin.ModelAdmin):
 class FulfilmentLineAdmin(ReadOnlyAdmin):
     """What a fulfilment carries is written by checkout and routing; staff read it, never edit it."""
 
-    list_display = ["fulfilment", "order_line", "quantity"]
+    list_display = ["fulfilment", "order_line", "quantity", "picked_quantity", "short_quantity", "cancelled_quantity"]
     list_select_related = ["fulfilment", "order_line"]

@@ -45,6 +45,11 @@ class OrderEventType(models.TextChoices):
     PICKUP_CODE_REPLACED = "pickup_code_replaced", _("Pickup code replaced")
     SHIPMENT_SENT = "shipment_sent", _("Shipment sent")
     PICKUP_REMINDER_SENT = "pickup_reminder_sent", _("Pickup reminder sent")
+    PICKUP_NOTICE_RESENT = "pickup_notice_resent", _("Ready-for-pickup notice sent again")
+    ITEM_PICKED = "item_picked", _("Item picked")
+    ITEM_SHORT = "item_short", _("Item short at picking")
+    ITEM_REROUTED = "item_rerouted", _("Item re-routed")
+    ITEMS_CANCELLED = "items_cancelled", _("Items cancelled")
 
 
 class OrderOutboxEvent(StrEnum):
@@ -64,12 +69,16 @@ class OrderOutboxEvent(StrEnum):
     REFUND_FAILED = "order.refund_failed"
     PAID_IN_STORE = "order.paid_in_store"
     PICKUP_CODE_ISSUED = "order.pickup_code_issued"
+    ITEMS_CANCELLED = "order.items_cancelled"
 
 
 ORDER_PLACED_VERSION = 1
 ORDER_STATUS_VERSION = 1
 ORDER_PAYMENT_VERSION = 1
 PICKUP_CODE_ISSUED_VERSION = 2
+ITEMS_CANCELLED_VERSION = 1
+# The payload version of the picking entries of the timeline (OrderEvent.payload["version"]).
+PICKING_EVENT_VERSION = 1
 
 # The event an order's move to a status emits ("placed" is emitted by the placement itself).
 STATUS_EVENTS: dict[str, OrderOutboxEvent] = {
@@ -179,6 +188,103 @@ def pickup_code_issued_message(*, order, store: str) -> OutboxMessage:
     )
 
 
+def items_cancelled_message(*, order, store: str, items: list[dict], amount, refund: str) -> OutboxMessage:
+    """``order.items_cancelled``: units no location could supply after a short pick at ``store``
+    were cancelled (``items``: sku and quantity); ``amount`` is their value, given back to the
+    payment (``refund`` "refunded"), no longer due ("not_charged": paid in the store, or not paid
+    yet) or given back by the marketplace that took the payment ("marketplace")."""
+    return _order_message(
+        OrderOutboxEvent.ITEMS_CANCELLED,
+        order,
+        {
+            "store": store,
+            "items": [{"sku": i["sku"], "quantity": i["quantity"]} for i in items],
+            "amount": str(amount),
+            "currency": order.currency,
+            "refund": refund,
+        },
+        ITEMS_CANCELLED_VERSION,
+    )
+
+
+def item_picked_payload(*, line, sku: str, quantity: int, picked: int, store: str) -> dict:
+    """The timeline entry of units put in the basket (``picked``: the line's units picked so far)."""
+    return {
+        "version": PICKING_EVENT_VERSION,
+        "line": line,
+        "sku": sku,
+        "quantity": quantity,
+        "picked": picked,
+        "store": store,
+    }
+
+
+def item_short_payload(*, line, sku: str, quantity: int, reason: str, store: str) -> dict:
+    """Units of a line not on the shelf (``reason``: missing or damaged), taken off ``store``'s stock."""
+    return {
+        "version": PICKING_EVENT_VERSION,
+        "line": line,
+        "sku": sku,
+        "quantity": quantity,
+        "reason": reason,
+        "store": store,
+    }
+
+
+def item_rerouted_payload(*, line, sku: str, quantity: int, source: str, store: str, transfer) -> dict:
+    """Short units now come from ``source`` (by ``transfer`` to the pickup store, or None: shipped from it)."""
+    return {
+        "version": PICKING_EVENT_VERSION,
+        "line": line,
+        "sku": sku,
+        "quantity": quantity,
+        "from": source,
+        "store": store,
+        "transfer": transfer,
+    }
+
+
+def items_cancelled_payload(*, items: list[dict], amount, currency: str, refund: str) -> dict:
+    """Short units no location has, cancelled: ``items`` (line, sku, name, quantity, amount)."""
+    return {
+        "version": PICKING_EVENT_VERSION,
+        "items": items,
+        "amount": str(amount),
+        "currency": currency,
+        "refund": refund,
+    }
+
+
+SHORT_REASONS = {"missing": _("missing"), "damaged": _("damaged")}
+
+
+def order_event_text(event) -> str:
+    """What a picking entry of the timeline says, in the current language (from its payload);
+    other entries say their note."""
+    p = event.payload or {}
+    if event.type == OrderEventType.ITEM_PICKED:
+        return _("Picked %(quantity)d x %(sku)s in %(store)s.") % p
+    if event.type == OrderEventType.ITEM_SHORT:
+        reason = SHORT_REASONS.get(p.get("reason"), p.get("reason", ""))
+        return _("%(quantity)d x %(sku)s not on the shelf in %(store)s (%(reason)s).") % {**p, "reason": reason}
+    if event.type == OrderEventType.ITEM_REROUTED:
+        if p.get("transfer"):
+            return _("%(quantity)d x %(sku)s will come from %(from)s to %(store)s by transfer.") % p
+        return _("%(quantity)d x %(sku)s will be shipped from %(from)s instead.") % p
+    if event.type == OrderEventType.ITEMS_CANCELLED:
+        items = ", ".join(f"{i['quantity']} x {i['sku']}" for i in p.get("items", []))
+        if p.get("refund") == "refunded":
+            return _("Cancelled, no location has them: %(items)s; %(amount)s %(currency)s refunded.") % {
+                **p,
+                "items": items,
+            }
+        return _("Cancelled, no location has them: %(items)s; %(amount)s %(currency)s less to pay.") % {
+            **p,
+            "items": items,
+        }
+    return event.note
+
+
 # The catalogue entry of each event (``omnishop.outbox.catalogue``), registered in ``OrdersConfig.ready()``.
 ORDER_STATUSES = ["placed", *STATUS_EVENTS]
 _STATUS = {"enum": ORDER_STATUSES}
@@ -267,6 +373,20 @@ EVENT_SCHEMAS = [
         ORDER_PAYMENT_VERSION,
         "A pay-in-store order was paid at the till at the hand-over.",
         {"store": described(STRING, "The store's location code."), "amount": DECIMAL, "currency": CURRENCY},
+    ),
+    _order_event(
+        OrderOutboxEvent.ITEMS_CANCELLED,
+        ITEMS_CANCELLED_VERSION,
+        "Units short at picking that no location could supply were cancelled; their amount was given back to the "
+        "payment (refunded), is no longer due (not_charged: paid in the store or not paid yet) or is given back by "
+        "the marketplace that took the payment (marketplace).",
+        {
+            "store": described(STRING, "The location code of the store that picked."),
+            "items": array_of(strict_object({"sku": STRING, "quantity": {"type": "integer", "minimum": 1}})),
+            "amount": described(DECIMAL, "The value of the cancelled units, gross."),
+            "currency": CURRENCY,
+            "refund": {"enum": ["refunded", "not_charged", "marketplace"]},
+        },
     ),
     _order_event(
         OrderOutboxEvent.PICKUP_CODE_ISSUED,

@@ -79,3 +79,19 @@ class RefundFailed(DomainError):
     code = "refund_failed"
     title = _("The payment provider did not refund the payment.")
     status_code = 502
+
+
+class UnknownEan(DomainError):
+    """A scanned EAN is on no line of the fulfilment being picked."""
+
+    code = "unknown_ean"
+    title = _("No line of this order has this EAN.")
+    status_code = 404
+
+
+class PickQuantityExceeded(DomainError):
+    """More units picked (or short) than the line still has to pick."""
+
+    code = "pick_quantity_exceeded"
+    title = _("More units than the line still has to pick.")
+    status_code = 409

@@ -28,7 +28,10 @@ TRANSITIONS: dict[str, dict[str, set[str]]] = {
     S.PROCESSING: {
         S.READY_FOR_PICKUP: {STORE_STAFF},
         S.SHIPPED: {WAREHOUSE, STORE_STAFF},
-        S.CANCELLED: {AGENT},
+        # A short pick re-routed to another location: the order waits for the transfer again.
+        S.AWAITING_TRANSFER: {SYSTEM},
+        # Store staff cancel only through a short pick that leaves no unit any location has.
+        S.CANCELLED: {AGENT, STORE_STAFF},
     },
     S.READY_FOR_PICKUP: {
         S.COMPLETED: {STORE_STAFF},

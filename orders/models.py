@@ -4,7 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from omnishop.vocabulary import FulfilmentType
@@ -151,7 +151,10 @@ class Order(models.Model):
         editable=False,
         help_text=_("Not collected by then, the order is cancelled and its goods go back on sale."),
     )
-    # When the pickup reminder went out (pickup_reminders_send sends it once, a day before pickup_expires_at).
+    # When the customer is to be reminded: the store's pickup_reminder_days open days before
+    # pickup_expires_at, at its opening time (set with it; none when that is not after ready).
+    pickup_remind_at = models.DateTimeField(_("pickup reminder due"), null=True, blank=True, editable=False)
+    # When the pickup reminder went out (pickup_reminders_send sends it once, at pickup_remind_at).
     pickup_reminded_at = models.DateTimeField(_("pickup reminder sent"), null=True, blank=True, editable=False)
     # The language of the request that placed it: a guest's notices are written in it.
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="pl")
@@ -318,14 +321,33 @@ class FulfilmentLine(models.Model):
         "inventory.Allocation", on_delete=models.PROTECT, related_name="fulfilment_line", verbose_name=_("allocation")
     )
     quantity = models.PositiveIntegerField(_("quantity"))
+    # Picking in the store (orders.services.picking): units put in the basket, units not there
+    # (missing or damaged; re-routed to another location or cancelled), and of those the cancelled.
+    picked_quantity = models.PositiveIntegerField(_("picked"), default=0, editable=False)
+    short_quantity = models.PositiveIntegerField(_("short"), default=0, editable=False)
+    cancelled_quantity = models.PositiveIntegerField(_("cancelled"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("fulfilment line")
         verbose_name_plural = _("fulfilment lines")
-        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_fulfilmentline_quantity_gt_0")]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_fulfilmentline_quantity_gt_0"),
+            models.CheckConstraint(
+                condition=Q(picked_quantity__lte=F("quantity") - F("short_quantity")),
+                name="orders_fulfilmentline_picked_short_lte_quantity",
+            ),
+            models.CheckConstraint(
+                condition=Q(cancelled_quantity__lte=F("short_quantity")),
+                name="orders_fulfilmentline_cancelled_lte_short",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity}x line {self.order_line_id}"
+
+    @property
+    def to_pick(self) -> int:
+        return self.quantity - self.picked_quantity - self.short_quantity
 
 
 class OrderEvent(models.Model):

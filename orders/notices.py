@@ -28,6 +28,7 @@ class Notice(StrEnum):
     ORDER_SHIPPED = "order_shipped"
     ORDER_CANCELLED = "order_cancelled"
     ORDER_REFUNDED = "order_refunded"
+    ITEMS_CANCELLED = "order_items_cancelled"
 
 
 # What staff read in the notifications admin.
@@ -40,6 +41,7 @@ NOTICE_LABELS = {
     Notice.ORDER_SHIPPED: _("Order shipped"),
     Notice.ORDER_CANCELLED: _("Order cancelled"),
     Notice.ORDER_REFUNDED: _("Order refunded"),
+    Notice.ITEMS_CANCELLED: _("Items cancelled"),
 }
 
 PICKUP_CODE = "pickup_code"
@@ -140,4 +142,16 @@ def shipment_notify(order: Order, fulfilment: Fulfilment) -> None:
             {"name": fl.order_line.name, "sku": fl.order_line.sku, "quantity": fl.quantity, "line_total": ""}
             for fl in items
         ],
+    )
+
+
+def items_cancelled_notify(order: Order, *, items: list[dict], amount, refund: str) -> None:
+    """Units short at picking that no location has were taken off the order: which ones, their
+    value and what happens to it (``refund``: refunded, not_charged, marketplace)."""
+    order_notify(
+        order,
+        Notice.ITEMS_CANCELLED,
+        lines=[{k: i[k] for k in ("name", "sku", "quantity", "line_total")} for i in items],
+        amount=str(amount),
+        refund=refund,
     )

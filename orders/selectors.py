@@ -1,5 +1,7 @@
 """Order reads, with the prefetches their pages need (query counts do not grow with rows)."""
 
+from dataclasses import dataclass, field
+
 from django.db.models import Prefetch, Q, QuerySet
 
 from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
@@ -100,3 +102,85 @@ def cart_active_anonymous(*, token) -> Cart | None:
 def cart_quantities(*, cart: Cart) -> dict[int, int]:
     """``{variant id: quantity}`` of the cart's lines."""
     return dict(CartLine.objects.filter(cart=cart).values_list("variant_id", "quantity"))
+
+
+@dataclass
+class PickItem:
+    """One fulfilment line to pick: which order, how many, how many done."""
+
+    line_id: int
+    fulfilment_id: int
+    order_id: int
+    order_number: str
+    quantity: int
+    picked: int
+    short: int
+
+    @property
+    def to_pick(self) -> int:
+        return self.quantity - self.picked - self.short
+
+
+@dataclass
+class PickGroup:
+    """The units of one SKU to pick at a location, across the orders of the list. There is no
+    shelf location in the catalogue: lines are grouped by SKU and product name."""
+
+    sku: str
+    name: str
+    ean: str
+    variant_id: int
+    items: list[PickItem] = field(default_factory=list)
+
+    @property
+    def quantity(self) -> int:
+        return sum(i.quantity for i in self.items)
+
+    @property
+    def picked(self) -> int:
+        return sum(i.picked for i in self.items)
+
+    @property
+    def short(self) -> int:
+        return sum(i.short for i in self.items)
+
+    @property
+    def to_pick(self) -> int:
+        return sum(i.to_pick for i in self.items)
+
+
+def pick_list(*, location, orders=None) -> list[PickGroup]:
+    """What ``location`` has to pick: the lines of its pending fulfilments of orders confirmed or
+    in processing (only ``orders`` when given: ids or orders), grouped by SKU, in one query."""
+    lines = (
+        FulfilmentLine.objects.filter(
+            fulfilment__location=location,
+            fulfilment__status=Fulfilment.Status.PENDING,
+            fulfilment__order__status__in=[Order.Status.CONFIRMED, Order.Status.PROCESSING],
+        )
+        .select_related("order_line__variant", "fulfilment__order")
+        .order_by("order_line__sku", "fulfilment__order__created_at", "id")
+    )
+    if orders is not None:
+        lines = lines.filter(fulfilment__order__in=[getattr(o, "pk", o) for o in orders])
+    groups: dict[tuple[str, str], PickGroup] = {}
+    for fl in lines:
+        ol = fl.order_line
+        group = groups.get((ol.sku, ol.name))
+        if group is None:
+            group = groups[(ol.sku, ol.name)] = PickGroup(
+                sku=ol.sku, name=ol.name, ean=ol.variant.ean or "", variant_id=ol.variant_id
+            )
+        order = fl.fulfilment.order
+        group.items.append(
+            PickItem(
+                line_id=fl.pk,
+                fulfilment_id=fl.fulfilment_id,
+                order_id=order.pk,
+                order_number=order.number,
+                quantity=fl.quantity,
+                picked=fl.picked_quantity,
+                short=fl.short_quantity,
+            )
+        )
+    return list(groups.values())

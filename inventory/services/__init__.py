@@ -5,6 +5,7 @@ location) order through ``inventory.lock_objects``."""
 from ..events import stock_changed_message
 from .allocations import (
     stock_allocate,
+    stock_allocation_short,
     stock_fulfil,
     stock_release,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "location_staff_set",
     "location_update",
     "stock_allocate",
+    "stock_allocation_short",
     "stock_changed_message",
     "stock_changes_apply",
     "stock_consistency_repair",

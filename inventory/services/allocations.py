@@ -114,6 +114,34 @@ def stock_fulfil(*, allocations, actor=None, reference: str = "") -> list[Alloca
     )
 
 
+def stock_allocation_short(*, allocation: Allocation, quantity: int, note: str, actor=None, reference: str = ""):
+    """Units an open allocation promised are not there (missing or damaged when picked): the
+    allocation shrinks by ``quantity`` (released when none is left), and on hand falls by as
+    many through the ledger (one ADJUSTMENT entry with ``note``), in one transaction. Allocated
+    falls first, so on hand never goes below it. Returns the allocation as it is now.
+    Raises ``ValidationError`` when the allocation is not open or has fewer units."""
+    with transaction.atomic():
+        rows = allocations_lock_open(ids=[allocation.pk])
+        if not rows or quantity < 1 or quantity > rows[0].quantity:
+            raise ValidationError({"quantity": [_("The allocation does not hold that many units.")]})
+        locked = rows[0]
+        pair = (locked.variant_id, locked.location_id)
+        level = stock_levels_lock(pairs=[pair])[pair]
+        _allocated_add({level.pk: -quantity})
+        if quantity == locked.quantity:
+            locked.status, locked.closed_at = Allocation.Status.RELEASED, timezone.now()
+            locked.save(update_fields=["status", "closed_at"])
+        else:
+            locked.quantity -= quantity
+            locked.save(update_fields=["quantity"])
+        stock_changes_apply(  # on hand, the ledger entry and stock.changed (which reads the new allocated)
+            changes=[StockChange(*pair, StockMovement.Kind.ADJUSTMENT, quantity=-quantity, note=note[:200])],
+            actor=actor,
+            reference=reference or locked.reference,
+        )
+    return locked
+
+
 def _hold_pairs(reference: str) -> set[tuple[int, int]]:
     """The (variant, location) pairs of the holds of ``reference``."""
     return set(

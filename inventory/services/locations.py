@@ -44,6 +44,8 @@ def location_create(
     ship_from_store: bool = False,
     ring_fence: int = 0,
     is_active: bool = True,
+    pickup_hold_days: int | None = None,
+    pickup_reminder_days: int | None = None,
     actor=None,
 ) -> Location:
     """Create a warehouse or a store, validated before it is saved.
@@ -73,6 +75,11 @@ def location_create(
         ring_fence=ring_fence,
         is_active=is_active,
     )
+    # Unset: the model's defaults (the OMNISHOP_PICKUP_* settings).
+    if pickup_hold_days is not None:
+        location.pickup_hold_days = pickup_hold_days
+    if pickup_reminder_days is not None:
+        location.pickup_reminder_days = pickup_reminder_days
     location.full_clean()
     location.save()
     return location
@@ -96,6 +103,8 @@ LOCATION_EDITABLE_FIELDS = (
     "ship_from_store",
     "ring_fence",
     "is_active",
+    "pickup_hold_days",
+    "pickup_reminder_days",
 )
 
 

@@ -7,6 +7,7 @@ from inventory.models import Transfer
 from omnishop.api.serializers import MoneyField
 from omnishop.vocabulary import CHECKOUT_PAYMENT_CHOICES, PaymentMethod
 
+from ..events import order_event_text
 from ..exceptions import InvalidOrder
 from ..models import Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
 from ..requests import Contact, OrderRequest, order_request_build
@@ -203,9 +204,17 @@ def routing_public(stored: dict) -> dict | None:
 
 
 class OrderEventSerializer(serializers.ModelSerializer):
+    note = serializers.SerializerMethodField(
+        help_text=_("What happened, in the request's language (picking entries say it from their details).")
+    )
+
     class Meta:
         model = OrderEvent
         fields = ["type", "from_status", "to_status", "note", "created_at"]
+
+    @extend_schema_field(serializers.CharField())
+    def get_note(self, event: OrderEvent) -> str:
+        return order_event_text(event)
 
 
 class OrderSerializer(serializers.ModelSerializer):

@@ -4,7 +4,12 @@ to write an order event) ← payments, fulfilments ← pickup ← checkout; cart
 from ..requests import Contact, OrderRequest, order_request_build, payment_method_errors
 from .carts import cart_create_anonymous, cart_for_customer, cart_for_token, cart_line_set, cart_merge
 from .checkout import order_place, order_request_place, request_fingerprint
-from .fulfilments import fulfilment_ship, fulfilment_transfer_receive, fulfilment_transfer_ship
+from .fulfilments import (
+    fulfilment_picking_start,
+    fulfilment_ship,
+    fulfilment_transfer_receive,
+    fulfilment_transfer_ship,
+)
 from .payments import (
     order_paid_in_store,
     order_payment_authorize,
@@ -12,10 +17,19 @@ from .payments import (
     payment_recorded,
     payment_refund_due,
 )
+from .picking import (
+    SHORT_REASONS,
+    ShortOutcome,
+    fulfilment_line_pick,
+    fulfilment_line_short,
+    fulfilment_pick_scan,
+)
 from .pickup import (
     order_hand_over,
     order_picking_start,
+    order_pickup_notice_resend,
     order_ready_for_pickup,
+    pickup_dates,
     pickup_hold_days,
     pickup_orders_expire,
     pickup_reminders_send,
@@ -31,14 +45,20 @@ from .transitions import (
 )
 
 __all__ = [
+    "SHORT_REASONS",
     "Contact",
     "OrderRequest",
+    "ShortOutcome",
     "actor_user",
     "cart_create_anonymous",
     "cart_for_customer",
     "cart_for_token",
     "cart_line_set",
     "cart_merge",
+    "fulfilment_line_pick",
+    "fulfilment_line_short",
+    "fulfilment_pick_scan",
+    "fulfilment_picking_start",
     "fulfilment_ship",
     "fulfilment_transfer_receive",
     "fulfilment_transfer_ship",
@@ -50,6 +70,7 @@ __all__ = [
     "order_payment_authorize",
     "order_payment_refund",
     "order_picking_start",
+    "order_pickup_notice_resend",
     "order_place",
     "order_ready_for_pickup",
     "order_request_build",
@@ -58,6 +79,7 @@ __all__ = [
     "payment_method_errors",
     "payment_recorded",
     "payment_refund_due",
+    "pickup_dates",
     "pickup_hold_days",
     "pickup_orders_expire",
     "pickup_reminders_send",

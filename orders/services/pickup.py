@@ -6,18 +6,20 @@ The code reaches the customer in their order (web shop and app) and in the "read
 notice (e-mail with a QR code, or SMS; guests too), which reads it from the order at send time;
 the outbox event ``order.pickup_code_issued`` says a code was issued, without it. Staff never
 see it. After MAX_PICKUP_ATTEMPTS wrong codes the code is replaced by a new one, sent the same
-way, so guessing at the counter does not work. A day before the deadline the customer is
-reminded once (``pickup_reminders_send``); not collected by then, they are told it expired."""
+way, so guessing at the counter does not work. The deadline is the end of the store's N-th open
+day (its ``pickup_hold_days``, counted by its opening hours, ``inventory.opening_hours``); the
+customer is reminded once its ``pickup_reminder_days`` open days before (``pickup_reminders_send``);
+not collected by then, they are told it expired. Staff may send the ready notice again."""
 
 import hmac
 import secrets
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inventory.opening_hours import pickup_deadline, pickup_reminder_time
 from inventory.selectors import location_ids_of_staff
 
 from .. import lifecycle
@@ -31,12 +33,26 @@ from .transitions import order_event_build, order_event_record, order_transition
 MAX_PICKUP_ATTEMPTS = 5
 
 
-def pickup_hold_days(fulfilment_type: str) -> int:
-    """Days a pickup order waits in the store once ready: a reserve & try (ROPIS) reservation
-    keeps clothes off the rail, so it is shorter than a click & collect order."""
+def pickup_hold_days(fulfilment_type: str, location=None) -> int:
+    """Open days a pickup order waits in the store once ready: the store's own setting for click
+    & collect (the OMNISHOP_PICKUP_HOLD_DAYS setting without a store); a reserve & try (ROPIS)
+    reservation keeps clothes off the rail, so it waits OMNISHOP_ROPIS_HOLD_DAYS."""
     if fulfilment_type == Order.FulfilmentType.ROPIS:
         return settings.OMNISHOP_ROPIS_HOLD_DAYS
+    if location is not None:
+        return location.pickup_hold_days
     return settings.OMNISHOP_PICKUP_HOLD_DAYS
+
+
+def pickup_dates(order: Order, *, now) -> tuple:
+    """(collect by, remind at) of a pickup order becoming ready at ``now`` in its store: the end
+    of the store's hold-days-th open day, and its opening time reminder-days open days before
+    (None when that is not after ``now``: the ready notice is fresh news then)."""
+    store = order.pickup_location
+    hours = store.opening_hours
+    expires = pickup_deadline(hours, ready_at=now, days=pickup_hold_days(order.fulfilment_type, store))
+    remind = pickup_reminder_time(hours, deadline=expires, days=store.pickup_reminder_days)
+    return expires, (remind if now < remind < expires else None)
 
 
 def staff_works_at_pickup_store(*, user, order: Order) -> bool:
@@ -80,15 +96,48 @@ def order_picking_start(*, order: Order, actor) -> Order:
 
 def order_ready_for_pickup(*, order: Order, actor) -> Order:
     """The goods wait in the store: the order becomes ready for pickup and gets the 6-digit
-    code the customer shows at the hand-over, and the date it must be collected by
-    (``pickup_hold_days``), after which ``pickup_orders_expire`` cancels it."""
+    code the customer shows at the hand-over, the date it must be collected by (the end of the
+    store's ``pickup_hold_days``-th open day, see ``pickup_dates``), after which
+    ``pickup_orders_expire`` cancels it, and the time of its reminder."""
     _check_store(order, actor)
     with transaction.atomic():
         order = order_transition(order=order, to=Order.Status.READY_FOR_PICKUP, role=lifecycle.STORE_STAFF, actor=actor)
-        order.pickup_expires_at = timezone.now() + timedelta(days=pickup_hold_days(order.fulfilment_type))
-        Order.objects.filter(pk=order.pk).update(pickup_expires_at=order.pickup_expires_at)
+        order.pickup_expires_at, order.pickup_remind_at = pickup_dates(order, now=timezone.now())
+        order.pickup_reminded_at = None
+        Order.objects.filter(pk=order.pk).update(
+            pickup_expires_at=order.pickup_expires_at, pickup_remind_at=order.pickup_remind_at, pickup_reminded_at=None
+        )
         _code_issue(order)  # the row order_transition locked and returned: the code is set on it
     return order
+
+
+def order_pickup_notice_resend(*, order: Order, actor) -> Order:
+    """Send the customer the "ready for pickup" notice again, with the same code (the notice
+    reads it from the order at send time) and the same collect-by date; the timeline says who
+    asked. Only for an order ready for pickup in a store the actor works at. Raises
+    ``InvalidTransition`` (not ready, or not a pickup order) and ``NotYourStore``."""
+    _check_store(order, actor)
+    with transaction.atomic():
+        locked = (
+            Order.objects.select_for_update(of=("self",)).select_related("pickup_location", "channel").get(pk=order.pk)
+        )
+        if locked.status != Order.Status.READY_FOR_PICKUP or not locked.pickup_code:
+            raise InvalidTransition(
+                _("Order %(number)s is not ready for pickup: there is no notice to send again.")
+                % {"number": locked.number}
+            )
+        order_event_record(
+            events=[
+                order_event_build(
+                    locked,
+                    type=OrderEventType.PICKUP_NOTICE_RESENT,
+                    actor=actor,
+                    payload={"version": 1, "store": locked.pickup_location.code},
+                )
+            ]
+        )
+        order_notify(locked, Notice.PICKUP_READY, resent=True)
+    return locked
 
 
 def order_hand_over(*, order: Order, code: str, actor) -> Order:
@@ -192,13 +241,11 @@ def pickup_orders_expire(*, now=None) -> int:
         after = batch[-1]
 
 
-PICKUP_REMINDER_BEFORE = timedelta(days=1)
-
-
 def pickup_reminders_send(*, now=None) -> int:
-    """Remind once the customers whose pickup order waits in the store until less than a day
-    from ``now`` (``pickup_reminded_at`` is set in the same transaction as the notice, with the
-    order row locked, so two beat runs never both remind). One short transaction per order.
+    """Remind once the customers whose pickup order waits in the store and whose reminder time
+    (``pickup_remind_at``, set when it became ready) has come, before its deadline
+    (``pickup_reminded_at`` is set in the same transaction as the notice, with the order row
+    locked, so two beat runs never both remind). One short transaction per order.
     Returns how many were reminded."""
     now = now or timezone.now()
     reminded = 0
@@ -208,8 +255,8 @@ def pickup_reminders_send(*, now=None) -> int:
             Order.objects.filter(
                 status=Order.Status.READY_FOR_PICKUP,
                 pickup_reminded_at__isnull=True,
+                pickup_remind_at__lte=now,
                 pickup_expires_at__gt=now,
-                pickup_expires_at__lte=now + PICKUP_REMINDER_BEFORE,
                 pk__gt=after,
             )
             .order_by("pk")

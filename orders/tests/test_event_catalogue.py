@@ -23,6 +23,7 @@ from orders.exceptions import RefundFailed
 from orders.models import Order
 from orders.services import (
     Contact,
+    fulfilment_line_short,
     fulfilment_transfer_receive,
     fulfilment_transfer_ship,
     order_cancel,
@@ -120,6 +121,18 @@ def everything_emitted(shop, provider) -> dict:
     order_hand_over(order=order, code=order.pickup_code, actor=seller)
     # Click & collect cancelled while its transfer waits: the transfer is called off.
     order_cancel(order=_pickup(shop, b, payment_method="card"), role=lifecycle.AGENT)
+    # Two units of c to collect, one missing and nowhere else: that unit is cancelled.
+    order = order_place(
+        channel=shop["app"],
+        lines={c.pk: 2},
+        fulfilment_type="click_and_collect",
+        pickup_location=waw,
+        contact=Contact(phone=PHONE, name="Gość"),
+        payment_method="pay_in_store",
+    )
+    order = order_transition(order=order, to="confirmed", role=lifecycle.SYSTEM)
+    line = order.fulfilments.get().lines.get()
+    fulfilment_line_short(line=line, quantity=1, reason="missing", actor=seller)
 
     listing_unpublish(product=a.product, channel=shop["b2b"])
     location_update(location=waw, changes={"ring_fence": 2})

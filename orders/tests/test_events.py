@@ -92,6 +92,7 @@ def test_the_event_types_are_the_enums():
         "order.refund_failed",
         "order.paid_in_store",
         "order.pickup_code_issued",
+        "order.items_cancelled",
     }
     # Every status an order can move to has its event; "placed" is the placement's own.
     targets = {to for moves in lifecycle.TRANSITIONS.values() for to in moves}

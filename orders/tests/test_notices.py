@@ -107,6 +107,10 @@ def _contexts(shop, store) -> dict[Notice, tuple[Order, dict]]:
         ),
         Notice.ORDER_CANCELLED: (delivery, order_context(delivery, refund_due=True)),
         Notice.ORDER_REFUNDED: (delivery, order_context(delivery, refund_reference="FAKE-REFUND-1")),
+        Notice.ITEMS_CANCELLED: (
+            pickup,
+            order_context(pickup, lines=[{**lines[0], "quantity": 1}], amount="100.00", refund="not_charged"),
+        ),
     }
 
 

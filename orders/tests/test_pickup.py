@@ -98,7 +98,7 @@ def test_store_staff_see_and_handle_only_their_stores_orders_in_admin(client, sh
     page = client.get(changelist)
     assert [o.number for o in page.context["cl"].result_list] == [mine.number]
     offered = {name for name, _label in page.context["action_form"].fields["action"].choices if name}
-    assert offered == {"store_picking_start", "store_ready_for_pickup", "hand_over"}
+    assert offered == {"store_picking_start", "store_ready_for_pickup", "store_pickup_notice_resend", "hand_over"}
     assert client.get(reverse("admin:orders_order_change", args=[theirs.pk])).status_code == 302  # not found
     assert client.get(reverse("admin:orders_order_hand_over", args=[theirs.pk])).status_code == 404
 
