@@ -1,74 +1,39 @@
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from omnishop.admin import ReadOnlyAdmin
+from omnishop.exceptions import DomainError
 from omnishop.phone import phone_e164
 
-from .models import Company, CompanyMembership, Consent, Customer, CustomerDataAccess, CustomerIdentity, CustomerNote
-from .selectors import customer_duplicates, customer_search
-from .services import customer_merge, customer_note_add
+from .card import card_action_allowed, card_render, card_section_get, order_place_url
+from .models import Company, CompanyMembership, Customer, CustomerDataAccess
+from .selectors import customer_search
+from .services import (
+    ErasureRefused,
+    customer_data_export,
+    customer_data_viewed,
+    customer_erase,
+    customer_erasure_blockers,
+    customer_merge,
+)
 
 
 class CustomerForm(forms.ModelForm):
     def clean_phone(self):
         phone = self.cleaned_data.get("phone", "").strip()
         return phone_e164(phone) if phone else ""
-
-
-class ReadOnlyTabular(admin.TabularInline):
-    extra = 0
-    max_num = 0
-    can_delete = False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class IdentityInline(ReadOnlyTabular):
-    model = CustomerIdentity
-    fields = ["kind", "value", "channel", "created_at"]
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("channel")
-
-
-class ConsentInline(ReadOnlyTabular):
-    """Consents as the customer gave them (changed through the API or ``consent_set``, which keep
-    the history)."""
-
-    model = Consent
-    fields = ["purpose", "granted", "text_version", "updated_at"]
-    readonly_fields = fields
-
-
-class NoteInline(admin.TabularInline):
-    """Notes: agents add them on the card (written through ``customer_note_add`` with the author)."""
-
-    model = CustomerNote
-    fields = ["text", "pinned", "author", "created_at"]
-    readonly_fields = ["author", "created_at"]
-    extra = 1
-    can_delete = False
-    formfield_overrides = {}
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author")
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.has_perm("customers.add_customernote")
-
-    def get_formset(self, request, obj=None, **kwargs):
-        kwargs["widgets"] = {"text": forms.Textarea(attrs={"rows": 2, "cols": 60})}
-        return super().get_formset(request, obj, **kwargs)
 
 
 class MergeForm(forms.Form):
@@ -81,8 +46,12 @@ class MergeForm(forms.Form):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    """The 360° customer card: the change page shows the card's sections (``customers.card``,
+    with those the apps above register) above the profile form; every opening is recorded
+    (``customer_data_viewed``)."""
+
     form = CustomerForm
-    inlines = [IdentityInline, ConsentInline, NoteInline]
+    change_form_template = "admin/customers/customer/change_form.html"
     actions = ["merge_selected"]
     list_display = ["__str__", "email", "phone", "city", "language", "notification_channel", "user", "created_at"]
     list_filter = ["city", "language", "notification_channel", "created_at"]
@@ -91,62 +60,120 @@ class CustomerAdmin(admin.ModelAdmin):
     search_help_text = _("Name, e-mail, phone in any format, loyalty card or order number.")
     raw_id_fields = ["user"]
     readonly_fields = ["created_at"]
+    profile_fields = [
+        ("first_name", "last_name"),
+        ("email", "phone"),
+        "city",
+        ("language", "notification_channel"),
+        "user",
+    ]
 
-    def get_readonly_fields(self, request, obj=None):
-        return (
-            [*super().get_readonly_fields(request, obj), "duplicates"] if obj else super().get_readonly_fields(request)
-        )
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:  # a new customer: the plain form
+            return [(None, {"fields": self.profile_fields})]
+        return [(_("Edit profile"), {"fields": [*self.profile_fields, "created_at"]})]
 
-    @admin.display(description=_("possible duplicates"))
-    def duplicates(self, obj):
-        found = list(customer_duplicates(customer=obj))
-        if not found:
-            return "—"
-        merge = reverse("admin:customers_customer_merge")
-        return format_html_join(
-            mark_safe("<br>"),
-            '<a href="{}">#{} {}</a> · {} · {} — <a href="{}?ids={},{}">{}</a>',
-            (
-                (
-                    reverse("admin:customers_customer_change", args=[c.pk]),
-                    c.pk,
-                    c,
-                    c.email or "—",
-                    c.city or "—",
-                    merge,
-                    obj.pk,
-                    c.pk,
-                    _("compare and merge"),
-                )
-                for c in found
-            ),
-        )
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and change:
+            if request.method == "GET":
+                customer_data_viewed(customer=obj, user=request.user)
+            context.update(self._card_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def save_formset(self, request, form, formset, change):
-        if formset.model is not CustomerNote:
-            return super().save_formset(request, form, formset, change)
-        for inline_form in formset.forms:
-            if not inline_form.has_changed() or not inline_form.cleaned_data:
-                continue
-            note = inline_form.instance
-            if note.pk:  # an existing note: only its pin changes
-                CustomerNote.objects.filter(pk=note.pk).update(pinned=inline_form.cleaned_data["pinned"])
-                continue
+    def _card_context(self, request, customer: Customer) -> dict:
+        user = request.user
+        return {
+            "title": str(customer),
+            "subtitle": _("Customer card #%(pk)s") % {"pk": customer.pk},
+            "card_sections": card_render(customer=customer, request=request),
+            "card_back": _card_query(request.GET),
+            "is_nav_sidebar_enabled": False,
+            "place_url": order_place_url(customer) if user.has_perm("orders.add_order") else "",
+            "can_export": user.has_perm("customers.export_customer"),
+            "can_erase": user.has_perm("customers.erase_customer") and customer.erased_at is None,
+        }
+
+    def _customer_or_404(self, request, object_id) -> Customer:
+        customer = self.get_object(request, unquote(object_id))
+        if customer is None or not self.has_view_permission(request, customer):
+            raise Http404
+        return customer
+
+    @method_decorator(require_POST)
+    def card_action_view(self, request, object_id, section, action):
+        """An agent's action from a section of the card: its service runs, the card shows the outcome."""
+        customer = self._customer_or_404(request, object_id)
+        card_section = card_section_get(section)
+        card_action = card_section.action(action) if card_section else None
+        if card_action is None:
+            raise Http404
+        if card_section.permission and not request.user.has_perm(card_section.permission):
+            raise PermissionDenied
+        if not card_action_allowed(card_action, request.user):
+            raise PermissionDenied
+        try:
+            done = card_action.run(customer, request)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        except DomainError as exc:
+            self.message_user(request, str(exc.detail), messages.ERROR)
+        else:
+            self.message_user(request, done, messages.SUCCESS)
+        back = _card_query(request.POST, prefix="back_")
+        url = reverse("admin:customers_customer_change", args=[customer.pk])
+        return redirect(f"{url}?{urlencode(back)}" if back else url)
+
+    @method_decorator(require_POST)
+    def export_view(self, request, object_id):
+        """Everything omnishop holds about the customer, as a JSON file (GDPR art. 15 and 20)."""
+        if not request.user.has_perm("customers.export_customer"):
+            raise PermissionDenied
+        customer = self._customer_or_404(request, object_id)
+        document = customer_data_export(customer=customer, actor=request.user)
+        response = JsonResponse(document, json_dumps_params={"ensure_ascii": False, "indent": 2})
+        response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}.json"'
+        return response
+
+    def erase_view(self, request, object_id):
+        """GDPR art. 17: what stops the erasure now, then the erasure after a confirmation."""
+        if not request.user.has_perm("customers.erase_customer"):
+            raise PermissionDenied
+        customer = self._customer_or_404(request, object_id)
+        card_url = reverse("admin:customers_customer_change", args=[customer.pk])
+        if request.method == "POST":
             try:
-                customer_note_add(
-                    customer=form.instance,
-                    text=inline_form.cleaned_data["text"],
-                    pinned=inline_form.cleaned_data["pinned"],
-                    actor=request.user,
-                )
-            except ValidationError as exc:
-                messages.error(request, " ".join(exc.messages))
-        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        return None
+                customer_erase(customer=customer, actor=request.user)
+            except ErasureRefused as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+                return redirect("admin:customers_customer_erase", customer.pk)
+            self.message_user(request, _("The customer's personal data was erased."), messages.SUCCESS)
+            return redirect(card_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Erase the personal data of %(customer)s") % {"customer": customer},
+            "opts": self.model._meta,
+            "original": customer,
+            "card_url": card_url,
+            "blockers": customer_erasure_blockers(customer),
+        }
+        return TemplateResponse(request, "admin/customers/customer/erase.html", context)
 
     def get_urls(self):
         return [
             path("merge/", self.admin_site.admin_view(self.merge_view), name="customers_customer_merge"),
+            path(
+                "<path:object_id>/card/<slug:section>/<slug:action>/",
+                self.admin_site.admin_view(self.card_action_view),
+                name="customers_customer_card_action",
+            ),
+            path(
+                "<path:object_id>/export/",
+                self.admin_site.admin_view(self.export_view),
+                name="customers_customer_export",
+            ),
+            path(
+                "<path:object_id>/erase/", self.admin_site.admin_view(self.erase_view), name="customers_customer_erase"
+            ),
             *super().get_urls(),
         ]
 
@@ -260,6 +287,14 @@ class CompanyAdmin(admin.ModelAdmin):
     search_fields = ["name", "tax_id", "email"]
     list_filter = ["city"]
     inlines = [MembershipInline, NewMembershipInline]
+
+
+# What of the card's query string an action keeps when it returns to the card.
+CARD_QUERY_KEYS = ("orders_page", "order", "notes")
+
+
+def _card_query(data, *, prefix: str = "") -> dict:
+    return {k: data[prefix + k] for k in CARD_QUERY_KEYS if data.get(prefix + k)}
 
 
 def _side(customer: Customer) -> dict:

@@ -1,11 +1,11 @@
 """Customer reads."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Window
 
 from omnishop.phone import phone_e164
 
-from .models import Company, CompanyMembership, Consent, ConsentPurpose, Customer, CustomerIdentity
+from .models import Company, CompanyMembership, Consent, ConsentPurpose, Customer, CustomerIdentity, CustomerNote
 
 
 def customer_for_user(*, user) -> Customer | None:
@@ -101,3 +101,21 @@ def customer_duplicates(*, customer: Customer, limit: int = 10) -> QuerySet[Cust
         return Customer.objects.none()
     ids = Customer.objects.filter(condition).exclude(pk=customer.pk).values("pk")
     return Customer.objects.filter(pk__in=ids, merged_into_record__isnull=True).order_by("pk")[:limit]
+
+
+def customer_identities(*, customer: Customer) -> list[CustomerIdentity]:
+    """The customer's identities with their channels, by kind."""
+    return list(CustomerIdentity.objects.filter(customer=customer).select_related("channel").order_by("kind", "id"))
+
+
+def customer_notes_for_card(*, customer: Customer, limit: int | None = 10) -> tuple[list[CustomerNote], int]:
+    """The customer's notes, pinned first then newest, with their authors (at most ``limit``;
+    None: all), and how many there are: one query."""
+    notes = (
+        CustomerNote.objects.filter(customer=customer)
+        .select_related("author")
+        .annotate(total=Window(Count("id")))
+        .order_by("-pinned", "-created_at", "-id")
+    )
+    rows = list(notes[:limit] if limit is not None else notes)
+    return rows, (rows[0].total if rows else 0)

@@ -10,6 +10,7 @@ class OrdersConfig(AppConfig):
         from customers.services import customer_merge_step_register, customer_privacy_register
         from omnishop.outbox.catalogue import event_schemas_register
 
+        from .card import card_sections_register
         from .events import EVENT_SCHEMAS
         from .notices import notices_register
         from .services.customer_merge import orders_and_carts_move
@@ -17,5 +18,6 @@ class OrdersConfig(AppConfig):
 
         event_schemas_register(EVENT_SCHEMAS)
         notices_register()
+        card_sections_register()
         customer_merge_step_register("orders_and_carts", orders_and_carts_move)
         customer_privacy_register("orders", export=orders_export, erase=orders_erase, check=orders_block_erasure)

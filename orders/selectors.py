@@ -1,8 +1,11 @@
 """Order reads, with the prefetches their pages need (query counts do not grow with rows)."""
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum, Window
+
+from omnishop.notifications.models import Notification
 
 from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
 
@@ -184,3 +187,79 @@ def pick_list(*, location, orders=None) -> list[PickGroup]:
             )
         )
     return list(groups.values())
+
+
+# --- the customer's 360° card (orders' sections) ---------------------------------------------
+
+
+def order_kpis_for_customer(*, customer) -> dict:
+    """Lifetime value, order count and average order value per currency (orders not cancelled),
+    the last purchase and the channels used with their order counts: two aggregate queries."""
+    kept = ~Q(status=Order.Status.CANCELLED)
+    per_currency = list(
+        Order.objects.filter(customer=customer)
+        .values("currency")
+        .annotate(orders=Count("pk", filter=kept), value=Sum("total", filter=kept), last=Max("created_at", filter=kept))
+        .order_by("-orders", "currency")
+    )
+    channels = list(
+        Order.objects.filter(customer=customer)
+        .values("channel__name", "channel__kind")
+        .annotate(orders=Count("pk"))
+        .order_by("-orders", "channel__name")
+    )
+    money = [
+        {
+            "currency": row["currency"],
+            "orders": row["orders"],
+            "value": row["value"] or Decimal("0"),
+            "average": (row["value"] / row["orders"]) if row["orders"] else None,
+        }
+        for row in per_currency
+    ]
+    lasts = [row["last"] for row in per_currency if row["last"]]
+    return {
+        "money": money,
+        "order_count": sum(row["orders"] for row in per_currency),
+        "cancelled_count": sum(c["orders"] for c in channels) - sum(row["orders"] for row in per_currency),
+        "last_purchase": max(lasts) if lasts else None,
+        "channels": [{"name": c["channel__name"], "orders": c["orders"]} for c in channels],
+    }
+
+
+def order_list_for_card(*, customer) -> QuerySet[Order]:
+    """The customer's orders from every channel, newest first, with their channel, pickup store
+    and fulfilments' source locations (``fulfilment_list``): three queries a page."""
+    return (
+        Order.objects.filter(customer=customer)
+        .select_related("channel", "pickup_location")
+        .prefetch_related(
+            Prefetch(
+                "fulfilments",
+                queryset=Fulfilment.objects.select_related("location").order_by("id"),
+                to_attr="fulfilment_list",
+            )
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def order_get_for_card(*, customer, number: str) -> Order | None:
+    """The customer's order ``number`` (None when it is not theirs)."""
+    return Order.objects.filter(customer=customer, number=number).select_related("channel", "pickup_location").first()
+
+
+def order_timeline(*, order: Order) -> list[OrderEvent]:
+    """The order's events, oldest first, with who and through which channel."""
+    return list(OrderEvent.objects.filter(order=order).select_related("actor", "channel").order_by("created_at", "id"))
+
+
+def notification_list_for_customer(*, customer, limit: int = 10) -> tuple[list, int]:
+    """The customer's newest notifications (without their contents) and how many there are: one query."""
+    rows = list(
+        Notification.objects.filter(customer=customer)
+        .defer("context")
+        .annotate(total=Window(Count("id")))
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return rows, (rows[0].total if rows else 0)
