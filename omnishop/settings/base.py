@@ -415,3 +415,5 @@ OMNISHOP_ORDER_NUMBER_PREFIX = env("OMNISHOP_ORDER_NUMBER_PREFIX", default="OS")
 # reservation; not collected by then, it is cancelled and its goods go back on sale.
 OMNISHOP_PICKUP_HOLD_DAYS = env.int("OMNISHOP_PICKUP_HOLD_DAYS", default=7)
 OMNISHOP_ROPIS_HOLD_DAYS = env.int("OMNISHOP_ROPIS_HOLD_DAYS", default=2)
+# Working days a transfer takes to reach the pickup store (the pickup date an agent quotes).
+OMNISHOP_TRANSFER_DAYS = env.int("OMNISHOP_TRANSFER_DAYS", default=2)

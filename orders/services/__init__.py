@@ -3,7 +3,14 @@ to write an order event) ← payments, fulfilments ← pickup ← checkout; cart
 
 from ..requests import Contact, OrderRequest, order_request_build, payment_method_errors
 from .carts import cart_create_anonymous, cart_for_customer, cart_for_token, cart_line_set, cart_merge
-from .checkout import order_place, order_request_place, request_fingerprint
+from .checkout import (
+    OrderPreview,
+    order_place,
+    order_request_place,
+    order_request_preview,
+    pickup_ready_date,
+    request_fingerprint,
+)
 from .fulfilments import fulfilment_ship, fulfilment_transfer_receive, fulfilment_transfer_ship
 from .payments import (
     order_paid_in_store,
@@ -32,6 +39,7 @@ from .transitions import (
 
 __all__ = [
     "Contact",
+    "OrderPreview",
     "OrderRequest",
     "actor_user",
     "cart_create_anonymous",
@@ -54,12 +62,14 @@ __all__ = [
     "order_ready_for_pickup",
     "order_request_build",
     "order_request_place",
+    "order_request_preview",
     "order_transition",
     "payment_method_errors",
     "payment_recorded",
     "payment_refund_due",
     "pickup_hold_days",
     "pickup_orders_expire",
+    "pickup_ready_date",
     "pickup_reminders_send",
     "request_fingerprint",
     "staff_works_at_pickup_store",
