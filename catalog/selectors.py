@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Case, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from .models import Category, Channel, Price, Product, Variant
@@ -161,6 +161,24 @@ def variant_get_by_sku(*, sku: str) -> Variant | None:
 def variant_skus(*, ids: Iterable[int]) -> dict[int, str]:
     """SKU per variant id, for the ids that exist."""
     return dict(Variant.objects.filter(pk__in=list(ids)).values_list("pk", "sku"))
+
+
+def variant_search(*, text: str, limit: int = 10) -> list[int]:
+    """Ids of the active variants an agent may mean by ``text``: a SKU (its beginning), an EAN,
+    or words of the product's name (each word somewhere in it); SKU matches first. One query."""
+    text = " ".join(str(text or "").split())
+    if not text:
+        return []
+    words = Q()
+    for word in text.split(" "):
+        words &= Q(product__name__icontains=word)
+    condition = Q(sku__istartswith=text) | Q(ean=text) | words
+    return list(
+        Variant.objects.filter(condition, is_active=True, product__is_active=True)
+        .alias(by_sku=Case(When(sku__istartswith=text, then=Value(0)), default=Value(1)))
+        .order_by("by_sku", "product__name", "position", "sku")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 # --- read by the pricing engine ---

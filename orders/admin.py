@@ -1,43 +1,55 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from catalog.forms import SkuLinesField
 from catalog.models import Channel
-from customers.models import Company, Customer
+from customers.selectors import customer_get
 from inventory.models import Location
 from omnishop.admin import ReadOnlyAdmin, WideChangelistMixin, admin_form_page, service_action, short_time
 from omnishop.exceptions import DomainError
-from omnishop.vocabulary import CHECKOUT_PAYMENT_CHOICES
+from omnishop.notifications.models import Notification
+from omnishop.notifications.services import notification_resend
 
 from . import lifecycle
-from .events import order_event_text
+from .admin_pages import (
+    CancelForm,
+    PlaceOrderForm,
+    money,
+    order_actions,
+    order_page_context,
+    place_fingerprint,
+    place_form_request,
+    preview_context,
+    product_search_results,
+)
 from .exceptions import InvalidOrder, InvalidTransition, WrongPickupCode
-from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderFee, OrderLine
+from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order
 from .selectors import sees_only_own_stores, store_order_condition
 from .services import (
-    Contact,
-    OrderRequest,
     fulfilment_ship,
     fulfilment_transfer_receive,
     fulfilment_transfer_ship,
+    order_cancel,
     order_hand_over,
     order_payment_refund,
     order_picking_start,
     order_pickup_notice_resend,
     order_ready_for_pickup,
-    order_request_build,
     order_request_place,
+    order_request_preview,
     order_transition,
     payment_refund_due,
 )
 from .services.carts import cart_delete
+
+__all__ = ["PlaceOrderForm"]  # the place-order form, also read by the vocabulary tests
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -55,42 +67,6 @@ class ReadOnlyInline(admin.TabularInline):
         return any(
             request.user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}") for action in ("view", "change")
         )
-
-
-class OrderLineInline(ReadOnlyInline):
-    model = OrderLine
-    fields = ["sku", "name", "quantity", "unit_price", "discount", "line_total"]
-
-
-class FulfilmentInline(ReadOnlyInline):
-    model = Fulfilment
-    fields = ["location", "status", "transfer", "carrier", "tracking_number", "shipped_at"]
-    show_change_link = True
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("location", "transfer")
-
-
-class OrderFeeInline(ReadOnlyInline):
-    """What a marketplace charged for the order it sold (none for other orders)."""
-
-    model = OrderFee
-    fields = ["kind", "amount", "currency"]
-
-
-class OrderEventInline(ReadOnlyInline):
-    """The order's timeline."""
-
-    model = OrderEvent
-    fields = ["created_at", "type", "from_status", "to_status", "actor", "channel", "what_happened"]
-    ordering = ["created_at", "id"]
-
-    @admin.display(description=_("note"))
-    def what_happened(self, event: OrderEvent) -> str:
-        return order_event_text(event)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor", "channel")
 
 
 def _transition_action(to: str, label, *, role: str = lifecycle.AGENT, permission: str = "change"):
@@ -180,7 +156,6 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     # Everything but the pickup code: it is the customer's proof at the hand-over.
     readonly_fields = [f.name for f in Order._meta.fields if f.name != "pickup_code"]
-    inlines = [OrderLineInline, FulfilmentInline, OrderFeeInline, OrderEventInline]
     actions = [
         # Customer service.
         _transition_action(Order.Status.CONFIRMED, _("Confirm selected orders")),
@@ -234,6 +209,13 @@ class OrderAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path("place/", self.admin_site.admin_view(self.place_view), name="orders_order_place"),
+            path(
+                "place/products/",
+                self.admin_site.admin_view(self.place_products_view),
+                name="orders_order_place_products",
+            ),
+            path("<int:pk>/act/", self.admin_site.admin_view(self.order_act_view), name="orders_order_act"),
+            path("<int:pk>/cancel/", self.admin_site.admin_view(self.order_cancel_view), name="orders_order_cancel"),
             path("<int:pk>/hand-over/", self.admin_site.admin_view(self.hand_over_view), name="orders_order_hand_over"),
             *super().get_urls(),
         ]
@@ -268,78 +250,164 @@ class OrderAdmin(admin.ModelAdmin):
         extra_context = {**(extra_context or {}), "place_url": reverse("admin:orders_order_place")}
         return super().changelist_view(request, extra_context)
 
+    # -- the order page: a summary, the timeline and the viewer's actions; nothing to edit ------
+    change_form_template = "admin/orders/order/change_form.html"
+
+    def has_change_permission(self, request, obj=None):
+        # An order changes only through its steps (the page's buttons, the list's actions):
+        # its page has no form to save. Without an order: may the user take those steps.
+        return False if obj is not None else super().has_change_permission(request)
+
+    def get_fields(self, request, obj=None):
+        return []
+
+    def get_inline_instances(self, request, obj=None):
+        return []
+
+    def get_object(self, request, object_id, from_field=None):
+        queryset = self.get_queryset(request).select_related("customer", "company", "pickup_location", "placed_by")
+        try:
+            return queryset.get(pk=int(object_id))
+        except (Order.DoesNotExist, ValueError, TypeError):
+            return None
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        order = self.get_object(request, object_id)
+        if order is not None and self.has_view_permission(request, order):
+            extra_context = {**(extra_context or {}), **order_page_context(order, user=request.user)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _order_for_action(self, request, pk: int) -> Order:
+        order = self.get_object(request, str(pk))
+        if order is None:
+            raise Http404
+        return order
+
+    def order_act_view(self, request, pk: int):
+        """The order page's buttons (POST): confirm, retry the refund, send a failed notice again."""
+        if request.method != "POST":
+            return redirect("admin:orders_order_change", pk)
+        order = self._order_for_action(request, pk)
+        failed = list(Notification.objects.filter(order_reference=order.number, status=Notification.Status.FAILED))
+        action = request.POST.get("action", "")
+        if action not in order_actions(order, user=request.user, failed_notifications=failed):
+            raise PermissionDenied
+        try:
+            if action == "confirm":
+                order_transition(
+                    order=order,
+                    to=Order.Status.CONFIRMED,
+                    role=lifecycle.AGENT,
+                    actor=request.user,
+                    note=str(_("in admin")),
+                )
+                done = _("Order %(number)s confirmed.")
+            elif action == "refund":
+                order_payment_refund(order_id=order.pk, actor=request.user)
+                done = _("The payment of order %(number)s was refunded.")
+            else:
+                notification = next((n for n in failed if str(n.pk) == request.POST.get("notification")), None)
+                if notification is None:
+                    raise Http404
+                notification_resend(notification=notification, actor=request.user)
+                done = _("The notification of order %(number)s will be sent again.")
+        except DomainError as exc:
+            self.message_user(request, str(exc.detail), messages.ERROR)
+        else:
+            self.message_user(request, done % {"number": order.number}, messages.SUCCESS)
+        return redirect("admin:orders_order_change", order.pk)
+
+    def order_cancel_view(self, request, pk: int):
+        """Cancel an order: the reason is required and the agent confirms on this page."""
+        order = self._order_for_action(request, pk)
+        if "cancel" not in order_actions(order, user=request.user, failed_notifications=[]):
+            raise PermissionDenied
+        form = CancelForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                order_cancel(order=order, role=lifecycle.AGENT, actor=request.user, note=form.cleaned_data["reason"])
+            except DomainError as exc:
+                form.add_error(None, str(exc.detail))
+            else:
+                self.message_user(
+                    request, _("Order %(number)s cancelled.") % {"number": order.number}, messages.SUCCESS
+                )
+                return redirect("admin:orders_order_change", order.pk)
+        return admin_form_page(
+            request,
+            self,
+            title=_("Cancel order %(number)s (%(total)s)?")
+            % {"number": order.number, "total": money(order.total, order.currency)},
+            form=form,
+            submit_label=_("Cancel the order"),
+            template="admin/orders/order/cancel.html",
+            order=order,
+        )
+
+    # -- place an order: form → preview (writes nothing) → confirm ---------------------------
     def place_view(self, request):
-        """Call centre / B2B: place an order for a customer or a company (same checkout service)."""
+        """Call centre / B2B: place an order for a customer or a company (the same checkout
+        service), after a preview of its prices and routing."""
         if not request.user.has_perm("orders.add_order"):
             raise PermissionDenied
-        form = PlaceOrderForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
+        step = request.POST.get("step", "preview") if request.method == "POST" else ""
+        if request.method == "POST":
+            form = PlaceOrderForm(request.POST)
+        else:
+            initial = {}
+            customer = (
+                customer_get(pk=int(request.GET["customer"])) if request.GET.get("customer", "").isdigit() else None
+            )
+            if customer is not None:
+                initial = {"customer": customer.pk, "email": "", "contact_name": ""}
+            form = PlaceOrderForm(initial=initial)
+        if step in ("preview", "confirm") and form.is_valid():
             try:
-                order = order_request_place(request=_place_form_request(data), actor=request.user)
+                order_request = place_form_request(form.cleaned_data)
+                if step == "preview":
+                    preview = order_request_preview(request=order_request)
+                    return self._place_page(request, form, preview=preview_context(preview))
+                order = order_request_place(
+                    request=order_request,
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                    fingerprint=place_fingerprint(order_request, user=request.user),
+                    actor=request.user,
+                )
             except InvalidOrder as exc:
                 for field, errors in exc.errors.items():
                     form.add_error(field if field in form.fields else None, errors)
             except DomainError as exc:
-                form.add_error(None, f"{exc.title} {exc.detail} {exc.errors or ''}".strip())
+                details = "; ".join(f"{key}: {' '.join(map(str, errs))}" for key, errs in (exc.errors or {}).items())
+                form.add_error(None, f"{exc.detail} {details}".strip())
             else:
-                self.message_user(request, _("Order %(number)s placed.") % {"number": order.number}, messages.SUCCESS)
+                if not order.replayed:
+                    self.message_user(
+                        request, _("Order %(number)s placed.") % {"number": order.number}, messages.SUCCESS
+                    )
                 return redirect("admin:orders_order_change", order.pk)
-        return admin_form_page(request, self, title=_("Place an order"), form=form, submit_label=_("Place the order"))
+        return self._place_page(request, form)
 
+    def _place_page(self, request, form, *, preview=None):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Confirm the order") if preview else _("Place an order"),
+            "opts": self.model._meta,
+            "form": form,
+            "media": self.media + form.media,
+            "preview": preview,
+            "search_url": reverse("admin:orders_order_place_products"),
+        }
+        return TemplateResponse(request, "admin/orders/order/place.html", context)
 
-def _place_form_request(data: dict) -> OrderRequest:
-    """The place-order form's cleaned data as an ``OrderRequest``; a broken rule is an
-    ``InvalidOrder`` whose errors name the form's fields."""
-    given = data["email"] or data["phone"]
-    return order_request_build(
-        channel=data["channel"],
-        lines=data["lines"],
-        fulfilment_type=data["fulfilment_type"],
-        customer=data.get("customer"),
-        company=data.get("company"),
-        contact=Contact(email=data["email"], phone=data["phone"], name=data["contact_name"]) if given else None,
-        pickup_location=data.get("pickup_store"),
-        shipping_address={k: data[k] for k in ("street", "postal_code", "city") if data.get(k)},
-        payment_method=data["payment_method"],
-        field_names={"contact.phone": "phone", "pickup_location": "pickup_store"},
-    )
-
-
-class PlaceOrderForm(forms.Form):
-    channel = forms.ModelChoiceField(
-        label=_("channel"),
-        queryset=Channel.objects.filter(is_active=True, kind__in=[Channel.Kind.CALL_CENTRE, Channel.Kind.B2B]),
-    )
-    customer = forms.ModelChoiceField(label=_("customer"), queryset=Customer.objects.all(), required=False)
-    company = forms.ModelChoiceField(label=_("company (B2B)"), queryset=Company.objects.all(), required=False)
-    lines = SkuLinesField(label=_("lines"))
-    fulfilment_type = forms.ChoiceField(label=_("fulfilment"), choices=Order.FulfilmentType.choices)
-    pickup_store = forms.ModelChoiceField(
-        label=_("pickup store"),
-        queryset=Location.objects.filter(is_active=True, click_and_collect=True),
-        required=False,
-    )
-    street = forms.CharField(label=_("street"), required=False)
-    postal_code = forms.CharField(label=_("postal code"), required=False)
-    city = forms.CharField(label=_("city"), required=False)
-    email = forms.EmailField(label=_("contact e-mail"), required=False)
-    phone = forms.CharField(label=_("contact phone"), required=False)
-    contact_name = forms.CharField(label=_("contact name"), required=False)
-    payment_method = forms.ChoiceField(
-        label=_("payment"),
-        choices=CHECKOUT_PAYMENT_CHOICES,
-    )
-
-    def clean(self):
-        data = super().clean()
-        if not data.get("customer") and not data.get("company") and not data.get("email") and not data.get("phone"):
-            raise ValidationError(_("Choose a customer or a company, or give a contact."))
-        if data.get("fulfilment_type") == Order.FulfilmentType.DELIVERY:
-            for name in ("street", "postal_code", "city"):
-                if not data.get(name, "").strip():
-                    self.add_error(name, self.fields[name].error_messages["required"])
-        return data
+    def place_products_view(self, request):
+        """The place-order page's product search (JSON): SKU, EAN or name, with the price in the
+        chosen channel and the units available per location."""
+        if not request.user.has_perm("orders.add_order"):
+            raise PermissionDenied
+        channel_id = request.GET.get("channel", "")
+        channel = Channel.objects.filter(pk=int(channel_id), is_active=True).first() if channel_id.isdigit() else None
+        results = product_search_results(text=request.GET.get("q", "")[:100], channel=channel)
+        return JsonResponse({"results": results})
 
 
 class CartLineInline(ReadOnlyInline):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from inventory.exceptions import InsufficientStock
 from inventory.models import Location
@@ -224,3 +225,41 @@ class NearestFewestShipmentsPolicy:
 
 def routing_policy():
     return import_string(settings.OMNISHOP_ROUTING_POLICY)()
+
+
+def routing_explained(reason: dict, *, names: dict[str, str]) -> str:
+    """A routing decision's reason (``RoutingDecision.reason``, ``Order.routing``) in words for
+    the people who read it (agents, store staff); ``names``: location names by code (a code
+    without one is shown as it is)."""
+
+    def name(code) -> str:
+        return names.get(code, str(code))
+
+    rule = (reason or {}).get("rule")
+    if rule == "pickup_store_has_all":
+        text = _("Pickup store %(store)s: it has every line in stock.") % {"store": name(reason.get("store"))}
+    elif rule == "transfer_to_pickup_store":
+        text = _(
+            "Transfer to the pickup store %(store)s from %(sources)s: the store lacks some lines, "
+            "they come from the nearest locations that have them."
+        ) % {"sources": ", ".join(name(c) for c in reason.get("sources", [])), "store": name(reason.get("store"))}
+    elif rule == "fewest_shipments_then_nearest":
+        sources = [name(c) for c in reason.get("locations", [])]
+        if len(sources) == 1:
+            text = _("%(source)s: one parcel with every line, the nearest location that has them all.") % {
+                "source": sources[0]
+            }
+        else:
+            text = ngettext(
+                "%(sources)s: %(n)d parcel, the fewest possible, nearest first.",
+                "%(sources)s: %(n)d parcels, no location has every line; the fewest possible, nearest first.",
+                len(sources),
+            ) % {"sources": ", ".join(sources), "n": len(sources)}
+        if reason.get("destination_from") == "city":
+            city_note = _("Distances are counted from the delivery city.")
+            text = f"{text} {city_note}"
+    elif rule:
+        text = str(rule)
+    else:
+        text = ""
+    return text

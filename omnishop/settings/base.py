@@ -417,3 +417,5 @@ OMNISHOP_PICKUP_HOLD_DAYS = env.int("OMNISHOP_PICKUP_HOLD_DAYS", default=7)
 OMNISHOP_ROPIS_HOLD_DAYS = env.int("OMNISHOP_ROPIS_HOLD_DAYS", default=2)
 # Open days before the collect-by date the customer is reminded (the default of each store's own setting).
 OMNISHOP_PICKUP_REMINDER_DAYS = env.int("OMNISHOP_PICKUP_REMINDER_DAYS", default=1)
+# Working days a transfer takes to reach the pickup store (the pickup date an agent quotes).
+OMNISHOP_TRANSFER_DAYS = env.int("OMNISHOP_TRANSFER_DAYS", default=2)

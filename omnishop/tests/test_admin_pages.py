@@ -297,6 +297,8 @@ def test_agent_places_an_order_for_a_customer_in_admin(admin_client, admin_user)
             "postal_code": "80-001",
             "city": "Gdańsk",
             "payment_method": "transfer",
+            "idempotency_key": "k-1",
+            "step": "confirm",
         },
     )
     assert response.status_code == 302, response.context["form"].errors
@@ -312,6 +314,8 @@ def test_agent_places_an_order_for_a_customer_in_admin(admin_client, admin_user)
             "lines": "NOPE 1",
             "fulfilment_type": "delivery",
             "payment_method": "card",
+            "idempotency_key": "k-2",
+            "step": "confirm",
         },
     )
     assert bad.status_code == 200 and "Unknown SKU NOPE" in bad.content.decode()

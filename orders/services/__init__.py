@@ -3,7 +3,14 @@ to write an order event) ← payments, fulfilments ← pickup ← checkout; cart
 
 from ..requests import Contact, OrderRequest, order_request_build, payment_method_errors
 from .carts import cart_create_anonymous, cart_for_customer, cart_for_token, cart_line_set, cart_merge
-from .checkout import order_place, order_request_place, request_fingerprint
+from .checkout import (
+    OrderPreview,
+    order_place,
+    order_request_place,
+    order_request_preview,
+    pickup_ready_date,
+    request_fingerprint,
+)
 from .fulfilments import (
     fulfilment_picking_start,
     fulfilment_ship,
@@ -47,6 +54,7 @@ from .transitions import (
 __all__ = [
     "SHORT_REASONS",
     "Contact",
+    "OrderPreview",
     "OrderRequest",
     "ShortOutcome",
     "actor_user",
@@ -75,6 +83,7 @@ __all__ = [
     "order_ready_for_pickup",
     "order_request_build",
     "order_request_place",
+    "order_request_preview",
     "order_transition",
     "payment_method_errors",
     "payment_recorded",
@@ -82,6 +91,7 @@ __all__ = [
     "pickup_dates",
     "pickup_hold_days",
     "pickup_orders_expire",
+    "pickup_ready_date",
     "pickup_reminders_send",
     "request_fingerprint",
     "staff_works_at_pickup_store",

@@ -4,6 +4,8 @@ order's rows in one short transaction; payment authorisation is queued after com
 import hashlib
 import json
 import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -18,7 +20,7 @@ from inventory.models import Location
 from inventory.selectors import location_codes, location_point_in_city, locations_by_id
 from inventory.services import StockLine, stock_allocate, transfer_request
 from loyalty.exceptions import NotSellable
-from loyalty.pricing import cart_price
+from loyalty.pricing import PricedCart, cart_price
 from omnishop.exceptions import DomainError
 from omnishop.vocabulary import FulfilmentType, PaymentMethod
 
@@ -40,7 +42,7 @@ from ..requests import (
     order_request_errors,
     order_request_invalid,
 )
-from ..routing import routing_policy
+from ..routing import RoutingDecision, routing_policy
 from ..selectors import order_details_attach
 from .transitions import actor_user, order_event_build, order_event_record
 
@@ -272,17 +274,15 @@ def _order_place_new(
     policy = routing_policy()
 
     for attempt in range(1, ROUTING_ATTEMPTS + 1):
-        decision = policy.route(
+        decision = _route(
+            policy,
             lines=lines,
             fulfilment_type=fulfilment_type,
             online=online,
             pickup_location=pickup_location,
-            latitude=latitude,
-            longitude=longitude,
-            exclude_hold_reference=cart.hold_reference if cart is not None else "",
+            point=(latitude, longitude, located_by),
+            cart=cart,
         )
-        if located_by:
-            decision.reason["destination_from"] = located_by
         try:
             with transaction.atomic(durable=True):
                 if cart is not None:
@@ -312,6 +312,86 @@ def _order_place_new(
             if attempt == ROUTING_ATTEMPTS:
                 raise
     raise AssertionError("unreachable")
+
+
+def _route(policy, *, lines, fulfilment_type, online, pickup_location, point, cart) -> RoutingDecision:
+    latitude, longitude, located_by = point
+    decision = policy.route(
+        lines=lines,
+        fulfilment_type=fulfilment_type,
+        online=online,
+        pickup_location=pickup_location,
+        latitude=latitude,
+        longitude=longitude,
+        exclude_hold_reference=cart.hold_reference if cart is not None else "",
+    )
+    if located_by:
+        decision.reason["destination_from"] = located_by
+    return decision
+
+
+@dataclass(frozen=True)
+class OrderPreview:
+    """What an order request would become, read without writing anything: its priced lines and
+    totals, the routing decision ``order_place`` would start from (sources, transfers to the
+    pickup store, its reason) and, for a pickup, the first day it can be collected."""
+
+    request: OrderRequest
+    priced: PricedCart
+    decision: RoutingDecision
+    contact: Contact
+    pickup_from: date | None
+
+
+def pickup_ready_date(*, transfers: bool, today: date | None = None) -> date:
+    """The first day a pickup order can be collected: from the store's own stock the next
+    day, with a transfer OMNISHOP_TRANSFER_DAYS later (Sundays are not working days)."""
+    day = today or timezone.localdate()
+    days = 1 + (settings.OMNISHOP_TRANSFER_DAYS if transfers else 0)
+    while days:
+        day += timedelta(days=1)
+        if day.weekday() != 6:
+            days -= 1
+    return day
+
+
+def order_request_preview(*, request: OrderRequest) -> OrderPreview:
+    """Price and route ``request`` as ``order_place`` would, writing nothing (no order, no
+    allocation, no transfer, no event): what an agent checks before confirming. Raises
+    ``InvalidOrder`` for a request that breaks its rules, ``NotSellable`` and
+    ``InsufficientStock`` (errors keyed by SKU) as placing it would."""
+    if errors := order_request_errors(request):
+        raise order_request_invalid(errors)
+    lines = {int(v): int(q) for v, q in request.lines.items()}
+    if not lines:
+        raise EmptyOrder()
+    delivery = request.fulfilment_type == FulfilmentType.DELIVERY
+    try:
+        priced = cart_price(
+            lines=lines,
+            channel=request.channel,
+            customer=request.customer,
+            fulfilment_type=request.fulfilment_type,
+        )
+        decision = _route(
+            routing_policy(),
+            lines=lines,
+            fulfilment_type=request.fulfilment_type,
+            online=request.channel.sells_online,
+            pickup_location=request.pickup_location,
+            point=_delivery_point(request.shipping_address or {}) if delivery else (None, None, ""),
+            cart=request.cart,
+        )
+    except DomainError as exc:
+        _errors_by_sku(exc)
+        raise
+    return OrderPreview(
+        request=request,
+        priced=priced,
+        decision=decision,
+        contact=_contact_complete(request.contact, customer=request.customer, company=request.company),
+        pickup_from=None if delivery else pickup_ready_date(transfers=bool(decision.transfers)),
+    )
 
 
 def _cart_checkout_lock(cart: Cart, *, lines: dict[int, int]) -> None:

@@ -232,7 +232,7 @@ def test_the_agent_retries_a_refund_the_provider_refused(client, django_user_mod
     order.refresh_from_db()
     assert order.payment_status == Order.PaymentStatus.PAID
     page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
-    assert "refund_failed" in page and "refund refused" in page  # in the timeline
+    assert "Refund failed" in page and "refund refused" in page  # in the timeline, by its name
 
     settings.OMNISHOP_PAYMENT_PROVIDER = "orders.payments.FakePaymentProvider"
     assert act(client, "payment_refund_retry", order) == [("success", "1 order refunded.")]

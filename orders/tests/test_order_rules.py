@@ -43,6 +43,8 @@ def admin_place(client, shop, **fields):
         "city": "Łódź",
         "email": "klient@example.pl",
         "payment_method": "transfer",
+        "idempotency_key": "k-1",
+        "step": "confirm",
     } | fields
     response = client.post(reverse("admin:orders_order_place"), {k: v for k, v in data.items() if v is not None})
     return response
