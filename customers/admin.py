@@ -10,9 +10,11 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from omnishop.admin import ReadOnlyAdmin
+from omnishop.exports import CsvExportMixin
 from omnishop.phone import phone_e164
 
 from .models import Company, CompanyMembership, Consent, Customer, CustomerDataAccess, CustomerIdentity, CustomerNote
+from .resources import CustomerExportResource
 from .selectors import customer_duplicates, customer_search
 from .services import customer_merge, customer_note_add
 
@@ -80,7 +82,8 @@ class MergeForm(forms.Form):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(CsvExportMixin, admin.ModelAdmin):
+    resource_classes = [CustomerExportResource]
     form = CustomerForm
     inlines = [IdentityInline, ConsentInline, NoteInline]
     actions = ["merge_selected"]

@@ -14,11 +14,13 @@ from customers.models import Company, Customer
 from inventory.models import Location
 from omnishop.admin import ReadOnlyAdmin, WideChangelistMixin, admin_form_page, service_action, short_time
 from omnishop.exceptions import DomainError
+from omnishop.exports import CsvExportMixin
 from omnishop.vocabulary import CHECKOUT_PAYMENT_CHOICES
 
 from . import lifecycle
 from .exceptions import InvalidOrder, InvalidTransition, WrongPickupCode
 from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderFee, OrderLine
+from .resources import OrderExportResource
 from .selectors import sees_only_own_stores, store_order_condition
 from .services import (
     Contact,
@@ -146,7 +148,8 @@ class HandOverForm(forms.Form):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(CsvExportMixin, admin.ModelAdmin):
+    resource_classes = [OrderExportResource]
     list_display = [
         "number",
         "created_at",

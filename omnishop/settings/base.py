@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "csp",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "import_export",
     # cross-cutting
     "omnishop.accounts",
     "omnishop.apikeys",
@@ -415,3 +416,5 @@ OMNISHOP_ORDER_NUMBER_PREFIX = env("OMNISHOP_ORDER_NUMBER_PREFIX", default="OS")
 # reservation; not collected by then, it is cancelled and its goods go back on sale.
 OMNISHOP_PICKUP_HOLD_DAYS = env.int("OMNISHOP_PICKUP_HOLD_DAYS", default=7)
 OMNISHOP_ROPIS_HOLD_DAYS = env.int("OMNISHOP_ROPIS_HOLD_DAYS", default=2)
+# The stock list's "low stock" filter: rows with at most this many units available.
+OMNISHOP_LOW_STOCK_THRESHOLD = env.int("OMNISHOP_LOW_STOCK_THRESHOLD", default=5)
