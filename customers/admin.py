@@ -15,10 +15,12 @@ from django.views.decorators.http import require_POST
 
 from omnishop.admin import ReadOnlyAdmin
 from omnishop.exceptions import DomainError
+from omnishop.exports import CsvExportMixin
 from omnishop.phone import phone_e164
 
 from .card import card_action_allowed, card_render, card_section_get, order_place_url
 from .models import Company, CompanyMembership, Customer, CustomerDataAccess
+from .resources import CustomerExportResource
 from .selectors import customer_search
 from .services import (
     ErasureRefused,
@@ -45,11 +47,12 @@ class MergeForm(forms.Form):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(CsvExportMixin, admin.ModelAdmin):
     """The 360° customer card: the change page shows the card's sections (``customers.card``,
     with those the apps above register) above the profile form; every opening is recorded
-    (``customer_data_viewed``)."""
+    (``customer_data_viewed``). The list exports to CSV."""
 
+    resource_classes = [CustomerExportResource]
     form = CustomerForm
     change_form_template = "admin/customers/customer/change_form.html"
     actions = ["merge_selected"]

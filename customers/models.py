@@ -259,6 +259,34 @@ class CustomerNote(models.Model):
         return self.text[:50]
 
 
+class CustomerAddress(models.Model):
+    """A delivery address the customer keeps in their account (web shop and app), written
+    through ``customer_address_add`` / ``customer_address_delete``."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="addresses", verbose_name=_("customer")
+    )
+    label = models.CharField(_("label"), max_length=40, blank=True, help_text=_("e.g. Home, Work."))
+    recipient = models.CharField(_("recipient"), max_length=200, blank=True)
+    street = models.CharField(_("street"), max_length=200)
+    postal_code = models.CharField(_("postal code"), max_length=12)
+    city = models.CharField(_("city"), max_length=100)
+    country = models.CharField(_("country"), max_length=2, default="PL")
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
+        ordering = ["customer_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(street="") & ~Q(city=""), name="customers_address_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.street}, {self.postal_code} {self.city}"
+
+
 class CustomerMerge(models.Model):
     """The audit record of a merge: the duplicate whose orders, carts, identities, consents and
     notes moved to the customer that stays, who merged them and what moved."""

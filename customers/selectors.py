@@ -1,11 +1,22 @@
 """Customer reads."""
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Window
 
 from omnishop.phone import phone_e164
 
-from .models import Company, CompanyMembership, Consent, ConsentPurpose, Customer, CustomerIdentity, CustomerNote
+from .models import (
+    Company,
+    CompanyMembership,
+    Consent,
+    ConsentPurpose,
+    Customer,
+    CustomerAddress,
+    CustomerIdentity,
+    CustomerNote,
+)
 
 
 def customer_for_user(*, user) -> Customer | None:
@@ -119,3 +130,67 @@ def customer_notes_for_card(*, customer: Customer, limit: int | None = 10) -> tu
     )
     rows = list(notes[:limit] if limit is not None else notes)
     return rows, (rows[0].total if rows else 0)
+
+
+def customer_identities_list(*, customer: Customer) -> QuerySet[CustomerIdentity]:
+    """The customer's identities (e-mail, phone, loyalty card, ...) with their channel, oldest first."""
+    return CustomerIdentity.objects.filter(customer=customer).select_related("channel").order_by("kind", "id")
+
+
+def customer_addresses_list(*, customer: Customer) -> QuerySet[CustomerAddress]:
+    """The customer's own delivery addresses, in the order they were added."""
+    return CustomerAddress.objects.filter(customer=customer).order_by("id")
+
+
+def email_masked(email: str) -> str:
+    """Enough of an e-mail to confirm it with the customer at the till: ``e***@example.pl``."""
+    local, at, domain = (email or "").partition("@")
+    if not at:
+        return ""
+    return f"{local[:1]}***@{domain}"
+
+
+@dataclass(frozen=True)
+class StoreCustomer:
+    """What a store sees of a customer it looks up: enough to greet them and use their card."""
+
+    id: int
+    name: str
+    email_masked: str
+    loyalty_card: str
+
+
+STORE_LOOKUP_LIMIT = 5
+
+
+def customer_find_for_store(*, phone: str = "", card: str = "") -> list[StoreCustomer]:
+    """Customers with this phone (any format, on the profile or as an identity) or this loyalty
+    card; merged and erased customers are not found. At most ``STORE_LOOKUP_LIMIT``, in one query
+    for the customers and one for their cards. Raises ``ValidationError`` for an invalid phone."""
+    if phone:
+        number = phone_e164(phone)
+        condition = Q(phone=number) | Q(identities__kind=CustomerIdentity.Kind.PHONE, identities__value=number)
+    else:
+        condition = Q(identities__kind=CustomerIdentity.Kind.LOYALTY_CARD, identities__value=card.strip())
+    ids = Customer.objects.filter(condition).values("pk")
+    customers = list(
+        Customer.objects.filter(pk__in=ids, merged_into_record__isnull=True, erased_at__isnull=True)
+        .order_by("pk")
+        .only("pk", "first_name", "last_name", "email")[:STORE_LOOKUP_LIMIT]
+    )
+    cards: dict[int, str] = {}
+    for customer_id, value in (
+        CustomerIdentity.objects.filter(customer__in=customers, kind=CustomerIdentity.Kind.LOYALTY_CARD)
+        .order_by("customer_id", "id")
+        .values_list("customer_id", "value")
+    ):
+        cards.setdefault(customer_id, value)
+    return [
+        StoreCustomer(
+            id=c.pk,
+            name=f"{c.first_name} {c.last_name}".strip(),
+            email_masked=email_masked(c.email),
+            loyalty_card=cards.get(c.pk, ""),
+        )
+        for c in customers
+    ]

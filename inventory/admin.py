@@ -1,6 +1,8 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -11,6 +13,7 @@ from django.utils.translation import ngettext_lazy
 from catalog.forms import SkuLinesField
 from catalog.models import Variant
 from omnishop.admin import ReadOnlyAdmin, admin_form_page, service_action
+from omnishop.exports import CsvExportMixin
 
 from .exceptions import IdempotencyConflict, InvalidTransferState, StockCountBelowAllocated
 from .importers import row_errors_by_line, stock_csv_sync_id, stock_import_summary, stock_rows_from_csv
@@ -25,7 +28,8 @@ from .models import (
     TransferLine,
     validate_opening_hours,
 )
-from .selectors import scoped_to_own_stores
+from .resources import StockLevelExportResource
+from .selectors import scoped_to_own_stores, stock_levels_with_availability
 from .services import (
     LOCATION_EDITABLE_FIELDS,
     StockChange,
@@ -208,18 +212,81 @@ class StockAdjustForm(forms.Form):
         return data
 
 
-@admin.register(StockLevel)
-class StockLevelAdmin(OwnStoresOnlyMixin, admin.ModelAdmin):
-    """Stock rows: read-only but for safety stock; goods in, counts and adjustments go through
-    "Adjust stock" and "Import stock (CSV)", which write the ledger like the sync API."""
+class LowStockFilter(admin.SimpleListFilter):
+    """Rows to reorder or move stock to: nothing left to sell, available no more than the
+    safety stock, or no more than the low-stock threshold (``OMNISHOP_LOW_STOCK_THRESHOLD``)."""
 
-    list_display = ["variant", "location", "on_hand", "allocated", "safety_stock", "updated_at"]
-    list_filter = ["location__kind", "location"]
-    list_select_related = ["variant", "location"]
-    search_fields = ["variant__sku", "variant__ean", "location__code"]
-    fields = ["variant", "location", "on_hand", "allocated", "safety_stock", "updated_at"]
-    readonly_fields = ["variant", "location", "on_hand", "allocated", "updated_at"]
+    title = _("low stock")
+    parameter_name = "low"
+
+    def lookups(self, request, model_admin):
+        threshold = settings.OMNISHOP_LOW_STOCK_THRESHOLD
+        return [
+            ("out", _("Nothing available")),
+            ("safety", _("Available at or below safety stock")),
+            ("threshold", _("Available at most %(n)d") % {"n": threshold}),
+        ]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "out":
+                return queryset.filter(available__lte=0)
+            case "safety":
+                return queryset.filter(available__lte=F("safety_stock"))
+            case "threshold":
+                return queryset.filter(available__lte=settings.OMNISHOP_LOW_STOCK_THRESHOLD)
+        return queryset
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(CsvExportMixin, OwnStoresOnlyMixin, admin.ModelAdmin):
+    """Stock rows: read-only but for safety stock; goods in, counts and adjustments go through
+    "Adjust stock" and "Import stock (CSV)", which write the ledger like the sync API.
+    Available is what a till or a pickup order at that location could still take (on hand less
+    allocated, held and safety stock), worked out in the list's one query."""
+
+    resource_classes = [StockLevelExportResource]
+    list_display = [
+        "product_name",
+        "sku",
+        "location",
+        "on_hand",
+        "allocated",
+        "held",
+        "available",
+        "safety_stock",
+        "updated_at",
+    ]
+    list_display_links = ["product_name", "sku"]
+    list_filter = [LowStockFilter, "location__kind", "location"]
+    list_select_related = ["variant__product", "location"]
+    search_fields = ["variant__product__name", "variant__sku", "=variant__ean", "location__code"]
+    search_help_text = _("Product name, SKU, EAN or location code.")
+    fields = ["variant", "location", "on_hand", "allocated", "held", "available", "safety_stock", "updated_at"]
+    readonly_fields = ["variant", "location", "on_hand", "allocated", "held", "available", "updated_at"]
     change_list_template = "admin/inventory/stocklevel/change_list.html"
+
+    def get_queryset(self, request):
+        queryset = stock_levels_with_availability(online=False).select_related("variant__product", "location")
+        if ordering := self.get_ordering(request):
+            queryset = queryset.order_by(*ordering)
+        return scoped_to_own_stores(queryset, user=request.user, lookups=self.store_lookups)
+
+    @admin.display(description=_("product"), ordering="variant__product__name")
+    def product_name(self, obj):
+        return obj.variant.product.name
+
+    @admin.display(description=_("SKU"), ordering="variant__sku")
+    def sku(self, obj):
+        return obj.variant.sku
+
+    @admin.display(description=_("held"), ordering="held")
+    def held(self, obj):
+        return obj.held
+
+    @admin.display(description=_("available"), ordering="available")
+    def available(self, obj):
+        return obj.available
 
     def has_add_permission(self, request):
         return False

@@ -14,6 +14,7 @@ from customers.selectors import customer_get
 from inventory.models import Location
 from omnishop.admin import ReadOnlyAdmin, WideChangelistMixin, admin_form_page, service_action, short_time
 from omnishop.exceptions import DomainError
+from omnishop.exports import CsvExportMixin
 from omnishop.notifications.models import Notification
 from omnishop.notifications.services import notification_resend
 
@@ -31,6 +32,7 @@ from .admin_pages import (
 )
 from .exceptions import InvalidOrder, InvalidTransition, WrongPickupCode
 from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order
+from .resources import OrderExportResource
 from .selectors import sees_only_own_stores, store_order_condition
 from .services import (
     fulfilment_ship,
@@ -128,7 +130,8 @@ class HandOverForm(forms.Form):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(CsvExportMixin, admin.ModelAdmin):
+    resource_classes = [OrderExportResource]
     list_display = [
         "number",
         "created_at",

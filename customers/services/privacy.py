@@ -119,6 +119,13 @@ def customer_data_viewed(*, customer: Customer, user) -> None:
     CustomerDataAccess.objects.create(customer=customer, user=user, kind=CustomerDataAccess.Kind.VIEWED)
 
 
+def customers_data_viewed(*, customer_ids, user) -> None:
+    """``user`` saw these customers' personal data (a store's look-up), one record each, in one insert."""
+    CustomerDataAccess.objects.bulk_create(
+        [CustomerDataAccess(customer_id=pk, user=user, kind=CustomerDataAccess.Kind.VIEWED) for pk in customer_ids]
+    )
+
+
 def customer_erasure_blockers(customer: Customer) -> list[str]:
     """Why ``customer`` cannot be erased now; empty when they can."""
     reasons = []

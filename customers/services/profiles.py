@@ -276,3 +276,26 @@ def customer_for_marketplace_buyer(*, channel, buyer: MarketplaceBuyer) -> Custo
         if known is None:
             raise
         return known
+
+
+PROFILE_FIELDS = ("first_name", "last_name", "phone")
+
+
+def customer_profile_update(*, customer: Customer, changes: dict, actor=None) -> Customer:
+    """The customer's name and phone as they edit them in their account; the phone is stored in
+    E.164 whatever way it was typed (an empty one removes it). Only ``PROFILE_FIELDS`` change.
+    Raises ``ValidationError`` keyed by field."""
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
+    values = {name: str(value).strip() for name, value in changes.items()}
+    if "phone" in values:
+        values["phone"] = _phone(values["phone"])
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        for name, value in values.items():
+            setattr(locked, name, value)
+        locked.clean_fields(exclude=[f.name for f in Customer._meta.fields if f.name not in values])
+        if values:
+            locked.save(update_fields=list(values))
+    return locked

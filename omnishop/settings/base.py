@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "csp",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "import_export",
     # cross-cutting
     "omnishop.accounts",
     "omnishop.apikeys",
@@ -419,3 +420,5 @@ OMNISHOP_ROPIS_HOLD_DAYS = env.int("OMNISHOP_ROPIS_HOLD_DAYS", default=2)
 OMNISHOP_PICKUP_REMINDER_DAYS = env.int("OMNISHOP_PICKUP_REMINDER_DAYS", default=1)
 # Working days a transfer takes to reach the pickup store (the pickup date an agent quotes).
 OMNISHOP_TRANSFER_DAYS = env.int("OMNISHOP_TRANSFER_DAYS", default=2)
+# The stock list's "low stock" filter: rows with at most this many units available.
+OMNISHOP_LOW_STOCK_THRESHOLD = env.int("OMNISHOP_LOW_STOCK_THRESHOLD", default=5)
