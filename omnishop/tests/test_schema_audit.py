@@ -132,6 +132,11 @@ BODYLESS_WRITES: set[str] = {
     "/api/v1/webhooks/deliveries/{id}/redeliver/",
     "/api/v1/webhooks/subscriptions/{id}/",  # DELETE
     "/api/v1/me/addresses/{id}/",  # DELETE
+    # The store app's steps: the path names the order or fulfilment, nothing else is asked.
+    "/api/v1/store/orders/{number}/pick/",
+    "/api/v1/store/orders/{number}/ready/",
+    "/api/v1/store/fulfilments/{id}/pick/",
+    "/api/v1/store/fulfilments/{id}/receive/",
 }
 
 
