@@ -47,6 +47,7 @@ from omnishop.exceptions import DomainError
 from orders import lifecycle
 from orders.models import Order
 from orders.services import (
+    TillPayment,
     order_cancel,
     order_hand_over,
     order_payment_authorize,
@@ -54,6 +55,7 @@ from orders.services import (
     order_place,
     order_ready_for_pickup,
     order_transition,
+    order_try_on_visit,
 )
 
 from . import data
@@ -696,7 +698,9 @@ def seed_orders(report: SeedReport, *, count: int) -> None:
                 order = order_picking_start(order=order, actor=seller)
                 order = order_ready_for_pickup(order=order, actor=seller)
                 if roll < 0.4:
-                    order_hand_over(order=order, code=order.pickup_code, actor=seller)
+                    till = TillPayment(method="card", receipt_number=f"DEMO/{order.pk}")
+                    hand_over = order_try_on_visit if order.fulfilment_type == "ropis" else order_hand_over
+                    hand_over(order=order, code=order.pickup_code, till=till, actor=seller)
         except DomainError:
             continue
     report.add("orders", len(placed))

@@ -35,6 +35,7 @@ from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order
 from .resources import OrderExportResource
 from .selectors import sees_only_own_stores, store_order_condition
 from .services import (
+    TillPayment,
     fulfilment_ship,
     fulfilment_transfer_receive,
     fulfilment_transfer_ship,
@@ -47,6 +48,7 @@ from .services import (
     order_request_place,
     order_request_preview,
     order_transition,
+    order_try_on_visit,
     payment_refund_due,
 )
 from .services.carts import cart_delete
@@ -127,6 +129,13 @@ def hand_over(modeladmin, request, queryset):
 
 class HandOverForm(forms.Form):
     code = forms.CharField(label=_("pickup code"), max_length=8, help_text=_("The code the customer shows."))
+    till_method = forms.ChoiceField(
+        label=_("paid at the till by"),
+        required=False,
+        choices=[("", "—"), ("cash", _("cash")), ("card", _("card"))],
+        help_text=_("A pay-in-store order: how the till took the payment."),
+    )
+    receipt_number = forms.CharField(label=_("till receipt number"), max_length=50, required=False)
 
 
 @admin.register(Order)
@@ -233,7 +242,12 @@ class OrderAdmin(CsvExportMixin, admin.ModelAdmin):
         form = HandOverForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                order_hand_over(order=order, code=form.cleaned_data["code"], actor=request.user)
+                data = form.cleaned_data
+                till = TillPayment(method=data["till_method"], receipt_number=data["receipt_number"])
+                if order.fulfilment_type == Order.FulfilmentType.ROPIS:
+                    order_try_on_visit(order=order, code=data["code"], till=till, actor=request.user)
+                else:
+                    order_hand_over(order=order, code=data["code"], till=till, actor=request.user)
             except WrongPickupCode as exc:
                 form.add_error("code", str(exc.detail))
             except DomainError as exc:

@@ -50,6 +50,10 @@ class OrderEventType(models.TextChoices):
     ITEM_SHORT = "item_short", _("Item short at picking")
     ITEM_REROUTED = "item_rerouted", _("Item re-routed")
     ITEMS_CANCELLED = "items_cancelled", _("Items cancelled")
+    HANDED_OVER = "handed_over", _("Handed over")
+    TRY_ON_VISITED = "try_on_visited", _("Try-on visit")
+    PARTIAL_REFUND_REQUESTED = "partial_refund_requested", _("Part refund requested")
+    PARTIAL_REFUND_DONE = "partial_refund_done", _("Part refund done")
 
 
 class OrderOutboxEvent(StrEnum):
@@ -70,6 +74,10 @@ class OrderOutboxEvent(StrEnum):
     PAID_IN_STORE = "order.paid_in_store"
     PICKUP_CODE_ISSUED = "order.pickup_code_issued"
     ITEMS_CANCELLED = "order.items_cancelled"
+    HANDED_OVER = "order.handed_over"
+    PARTIAL_REFUND_REQUESTED = "order.partial_refund_requested"
+    PARTIAL_REFUND_DONE = "order.partial_refund_done"
+    PARTIAL_REFUND_FAILED = "order.partial_refund_failed"
 
 
 ORDER_PLACED_VERSION = 1
@@ -79,6 +87,8 @@ PICKUP_CODE_ISSUED_VERSION = 2
 ITEMS_CANCELLED_VERSION = 1
 # The payload version of the picking entries of the timeline (OrderEvent.payload["version"]).
 PICKING_EVENT_VERSION = 1
+HANDED_OVER_VERSION = 1
+PARTIAL_REFUND_VERSION = 1
 
 # The event an order's move to a status emits ("placed" is emitted by the placement itself).
 STATUS_EVENTS: dict[str, OrderOutboxEvent] = {
@@ -164,13 +174,66 @@ def refund_failed_message(*, order, message: str) -> OutboxMessage:
     )
 
 
-def paid_in_store_message(*, order, store: str) -> OutboxMessage:
-    """``order.paid_in_store``: paid at the till of ``store`` (a location code) at the hand-over."""
+def paid_in_store_message(
+    *, order, store: str, amount=None, till_method: str = "", receipt_number: str = ""
+) -> OutboxMessage:
+    """``order.paid_in_store``: ``amount`` (the total less what was refused) paid at the till of
+    ``store`` (a location code) at the hand-over, by ``till_method`` (cash, card) under the till's
+    ``receipt_number``."""
     return _order_message(
         OrderOutboxEvent.PAID_IN_STORE,
         order,
-        {"store": store, "amount": str(order.total), "currency": order.currency},
+        {
+            "store": store,
+            "amount": str(order.total if amount is None else amount),
+            "currency": order.currency,
+            "till_method": till_method,
+            "receipt_number": receipt_number,
+        },
         ORDER_PAYMENT_VERSION,
+    )
+
+
+def handed_over_message(
+    *, order, store: str, kind: str, lines: list[dict], amount_collected, refund_amount, collected_by_other: bool
+) -> OutboxMessage:
+    """``order.handed_over``: the goods left ``store`` with the customer (``kind`` pickup) or
+    after a try-on visit (``kind`` try_on); ``lines``: sku, quantity ordered, quantity refused
+    (or not kept). The collector's name stays on the order's timeline, not here."""
+    return _order_message(
+        OrderOutboxEvent.HANDED_OVER,
+        order,
+        {
+            "store": store,
+            "kind": kind,
+            "lines": lines,
+            "amount_collected": str(amount_collected),
+            "refund_amount": str(refund_amount),
+            "currency": order.currency,
+            "collected_by_other": collected_by_other,
+        },
+        HANDED_OVER_VERSION,
+    )
+
+
+def partial_refund_message(*, type: OrderOutboxEvent, order, refund, message: str = "") -> OutboxMessage:
+    """``order.partial_refund_requested`` / ``_done`` / ``_failed``: a part of the card payment
+    (``amount``) asked back of the provider under ``reference``, given back (``provider_reference``)
+    or refused (``message``, retried)."""
+    return _order_message(
+        type,
+        order,
+        {
+            "reference": refund.reference,
+            "payment_reference": order.payment_reference,
+            "amount": str(refund.amount),
+            "currency": refund.currency,
+            "reason": refund.reason,
+            "lines": [{"sku": ln["sku"], "quantity": ln["quantity"]} for ln in refund.lines],
+            "provider_reference": refund.provider_reference,
+            "message": message,
+        },
+        PARTIAL_REFUND_VERSION,
     )
 
 
@@ -372,7 +435,58 @@ EVENT_SCHEMAS = [
         OrderOutboxEvent.PAID_IN_STORE,
         ORDER_PAYMENT_VERSION,
         "A pay-in-store order was paid at the till at the hand-over.",
-        {"store": described(STRING, "The store's location code."), "amount": DECIMAL, "currency": CURRENCY},
+        {
+            "store": described(STRING, "The store's location code."),
+            "amount": described(DECIMAL, "What was paid: the total less the lines refused at the hand-over."),
+            "currency": CURRENCY,
+            "till_method": described({"enum": ["", "cash", "card"]}, "How the till took it (blank before 2026-12)."),
+            "receipt_number": described(STRING, "The till receipt number."),
+        },
+    ),
+    _order_event(
+        OrderOutboxEvent.HANDED_OVER,
+        HANDED_OVER_VERSION,
+        "A pickup order was handed over in the store (kind pickup) or completed after a try-on visit "
+        "(kind try_on); refused or not kept units went back on sale.",
+        {
+            "store": described(STRING, "The store's location code."),
+            "kind": {"enum": ["pickup", "try_on"]},
+            "lines": array_of(
+                strict_object(
+                    {
+                        "sku": STRING,
+                        "quantity": {"type": "integer", "minimum": 1},
+                        "refused": {"type": "integer", "minimum": 0},
+                    }
+                )
+            ),
+            "amount_collected": described(DECIMAL, "Paid at the till at the hand-over (0 for a card payment)."),
+            "refund_amount": described(DECIMAL, "Given back of a card payment for the refused units."),
+            "currency": CURRENCY,
+            "collected_by_other": described(BOOLEAN, "Someone other than the customer collected it with the code."),
+        },
+    ),
+    *(
+        _order_event(
+            type,
+            PARTIAL_REFUND_VERSION,
+            description,
+            {
+                "reference": described(STRING, "The refund's own reference (its idempotency key)."),
+                "payment_reference": described(STRING, "The provider's reference of the payment."),
+                "amount": DECIMAL,
+                "currency": CURRENCY,
+                "reason": STRING,
+                "lines": array_of(strict_object({"sku": STRING, "quantity": {"type": "integer", "minimum": 1}})),
+                "provider_reference": described(STRING, "The provider's reference of the refund, once done."),
+                "message": described(STRING, "The provider's message when it refused."),
+            },
+        )
+        for type, description in (
+            (OrderOutboxEvent.PARTIAL_REFUND_REQUESTED, "A part of the card payment is being given back."),
+            (OrderOutboxEvent.PARTIAL_REFUND_DONE, "A part of the card payment went back to the customer."),
+            (OrderOutboxEvent.PARTIAL_REFUND_FAILED, "The provider refused a part refund; it is retried."),
+        )
     ),
     _order_event(
         OrderOutboxEvent.ITEMS_CANCELLED,

@@ -95,3 +95,71 @@ class PickQuantityExceeded(DomainError):
     code = "pick_quantity_exceeded"
     title = _("More units than the line still has to pick.")
     status_code = 409
+
+
+class RefundExceedsPayment(DomainError):
+    """A part refund would give back more than what is left of the payment."""
+
+    code = "refund_exceeds_payment"
+    title = _("The refund is more than what is left of the payment.")
+    status_code = 409
+
+
+class NothingToRefund(DomainError):
+    """Only a card payment taken (paid, not yet refunded) is refunded in part."""
+
+    code = "nothing_to_refund"
+    title = _("This order has no card payment to refund.")
+    status_code = 409
+
+
+class PickupNotFound(DomainError):
+    """No order waits in the user's stores for this code, or this number and customer."""
+
+    code = "pickup_not_found"
+    title = _("No order waits for pickup in your store under these details.")
+    status_code = 404
+
+
+class PickupCodeAmbiguous(DomainError):
+    """Two orders waiting in the store share the code: the number tells them apart."""
+
+    code = "pickup_code_ambiguous"
+    title = _("Several orders wait under this code: find the order by its number.")
+    status_code = 409
+
+
+class CustomerCheckFailed(DomainError):
+    """The surname or the phone digits given at the counter do not match the order."""
+
+    code = "customer_check_failed"
+    title = _("The surname or the phone digits do not match the order.")
+    status_code = 400
+
+
+class PickupExpired(DomainError):
+    code = "pickup_expired"
+    title = _("The pickup time of this order is over.")
+    status_code = 409
+
+
+class AlreadyHandedOver(DomainError):
+    code = "already_handed_over"
+    title = _("This order was already handed over.")
+    status_code = 409
+
+
+class TillPaymentRequired(DomainError):
+    """A pay-in-store order is handed over only once the till took the payment."""
+
+    code = "till_payment_required"
+    title = _("Confirm the payment taken at the till (method and receipt number) first.")
+    status_code = 400
+
+
+class InvalidHandOver(DomainError):
+    """The lines refused (or not kept) do not fit the order; ``errors`` names them."""
+
+    code = "validation_error"
+    title = _("Invalid input.")
+    status_code = 400

@@ -167,6 +167,11 @@ class Order(models.Model):
     payment_reference = models.CharField(_("payment reference"), max_length=100, blank=True)
     # Set when a cancelled order's card payment is given back (order_payment_refund).
     refund_reference = models.CharField(_("refund reference"), max_length=100, blank=True)
+    # What went back of the card payment in part refunds (order_payment_refund_partial): lines
+    # refused at the hand-over or cancelled; never more than the total (a CHECK holds it).
+    refunded_total = models.DecimalField(
+        _("refunded in part"), max_digits=12, decimal_places=2, default=0, editable=False
+    )
     currency = models.CharField(_("currency"), max_length=3)
     subtotal = models.DecimalField(_("subtotal"), max_digits=12, decimal_places=2)
     discount_total = models.DecimalField(_("discounts"), max_digits=12, decimal_places=2, default=0)
@@ -208,6 +213,10 @@ class Order(models.Model):
             ),
             models.CheckConstraint(condition=Q(total__gte=0), name="orders_order_total_gte_0"),
             models.CheckConstraint(
+                condition=Q(refunded_total__gte=0) & Q(refunded_total__lte=F("total")),
+                name="orders_order_refunded_within_total",
+            ),
+            models.CheckConstraint(
                 condition=Q(fulfilment_type=FulfilmentType.DELIVERY) | Q(pickup_location__isnull=False),
                 name="orders_order_pickup_store_for_pickups",
             ),
@@ -229,12 +238,19 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
     discount = models.DecimalField(_("discount"), max_digits=12, decimal_places=2, default=0)
     line_total = models.DecimalField(_("line total"), max_digits=12, decimal_places=2)
+    # Units the customer refused at the hand-over (or did not keep after trying them on).
+    quantity_refused = models.PositiveIntegerField(_("refused at the hand-over"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("order line")
         verbose_name_plural = _("order lines")
         ordering = ["order_id", "id"]
-        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_orderline_quantity_gt_0")]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_orderline_quantity_gt_0"),
+            models.CheckConstraint(
+                condition=Q(quantity_refused__lte=F("quantity")), name="orders_orderline_refused_within_quantity"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity}x {self.sku}"
@@ -348,6 +364,46 @@ class FulfilmentLine(models.Model):
     @property
     def to_pick(self) -> int:
         return self.quantity - self.picked_quantity - self.short_quantity
+
+
+class OrderRefund(models.Model):
+    """A part of an order's card payment given back (``order_payment_refund_partial``): asked of
+    the provider after commit under ``reference``, its idempotency key, so a retry or a second
+    request with the same reference never refunds twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Refunded")
+        FAILED = "failed", _("Failed, retried")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds", verbose_name=_("order"))
+    reference = models.CharField(_("reference"), max_length=100, unique=True)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    reason = models.CharField(_("reason"), max_length=300)
+    # What the refund is for: [{"line": id, "sku": ..., "quantity": n}].
+    lines = models.JSONField(_("lines"), default=list, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    provider_reference = models.CharField(_("provider reference"), max_length=100, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    refunded_at = models.DateTimeField(_("refunded"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("part refund")
+        verbose_name_plural = _("part refunds")
+        ordering = ["order_id", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="orders_orderrefund_amount_gt_0")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.amount} {self.currency}"
 
 
 class OrderEvent(models.Model):

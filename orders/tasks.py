@@ -44,3 +44,13 @@ def anonymous_carts_purge() -> int:
     from .services.carts import anonymous_carts_purge
 
     return anonymous_carts_purge()
+
+
+@shared_task(
+    bind=True, autoretry_for=(ConnectionError, RefundFailed), retry_backoff=True, retry_backoff_max=3600, max_retries=8
+)
+def order_refund_partial_task(self, refund_id: int) -> str:
+    """A part of an order's card payment back to the customer; a refused refund is retried."""
+    from .services.payments import order_refund_execute
+
+    return order_refund_execute(refund_id=refund_id).status

@@ -1,5 +1,6 @@
 """Order writes, by flow on the transition kernel: transitions (the state machine and the one way
-to write an order event) ← payments, fulfilments ← pickup ← checkout; carts beside them."""
+to write an order event) ← payments, fulfilments ← pickup ← checkout, handover (the counter);
+carts beside them."""
 
 from ..requests import Contact, OrderRequest, order_request_build, payment_method_errors
 from .carts import cart_create_anonymous, cart_for_customer, cart_for_token, cart_line_set, cart_merge
@@ -17,12 +18,25 @@ from .fulfilments import (
     fulfilment_transfer_receive,
     fulfilment_transfer_ship,
 )
+from .handover import (
+    HandOver,
+    HandOverLine,
+    customer_check_passes,
+    handover_plan,
+    order_hand_over,
+    order_try_on_visit,
+    pickup_order_find,
+)
 from .payments import (
+    TillPayment,
     order_paid_in_store,
     order_payment_authorize,
     order_payment_refund,
+    order_payment_refund_partial,
+    order_refund_execute,
     payment_recorded,
     payment_refund_due,
+    payment_refundable,
 )
 from .picking import (
     SHORT_REASONS,
@@ -32,7 +46,6 @@ from .picking import (
     fulfilment_pick_scan,
 )
 from .pickup import (
-    order_hand_over,
     order_picking_start,
     order_pickup_notice_resend,
     order_ready_for_pickup,
@@ -54,15 +67,19 @@ from .transitions import (
 __all__ = [
     "SHORT_REASONS",
     "Contact",
+    "HandOver",
+    "HandOverLine",
     "OrderPreview",
     "OrderRequest",
     "ShortOutcome",
+    "TillPayment",
     "actor_user",
     "cart_create_anonymous",
     "cart_for_customer",
     "cart_for_token",
     "cart_line_set",
     "cart_merge",
+    "customer_check_passes",
     "fulfilment_line_pick",
     "fulfilment_line_short",
     "fulfilment_pick_scan",
@@ -70,6 +87,7 @@ __all__ = [
     "fulfilment_ship",
     "fulfilment_transfer_receive",
     "fulfilment_transfer_ship",
+    "handover_plan",
     "order_cancel",
     "order_event_build",
     "order_event_record",
@@ -77,19 +95,24 @@ __all__ = [
     "order_paid_in_store",
     "order_payment_authorize",
     "order_payment_refund",
+    "order_payment_refund_partial",
     "order_picking_start",
     "order_pickup_notice_resend",
     "order_place",
     "order_ready_for_pickup",
+    "order_refund_execute",
     "order_request_build",
     "order_request_place",
     "order_request_preview",
     "order_transition",
+    "order_try_on_visit",
     "payment_method_errors",
     "payment_recorded",
     "payment_refund_due",
+    "payment_refundable",
     "pickup_dates",
     "pickup_hold_days",
+    "pickup_order_find",
     "pickup_orders_expire",
     "pickup_ready_date",
     "pickup_reminders_send",

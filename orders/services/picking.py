@@ -398,21 +398,23 @@ def _cancelled_money(order: Order, outcome: ShortOutcome, actor) -> None:
     """The money of cancelled units while the order goes on: a paid order gets them back on
     its payment; otherwise the amount due falls (paid in the store, or not paid yet)."""
     if outcome.refund == "refunded":
-        _refund_partial(order=order, amount=outcome.amount, line=outcome.line, actor=actor)
+        _refund_partial(order=order, amount=outcome.amount, line=outcome.line, units=outcome.cancelled, actor=actor)
     elif outcome.refund == "not_charged":
         Order.objects.filter(pk=order.pk).update(
             subtotal=F("subtotal") - outcome.amount, total=F("total") - outcome.amount
         )
 
 
-def _refund_partial(*, order: Order, amount: Decimal, line: FulfilmentLine, actor) -> None:
-    """Give back the amount of cancelled units on the order's payment."""
+def _refund_partial(*, order: Order, amount: Decimal, line: FulfilmentLine, units: int, actor) -> None:
+    """Give back the amount of ``units`` cancelled units of ``line`` on the order's card payment
+    (one refund per short pick: the reference names the line and its cancelled count)."""
     from .payments import order_payment_refund_partial
 
     order_payment_refund_partial(
         order=order,
         amount=amount,
         reason=_("Short pick: items no location has."),
-        lines=[(line.order_line, line.cancelled_quantity)],
+        reference=f"{order.number}-short-{line.pk}-{line.cancelled_quantity}",
+        lines={line.order_line_id: units},
         actor=actor,
     )

@@ -1,5 +1,6 @@
 """The store's part of a pickup order (click & collect, ROPIS): start picking, ready for pickup
-with a pickup code for the customer, and the hand-over against that code. Store staff act only
+with a pickup code for the customer, the code's checks (``orders.services.handover`` hands the
+order over against it), expiry and reminders. Store staff act only
 on the orders of the stores they work at (``Location.staff``).
 
 The code reaches the customer in their order (web shop and app) and in the "ready for pickup"
@@ -27,7 +28,6 @@ from ..events import OrderEventType, pickup_code_issued_message
 from ..exceptions import InvalidTransition, NotYourStore, WrongPickupCode
 from ..models import Order
 from ..notices import Notice, order_notify
-from .payments import order_paid_in_store
 from .transitions import order_event_build, order_event_record, order_transition, payment_refund_due
 
 MAX_PICKUP_ATTEMPTS = 5
@@ -63,7 +63,7 @@ def staff_works_at_pickup_store(*, user, order: Order) -> bool:
     return order.pickup_location_id is not None and order.pickup_location_id in location_ids_of_staff(user=user)
 
 
-def _check_store(order: Order, actor) -> None:
+def pickup_store_check(order: Order, actor) -> None:
     if order.fulfilment_type == Order.FulfilmentType.DELIVERY or order.pickup_location_id is None:
         message = _("Order %(number)s is delivered, not collected in a store.")
         raise InvalidTransition(message % {"number": order.number})
@@ -84,7 +84,7 @@ def order_picking_start(*, order: Order, actor) -> Order:
     """The store starts picking a confirmed (paid, or paid in the store) pickup order whose goods
     are all in the store: confirmed -> processing. An order still waiting for its transfer moves
     on when the store books the transfer in."""
-    _check_store(order, actor)
+    pickup_store_check(order, actor)
     current = Order.objects.only("status", "number").get(pk=order.pk)
     if current.status != Order.Status.CONFIRMED:
         raise InvalidTransition(
@@ -99,7 +99,7 @@ def order_ready_for_pickup(*, order: Order, actor) -> Order:
     code the customer shows at the hand-over, the date it must be collected by (the end of the
     store's ``pickup_hold_days``-th open day, see ``pickup_dates``), after which
     ``pickup_orders_expire`` cancels it, and the time of its reminder."""
-    _check_store(order, actor)
+    pickup_store_check(order, actor)
     with transaction.atomic():
         order = order_transition(order=order, to=Order.Status.READY_FOR_PICKUP, role=lifecycle.STORE_STAFF, actor=actor)
         order.pickup_expires_at, order.pickup_remind_at = pickup_dates(order, now=timezone.now())
@@ -116,7 +116,7 @@ def order_pickup_notice_resend(*, order: Order, actor) -> Order:
     reads it from the order at send time) and the same collect-by date; the timeline says who
     asked. Only for an order ready for pickup in a store the actor works at. Raises
     ``InvalidTransition`` (not ready, or not a pickup order) and ``NotYourStore``."""
-    _check_store(order, actor)
+    pickup_store_check(order, actor)
     with transaction.atomic():
         locked = (
             Order.objects.select_for_update(of=("self",)).select_related("pickup_location", "channel").get(pk=order.pk)
@@ -140,64 +140,56 @@ def order_pickup_notice_resend(*, order: Order, actor) -> Order:
     return locked
 
 
-def order_hand_over(*, order: Order, code: str, actor) -> Order:
-    """The customer collects the order against its pickup code: the order is completed and its
-    allocations become sales; a pay-in-store order is paid at the till, so it becomes paid.
-    A wrong code changes nothing but the count of wrong codes (``WrongPickupCode``); the
-    MAX_PICKUP_ATTEMPTS-th replaces the code with a new one."""
-    _check_store(order, actor)
-    with transaction.atomic():
-        locked = (
-            Order.objects.select_for_update(of=("self",)).select_related("pickup_location", "channel").get(pk=order.pk)
+def pickup_code_matches(order: Order, code: str) -> bool:
+    """``code`` (spaces around it ignored) is the order's pickup code, compared in constant time."""
+    given = str(code or "").strip()
+    return bool(order.pickup_code) and hmac.compare_digest(given.encode(), order.pickup_code.encode())
+
+
+def pickup_attempt_fail(order: Order, *, actor, note: str = "") -> bool:
+    """Count a wrong pickup code (or a failed customer check) on the locked ``order``, in the
+    caller's transaction, which must commit before the caller raises: the MAX_PICKUP_ATTEMPTS-th
+    replaces the code with a new one, sent to the customer. Returns whether it was replaced."""
+    order.pickup_attempts += 1
+    attempt = order.pickup_attempts
+    replaced = attempt >= MAX_PICKUP_ATTEMPTS
+    # The trail names the attempt, never a code (neither the one tried nor the right one).
+    events = [
+        order_event_build(
+            order,
+            type=OrderEventType.PICKUP_CODE_WRONG,
+            actor=actor,
+            note=note
+            or _("Wrong pickup code (attempt %(attempt)d of %(max)d).")
+            % {"attempt": attempt, "max": MAX_PICKUP_ATTEMPTS},
+            payload={"attempt": attempt, "max_attempts": MAX_PICKUP_ATTEMPTS},
         )
-        if locked.status != Order.Status.READY_FOR_PICKUP:
-            raise InvalidTransition(_("Order %(number)s is not ready for pickup.") % {"number": locked.number})
-        given = str(code or "").strip()
-        matches = bool(locked.pickup_code) and hmac.compare_digest(given.encode(), locked.pickup_code.encode())
-        if matches:
-            order_paid_in_store(order=locked, actor=actor)
-            return order_transition(
-                order=locked,
-                to=Order.Status.COMPLETED,
-                role=lifecycle.STORE_STAFF,
-                actor=actor,
-                note=_("Handed over against the pickup code."),
-            )
-        locked.pickup_attempts += 1
-        attempt = locked.pickup_attempts
-        replaced = attempt >= MAX_PICKUP_ATTEMPTS
-        # The trail names the attempt, never a code (neither the one tried nor the right one).
-        events = [
+    ]
+    if replaced:
+        _code_issue(order, replaced=True)
+        events.append(
             order_event_build(
-                locked,
-                type=OrderEventType.PICKUP_CODE_WRONG,
+                order,
+                type=OrderEventType.PICKUP_CODE_REPLACED,
                 actor=actor,
-                note=_("Wrong pickup code (attempt %(attempt)d of %(max)d).")
-                % {"attempt": attempt, "max": MAX_PICKUP_ATTEMPTS},
-                payload={"attempt": attempt, "max_attempts": MAX_PICKUP_ATTEMPTS},
+                note=_("Too many wrong pickup codes: the customer got a new code."),
+                payload={"wrong_attempts": attempt},
             )
-        ]
-        if replaced:
-            _code_issue(locked, replaced=True)
-            events.append(
-                order_event_build(
-                    locked,
-                    type=OrderEventType.PICKUP_CODE_REPLACED,
-                    actor=actor,
-                    note=_("Too many wrong pickup codes: the customer got a new code."),
-                    payload={"wrong_attempts": attempt},
-                )
-            )
-        else:
-            Order.objects.filter(pk=locked.pk).update(pickup_attempts=attempt)
-        order_event_record(events=events)
-    # Outside the block: the count (or the new code) is kept although the attempt fails.
+        )
+    else:
+        Order.objects.filter(pk=order.pk).update(pickup_attempts=attempt)
+    order_event_record(events=events)
+    return replaced
+
+
+def wrong_pickup_code(order: Order, *, replaced: bool) -> WrongPickupCode:
+    """The error a wrong code raises (after ``pickup_attempt_fail`` committed)."""
     detail = (
         _("Too many wrong pickup codes for order %(number)s: the customer gets a new code.")
         if replaced
         else _("The pickup code does not match order %(number)s.")
     )
-    raise WrongPickupCode(detail % {"number": locked.number}, errors={"code": [_("The pickup code does not match.")]})
+    return WrongPickupCode(detail % {"number": order.number}, errors={"code": [_("The pickup code does not match.")]})
 
 
 PICKUPS_EXPIRE_BATCH = 100  # orders read per query; each is cancelled in its own transaction

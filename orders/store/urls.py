@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from . import views
+from . import picking, views
 
 app_name = "store"
 
@@ -16,6 +16,11 @@ urlpatterns = [
     path("orders/<str:number>/pick/", views.order_picking_start, name="order-pick"),
     path("orders/<str:number>/ready/", views.order_ready, name="order-ready"),
     path("orders/<str:number>/resend-notice/", views.order_notice_resend, name="order-resend-notice"),
+    path("orders/<str:number>/picking/", picking.order_pick, name="picking-order"),
+    path("picking/", picking.batch_pick, name="picking-batch"),
+    path("picking/scan/", picking.scan, name="picking-scan"),
+    path("picking/lines/<int:pk>/pick/", picking.line_pick, name="picking-line-pick"),
+    path("picking/lines/<int:pk>/short/", picking.line_short, name="picking-line-short"),
     path("fulfilments/<int:pk>/pick/", views.fulfilment_picking_start, name="fulfilment-pick"),
     path("fulfilments/<int:pk>/receive/", views.fulfilment_receive, name="fulfilment-receive"),
     path("fulfilments/<int:pk>/ship/", views.fulfilment_ship, name="fulfilment-ship"),

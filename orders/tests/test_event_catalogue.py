@@ -20,9 +20,10 @@ from omnishop.outbox.models import OutboxEvent
 from orders import lifecycle
 from orders.events import OrderOutboxEvent
 from orders.exceptions import RefundFailed
-from orders.models import Order
+from orders.models import Order, OrderRefund
 from orders.services import (
     Contact,
+    TillPayment,
     fulfilment_line_short,
     fulfilment_transfer_receive,
     fulfilment_transfer_ship,
@@ -33,7 +34,9 @@ from orders.services import (
     order_picking_start,
     order_place,
     order_ready_for_pickup,
+    order_refund_execute,
     order_transition,
+    order_try_on_visit,
 )
 from orders.tests.conftest import ADDRESS, GUEST, stock
 
@@ -113,12 +116,35 @@ def everything_emitted(shop, provider) -> dict:
     order = order_ready_for_pickup(order=Order.objects.get(pk=order.pk), actor=seller)
     codes.append(order.pickup_code)
     order_hand_over(order=order, code=order.pickup_code, actor=seller)
+    # Click & collect from the store, one of two units refused at the counter: a part refund,
+    # refused by the provider once, then done.
+    order = order_payment_authorize(
+        order_id=order_place(
+            channel=shop["app"],
+            lines={c.pk: 2},
+            fulfilment_type="click_and_collect",
+            pickup_location=waw,
+            contact=Contact(phone=PHONE, name="Gość"),
+            payment_method="card",
+        ).pk
+    )
+    order = order_ready_for_pickup(order=order_picking_start(order=order, actor=seller), actor=seller)
+    codes.append(order.pickup_code)
+    line = order.lines.get()
+    order_hand_over(order=order, code=order.pickup_code, refused={line.pk: 1}, collector_name="Jan Nowak", actor=seller)
+    refund = OrderRefund.objects.get(order=order)
+    provider.refunds_fail = 1
+    with pytest.raises(RefundFailed):
+        order_refund_execute(refund_id=refund.pk)
+    order_refund_execute(refund_id=refund.pk)
     # Reserve & try, paid at the till.
     order = _pickup(shop, c, fulfilment_type="ropis", payment_method="pay_in_store")
     order = order_transition(order=order, to="confirmed", role=lifecycle.SYSTEM)
     order = order_ready_for_pickup(order=order_picking_start(order=order, actor=seller), actor=seller)
     codes.append(order.pickup_code)
-    order_hand_over(order=order, code=order.pickup_code, actor=seller)
+    order_try_on_visit(
+        order=order, code=order.pickup_code, till=TillPayment(method="cash", receipt_number="W1/0042"), actor=seller
+    )
     # Click & collect cancelled while its transfer waits: the transfer is called off.
     order_cancel(order=_pickup(shop, b, payment_method="card"), role=lifecycle.AGENT)
     # Two units of c to collect, one missing and nowhere else: that unit is cancelled.

@@ -12,14 +12,15 @@ from orders.events import STATUS_EVENTS, OrderEventType, OrderOutboxEvent
 from orders.exceptions import RefundFailed
 from orders.models import Order, OrderEvent
 from orders.services import (
+    TillPayment,
     order_cancel,
-    order_hand_over,
     order_payment_authorize,
     order_payment_refund,
     order_picking_start,
     order_place,
     order_ready_for_pickup,
     order_transition,
+    order_try_on_visit,
 )
 from orders.tests.conftest import ADDRESS, GUEST, stock
 
@@ -42,7 +43,7 @@ FAILED_KEYS = NUMBER | {"reference": str, "message": str, "status": str, "cancel
 MONEY_KEYS = {"payment_reference": str, "amount": str, "currency": str}
 REFUNDED_KEYS = NUMBER | {"reference": str} | MONEY_KEYS
 REFUND_FAILED_KEYS = NUMBER | {"message": str} | MONEY_KEYS
-PAID_IN_STORE_KEYS = NUMBER | {"store": str, "amount": str, "currency": str}
+PAID_IN_STORE_KEYS = NUMBER | {"store": str, "amount": str, "currency": str, "till_method": str, "receipt_number": str}
 PICKUP_CODE_KEYS = NUMBER | {"store": str, "pickup_expires_at": (str, type(None))}
 
 
@@ -93,6 +94,10 @@ def test_the_event_types_are_the_enums():
         "order.paid_in_store",
         "order.pickup_code_issued",
         "order.items_cancelled",
+        "order.handed_over",
+        "order.partial_refund_requested",
+        "order.partial_refund_done",
+        "order.partial_refund_failed",
     }
     # Every status an order can move to has its event; "placed" is the placement's own.
     targets = {to for moves in lifecycle.TRANSITIONS.values() for to in moves}
@@ -174,5 +179,7 @@ def test_pickup_code_issued_and_paid_in_store(shop):
     order = order_ready_for_pickup(order=order_picking_start(order=order, actor=seller), actor=seller)
     issued = outbox(order, OrderOutboxEvent.PICKUP_CODE_ISSUED, PICKUP_CODE_KEYS, version=2)
     assert issued["store"] == "waw" and order.pickup_code not in str(issued)
-    order_hand_over(order=order, code=order.pickup_code, actor=seller)
+    order_try_on_visit(
+        order=order, code=order.pickup_code, till=TillPayment(method="card", receipt_number="R-7"), actor=seller
+    )
     assert outbox(order, OrderOutboxEvent.PAID_IN_STORE, PAID_IN_STORE_KEYS)["store"] == "waw"

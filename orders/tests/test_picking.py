@@ -293,3 +293,32 @@ def test_the_admin_shows_picking_counts_read_only(admin_client, shop, seller):
     detail = admin_client.get(f"/admin/orders/order/{order.pk}/change/")
     assert f"1 x {a.sku}" in detail.content.decode()
     assert StockLevel.objects.filter(variant=a).aggregate(s=Sum("on_hand"))["s"] == 2
+
+
+def test_cancelled_units_of_a_card_paid_order_are_refunded_in_part(shop, seller, provider):
+    from orders.models import OrderRefund
+    from orders.services import order_payment_authorize
+
+    a, b = shop["variants"][:2]
+    stock(a, shop["waw"], 2)
+    stock(b, shop["waw"], 1)
+    placed = order_place(
+        channel=shop["web"],
+        lines={a.pk: 2, b.pk: 1},
+        fulfilment_type="click_and_collect",
+        pickup_location=shop["waw"],
+        contact=GUEST,
+        payment_method="card",
+    )
+    order = order_payment_authorize(order_id=placed.pk)
+    assert (order.status, order.payment_status) == ("confirmed", "paid")
+    total = order.total
+    outcome = fulfilment_line_short(line=store_line(order, a), quantity=1, reason="missing", actor=seller)
+    assert outcome.refund == "refunded" and outcome.cancelled == 1
+    refund = OrderRefund.objects.get(order=order)
+    assert refund.amount == outcome.amount
+    order.refresh_from_db()
+    assert order.total == total and order.status == "processing"  # the rest goes on; the card gets the part back
+    event = order.events.get(type="items_cancelled")
+    with translation.override("pl"):
+        assert "zwrot" in order_event_text(event)

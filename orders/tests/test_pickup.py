@@ -12,14 +12,22 @@ from inventory.models import StockLevel
 from omnishop.accounts.models import User
 from omnishop.outbox.models import OutboxEvent
 from orders import lifecycle
-from orders.exceptions import InvalidTransition, NotYourStore, TransitionNotAllowed, WrongPickupCode
+from orders.exceptions import (
+    InvalidTransition,
+    NotYourStore,
+    TillPaymentRequired,
+    TransitionNotAllowed,
+    WrongPickupCode,
+)
 from orders.models import Order
 from orders.services import (
+    TillPayment,
     order_hand_over,
     order_picking_start,
     order_place,
     order_ready_for_pickup,
     order_transition,
+    order_try_on_visit,
 )
 from orders.tests.conftest import ADDRESS, GUEST, stock
 
@@ -260,15 +268,22 @@ def test_a_pay_in_store_order_is_paid_at_the_hand_over(shop):
     assert order.payment_status == Order.PaymentStatus.PAY_IN_STORE
     wrong = next(c for c in ("000000", "111111") if c != order.pickup_code)
     with pytest.raises(WrongPickupCode):
-        order_hand_over(order=order, code=wrong, actor=seller)
+        order_try_on_visit(order=order, code=wrong, actor=seller)
     order.refresh_from_db()
     assert order.payment_status == Order.PaymentStatus.PAY_IN_STORE  # nothing paid without the goods
 
-    order_hand_over(order=order, code=order.pickup_code, actor=seller)
+    with pytest.raises(TillPaymentRequired):  # not paid before the till took the money
+        order_try_on_visit(order=order, code=order.pickup_code, actor=seller)
     order.refresh_from_db()
-    assert (order.status, order.payment_status, order.payment_reference) == ("completed", "paid", "store:waw")
+    assert (order.status, order.payment_status) == ("ready_for_pickup", "pay_in_store")
+    till = TillPayment(method="cash", receipt_number="W1/0042")
+    order_try_on_visit(order=order, code=order.pickup_code, till=till, actor=seller)
+    order.refresh_from_db()
+    assert (order.status, order.payment_status, order.payment_reference) == ("completed", "paid", "till:waw:W1/0042")
     paid = order.events.get(type="paid_in_store")
-    assert paid.actor == seller and paid.payload == {"store": "waw", "amount": "100.00", "currency": "PLN"}
+    till_keys = {"till_method": "cash", "receipt_number": "W1/0042"}
+    assert paid.actor == seller
+    assert paid.payload == {"store": "waw", "amount": "100.00", "currency": "PLN", **till_keys}
     assert paid.pk < order.events.get(to_status="completed").pk
     event = OutboxEvent.objects.get(type="order.paid_in_store", aggregate_id=order.number)
     assert event.payload == {
@@ -277,6 +292,7 @@ def test_a_pay_in_store_order_is_paid_at_the_hand_over(shop):
         "store": "waw",
         "amount": "100.00",
         "currency": "PLN",
+        **till_keys,
     }
 
 
