@@ -18,7 +18,7 @@ from omnishop.exceptions import DomainError
 from omnishop.exports import CsvExportMixin
 from omnishop.phone import phone_e164
 
-from .card import card_action_allowed, card_render, card_section_get, order_place_url
+from .card import card_action_allowed, card_layout, card_render, card_section_get, order_place_url
 from .models import Company, CompanyMembership, Customer, CustomerDataAccess
 from .resources import CustomerExportResource
 from .selectors import customer_search
@@ -85,10 +85,12 @@ class CustomerAdmin(CsvExportMixin, admin.ModelAdmin):
 
     def _card_context(self, request, customer: Customer) -> dict:
         user = request.user
+        sections = card_render(customer=customer, request=request)
         return {
             "title": str(customer),
             "subtitle": _("Customer card #%(pk)s") % {"pk": customer.pk},
-            "card_sections": card_render(customer=customer, request=request),
+            "card_sections": sections,
+            "card_layout": card_layout(sections),
             "card_back": _card_query(request.GET),
             "is_nav_sidebar_enabled": False,
             "place_url": order_place_url(customer) if user.has_perm("orders.add_order") else "",

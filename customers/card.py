@@ -44,8 +44,10 @@ class CardSection:
     context: SectionContext
     template: str
     actions: tuple[CardAction, ...] = field(default=())
-    # Across the whole card (a table) rather than one of its columns.
+    # Across the whole card, below the columns (a table); else stacked in ``column`` (1-3) of
+    # the card's top, which a laptop screen shows without scrolling.
     wide: bool = False
+    column: int = 1
     # "app_label.codename" needed to see the section at all; None: anyone who may view the customer.
     permission: str | None = None
 
@@ -81,6 +83,9 @@ def order_place_url(customer: Customer) -> str:
         return ""
 
 
+CARD_COLUMNS = 3
+
+
 def card_render(*, customer: Customer, request: HttpRequest) -> list[dict]:
     """What the card shows: per visible section its title, template and context, with the
     actions the user may run (``can_<action name>`` in the section's context)."""
@@ -93,6 +98,16 @@ def card_render(*, customer: Customer, request: HttpRequest) -> list[dict]:
             context[f"can_{action.name}"] = card_action_allowed(action, request.user)
         rendered.append({"section": section, "context": context})
     return rendered
+
+
+def card_layout(rendered: list[dict]) -> dict:
+    """The rendered sections as the page lays them out: ``columns`` (three stacks, in order)
+    and ``wide`` ones below them."""
+    columns = [[] for _ in range(CARD_COLUMNS)]
+    for item in rendered:
+        if not item["section"].wide:
+            columns[min(max(item["section"].column, 1), CARD_COLUMNS) - 1].append(item)
+    return {"columns": columns, "wide": [item for item in rendered if item["section"].wide]}
 
 
 # --- the customer's own sections ------------------------------------------------------------
@@ -165,6 +180,7 @@ def card_sections_register_own() -> None:
             name="notes",
             title=gettext_lazy("Notes"),
             order=30,
+            column=3,
             context=_notes,
             template="admin/customers/customer/card/notes.html",
             actions=(
@@ -177,7 +193,7 @@ def card_sections_register_own() -> None:
         CardSection(
             name="consents",
             title=gettext_lazy("Consents"),
-            order=50,
+            order=15,
             context=_consents,
             template="admin/customers/customer/card/consents.html",
         )

@@ -93,6 +93,7 @@ def card_sections_register() -> None:
             name="kpis",
             title=gettext_lazy("Purchases"),
             order=20,
+            column=2,
             context=_kpis,
             template="admin/orders/card/kpis.html",
             permission="orders.view_order",
