@@ -221,7 +221,7 @@ def product_search_results(*, text: str, channel: Channel | None, limit: int = 1
 # -- the order page --------------------------------------------------------------------------
 class CancelForm(forms.Form):
     reason = forms.CharField(
-        label=gettext_lazy("reason"),
+        label=gettext_lazy("Reason for cancelling"),
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         max_length=500,
         help_text=gettext_lazy("Recorded in the order's timeline."),

@@ -220,3 +220,11 @@ def test_the_product_search_costs_the_same_queries_for_more_results(client, shop
     one, many = queries(shop["variants"][0].sku), queries("buty")
     assert (one[0], many[0]) == (1, 3)
     assert one[1] == many[1]
+
+
+def test_the_customer_picker_finds_a_customer_by_a_phone_typed_without_spaces(client, shop, agent, customer):
+    Customer.objects.create(first_name="Anna", last_name="Nowakowska", email="a.nowakowska@example.pl")
+    params = {"app_label": "orders", "model_name": "order", "field_name": "customer", "term": "601 234567"}
+    response = client.get(reverse("admin:autocomplete"), params)
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [str(customer.pk)]

@@ -122,5 +122,16 @@ def test_an_agent_places_a_phone_order_for_a_customer_found_by_phone(tmp_path, m
         assert "Anna Nowak" in page.inner_text("#order-customer")
         assert "Złożone" in page.inner_text("#order-timeline")
         page.screenshot(path=str(shots / "order-page.png"))
+
+        # Cancelling asks for a reason, on a page of its own.
+        page.click("#order-cancel")
+        page.click("input[type=submit]")
+        assert page.locator(".errorlist").count() >= 1
+        page.screenshot(path=str(shots / "order-cancel.png"))
+        page.fill("#id_reason", "Klientka zrezygnowała telefonicznie")
+        page.click("input[type=submit]")
+        page.locator("#order-status").wait_for()
+        assert page.inner_text("#order-status") == "Anulowane"
+        assert "Klientka zrezygnowała telefonicznie" in page.inner_text("#order-timeline")
         assert errors == []
         context.close()
