@@ -291,7 +291,11 @@ class OrderAdmin(CsvExportMixin, admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         order = self.get_object(request, object_id)
         if order is not None and self.has_view_permission(request, order):
-            extra_context = {**(extra_context or {}), **order_page_context(order, user=request.user)}
+            extra_context = {
+                **(extra_context or {}),
+                **order_page_context(order, user=request.user),
+                "is_nav_sidebar_enabled": False,  # the summary's three columns on a laptop screen
+            }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _order_for_action(self, request, pk: int) -> Order:
@@ -413,6 +417,18 @@ class OrderAdmin(CsvExportMixin, admin.ModelAdmin):
             "media": self.media + form.media,
             "preview": preview,
             "search_url": reverse("admin:orders_order_place_products"),
+            "is_nav_sidebar_enabled": False,  # the whole form and preview on a laptop screen
+            "main_fields": [
+                "customer",
+                "channel",
+                "fulfilment_type",
+                "pickup_store",
+                "street",
+                "postal_code",
+                "city",
+                "payment_method",
+            ],
+            "contact_fields": ["email", "phone", "contact_name", "company"],
         }
         return TemplateResponse(request, "admin/orders/order/place.html", context)
 

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -180,6 +181,11 @@ def preview_context(preview: OrderPreview) -> dict:
         "transfer_count": len(decision.transfers),
         "routing_text": routing_explained(decision.reason, names=names),
         "pickup_from": preview.pickup_from,
+        "pickup_day": (
+            f"{date_format(preview.pickup_from, 'l').lower()}, {date_format(preview.pickup_from, 'j E Y')}"
+            if preview.pickup_from
+            else ""
+        ),
         "contact": preview.contact,
     }
 
@@ -216,7 +222,7 @@ def product_search_results(*, text: str, channel: Channel | None, limit: int = 1
 # -- the order page --------------------------------------------------------------------------
 class CancelForm(forms.Form):
     reason = forms.CharField(
-        label=gettext_lazy("reason"),
+        label=gettext_lazy("Reason for cancelling"),
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         max_length=500,
         help_text=gettext_lazy("Recorded in the order's timeline."),
@@ -258,6 +264,8 @@ def order_page_context(order: Order, *, user) -> dict:
         names[order.pickup_location.code] = order.pickup_location.name
     statuses = dict(Order.Status.choices)
     address = order.shipping_address or {}
+    method = dict(CHECKOUT_PAYMENT_CHOICES).get(order.payment_method, order.payment_method)
+    status = str(order.get_payment_status_display())
     return {
         "order": order,
         "amounts": {
@@ -268,7 +276,9 @@ def order_page_context(order: Order, *, user) -> dict:
         },
         "fees": [(fee.get_kind_display(), money(fee.amount, fee.currency)) for fee in order.fees.order_by("id")],
         "address": ", ".join(str(address[k]) for k in ("street", "postal_code", "city") if address.get(k)),
-        "payment_method": dict(CHECKOUT_PAYMENT_CHOICES).get(order.payment_method, order.payment_method),
+        "payment_method": method,
+        # Said once when the status repeats the method ("pay in store").
+        "payment_status": status if status.lower() != str(method).lower() else "",
         "order_lines": [
             {
                 "sku": line.sku,

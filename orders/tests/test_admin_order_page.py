@@ -139,3 +139,18 @@ def test_a_failed_notification_is_sent_again_from_the_page(client, django_user_m
     notice.refresh_from_db()
     assert notice.status == Notification.Status.PENDING
     assert 'value="resend"' not in page(client, order).content.decode()
+
+
+def test_the_agent_retries_a_refund_from_the_page(client, django_user_model, shop):
+    from orders import lifecycle
+    from orders.services import order_cancel, order_payment_authorize
+
+    order = delivery(shop)
+    order = order_cancel(order=order_payment_authorize(order_id=order.pk), role=lifecycle.CUSTOMER)
+    assert (order.status, order.payment_status) == ("cancelled", "paid")  # its refund not through yet
+    staff(client, django_user_model, "agent@example.pl", "Customer service agent")
+    assert 'value="refund"' in page(client, order).content.decode()
+    assert client.post(reverse("admin:orders_order_act", args=[order.pk]), {"action": "refund"}).status_code == 302
+    order.refresh_from_db()
+    assert order.payment_status == "refunded"
+    assert 'value="refund"' not in page(client, order).content.decode()

@@ -10,6 +10,7 @@ from django.urls import reverse
 from catalog.services import price_set
 from customers.models import Customer
 from inventory.models import Allocation, StockLevel, Transfer
+from omnishop.notifications.models import Notification
 from omnishop.outbox.models import OutboxEvent
 from orders.models import Fulfilment, Order, OrderEvent, OrderLine
 from orders.tests.conftest import stock
@@ -51,7 +52,7 @@ def pickup_data(shop, customer, **fields) -> dict:
 def rows() -> dict[str, int]:
     return {
         model.__name__: model.objects.count()
-        for model in (Order, OrderLine, Fulfilment, OrderEvent, Allocation, Transfer, OutboxEvent)
+        for model in (Order, OrderLine, Fulfilment, OrderEvent, Allocation, Transfer, OutboxEvent, Notification)
     } | {"allocated": sum(StockLevel.objects.values_list("allocated", flat=True))}
 
 
@@ -100,7 +101,7 @@ def test_the_preview_shows_prices_and_routing_and_writes_nothing(client, shop, a
     before = rows()
     response = client.post(reverse(PLACE), pickup_data(shop, customer, step="preview"), HTTP_ACCEPT_LANGUAGE="pl")
     assert response.status_code == 200, response.context["form"].errors
-    assert rows() == before  # no order, no allocation, no transfer, no event, no outbox row
+    assert rows() == before  # no order, allocation, transfer, event, outbox row or notification
     preview = response.context["preview"]
     assert preview["total"] == "2\u00a0570,00\u00a0zł"  # 2 x 1 234,50 + 101,00
     assert [s.name for s in preview["sources"]] == [shop["waw"].name, shop["warehouse"].name]
@@ -152,3 +153,78 @@ def test_edit_goes_back_to_the_form_with_what_was_typed(client, shop, agent, cus
     assert response.status_code == 200 and response.context["preview"] is None
     assert response.context["form"]["lines"].value().startswith(shop["variants"][0].sku)
     assert not Order.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_confirmations_at_once_place_one_order(django_user_model, shop, customer):
+    from django.test import Client
+
+    from conftest import run_in_threads
+    from omnishop.accounts.roles import role_permissions_sync
+
+    role_permissions_sync()
+    a, b = shop["variants"][:2]
+    stock(a, shop["waw"], 5)
+    stock(b, shop["waw"], 5)
+    user = django_user_model.objects.create_user(email="agent@example.pl", password="x-pass-123", is_staff=True)
+    user.groups.add(Group.objects.get(name="Customer service agent"))
+    data = pickup_data(shop, customer, step="confirm")
+
+    def confirm(_i):
+        client = Client()
+        client.force_login(user)
+        return client.post(reverse(PLACE), data)
+
+    responses = run_in_threads(confirm, [(1,), (2,)])
+    order = Order.objects.get()
+    assert [r.status_code for r in responses] == [302, 302]
+    assert {r["Location"] for r in responses} == {reverse("admin:orders_order_change", args=[order.pk])}
+    assert StockLevel.objects.get(variant=a, location=shop["waw"]).allocated == 2
+
+
+def test_a_delivery_preview_names_its_parcel_and_its_shipping(client, shop, agent, customer):
+    stock(shop["variants"][0], shop["warehouse"], 3)
+    data = pickup_data(
+        shop,
+        customer,
+        step="preview",
+        lines=f"{shop['variants'][0].sku} 1",
+        fulfilment_type="delivery",
+        pickup_store="",
+        street="Piotrkowska 1",
+        postal_code="90-001",
+        city="Łódź",
+        payment_method="card",
+    )
+    response = client.post(reverse(PLACE), data, HTTP_ACCEPT_LANGUAGE="pl")
+    preview = response.context["preview"]
+    assert (preview["shipping_total"], preview["total"]) == ("14,99\u00a0zł", "114,99\u00a0zł")
+    assert preview["routing_text"].startswith(f"{shop['warehouse'].name}: jedna przesyłka ze wszystkimi pozycjami")
+    assert preview["pickup_from"] is None and not Order.objects.exists()
+
+
+def test_the_product_search_costs_the_same_queries_for_more_results(client, shop, agent):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for variant in shop["variants"]:
+        stock(variant, shop["warehouse"], 2)
+        stock(variant, shop["waw"], 1)
+    url = reverse("admin:orders_order_place_products")
+
+    def queries(text: str) -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            found = client.get(url, {"q": text, "channel": shop["call"].pk}).json()["results"]
+        return len(found), len(ctx.captured_queries)
+
+    one, many = queries(shop["variants"][0].sku), queries("buty")
+    assert (one[0], many[0]) == (1, 3)
+    assert one[1] == many[1]
+
+
+def test_the_customer_picker_finds_a_customer_by_a_phone_typed_without_spaces(client, shop, agent, customer):
+    Customer.objects.create(first_name="Anna", last_name="Nowakowska", email="a.nowakowska@example.pl")
+    params = {"app_label": "orders", "model_name": "order", "field_name": "customer", "term": "601 234567"}
+    response = client.get(reverse("admin:autocomplete"), params)
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [str(customer.pk)]
