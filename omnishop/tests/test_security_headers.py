@@ -35,6 +35,10 @@ def test_each_kind_of_page_carries_the_content_security_policy(client, superuser
     from catalog.tests.factories import ChannelFactory
 
     ChannelFactory(code="web")
+    if path.startswith("/store/"):  # the console needs a store to open on
+        from inventory.tests.factories import LocationFactory
+
+        LocationFactory(code="csp-store")
     if staff:
         client.force_login(superuser)
     response = client.get(path)
