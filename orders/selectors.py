@@ -100,3 +100,12 @@ def cart_active_anonymous(*, token) -> Cart | None:
 def cart_quantities(*, cart: Cart) -> dict[int, int]:
     """``{variant id: quantity}`` of the cart's lines."""
     return dict(CartLine.objects.filter(cart=cart).values_list("variant_id", "quantity"))
+
+
+def order_list_pickup_for_stores_of(*, user) -> QuerySet[Order]:
+    """The pickup orders collected in the stores ``user`` works at (every store's for a superuser),
+    with what the counter shows (customer, store, channel)."""
+    orders = Order.objects.exclude(pickup_location__isnull=True).select_related(
+        "customer", "pickup_location", "channel"
+    )
+    return orders if user.is_superuser else orders.filter(pickup_location__staff=user)
