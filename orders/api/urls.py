@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import cart, marketplace, store_handover, views
+from . import cart, marketplace, store_handover, store_queue, views
 
 app_name = "orders"
 
@@ -18,5 +18,20 @@ urlpatterns = [
         name="store-order-handover",
     ),
     path("store/orders/<str:number>/visit/", store_handover.StoreOrderVisitApi.as_view(), name="store-order-visit"),
+    path("store/queue/", store_queue.StoreQueueApi.as_view(), name="store-queue"),
+    path("store/orders/<str:number>/", store_queue.StoreOrderApi.as_view(), name="store-order"),
+    path("store/orders/<str:number>/pick/", store_queue.StoreOrderPickApi.as_view(), name="store-order-pick"),
+    path("store/orders/<str:number>/ready/", store_queue.StoreOrderReadyApi.as_view(), name="store-order-ready"),
+    path(
+        "store/fulfilments/<int:id>/pick/", store_queue.StoreFulfilmentPickApi.as_view(), name="store-fulfilment-pick"
+    ),
+    path(
+        "store/fulfilments/<int:id>/ship/", store_queue.StoreFulfilmentShipApi.as_view(), name="store-fulfilment-ship"
+    ),
+    path(
+        "store/fulfilments/<int:id>/receive/",
+        store_queue.StoreFulfilmentReceiveApi.as_view(),
+        name="store-fulfilment-receive",
+    ),
     path("marketplace/orders/", marketplace.MarketplaceOrderImportApi.as_view(), name="marketplace-orders"),
 ]

@@ -5,7 +5,12 @@ carts beside them."""
 from ..requests import Contact, OrderRequest, order_request_build, payment_method_errors
 from .carts import cart_create_anonymous, cart_for_customer, cart_for_token, cart_line_set, cart_merge
 from .checkout import order_place, order_request_place, request_fingerprint
-from .fulfilments import fulfilment_ship, fulfilment_transfer_receive, fulfilment_transfer_ship
+from .fulfilments import (
+    fulfilment_picking_start,
+    fulfilment_ship,
+    fulfilment_transfer_receive,
+    fulfilment_transfer_ship,
+)
 from .handover import (
     HandOver,
     HandOverLine,
@@ -56,6 +61,7 @@ __all__ = [
     "cart_line_set",
     "cart_merge",
     "customer_check_passes",
+    "fulfilment_picking_start",
     "fulfilment_ship",
     "fulfilment_transfer_receive",
     "fulfilment_transfer_ship",

@@ -9,11 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inventory.models import Allocation, Transfer
+from inventory.selectors import location_ids_of_staff
 from inventory.services import StockLine, stock_allocate, stock_fulfil, transfer_receive, transfer_ship
 
 from .. import lifecycle
 from ..events import OrderEventType
-from ..exceptions import InvalidTransition
+from ..exceptions import InvalidTransition, NotYourStore
 from ..models import Fulfilment, FulfilmentLine, Order
 from ..notices import shipment_notify
 from .transitions import order_event_build, order_event_record, order_transition
@@ -72,6 +73,29 @@ def fulfilment_ship(*, fulfilment: Fulfilment, carrier: str, tracking_number: st
         others = Fulfilment.objects.filter(order=order, status=Fulfilment.Status.PENDING).exclude(pk=fulfilment.pk)
         if not others.exists():
             order_transition(order=order, to=Order.Status.SHIPPED, role=lifecycle.WAREHOUSE, actor=actor)
+    return fulfilment
+
+
+def fulfilment_picking_start(*, fulfilment: Fulfilment, actor) -> Fulfilment:
+    """A store starts picking the parcel it ships for a confirmed delivery (ship-from-store): the
+    order moves to processing, as when the warehouse starts on it. Raises ``NotYourStore`` when
+    ``actor`` does not work at the parcel's store, ``InvalidTransition`` for a pickup order, a
+    parcel not pending or an order that is not confirmed."""
+    with transaction.atomic():
+        fulfilment = _fulfilment_locked(fulfilment)
+        order = fulfilment.order
+        if not getattr(actor, "is_superuser", False) and fulfilment.location_id not in location_ids_of_staff(
+            user=actor
+        ):
+            raise NotYourStore(_("This parcel is shipped from a store you do not work at."))
+        if order.fulfilment_type != Order.FulfilmentType.DELIVERY or fulfilment.status != Fulfilment.Status.PENDING:
+            raise InvalidTransition(_("This parcel is not waiting to be picked."))
+        if order.status != Order.Status.CONFIRMED:
+            raise InvalidTransition(
+                _("Order %(number)s is %(status)s: only a confirmed order is picked.")
+                % {"number": order.number, "status": order.get_status_display()}
+            )
+        order_transition(order=order, to=Order.Status.PROCESSING, role=lifecycle.STORE_STAFF, actor=actor)
     return fulfilment
 
 
