@@ -263,3 +263,12 @@ def notification_list_for_customer(*, customer, limit: int = 10) -> tuple[list, 
         .order_by("-created_at", "-id")[:limit]
     )
     return rows, (rows[0].total if rows else 0)
+
+
+def order_list_pickup_for_stores_of(*, user) -> QuerySet[Order]:
+    """The pickup orders collected in the stores ``user`` works at (every store's for a superuser),
+    with what the counter shows (customer, store, channel)."""
+    orders = Order.objects.exclude(pickup_location__isnull=True).select_related(
+        "customer", "pickup_location", "channel"
+    )
+    return orders if user.is_superuser else orders.filter(pickup_location__staff=user)

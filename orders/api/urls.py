@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import cart, marketplace, store_picking, store_queue, views
+from . import cart, marketplace, store_handover, store_picking, store_queue, views
 
 app_name = "orders"
 
@@ -25,6 +25,13 @@ urlpatterns = [
         store_picking.StorePickupNoticeResendApi.as_view(),
         name="store-pickup-notice-resend",
     ),
+    path("store/orders/find/", store_handover.StoreOrderFindApi.as_view(), name="store-order-find"),
+    path(
+        "store/orders/<str:number>/handover/",
+        store_handover.StoreOrderHandOverApi.as_view(),
+        name="store-order-handover",
+    ),
+    path("store/orders/<str:number>/visit/", store_handover.StoreOrderVisitApi.as_view(), name="store-order-visit"),
     path("store/queue/", store_queue.StoreQueueApi.as_view(), name="store-queue"),
     path("store/orders/<str:number>/", store_queue.StoreOrderApi.as_view(), name="store-order"),
     path("store/orders/<str:number>/pick/", store_queue.StoreOrderPickApi.as_view(), name="store-order-pick"),

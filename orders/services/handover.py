@@ -60,6 +60,7 @@ class HandOverLine:
     unit_price: Decimal
     amount: Decimal  # what the line costs the customer (after its discount)
     refused_amount: Decimal  # the part of it for the refused units
+    currency: str
 
     @property
     def taken(self) -> int:
@@ -127,7 +128,7 @@ def _scoped(actor):
     return orders.filter(pickup_location_id__in=location_ids_of_staff(user=actor))
 
 
-def _ready_check(order: Order) -> None:
+def handover_ready_check(order: Order) -> None:
     """Raise why ``order`` cannot be handed over now (its row read under the caller's lock)."""
     if order.status == Order.Status.COMPLETED:
         raise AlreadyHandedOver(_("Order %(number)s was already handed over.") % {"number": order.number})
@@ -160,14 +161,14 @@ def pickup_order_find(*, actor, code: str = "", number: str = "", surname: str =
             raise PickupNotFound(_("No order waits in your store under this pickup code."))
         if len(found) > 1:
             raise PickupCodeAmbiguous()
-        _ready_check(found[0])
+        handover_ready_check(found[0])
         return found[0]
     if not number:
         raise InvalidHandOver(errors={"code": [_("Scan or type the pickup code, or give the order number.")]})
     order = _scoped(actor).filter(number__iexact=number).first()
     if order is None:
         raise PickupNotFound(_("No order %(number)s waits in your store.") % {"number": number})
-    _ready_check(order)
+    handover_ready_check(order)
     if not customer_check_passes(order, surname=surname, phone_digits=phone_digits):
         _customer_check_fail(order, actor=actor)
     return order
@@ -228,6 +229,7 @@ def handover_plan(*, order: Order, actor, refused: Mapping[int, int] | None = No
                 unit_price=line.unit_price,
                 amount=amount,
                 refused_amount=part,
+                currency=order.currency,
             )
         )
     refused_amount = sum((ln.refused_amount for ln in plan_lines), ZERO)
@@ -362,7 +364,7 @@ def _hand_over(*, order, actor, kind, code, surname, phone_digits, refused, coll
             .select_related("pickup_location", "channel", "customer")
             .get(pk=order.pk)
         )
-        _ready_check(locked)
+        handover_ready_check(locked)
         if code and not pickup_code_matches(locked, code):
             failed = wrong_pickup_code(locked, replaced=pickup_attempt_fail(locked, actor=actor))
         elif not code and not customer_check_passes(locked, surname=surname, phone_digits=phone_digits):
