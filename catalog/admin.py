@@ -2,11 +2,14 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
 from omnishop.admin import ReadOnlyAdmin, SharedChoicesInlineMixin
+from omnishop.history import ADDITION, CHANGE, admin_history_record
+from omnishop.money import money_display
 
 from .models import Brand, Category, Channel, ChannelListing, Price, PriceHistory, Product, Variant
 from .services import (
@@ -172,6 +175,12 @@ class ProductAdmin(admin.ModelAdmin):
                 published_until=data.get("published_until"),
                 actor=request.user,
             )
+            admin_history_record(
+                actor=request.user,
+                obj=listing,
+                message=_("Published on the product's page."),
+                flag=CHANGE if instance.pk else ADDITION,
+            )
             if instance.pk:
                 formset.changed_objects.append((listing, listing_form.changed_data))
             else:
@@ -254,6 +263,13 @@ class VariantAdmin(admin.ModelAdmin):
                 currency=price_form.cleaned_data["currency"],
                 actor=request.user,
                 reason=str(_("changed in admin")),
+            )
+            admin_history_record(
+                actor=request.user,
+                obj=price,
+                message=_("Price set to %(price)s on the variant's page.")
+                % {"price": money_display(price.amount, price.currency, language=get_language() or "pl")},
+                flag=CHANGE if instance.pk else ADDITION,
             )
             if instance.pk:
                 formset.changed_objects.append((price, price_form.changed_data))

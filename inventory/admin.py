@@ -14,6 +14,7 @@ from catalog.forms import SkuLinesField
 from catalog.models import Variant
 from omnishop.admin import ReadOnlyAdmin, admin_form_page, service_action
 from omnishop.exports import CsvExportMixin
+from omnishop.history import ADDITION, admin_history_record
 
 from .exceptions import IdempotencyConflict, InvalidTransferState, StockCountBelowAllocated
 from .importers import row_errors_by_line, stock_csv_sync_id, stock_import_summary, stock_rows_from_csv
@@ -338,6 +339,22 @@ class StockLevelAdmin(CsvExportMixin, OwnStoresOnlyMixin, admin.ModelAdmin):
                 self.message_user(request, " ".join(refused) or _("Rows failed; nothing was imported."), messages.ERROR)
             else:
                 failed_rows = row_errors_by_line(result.errors, data["lines"])
+                sync = StockSync.objects.filter(sync_id=result.sync_id).first()
+                admin_history_record(
+                    actor=request.user,
+                    obj=sync,
+                    message=_(
+                        "Imported from %(file)s (rows applied: %(applied)d, unchanged: %(unchanged)d, "
+                        "failed: %(failed)d)."
+                    )
+                    % {
+                        "file": data["file"].name[:150],
+                        "applied": result.applied,
+                        "unchanged": result.unchanged,
+                        "failed": result.failed,
+                    },
+                    flag=ADDITION,
+                )
                 self.message_user(
                     request,
                     stock_import_summary(result),
@@ -377,6 +394,18 @@ class StockLevelAdmin(CsvExportMixin, OwnStoresOnlyMixin, admin.ModelAdmin):
                 form.add_error(None, " ".join(str(m) for msgs in exc.errors.values() for m in msgs))
             else:
                 if outcome.written:
+                    level = StockLevel.objects.get(variant_id=data["variant_id"], location_id=data["location"].pk)
+                    admin_history_record(
+                        actor=request.user,
+                        obj=level,
+                        message=_("%(kind)s: %(quantity)d; on hand now %(on_hand)d. Reference: %(reference)s")
+                        % {
+                            "kind": StockMovement.Kind(kind).label,
+                            "quantity": quantity,
+                            "on_hand": level.on_hand,
+                            "reference": data["reference"] or "-",
+                        },
+                    )
                     self.message_user(request, _("Stock updated; the ledger has the entry."), messages.SUCCESS)
                 else:
                     self.message_user(request, _("On hand already matched: nothing to write."), messages.INFO)
@@ -483,7 +512,7 @@ class TransferRequestForm(forms.Form):
     reference = forms.CharField(label=_("reference"), max_length=100, required=False)
 
 
-def _transfer_action(service, description, done_message):
+def _transfer_action(service, description, done_message, history):
     def run(transfer, request):
         if transfer.reference.startswith("order:"):
             raise InvalidTransferState(
@@ -498,6 +527,7 @@ def _transfer_action(service, description, done_message):
         run=run,
         describe=lambda transfer: f"#{transfer.pk}",
         done_message=done_message,
+        history=history,
     )
 
 
@@ -521,16 +551,19 @@ class TransferAdmin(OwnStoresOnlyMixin, admin.ModelAdmin):
             transfer_ship,
             _("Ship selected transfers"),
             ngettext_lazy("%(n)d transfer shipped.", "%(n)d transfers shipped.", "n"),
+            _("Shipped: the goods left the source (ledger: transfer out)."),
         ),
         _transfer_action(
             transfer_receive,
             _("Receive selected transfers"),
             ngettext_lazy("%(n)d transfer received.", "%(n)d transfers received.", "n"),
+            _("Received at the destination (ledger: transfer in)."),
         ),
         _transfer_action(
             transfer_cancel,
             _("Cancel selected transfers"),
             ngettext_lazy("%(n)d transfer cancelled.", "%(n)d transfers cancelled.", "n"),
+            _("Cancelled."),
         ),
     ]
 
@@ -571,6 +604,7 @@ class TransferAdmin(OwnStoresOnlyMixin, admin.ModelAdmin):
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
+                admin_history_record(actor=request.user, obj=transfer, message=_("Requested."), flag=ADDITION)
                 self.message_user(request, _("Transfer %(id)s requested.") % {"id": transfer.pk}, messages.SUCCESS)
                 return redirect("admin:inventory_transfer_change", transfer.pk)
         return admin_form_page(request, self, title=_("Request a transfer"), form=form, submit_label=_("Request"))

@@ -5,6 +5,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from .exceptions import DomainError
+from .history import admin_history_record
 
 
 def short_time(value) -> str:
@@ -68,14 +69,23 @@ def admin_form_page(
 
 
 def service_action(
-    *, name: str, description, run, describe=str, done_message=None, select_related=(), permissions=("change",)
+    *,
+    name: str,
+    description,
+    run,
+    describe=str,
+    done_message=None,
+    select_related=(),
+    permissions=("change",),
+    history=None,
 ):
     """An admin action that calls a service for each selected row, ``run(obj, request)``.
     Offered to users with ``permissions`` (Django's ``has_<name>_permission`` of the ModelAdmin).
 
     A ``DomainError`` is reported against its row (``describe(obj)``) and the other rows go on.
     Successes: one ``done_message % {"n": count}`` (an ngettext_lazy keyed on ``n``), or without
-    it one message per row.
+    it one message per row. With ``history`` (what was done, e.g. "Transfer shipped."), each row
+    done gets that entry in its admin history, by the user who ran the action.
     """
 
     @admin.action(description=description, permissions=list(permissions))
@@ -88,6 +98,8 @@ def service_action(
                 modeladmin.message_user(request, f"{describe(obj)}: {exc.detail}", messages.ERROR)
                 continue
             done += 1
+            if history is not None:
+                admin_history_record(actor=request.user, obj=obj, message=history)
             if done_message is None:
                 modeladmin.message_user(request, f"{describe(obj)}: {description}", messages.SUCCESS)
         if done and done_message is not None:

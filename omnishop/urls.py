@@ -4,12 +4,17 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from .health import healthz
+from .views import home
 
 admin.site.site_header = _("omnishop back-office")
 admin.site.site_title = _("omnishop")
 admin.site.index_title = _("Back-office")
+admin.site.site_url = "/"  # "View site": the start page, which links the back-office, the store console and the API
+
+handler403 = "omnishop.views.permission_denied"
 
 urlpatterns = [
+    path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("store/", include("orders.store.urls")),

@@ -119,7 +119,7 @@ def test_a_product_added_in_admin_is_created_by_product_create(admin_client, cal
     assert calls == ["product_create", "listing_publish"]
     product = Product.objects.get(slug="trzewik-tatry")
     # The admin's log names the created product.
-    assert LogEntry.objects.get(action_flag=ADDITION).object_id == str(product.pk)
+    assert LogEntry.objects.get(action_flag=ADDITION, content_type__model="product").object_id == str(product.pk)
     assert list(product.variants.values_list("sku", "size", "position", "is_active")) == [
         ("TAT-41", "41", 0, True),
         ("TAT-42", "42", 1, False),

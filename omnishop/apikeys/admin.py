@@ -5,6 +5,8 @@ from django.utils.translation import ngettext
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
+from omnishop.history import admin_history_record
+
 from .models import ChannelAPIKey, Scope
 from .services import apikey_create, apikey_revoke
 
@@ -74,6 +76,7 @@ class ChannelAPIKeyAdmin(APIKeyModelAdmin):
         keys = list(queryset.filter(revoked=False))
         for key in keys:
             apikey_revoke(key=key, actor=request.user)
+            admin_history_record(actor=request.user, obj=key, message=_("Revoked."))
         self.message_user(
             request,
             ngettext("%(n)d key revoked.", "%(n)d keys revoked.", len(keys)) % {"n": len(keys)},

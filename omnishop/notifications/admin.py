@@ -18,6 +18,7 @@ resend = service_action(
     describe=lambda notification: f"#{notification.pk}",
     done_message=ngettext_lazy("%(n)d notification queued again.", "%(n)d notifications queued again.", "n"),
     permissions=["resend"],
+    history=_("Queued to be sent again."),
 )
 
 

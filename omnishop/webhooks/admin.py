@@ -9,6 +9,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from omnishop.history import admin_history_record
+
 from .models import WebhookAttempt, WebhookDelivery, WebhookSubscription, event_types_validate
 from .services import (
     deliveries_redeliver,
@@ -109,6 +111,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     def rotate_secret(self, request, queryset):
         for subscription in queryset.order_by("pk"):
             subscription_secret_rotate(subscription=subscription, actor=request.user)
+            admin_history_record(actor=request.user, obj=subscription, message=_("Signing secret rotated."))
             self._secret_show(request, subscription, _("The new signing secret of %(name)s is: %(secret)s"))
 
     @admin.action(description=_("Send a test event"), permissions=["change"])
@@ -116,6 +119,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
         count = 0
         for subscription in queryset.order_by("pk"):
             subscription_test_send(subscription=subscription, actor=request.user)
+            admin_history_record(actor=request.user, obj=subscription, message=_("Test event sent."))
             count += 1
         self.message_user(
             request,
@@ -216,7 +220,12 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         permissions=["redeliver"],
     )
     def deliver_again(self, request, queryset):
+        chosen = list(queryset.order_by("pk"))
         count = deliveries_redeliver(deliveries=queryset.order_by(), actor=request.user)
+        for delivery in chosen:
+            admin_history_record(
+                actor=request.user, obj=delivery, message=_("Queued to be delivered again (same event id).")
+            )
         self.message_user(
             request,
             ngettext("%(n)d delivery queued again.", "%(n)d deliveries queued again.", count) % {"n": count},
