@@ -83,8 +83,10 @@ def test_an_agent_places_a_phone_order_for_a_customer_found_by_phone(tmp_path, m
 
         # The customer list: the phone as the caller says it, without spaces or +48.
         page.fill("#searchbar", "601234567")
-        page.press("#searchbar", "Enter")
+        with page.expect_navigation():
+            page.press("#searchbar", "Enter")
         rows = page.locator("#result_list tbody tr")
+        rows.first.wait_for()
         assert rows.count() == 1
         assert "Anna Nowak" in rows.first.inner_text()
 
