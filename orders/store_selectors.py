@@ -153,6 +153,11 @@ class Group:
     def count(self) -> int:
         return len(self.items)
 
+    @property
+    def kind_counts(self) -> list[tuple[str, int]]:
+        """(label, count) of each kind present, for the "to pick" header."""
+        return [(str(KIND_LABELS[kind]), n) for kind, n in self.kinds.items() if n]
+
 
 @dataclass
 class StoreQueue:
