@@ -48,6 +48,7 @@ run: venv
 		&& echo "" \
 		&& echo "  omnishop is starting on http://$(HOST):$(PORT)/" \
 		&& echo "  admin:    http://$(HOST):$(PORT)/admin/   (demo logins printed above)" \
+		&& echo "  store:    http://$(HOST):$(PORT)/store/   (store console: store@omnishop.demo, queue of KROK Westfield Arkadia)" \
 		&& echo "  API:      http://$(HOST):$(PORT)/api/v1/products/   (API key printed just above; examples in docs/api.md)" \
 		&& echo "  docs:     http://$(HOST):$(PORT)/api/docs/   http://$(HOST):$(PORT)/api/redoc/" \
 		&& echo "" \

@@ -45,9 +45,11 @@ from omnishop.apikeys.services import apikey_create, apikey_revoke
 from omnishop.celery import beat_schedule_store
 from omnishop.exceptions import DomainError
 from orders import lifecycle
-from orders.models import Order
+from orders.models import Order, OrderEvent
 from orders.services import (
     TillPayment,
+    fulfilment_picking_start,
+    fulfilment_transfer_ship,
     order_cancel,
     order_hand_over,
     order_payment_authorize,
@@ -706,6 +708,138 @@ def seed_orders(report: SeedReport, *, count: int) -> None:
     report.add("orders", len(placed))
 
 
+# The demo store login's store (store@omnishop.demo works at both Warsaw stores): a busy morning.
+DEMO_STORE = "waw-arkadia"
+# (state, how many, minutes ago each was placed): the queue the demo seller finds.
+STORE_QUEUE_PLAN = [
+    ("pick", [25, 48, 95]),
+    ("picking", [70]),
+    ("pick_ropis", [35, 130]),
+    ("ship_pick", [180, 400]),
+    ("waiting", [26 * 60, 30 * 60]),
+    ("arriving", [44 * 60, 50 * 60]),
+    ("ready", [20 * 60, 26 * 60, 3 * 24 * 60]),
+    ("ready_overdue", [8 * 24 * 60]),
+    ("ready_soon", [6 * 24 * 60 + 12 * 60]),
+    ("ship", [22 * 60, 27 * 60]),
+]
+
+
+def seed_store_queue(report: SeedReport) -> None:
+    """The demo store login's queue in every state at the Arkadia store, placed through the
+    checkout and moved on through the store's own steps: click & collect and reserve & try
+    orders to pick (one being picked), parcels to pick and to ship from the store, orders
+    waiting for their transfer and transfers on their way, orders ready for pickup (one past its
+    pickup-by date, one due today). Placement times are spread over the last days (demo data)."""
+    if Order.objects.filter(idempotency_key__startswith="demo-store:").exists():
+        return
+    User = get_user_model()
+    store = Location.objects.filter(code=DEMO_STORE).first()
+    seller = User.objects.filter(email="store@omnishop.demo").first()
+    warehouse_staff = User.objects.filter(email="warehouse@omnishop.demo").first()
+    channels = {c.code: c for c in Channel.objects.filter(code__in=["web", "store"])}
+    customers = list(Customer.objects.exclude(email="").exclude(last_name="").order_by("-pk")[:40])
+    if store is None or seller is None or len(channels) < 2 or not customers:
+        return
+    online = ChannelListing.objects.filter(channel=channels["web"]).values_list("product_id", flat=True)
+    spare = F("on_hand") - F("allocated") - F("safety_stock") - store.ring_fence
+    in_store = list(
+        StockLevel.objects.filter(location=store, variant__product__in=online)
+        .annotate(spare=spare)
+        .filter(spare__gte=3)
+        .order_by("variant_id")
+        .values_list("variant_id", flat=True)[:60]
+    )
+    stocked_here = StockLevel.objects.filter(location=store, on_hand__gt=0).values("variant_id")
+    elsewhere = list(
+        StockLevel.objects.filter(location__kind=Location.Kind.WAREHOUSE, on_hand__gte=10, variant__product__in=online)
+        .exclude(variant_id__in=stocked_here)
+        .order_by("variant_id")
+        .values_list("variant_id", flat=True)
+        .distinct()[:60]
+    )
+    if not in_store or not elsewhere:
+        return
+    rng = random.Random(2029)
+    now = timezone.now()
+    placed = 0
+    for state, minutes_ago in STORE_QUEUE_PLAN:
+        for minutes in minutes_ago:
+            placed += 1
+            try:
+                order = _store_queue_order(
+                    rng, state, number=placed, store=store, channels=channels, customer=rng.choice(customers),
+                    variants=elsewhere if state in ("waiting", "arriving") else in_store,
+                    seller=seller, warehouse_staff=warehouse_staff,
+                )  # fmt: skip
+            except (InsufficientStock, NotSellable, DomainError, DjangoValidationError):
+                continue
+            _backdate(order, minutes=minutes, now=now, state=state)
+    report.add("orders", placed)
+
+
+def _store_queue_order(rng, state, *, number, store, channels, customer, variants, seller, warehouse_staff):
+    lines = dict.fromkeys(rng.sample(variants, min(len(variants), rng.choice((1, 1, 2)))), 1)
+    common = {
+        "lines": lines,
+        "customer": customer,
+        "idempotency_key": f"demo-store:{number}",
+        "fingerprint": f"demo-store:{number}",
+    }
+    if state in ("ship_pick", "ship"):
+        # A home delivery a few streets from the store: routing picks the store (it has it all, and is nearest).
+        order = order_place(
+            channel=channels["web"],
+            fulfilment_type="delivery",
+            shipping_address={
+                "street": f"ul. {rng.choice(data.STREET_NAMES)} {rng.randint(1, 120)}",
+                "postal_code": store.postal_code,
+                "city": store.city,
+                "latitude": float(store.latitude) + rng.uniform(-0.01, 0.01),
+                "longitude": float(store.longitude) + rng.uniform(-0.01, 0.01),
+            },
+            **common,
+        )
+    else:
+        ropis = state == "pick_ropis"
+        order = order_place(
+            channel=channels["store" if ropis else "web"],
+            fulfilment_type="ropis" if ropis else "click_and_collect",
+            pickup_location=store,
+            payment_method="pay_in_store" if ropis else "card",
+            **common,
+        )
+    order = order_payment_authorize(order_id=order.pk)  # what the worker does after checkout
+    if state == "arriving":
+        for fulfilment in order.fulfilments.exclude(transfer=None):
+            fulfilment_transfer_ship(fulfilment=fulfilment, actor=warehouse_staff)
+    elif state == "ship":
+        parcel = order.fulfilments.filter(location=store).first()
+        if parcel is not None:
+            fulfilment_picking_start(fulfilment=parcel, actor=seller)
+    elif state == "picking" or state.startswith("ready"):
+        order = order_picking_start(order=order, actor=seller)
+        if state.startswith("ready"):
+            order = order_ready_for_pickup(order=order, actor=seller)
+    return order
+
+
+def _backdate(order, *, minutes: int, now, state: str) -> None:
+    """Demo data: the order (and its timeline, in step) placed ``minutes`` ago; a ready order's
+    pickup-by date moved with it (past for the overdue one, later today for the one due soon)."""
+    delta = timedelta(minutes=minutes)
+    later = delta * 2 / 3  # the store's steps came a while after the placement
+    Order.objects.filter(pk=order.pk).update(created_at=now - delta)
+    OrderEvent.objects.filter(order=order).update(created_at=F("created_at") - later)
+    OrderEvent.objects.filter(order=order, type="placed").update(created_at=now - delta)
+    if state == "ready_overdue":
+        Order.objects.filter(pk=order.pk).update(pickup_expires_at=now - timedelta(hours=5))
+    elif state == "ready_soon":
+        Order.objects.filter(pk=order.pk).update(pickup_expires_at=now + timedelta(hours=6))
+    elif state == "ready":
+        Order.objects.filter(pk=order.pk).update(pickup_expires_at=F("pickup_expires_at") - later)
+
+
 def seed_demo(*, scale: int = 1, progress: Progress | None = None, new_api_keys: bool = False) -> SeedReport:
     """Create whatever of the demo data set is missing; return what was created.
 
@@ -753,6 +887,7 @@ def seed_demo(*, scale: int = 1, progress: Progress | None = None, new_api_keys:
     progress.update(1)
     progress.set_description(_("Orders"))
     seed_orders(report, count=min(BASE_ORDERS * scale, MAX_ORDERS))
+    seed_store_queue(report)
     progress.update(1)
     return report
 

@@ -93,6 +93,21 @@ KIND_LABELS = {
 }
 
 
+@dataclass(slots=True)
+class QueueFulfilment:
+    """What the queue reads of a fulfilment: where it is, its status, and its transfer's."""
+
+    FIELDS = ("id", "order_id", "location_id", "status", "transfer_id", "transfer__destination_id", "transfer__status")
+
+    pk: int
+    order_id: int
+    location_id: int
+    status: str
+    transfer_id: int | None
+    destination_id: int | None
+    transfer_status: str | None
+
+
 @dataclass
 class QueueItem:
     """One thing to do: an order (and, for a transfer or a parcel, which fulfilment)."""
@@ -101,7 +116,7 @@ class QueueItem:
     order: Order
     kind: str  # click_and_collect, ropis or ship_from_store
     promised_at: datetime
-    fulfilment: Fulfilment | None = None
+    fulfilment: QueueFulfilment | None = None
     started: bool = False  # picking already started (the order is processing)
     overdue: bool = False
     due_soon: bool = False
@@ -137,6 +152,11 @@ class Group:
     @property
     def count(self) -> int:
         return len(self.items)
+
+    @property
+    def kind_counts(self) -> list[tuple[str, int]]:
+        """(label, count) of each kind present, for the "to pick" header."""
+        return [(str(KIND_LABELS[kind]), n) for kind, n in self.kinds.items() if n]
 
 
 @dataclass
@@ -184,9 +204,9 @@ def store_queue(*, store, search: str = "", now: datetime | None = None) -> Stor
     """What ``store`` must do now, grouped, each group sorted by the time promised (the pickup-by
     date for orders waiting for their customer, so the overdue come first): pickup orders to
     pick (and parcels of ship-from-store deliveries), orders waiting for a transfer, transfers
-    on their way here to book in, orders ready for pickup, parcels to pack and ship. Three
-    queries however many orders wait (orders with their customer, units, fulfilments with
-    their transfers)."""
+    on their way here to book in, orders ready for pickup, parcels to pack and ship. Two
+    queries however many orders wait (orders with their customer and units; their fulfilments
+    with their transfers' destination and status)."""
     now = now or timezone.now()
     open_pickup = [S.CONFIRMED, S.AWAITING_TRANSFER, S.PROCESSING, S.READY_FOR_PICKUP]
     parcels_here = Fulfilment.objects.filter(
@@ -201,23 +221,19 @@ def store_queue(*, store, search: str = "", now: datetime | None = None) -> Stor
         | Q(pk__in=arriving)
     )
     units = OrderLine.objects.filter(order=OuterRef("pk")).values("order").annotate(n=Sum("quantity")).values("n")
-    qs = (
-        Order.objects.filter(condition)
-        .select_related("customer")
-        .only(*QUEUE_ORDER_FIELDS)
-        .annotate(units=Subquery(units))
-        .prefetch_related(
-            Prefetch(
-                "fulfilments",
-                queryset=Fulfilment.objects.select_related("transfer").order_by("id"),
-                to_attr="fulfilment_list",
-            )
-        )
-    )
+    qs = Order.objects.filter(condition).select_related("customer").only(*QUEUE_ORDER_FIELDS)
     if search.strip():
         qs = qs.filter(_search_condition(search))
+    orders = list(qs.annotate(units=Subquery(units)))
+    # The fulfilments as plain rows: a busy store has hundreds, and only these fields decide the group.
+    by_order: dict[int, list[QueueFulfilment]] = {order.pk: [] for order in orders}
+    rows = Fulfilment.objects.filter(order__in=qs.values("pk")).order_by("id").values_list(*QueueFulfilment.FIELDS)
+    for row in rows:
+        by_order[row[1]].append(QueueFulfilment(*row))
+    for order in orders:
+        order.fulfilment_list = by_order[order.pk]
     groups = {key: Group(key=key, label=str(GROUP_LABELS[key])) for key in QueueGroup}
-    for order in qs:
+    for order in orders:
         for item in _queue_items(order, store=store, now=now):
             groups[item.group].items.append(item)
     for group in groups.values():
@@ -252,9 +268,8 @@ def _queue_items(order: Order, *, store, now: datetime) -> list[QueueItem]:
     in_transit_here = [
         f
         for f in fulfilments
-        if f.transfer is not None
-        and f.transfer.destination_id == store.pk
-        and f.transfer.status == Transfer.Status.IN_TRANSIT
+        if f.destination_id == store.pk
+        and f.transfer_status == Transfer.Status.IN_TRANSIT
         and f.status != Fulfilment.Status.DONE
     ]
     for fulfilment in in_transit_here:

@@ -1,6 +1,7 @@
 import io
 import math
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -199,6 +200,27 @@ def test_orders_from_every_channel_along_their_lifecycle(seeded):
     assert stock_drift_list() == []  # every unit sold or promised is in the books
 
 
+def test_the_demo_store_login_finds_a_queue_in_every_state(seeded, client):
+    from inventory.selectors import stock_drift_list
+    from orders.store_selectors import store_queue
+
+    store = Location.objects.get(code="waw-arkadia")
+    queue = store_queue(store=store)
+    counts = {group.key: group.count for group in queue.groups}
+    assert all(counts.values()), counts
+    kinds = queue.group("to_pick").kinds
+    assert kinds["click_and_collect"] and kinds["ropis"] and kinds["ship_from_store"], kinds
+    ready = queue.group("ready")
+    assert ready.items[0].overdue and any(item.due_soon for item in ready.items)
+    placed = sorted(item.order.created_at for group in queue.groups for item in group.items)
+    assert placed[-1] - placed[0] > timedelta(days=1)  # spread over the last days, not one instant
+    assert stock_drift_list() == []
+    client.force_login(get_user_model().objects.get(email="store@omnishop.demo"))
+    client.post("/store/choose/", {"store": store.pk})
+    page = client.get("/store/")
+    assert page.status_code == 200 and queue.group("ready").items[0].order.number in page.content.decode()
+
+
 def test_a_store_count_came_through_the_stock_sync(seeded):
     from inventory.models import StockMovement, StockSync
 
@@ -211,6 +233,7 @@ def test_a_store_count_came_through_the_stock_sync(seeded):
 
 def test_summary_lists_admin_url_and_logins(seeded):
     assert "http://127.0.0.1:8000/admin/" in seeded
+    assert "http://127.0.0.1:8000/store/" in seeded  # the store console
     for email in ("admin@omnishop.demo", "agent@omnishop.demo", "store@omnishop.demo", "merch@omnishop.demo"):
         assert email in seeded
     assert DEMO_PASSWORD in seeded

@@ -95,7 +95,8 @@ def queue(request):
             shown.append({"group": group, "items": page.object_list, "page": page})
         else:
             shown.append({"group": group, "items": group.items[:GROUP_PREVIEW], "more": group.count > GROUP_PREVIEW})
-    context = {"queue": data, "shown": shown, "form": form, "search": search, "only": only}
+    order_url = reverse("store:order", args=["-"])[:-2]  # one reverse, not one per item
+    context = {"queue": data, "shown": shown, "form": form, "search": search, "only": only, "order_url": order_url}
     if request.GET.get("fragment"):
         return render(request, "store/_queue_groups.html", context)
     return render(request, "store/queue.html", context)

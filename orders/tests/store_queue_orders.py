@@ -20,7 +20,12 @@ def pickup(shop, store, *, kind="click_and_collect", contact=GUEST, units=1, con
         contact=contact,
         payment_method="pay_in_store" if kind == "ropis" else "card",
     )
-    if confirm:
+    return _confirmed(order) if confirm else order
+
+
+def _confirmed(order: Order) -> Order:
+    order.refresh_from_db(fields=["status"])
+    if order.status == Order.Status.PLACED:  # after a commit the card payment confirmed it already
         order = order_transition(order=order, to=Order.Status.CONFIRMED, role=lifecycle.SYSTEM)
     return order
 
@@ -65,9 +70,7 @@ def parcel_order(shop, store, *, confirm=True) -> Order:
         contact=Contact(email="paczka@example.pl", name="Paula Paczka", phone="+48501222333"),
     )
     assert [f.location_id for f in order.fulfilments.all()] == [store.pk]
-    if confirm:
-        order = order_transition(order=order, to=Order.Status.CONFIRMED, role=lifecycle.SYSTEM)
-    return order
+    return _confirmed(order) if confirm else order
 
 
 def processing_parcel(shop, store) -> Order:

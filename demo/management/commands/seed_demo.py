@@ -12,6 +12,7 @@ from demo.seed import DEMO_API_KEY_SCOPES, DEMO_PASSWORD, MAX_SCALE, demo_totals
 from omnishop.accounts.roles import ROLE_LABELS
 
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
+STORE_URL = "http://127.0.0.1:8000/store/"
 
 
 class Command(BaseCommand):
@@ -118,6 +119,10 @@ class Command(BaseCommand):
             out.write(f"{label:<{width}}{report.created.get(key, 0):>10}{totals[key]:>10}")
         out.write("")
         out.write(_("Admin: %(url)s") % {"url": self.style.HTTP_INFO(ADMIN_URL)})
+        out.write(
+            _("Store console: %(url)s (log in as %(email)s)")
+            % {"url": self.style.HTTP_INFO(STORE_URL), "email": "store@omnishop.demo"}
+        )
         out.write("")
         out.write(
             self.style.MIGRATE_HEADING(
