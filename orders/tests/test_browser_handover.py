@@ -49,6 +49,9 @@ def test_staff_hand_over_an_order_with_its_code_and_one_line_refused(transaction
         page.wait_for_url(f"{base}/store/handover/{order.number}/")
         assert "Anna Wójcik" in page.inner_text("main")
         page.screenshot(path=shots / "handover-order-1024x768.png", full_page=True)
+        page.set_viewport_size({"width": 768, "height": 1024})
+        page.screenshot(path=shots / "handover-order-768x1024.png", full_page=True)
+        page.set_viewport_size({"width": 1024, "height": 768})
 
         page.click(f"#refused_{a_line.pk} >> xpath=following-sibling::button[@data-step='1']")
         assert page.inner_text("[data-refused]").replace("\xa0", " ").replace("\u202f", " ") == "100,00 zł"
@@ -64,7 +67,11 @@ def test_staff_hand_over_an_order_with_its_code_and_one_line_refused(transaction
         assert "Zakończone" in text, text[:500]
         timeline = page.inner_text(".timeline")
         assert "odrzucone przy ladzie: 1 x" in timeline and "100,00" in timeline, timeline
+        assert "odrzucono 1" in page.inner_text("table.lines")
         page.screenshot(path=shots / "handover-done-1024x768.png", full_page=True)
+        page.set_viewport_size({"width": 768, "height": 1024})
+        page.screenshot(path=shots / "handover-done-768x1024.png", full_page=True)
+        page.set_viewport_size({"width": 1024, "height": 768})
 
         page.goto(f"{base}/store/handover/")
         page.fill("#code", visit_code)

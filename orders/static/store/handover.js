@@ -22,6 +22,7 @@
         units = quantity;
       }
       line.classList.toggle("refused", units > 0);
+      line.classList.toggle("all-refused", units === quantity);
       refused += units === quantity ? amount : Math.round(amount * units / quantity * 100) / 100;
     });
     refused = Math.min(refused, total);
