@@ -18,7 +18,7 @@ from omnishop.vocabulary import CHECKOUT_PAYMENT_CHOICES
 
 from . import lifecycle
 from .exceptions import InvalidOrder, InvalidTransition, WrongPickupCode
-from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderFee, OrderLine
+from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderFee, OrderLine, OrderRefund
 from .selectors import sees_only_own_stores, store_order_condition
 from .services import (
     Contact,
@@ -59,7 +59,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    fields = ["sku", "name", "quantity", "unit_price", "discount", "line_total"]
+    fields = ["sku", "name", "quantity", "quantity_refused", "unit_price", "discount", "line_total"]
 
 
 class FulfilmentInline(ReadOnlyInline):
@@ -69,6 +69,13 @@ class FulfilmentInline(ReadOnlyInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("location", "transfer")
+
+
+class OrderRefundInline(ReadOnlyInline):
+    """Parts of the card payment given back (lines refused at the hand-over or cancelled)."""
+
+    model = OrderRefund
+    fields = ["created_at", "reference", "amount", "currency", "reason", "status", "provider_reference", "refunded_at"]
 
 
 class OrderFeeInline(ReadOnlyInline):
@@ -183,7 +190,7 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     # Everything but the pickup code: it is the customer's proof at the hand-over.
     readonly_fields = [f.name for f in Order._meta.fields if f.name != "pickup_code"]
-    inlines = [OrderLineInline, FulfilmentInline, OrderFeeInline, OrderEventInline]
+    inlines = [OrderLineInline, FulfilmentInline, OrderRefundInline, OrderFeeInline, OrderEventInline]
     actions = [
         # Customer service.
         _transition_action(Order.Status.CONFIRMED, _("Confirm selected orders")),
