@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import permissions, serializers
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,22 +24,7 @@ from ..services import (
     pickup_order_find,
 )
 from ..services.handover import handover_ready_check
-
-
-class IsStoreStaff(permissions.BasePermission):
-    """Signed-in staff who hand over pickup orders (the store staff role) or may change any order."""
-
-    message = _("Only store staff hand orders over.")
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(
-            user
-            and user.is_authenticated
-            and user.is_staff
-            and (user.has_perm("orders.handle_pickup") or user.has_perm("orders.change_order"))
-        )
-
+from .store_permissions import IsStoreStaff
 
 # --- shapes ---------------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from . import picking, views
+from . import handover, picking, views
 
 app_name = "store"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("login/", views.StoreLoginView.as_view(), name="login"),
     path("logout/", views.StoreLogoutView.as_view(), name="logout"),
     path("choose/", views.store_choose_view, name="choose"),
+    path("handover/", handover.handover_search, name="handover"),
+    path("handover/<str:number>/", handover.handover_order, name="handover-order"),
     path("orders/<str:number>/", views.order_detail, name="order"),
     path("orders/<str:number>/pick/", views.order_picking_start, name="order-pick"),
     path("orders/<str:number>/ready/", views.order_ready, name="order-ready"),
