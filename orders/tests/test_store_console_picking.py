@@ -66,7 +66,7 @@ def test_pick_one_order_by_tap_scan_and_short(client, shop, seller):
     done = client.get(url).content.decode()
     assert "Wszystko zebrane" in done
     timeline = client.get(reverse("store:order", args=[order.number])).content.decode()
-    assert f"1 x {b.sku} – brak w waw (uszkodzony)." in timeline
+    assert f"1 x {b.sku} \u2013 brak w waw (uszkodzony)." in timeline
     assert f"Zebrano 1 x {a.sku} w waw." in timeline
 
 
