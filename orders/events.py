@@ -10,8 +10,10 @@ This module imports no model of its own app (``orders.models`` takes its choices
 from enum import StrEnum
 
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from omnishop.money import money_display
 from omnishop.outbox.catalogue import (
     BOOLEAN,
     CURRENCY,
@@ -336,14 +338,15 @@ def order_event_text(event) -> str:
         return _("%(quantity)d x %(sku)s will be shipped from %(from)s instead.") % p
     if event.type == OrderEventType.ITEMS_CANCELLED:
         items = ", ".join(f"{i['quantity']} x {i['sku']}" for i in p.get("items", []))
+        amount = money_display(p.get("amount", "0"), p.get("currency", "PLN"), language=get_language() or "pl")
         if p.get("refund") == "refunded":
-            return _("Cancelled, no location has them: %(items)s; %(amount)s %(currency)s refunded.") % {
-                **p,
+            return _("Cancelled, no location has them: %(items)s; %(amount)s refunded.") % {
                 "items": items,
+                "amount": amount,
             }
-        return _("Cancelled, no location has them: %(items)s; %(amount)s %(currency)s less to pay.") % {
-            **p,
+        return _("Cancelled, no location has them: %(items)s; %(amount)s less to pay.") % {
             "items": items,
+            "amount": amount,
         }
     return event.note
 

@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from inventory.exceptions import InsufficientStock
-from inventory.lock_objects import stock_levels_lock
+from inventory.lock_objects import allocations_lock_open, stock_levels_lock
 from inventory.models import Location
 from inventory.selectors import location_ids_of_staff, stock_available_with_locations
 from inventory.services import StockLine, stock_allocate, stock_allocation_short, transfer_request
@@ -279,7 +279,9 @@ def fulfilment_line_short(*, line: FulfilmentLine, quantity: int, reason: str, a
         order = Order.objects.select_related("channel", "pickup_location").get(pk=order.pk)  # locked above
         store, variant_id = locked.fulfilment.location, locked.order_line.variant_id
         sources = _sources(order, store, variant_id, quantity)
-        # Every stock row this short pick touches, locked at once in (variant, location) order.
+        # The allocation, then every stock row this short pick touches at once in (variant,
+        # location) order: the order inventory's own allocation steps lock them in.
+        allocations_lock_open(ids=[locked.allocation_id])
         stock_levels_lock(pairs=[(variant_id, store.pk), *((variant_id, loc.pk) for loc, _q in sources)])
         reasons = {"missing": _("missing"), "damaged": _("damaged")}
         stock_allocation_short(

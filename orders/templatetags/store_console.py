@@ -2,6 +2,7 @@
 
 from django import template
 
+from ..events import order_event_text
 from ..models import Order
 
 register = template.Library()
@@ -14,3 +15,9 @@ def order_status_label(value: str) -> str:
         return Order.Status(value).label
     except ValueError:
         return value
+
+
+@register.filter
+def event_text(event) -> str:
+    """What a timeline entry says in the reader's language (picking entries from their details)."""
+    return order_event_text(event)

@@ -40,6 +40,22 @@ def test_staff_pick_an_order_by_scanning_and_mark_a_short_pick(transactional_db,
     if Order.objects.get(pk=order.pk).status == Order.Status.PLACED:
         order_transition(order=order, to=Order.Status.CONFIRMED, role=lifecycle.SYSTEM)
     line_b = FulfilmentLine.objects.get(fulfilment__order=order, order_line__variant=b)
+    c = shop["variants"][2]
+    stock(c, waw, 5)
+    batch = [order]
+    for lines in ({a.pk: 1, c.pk: 1}, {c.pk: 2}):
+        other = order_place(
+            channel=shop["web"],
+            lines=lines,
+            fulfilment_type="click_and_collect",
+            pickup_location=waw,
+            contact=GUEST,
+            payment_method="pay_in_store",
+        )
+        if Order.objects.get(pk=other.pk).status == Order.Status.PLACED:
+            order_transition(order=other, to=Order.Status.CONFIRMED, role=lifecycle.SYSTEM)
+        batch.append(other)
+    batch_query = "&".join(f"orders={o.number}" for o in batch)
     problems: list[str] = []
     # No database access inside: Playwright's sync API runs an event loop in this thread.
     with chromium_and_server() as (browser, base):
@@ -81,6 +97,13 @@ def test_staff_pick_an_order_by_scanning_and_mark_a_short_pick(transactional_db,
         page.screenshot(path=shots / "picking-choose-768x1024.png", full_page=True)
         page.set_viewport_size({"width": 1024, "height": 768})
         page.screenshot(path=shots / "picking-choose-1024x768.png", full_page=True)
+        page.goto(f"{base}/store/picking/?{batch_query}")
+        assert page.locator(".picklist > li").count() == 3  # one card per SKU across the orders
+        page.screenshot(path=shots / "picking-batch-1024x768.png", full_page=True)
+        page.set_viewport_size({"width": 768, "height": 1024})
+        page.screenshot(path=shots / "picking-batch-768x1024.png", full_page=True)
+        page.goto(f"{base}/store/orders/{order.number}/")
+        page.screenshot(path=shots / "order-timeline-768x1024.png", full_page=True)
 
     line_a = FulfilmentLine.objects.get(fulfilment__order=order, order_line__variant=a)
     line_b.refresh_from_db()

@@ -56,3 +56,34 @@ def test_staff_picking_and_shorting_one_line_at_once_stay_within_it(shop):
     order.refresh_from_db()
     events = list(order.events.values_list("type", flat=True))
     assert events.count("item_picked") == line.picked_quantity and events.count("item_short") == line.short_quantity
+
+
+def test_two_short_picks_racing_for_the_last_unit_elsewhere_reroute_one_and_cancel_the_other(shop):
+    a = shop["variants"][0]
+    waw = shop["waw"]
+    seller = store_staff("anna@example.pl", waw)
+    stock(a, waw, 2)
+    stock(a, shop["warehouse"], 1)
+    lines = []
+    for _ in range(2):
+        order = order_place(
+            channel=shop["web"],
+            lines={a.pk: 1},
+            fulfilment_type="click_and_collect",
+            pickup_location=waw,
+            contact=GUEST,
+            payment_method="pay_in_store",
+        )
+        if Order.objects.get(pk=order.pk).status == Order.Status.PLACED:
+            order_transition(order=order, to=Order.Status.CONFIRMED, role=lifecycle.SYSTEM)
+        lines.append(FulfilmentLine.objects.get(fulfilment__order=order))
+
+    results = run_in_threads(
+        lambda line: fulfilment_line_short(line=line, quantity=1, reason="missing", actor=seller),
+        [(line,) for line in lines],
+        timeout=60,
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted((len(r.rerouted), r.cancelled) for r in results) == [(0, 1), (1, 0)]
+    assert StockLevel.objects.get(variant=a, location=shop["warehouse"]).allocated == 1
+    assert stock_drift_list() == []

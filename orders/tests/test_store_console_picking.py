@@ -65,6 +65,9 @@ def test_pick_one_order_by_tap_scan_and_short(client, shop, seller):
     assert line_a.picked_quantity == 1 and (line_b.picked_quantity, line_b.short_quantity) == (1, 1)
     done = client.get(url).content.decode()
     assert "Wszystko zebrane" in done
+    timeline = client.get(reverse("store:order", args=[order.number])).content.decode()
+    assert f"1 x {b.sku} \u2013 brak w waw (uszkodzony)." in timeline
+    assert f"Zebrano 1 x {a.sku} w waw." in timeline
 
 
 def test_a_batch_is_one_list_grouped_by_sku(client, shop, seller, django_assert_max_num_queries):
