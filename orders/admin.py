@@ -14,7 +14,7 @@ from customers.models import Company, Customer
 from inventory.models import Location
 from omnishop.admin import ReadOnlyAdmin, WideChangelistMixin, admin_form_page, service_action, short_time
 from omnishop.exceptions import DomainError
-from omnishop.vocabulary import CHECKOUT_PAYMENT_CHOICES
+from omnishop.vocabulary import CHECKOUT_FULFILMENT_CHOICES, CHECKOUT_PAYMENT_CHOICES
 
 from . import lifecycle
 from .exceptions import InvalidOrder, InvalidTransition, WrongPickupCode
@@ -303,7 +303,7 @@ class PlaceOrderForm(forms.Form):
     customer = forms.ModelChoiceField(label=_("customer"), queryset=Customer.objects.all(), required=False)
     company = forms.ModelChoiceField(label=_("company (B2B)"), queryset=Company.objects.all(), required=False)
     lines = SkuLinesField(label=_("lines"))
-    fulfilment_type = forms.ChoiceField(label=_("fulfilment"), choices=Order.FulfilmentType.choices)
+    fulfilment_type = forms.ChoiceField(label=_("fulfilment"), choices=CHECKOUT_FULFILMENT_CHOICES)
     pickup_store = forms.ModelChoiceField(
         label=_("pickup store"),
         queryset=Location.objects.filter(is_active=True, click_and_collect=True),

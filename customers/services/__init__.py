@@ -12,9 +12,11 @@ from .privacy import (
     customer_privacy_register,
 )
 from .profiles import (
+    IDENTIFIER_KINDS,
     CustomerRow,
     MarketplaceBuyer,
     customer_create,
+    customer_for_identifier,
     customer_for_marketplace_buyer,
     customer_for_user_ensure,
     customer_identity_add,
@@ -23,6 +25,7 @@ from .profiles import (
 )
 
 __all__ = [
+    "IDENTIFIER_KINDS",
     "CustomerRow",
     "ErasureRefused",
     "MarketplaceBuyer",
@@ -33,6 +36,7 @@ __all__ = [
     "customer_data_viewed",
     "customer_erase",
     "customer_erasure_blockers",
+    "customer_for_identifier",
     "customer_for_marketplace_buyer",
     "customer_for_user_ensure",
     "customer_identity_add",

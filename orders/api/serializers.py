@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from inventory.models import Transfer
 from omnishop.api.serializers import MoneyField
-from omnishop.vocabulary import CHECKOUT_PAYMENT_CHOICES, PaymentMethod
+from omnishop.vocabulary import CHECKOUT_FULFILMENT_CHOICES, CHECKOUT_PAYMENT_CHOICES, PaymentMethod
 
 from ..exceptions import InvalidOrder
 from ..models import Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
@@ -55,7 +55,7 @@ class OrderCreateSerializer(serializers.Serializer):
 
     lines = LineInSerializer(many=True, required=False)
     from_cart = serializers.BooleanField(default=False)
-    fulfilment_type = serializers.ChoiceField(choices=Order.FulfilmentType.choices)
+    fulfilment_type = serializers.ChoiceField(choices=CHECKOUT_FULFILMENT_CHOICES)
     pickup_store = serializers.SlugField(required=False, help_text=_("Location code of the pickup store."))
     shipping_address = AddressSerializer(required=False)
     contact = ContactSerializer(required=False)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import cart, marketplace, views
+from . import cart, marketplace, pos, views
 
 app_name = "orders"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("orders/<str:number>/", views.OrderDetailApi.as_view(), name="order-detail"),
     path("orders/<str:number>/cancel/", views.OrderCancelApi.as_view(), name="order-cancel"),
     path("marketplace/orders/", marketplace.MarketplaceOrderImportApi.as_view(), name="marketplace-orders"),
+    path("pos/sales/", pos.TillSaleCreateApi.as_view(), name="pos-sales"),
 ]

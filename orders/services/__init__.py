@@ -1,5 +1,5 @@
 """Order writes, by flow on the transition kernel: transitions (the state machine and the one way
-to write an order event) ← payments, fulfilments ← pickup ← checkout; carts beside them."""
+to write an order event) ← payments, fulfilments ← pickup ← checkout; carts and till sales beside them."""
 
 from ..requests import Contact, OrderRequest, order_request_build, payment_method_errors
 from .carts import cart_create_anonymous, cart_for_customer, cart_for_token, cart_line_set, cart_merge
@@ -21,6 +21,17 @@ from .pickup import (
     pickup_reminders_send,
     staff_works_at_pickup_store,
 )
+from .till import (
+    NotAStoreChannel,
+    StoreNotFound,
+    TillCustomer,
+    TillLine,
+    TillPayment,
+    TillPaymentMethod,
+    TillReceiptConflict,
+    TillSaleRequest,
+    till_sale_record,
+)
 from .transitions import (
     actor_user,
     order_cancel,
@@ -32,7 +43,15 @@ from .transitions import (
 
 __all__ = [
     "Contact",
+    "NotAStoreChannel",
     "OrderRequest",
+    "StoreNotFound",
+    "TillCustomer",
+    "TillLine",
+    "TillPayment",
+    "TillPaymentMethod",
+    "TillReceiptConflict",
+    "TillSaleRequest",
     "actor_user",
     "cart_create_anonymous",
     "cart_for_customer",
@@ -64,4 +83,5 @@ __all__ = [
     "request_fingerprint",
     "staff_works_at_pickup_store",
     "system_may_cancel",
+    "till_sale_record",
 ]
