@@ -91,7 +91,16 @@ class LocationAdmin(admin.ModelAdmin):
         (_("Geo"), {"fields": ("latitude", "longitude")}),
         (
             _("Services"),
-            {"fields": ("ships_online", "click_and_collect", "ship_from_store", "ring_fence", "opening_hours")},
+            {
+                "fields": (
+                    "ships_online",
+                    "click_and_collect",
+                    "ship_from_store",
+                    "ring_fence",
+                    "daily_pick_capacity",
+                    "opening_hours",
+                )
+            },
         ),
         (_("Staff"), {"fields": ("staff",)}),
     )

@@ -81,6 +81,15 @@ class Location(models.Model):
         default=0,
         help_text=_("Units of each SKU a store keeps for walk-in customers; online channels cannot take them."),
     )
+    # Orders a store will pick in one day (Europe/Warsaw): its click & collect and ship-from-store
+    # orders. Routing sends no more parcels to a full store; empty is no limit.
+    daily_pick_capacity = models.IntegerField(
+        _("daily pick capacity"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("Orders the store picks per day (click & collect and ship-from-store); empty: no limit."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -103,6 +112,10 @@ class Location(models.Model):
             models.CheckConstraint(
                 condition=Q(kind="store") | Q(click_and_collect=False, ship_from_store=False),
                 name="inventory_location_store_flags_only_on_stores",
+            ),
+            models.CheckConstraint(
+                condition=Q(daily_pick_capacity__isnull=True) | Q(daily_pick_capacity__gte=0),
+                name="inventory_location_capacity_gte_0",
             ),
         ]
 

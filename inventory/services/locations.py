@@ -43,6 +43,7 @@ def location_create(
     click_and_collect: bool = False,
     ship_from_store: bool = False,
     ring_fence: int = 0,
+    daily_pick_capacity: int | None = None,
     is_active: bool = True,
     actor=None,
 ) -> Location:
@@ -71,6 +72,7 @@ def location_create(
         click_and_collect=click_and_collect,
         ship_from_store=ship_from_store,
         ring_fence=ring_fence,
+        daily_pick_capacity=daily_pick_capacity,
         is_active=is_active,
     )
     location.full_clean()
@@ -95,6 +97,7 @@ LOCATION_EDITABLE_FIELDS = (
     "click_and_collect",
     "ship_from_store",
     "ring_fence",
+    "daily_pick_capacity",
     "is_active",
 )
 

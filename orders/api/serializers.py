@@ -10,6 +10,7 @@ from omnishop.vocabulary import CHECKOUT_FULFILMENT_CHOICES, CHECKOUT_PAYMENT_CH
 from ..exceptions import InvalidOrder
 from ..models import Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
 from ..requests import Contact, OrderRequest, order_request_build
+from ..routing import capacity_note
 
 
 class LineInSerializer(serializers.Serializer):
@@ -192,6 +193,8 @@ def routing_public(stored: dict) -> dict | None:
             if rule == "fewest_shipments_then_nearest"
             else str(stored.get("detail", ""))
         )
+    if stored.get("full_stores"):
+        reason = f"{reason} {capacity_note(list(stored['full_stores']))}"
     return {
         "policy": str(stored.get("policy", "")),
         "rule": rule,
