@@ -11,6 +11,7 @@ from django.utils.translation import ngettext_lazy
 from catalog.forms import SkuLinesField
 from catalog.models import Channel
 from customers.models import Company, Customer
+from inventory.admin import location_figure_register
 from inventory.models import Location
 from omnishop.admin import ReadOnlyAdmin, WideChangelistMixin, admin_form_page, service_action, short_time
 from omnishop.exceptions import DomainError
@@ -19,7 +20,7 @@ from omnishop.vocabulary import CHECKOUT_FULFILMENT_CHOICES, CHECKOUT_PAYMENT_CH
 from . import lifecycle
 from .exceptions import InvalidOrder, InvalidTransition, WrongPickupCode
 from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderFee, OrderLine
-from .selectors import sees_only_own_stores, store_order_condition
+from .selectors import sees_only_own_stores, store_load_today, store_order_condition
 from .services import (
     Contact,
     OrderRequest,
@@ -479,3 +480,18 @@ class FulfilmentLineAdmin(ReadOnlyAdmin):
 
     list_display = ["fulfilment", "order_line", "quantity"]
     list_select_related = ["fulfilment", "order_line"]
+
+
+def location_pick_load(location: Location) -> str:
+    """A store's orders to pick today against its daily pick capacity, for the location admin."""
+    if location.kind != Location.Kind.STORE:
+        return "—"
+    load = store_load_today(location=location)
+    if location.daily_pick_capacity is None:
+        return ngettext_lazy("%(load)d order; no limit.", "%(load)d orders; no limit.", load) % {"load": load}
+    return ngettext_lazy(
+        "%(load)d of %(capacity)d order.", "%(load)d of %(capacity)d orders.", location.daily_pick_capacity
+    ) % {"load": load, "capacity": location.daily_pick_capacity}
+
+
+location_figure_register(label=_("Orders to pick today"), figure=location_pick_load)

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from conftest import run_in_threads
@@ -137,3 +138,37 @@ def test_placements_at_once_never_take_a_store_past_its_capacity(shop):
     assert store_load_today(location=shop["krk"]) == 2
     assert Fulfilment.objects.filter(location=shop["krk"]).values("order").distinct().count() == 2
     assert Order.objects.filter(fulfilment_type="delivery").count() == 8
+
+
+@pytest.mark.django_db
+def test_the_location_admin_edits_the_capacity_and_shows_todays_load(admin_client, shop):
+    a = shop["variants"][0]
+    stock(a, shop["krk"], 10)
+    krk = _capacity(shop["krk"], 5)
+    _deliver(shop, a)
+    url = reverse("admin:inventory_location_change", args=[krk.pk])
+    page = admin_client.get(url).content.decode()
+    assert "Orders to pick today" in page and "1 of 5 orders." in page
+    data = {
+        "code": krk.code,
+        "name": krk.name,
+        "kind": krk.kind,
+        "is_active": "on",
+        "city": krk.city,
+        "country": krk.country,
+        "latitude": str(krk.latitude),
+        "longitude": str(krk.longitude),
+        "click_and_collect": "on",
+        "ship_from_store": "on",
+        "ring_fence": 0,
+        "daily_pick_capacity": "12",
+        "opening_hours": "{}",
+    }
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Location.objects.get(pk=krk.pk).daily_pick_capacity == 12
+    response = admin_client.post(url, data | {"daily_pick_capacity": "-1"})
+    assert response.status_code == 200 and Location.objects.get(pk=krk.pk).daily_pick_capacity == 12
+    # A warehouse has no pick load of a store.
+    page = admin_client.get(reverse("admin:inventory_location_change", args=[shop["warehouse"].pk])).content.decode()
+    assert "Orders to pick today" in page
