@@ -11,7 +11,7 @@ from django.utils.translation import ngettext_lazy
 from catalog.forms import SkuLinesField
 from catalog.models import Channel
 from customers.models import Company, Customer
-from inventory.admin import location_figure_register
+from inventory.admin import OwnStoresOnlyMixin, location_figure_register
 from inventory.models import Location
 from omnishop.admin import ReadOnlyAdmin, WideChangelistMixin, admin_form_page, service_action, short_time
 from omnishop.exceptions import DomainError
@@ -19,7 +19,7 @@ from omnishop.vocabulary import CHECKOUT_FULFILMENT_CHOICES, CHECKOUT_PAYMENT_CH
 
 from . import lifecycle
 from .exceptions import InvalidOrder, InvalidTransition, WrongPickupCode
-from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderFee, OrderLine
+from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderFee, OrderLine, TillSale
 from .selectors import sees_only_own_stores, store_load_today, store_order_condition
 from .services import (
     Contact,
@@ -480,6 +480,18 @@ class FulfilmentLineAdmin(ReadOnlyAdmin):
 
     list_display = ["fulfilment", "order_line", "quantity"]
     list_select_related = ["fulfilment", "order_line"]
+
+
+@admin.register(TillSale)
+class TillSaleAdmin(OwnStoresOnlyMixin, ReadOnlyAdmin):
+    """The receipts stores' tills reported (``till_sale_record``), each with the order it became;
+    store staff see their own stores' only."""
+
+    list_display = ["receipt_number", "location", "sold_at", "order", "stock_corrections"]
+    list_filter = ["location", "sold_at"]
+    list_select_related = ["location", "order"]
+    search_fields = ["receipt_number", "order__number"]
+    date_hierarchy = "sold_at"
 
 
 def location_pick_load(location: Location) -> str:

@@ -263,3 +263,56 @@ def test_different_receipts_selling_past_the_stock_at_once_keep_the_checks(shop)
     assert total_corrected == 6  # 8 sold, 2 on record
     moves = StockMovement.objects.filter(variant=a, location=shop["lodz"])
     assert sum(moves.values_list("quantity", flat=True)) == level.on_hand
+
+
+def test_a_long_receipt_costs_no_more_queries_than_a_short_one(api_client, till, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from catalog.tests.factories import VariantFactory
+
+    variants = [VariantFactory() for _ in range(12)]
+    for v in variants:
+        stock(v, till["lodz"], 5)
+
+    def sale(receipt: str, items) -> int:
+        lines = [{"sku": v.sku, "quantity": 1, "unit_price": "10.00"} for v in items]
+        payload = body(
+            till, receipt_number=receipt, lines=lines, payments=[{"method": "card", "amount": f"{10 * len(items)}.00"}]
+        )
+        with CaptureQueriesContext(connection) as queries:
+            response = api_client.post(URL, payload, format="json", **auth(till))
+        assert response.status_code == 201, response.json()
+        return len(queries)
+
+    sale("Q-1", variants[:1])  # the key's first use of the window records its use once
+    assert sale("Q-2", variants[1:3]) == sale("Q-12", variants[3:])
+
+
+def test_store_staff_see_their_own_stores_till_sales_in_admin(client, till):
+    from django.contrib.auth.models import Group
+
+    from omnishop.accounts.models import User
+    from omnishop.accounts.roles import STORE_STAFF
+
+    a = till["variants"][0]
+    stock(a, till["lodz"], 5)
+    stock(a, till["waw"], 5)
+    one = {
+        "lines": [{"sku": a.sku, "quantity": 1, "unit_price": "10.00"}],
+        "payments": [{"method": "cash", "amount": "10.00"}],
+    }
+    client.post(URL, body(till, receipt_number="L-1", **one), content_type="application/json", **auth(till))
+    client.post(
+        URL, body(till, store="waw", receipt_number="W-1", **one), content_type="application/json", **auth(till)
+    )
+    clerk = User.objects.create_user(email="clerk@example.pl", password="x-pass-123", is_staff=True)
+    clerk.groups.add(Group.objects.get(name=STORE_STAFF))
+    till["lodz"].staff.add(clerk)
+    client.force_login(clerk)
+    page = client.get("/admin/orders/tillsale/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "L-1" in html and "W-1" not in html
+    waw_sale = TillSale.objects.get(receipt_number="W-1")
+    assert client.get(f"/admin/orders/tillsale/{waw_sale.pk}/change/").status_code in (302, 404)
