@@ -158,6 +158,37 @@ def variant_get_by_sku(*, sku: str) -> Variant | None:
     return Variant.objects.filter(sku=sku).first()
 
 
+class VariantByCode(NamedTuple):
+    pk: int
+    sku: str
+    ean: str | None
+    size: str
+    colour: str
+    product_name: str
+
+
+def variants_by_sku_or_ean(*, skus: Iterable[str] = (), eans: Iterable[str] = ()) -> dict[str, VariantByCode]:
+    """The variants named by SKU or by EAN (active or not: a till sells what is on the shelf),
+    by the code that named them; unknown codes are absent. One query."""
+    skus, eans = sorted(set(skus)), sorted(set(eans))
+    if not skus and not eans:
+        return {}
+    rows = (
+        Variant.objects.filter(Q(sku__in=skus) | Q(ean__in=eans))
+        .order_by("pk")
+        .values_list("pk", "sku", "ean", "size", "colour", "product__name")
+    )
+    found: dict[str, VariantByCode] = {}
+    wanted_skus, wanted_eans = set(skus), set(eans)
+    for row in rows:
+        variant = VariantByCode(*row)
+        if variant.sku in wanted_skus:
+            found[f"sku:{variant.sku}"] = variant
+        if variant.ean and variant.ean in wanted_eans:
+            found[f"ean:{variant.ean}"] = variant
+    return found
+
+
 def variant_skus(*, ids: Iterable[int]) -> dict[int, str]:
     """SKU per variant id, for the ids that exist."""
     return dict(Variant.objects.filter(pk__in=list(ids)).values_list("pk", "sku"))

@@ -89,6 +89,17 @@ class LocationForm(forms.ModelForm):
         return hours
 
 
+# What higher apps tell about a location on its change page (orders: today's pick load), as
+# (label, figure(location) -> str); they register here, inventory imports none of them.
+LOCATION_FIGURES: list[tuple[str, object]] = []
+
+
+def location_figure_register(*, label: str, figure) -> None:
+    """Show ``figure(location)`` under ``label`` in the location's "Today" box (once per label)."""
+    if all(existing != label for existing, _figure in LOCATION_FIGURES):
+        LOCATION_FIGURES.append((label, figure))
+
+
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
     form = LocationForm
@@ -101,6 +112,7 @@ class LocationAdmin(admin.ModelAdmin):
         "click_and_collect",
         "ship_from_store",
         "ring_fence",
+        "daily_pick_capacity",
         "is_active",
     ]
     list_filter = ["kind", "is_active", "ships_online", "click_and_collect", "ship_from_store", "city"]
@@ -111,12 +123,42 @@ class LocationAdmin(admin.ModelAdmin):
         (_("Geo"), {"fields": ("latitude", "longitude")}),
         (
             _("Services"),
-            {"fields": ("ships_online", "click_and_collect", "ship_from_store", "ring_fence", "opening_hours")},
+            {
+                "fields": (
+                    "ships_online",
+                    "click_and_collect",
+                    "ship_from_store",
+                    "ring_fence",
+                    "daily_pick_capacity",
+                    "opening_hours",
+                )
+            },
         ),
         (_("Pickup"), {"fields": ("pickup_hold_days", "pickup_reminder_days")}),
         (_("Staff"), {"fields": ("staff",)}),
     )
     filter_horizontal = ["staff"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not LOCATION_FIGURES:
+            return fieldsets
+        # Right after the services, whose capacity it sets against today's figures.
+        today = (_("Today"), {"fields": ("todays_figures",)})
+        return [*fieldsets[:4], today, *fieldsets[4:]]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "todays_figures"] if obj is not None and LOCATION_FIGURES else fields
+
+    @admin.display(description=_("load"))
+    def todays_figures(self, obj) -> str:
+        return format_html(
+            '<dl class="location-figures">{}</dl>',
+            format_html_join(
+                "", "<dt>{}</dt><dd>{}</dd>", ((label, figure(obj)) for label, figure in LOCATION_FIGURES)
+            ),
+        )
 
     def save_form(self, request, form, change):
         """A new location is created here by ``location_create`` (the admin's form only checked

@@ -103,6 +103,12 @@ def location_lock(*, pk: int) -> Location:
     return Location.objects.select_for_update().get(pk=pk)
 
 
+def locations_lock(*, ids: Iterable[int]) -> list[Location]:
+    """Lock location rows in id order, after any stock rows (a store's daily pick capacity:
+    placements that would fill it queue here and count one after the other)."""
+    return list(Location.objects.select_for_update().filter(pk__in=sorted(set(ids))).order_by("pk"))
+
+
 def channel_stock_lock(
     *, channel_ids: Iterable[int], variant_ids: Iterable[int] | None = None, product_ids: Iterable[int] | None = None
 ) -> list[tuple[int, int, int, int | None]]:

@@ -105,6 +105,15 @@ class Location(models.Model):
         validators=[MinValueValidator(PICKUP_DAYS_MIN), MaxValueValidator(PICKUP_DAYS_MAX)],
         help_text=_("The customer is reminded this many open days before the collect-by date."),
     )
+    # Orders a store will pick in one day (Europe/Warsaw): its click & collect and ship-from-store
+    # orders. Routing sends no more parcels to a full store; empty is no limit.
+    daily_pick_capacity = models.IntegerField(
+        _("daily pick capacity"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("Orders the store picks per day (click & collect and ship-from-store); empty: no limit."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -135,6 +144,10 @@ class Location(models.Model):
             models.CheckConstraint(
                 condition=Q(pickup_reminder_days__gte=PICKUP_DAYS_MIN, pickup_reminder_days__lte=PICKUP_DAYS_MAX),
                 name="inventory_location_pickup_reminder_days_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(daily_pick_capacity__isnull=True) | Q(daily_pick_capacity__gte=0),
+                name="inventory_location_capacity_gte_0",
             ),
         ]
 

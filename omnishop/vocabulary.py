@@ -10,7 +10,14 @@ class FulfilmentType(models.TextChoices):
     DELIVERY = "delivery", _("Home delivery")
     CLICK_AND_COLLECT = "click_and_collect", _("Click & collect")
     ROPIS = "ropis", _("Reserve online, try in store")
+    # A sale at a store's till, recorded by the POS after it happened (never placed or routed).
+    IN_STORE = "in_store", _("Bought at the till")
 
+
+# What a checkout (API, admin) may choose: a till sale comes only from the POS.
+CHECKOUT_FULFILMENT_CHOICES = [
+    (value, label) for value, label in FulfilmentType.choices if value != FulfilmentType.IN_STORE
+]
 
 # Collected in a store (click & collect and reserve-online-try-in-store alike).
 PICKUP_FULFILMENTS = frozenset({FulfilmentType.CLICK_AND_COLLECT, FulfilmentType.ROPIS})

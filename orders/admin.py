@@ -11,6 +11,7 @@ from django.utils.translation import ngettext_lazy
 
 from catalog.models import Channel
 from customers.selectors import customer_get
+from inventory.admin import OwnStoresOnlyMixin, location_figure_register
 from inventory.models import Location
 from omnishop.admin import ReadOnlyAdmin, WideChangelistMixin, admin_form_page, service_action, short_time
 from omnishop.exceptions import DomainError
@@ -31,9 +32,9 @@ from .admin_pages import (
     product_search_results,
 )
 from .exceptions import InvalidOrder, InvalidTransition, WrongPickupCode
-from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order
+from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, TillSale
 from .resources import OrderExportResource
-from .selectors import sees_only_own_stores, store_order_condition
+from .selectors import sees_only_own_stores, store_load_today, store_order_condition
 from .services import (
     TillPayment,
     fulfilment_ship,
@@ -591,3 +592,30 @@ class FulfilmentLineAdmin(ReadOnlyAdmin):
 
     list_display = ["fulfilment", "order_line", "quantity", "picked_quantity", "short_quantity", "cancelled_quantity"]
     list_select_related = ["fulfilment", "order_line"]
+
+
+@admin.register(TillSale)
+class TillSaleAdmin(OwnStoresOnlyMixin, ReadOnlyAdmin):
+    """The receipts stores' tills reported (``till_sale_record``), each with the order it became;
+    store staff see their own stores' only."""
+
+    list_display = ["receipt_number", "location", "sold_at", "order", "stock_corrections"]
+    list_filter = ["location", "sold_at"]
+    list_select_related = ["location", "order"]
+    search_fields = ["receipt_number", "order__number"]
+    date_hierarchy = "sold_at"
+
+
+def location_pick_load(location: Location) -> str:
+    """A store's orders to pick today against its daily pick capacity, for the location admin."""
+    if location.kind != Location.Kind.STORE:
+        return "—"
+    load = store_load_today(location=location)
+    if location.daily_pick_capacity is None:
+        return ngettext_lazy("%(load)d order; no limit.", "%(load)d orders; no limit.", load) % {"load": load}
+    return ngettext_lazy(
+        "%(load)d of %(capacity)d order.", "%(load)d of %(capacity)d orders.", location.daily_pick_capacity
+    ) % {"load": load, "capacity": location.daily_pick_capacity}
+
+
+location_figure_register(label=_("Orders to pick today"), figure=location_pick_load)

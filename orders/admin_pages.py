@@ -21,7 +21,7 @@ from inventory.models import Location
 from inventory.selectors import stock_availability_by_location
 from omnishop.money import money_display
 from omnishop.notifications.models import Notification
-from omnishop.vocabulary import CHECKOUT_PAYMENT_CHOICES
+from omnishop.vocabulary import CHECKOUT_FULFILMENT_CHOICES, CHECKOUT_PAYMENT_CHOICES
 
 from . import lifecycle
 from .events import order_event_text
@@ -48,7 +48,7 @@ class PlaceOrderForm(forms.Form):
         queryset=Channel.objects.filter(is_active=True, kind__in=[Channel.Kind.CALL_CENTRE, Channel.Kind.B2B]),
     )
     lines = SkuLinesField(label=gettext_lazy("lines"))
-    fulfilment_type = forms.ChoiceField(label=gettext_lazy("fulfilment"), choices=Order.FulfilmentType.choices)
+    fulfilment_type = forms.ChoiceField(label=gettext_lazy("fulfilment"), choices=CHECKOUT_FULFILMENT_CHOICES)
     pickup_store = forms.ModelChoiceField(
         label=gettext_lazy("pickup store"),
         queryset=Location.objects.filter(is_active=True, click_and_collect=True).order_by("name"),

@@ -435,3 +435,34 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.type}"
+
+
+class TillSale(models.Model):
+    """A sale at a store's till that its POS reported (``till_sale_record``): the completed order
+    of the store channel it became, and what the till sent of its own. One per (store, receipt
+    number), held by the database: a receipt sent again finds its first order."""
+
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="till_sale", verbose_name=_("order"))
+    location = models.ForeignKey(
+        "inventory.Location", on_delete=models.PROTECT, related_name="till_sales", verbose_name=_("store")
+    )
+    receipt_number = models.CharField(_("till receipt number"), max_length=64)
+    sold_at = models.DateTimeField(_("sold at"))
+    # [{"method": "card", "amount": "120.00"}, ...] as the till took them, amounts as strings.
+    payments = models.JSONField(_("payments"), default=list)
+    # {sku: units}: units the sale found on the shelf beyond what the system believed, booked as a count.
+    stock_corrections = models.JSONField(_("stock corrections"), default=dict, blank=True)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    created_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("till sale")
+        verbose_name_plural = _("till sales")
+        ordering = ["-sold_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["location", "receipt_number"], name="orders_tillsale_receipt_per_store"),
+            models.CheckConstraint(condition=~Q(receipt_number=""), name="orders_tillsale_receipt_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location_id} #{self.receipt_number}"

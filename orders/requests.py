@@ -112,6 +112,9 @@ def marketplace_sale_errors(request: OrderRequest) -> dict[str, list[str]]:
 def order_request_errors(request: OrderRequest) -> dict[str, list[str]]:
     """The rules an order request keeps whoever sends it, by field (empty when it keeps them)."""
     errors: dict[str, list[str]] = marketplace_sale_errors(request)
+    if request.fulfilment_type == FulfilmentType.IN_STORE:
+        # Bought at the till already: the POS records it (orders.services.till), nobody places it.
+        errors["fulfilment_type"] = [_("A till sale is recorded by the store's POS, not placed as an order.")]
     delivery = request.fulfilment_type == FulfilmentType.DELIVERY
     if any(int(quantity) < 1 for quantity in request.lines.values()):
         errors.setdefault("lines", [_("Every line needs at least one unit.")])

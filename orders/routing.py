@@ -19,6 +19,8 @@ from inventory.models import Location
 from inventory.selectors import stock_available_with_locations
 from omnishop.vocabulary import FulfilmentType
 
+from .selectors import stores_full_today
+
 
 @dataclass(frozen=True)
 class RoutedLine:
@@ -71,13 +73,30 @@ class NearestFewestShipmentsPolicy:
             if row.available > 0:
                 available.setdefault(row.location_id, {})[row.variant_id] = row.available
         if fulfilment_type == FulfilmentType.DELIVERY:
-            decision = self._delivery(lines, available, locations, latitude, longitude)
+            full = self._full_stores(locations)
+            decision = self._delivery(
+                lines, available, {pk: loc for pk, loc in locations.items() if pk not in full}, latitude, longitude
+            )
+            if full:
+                codes = sorted(locations[pk].code for pk in full)
+                decision.reason["full_stores"] = codes
+                decision.reason["capacity_note"] = capacity_note(codes)
         else:
             decision = self._pickup(
                 lines, available, locations, pickup_location, allow_transfer=fulfilment_type != FulfilmentType.ROPIS
             )
         decision.locations = locations
         return decision
+
+    @staticmethod
+    def _full_stores(locations: dict[int, Location]) -> set[int]:
+        """Stores that ship and have reached their daily pick capacity: no more parcels today."""
+        limited = [
+            loc
+            for loc in locations.values()
+            if loc.kind == Location.Kind.STORE and loc.ship_from_store and loc.daily_pick_capacity is not None
+        ]
+        return stores_full_today(locations=limited) if limited else set()
 
     # -- pickup ------------------------------------------------------------------------------
     def _pickup(self, lines, available, locations, store, *, allow_transfer: bool) -> RoutingDecision:
@@ -221,6 +240,11 @@ class NearestFewestShipmentsPolicy:
     @staticmethod
     def _short(missing: dict[int, int], detail: str) -> InsufficientStock:
         return InsufficientStock(detail, errors={str(v): [_("%(q)d wanted.") % {"q": q}] for v, q in missing.items()})
+
+
+def capacity_note(codes: list[str]) -> str:
+    """Why stores were left out of a delivery's sources, in the active language."""
+    return _("Skipped, at their daily pick capacity: %(stores)s.") % {"stores": ", ".join(codes)}
 
 
 def routing_policy():

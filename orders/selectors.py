@@ -1,11 +1,16 @@
 """Order reads, with the prefetches their pages need (query counts do not grow with rows)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum, Window
+from django.utils import timezone
 
 from omnishop.notifications.models import Notification
+from omnishop.vocabulary import PICKUP_FULFILMENTS, FulfilmentType
 
 from .models import Cart, CartLine, Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
 
@@ -272,3 +277,57 @@ def order_list_pickup_for_stores_of(*, user) -> QuerySet[Order]:
         "customer", "pickup_location", "channel"
     )
     return orders if user.is_superuser else orders.filter(pickup_location__staff=user)
+
+
+# A store's day, for its pick capacity: the stores are in Poland whatever the server's zone.
+STORE_DAY_ZONE = ZoneInfo("Europe/Warsaw")
+
+
+def store_day_start(now: datetime | None = None) -> datetime:
+    """When today began in the stores (midnight, Europe/Warsaw)."""
+    day = (now or timezone.now()).astimezone(STORE_DAY_ZONE).date()
+    return datetime.combine(day, time.min, tzinfo=STORE_DAY_ZONE)
+
+
+def store_loads_today(*, location_ids: Iterable[int], now: datetime | None = None) -> dict[int, int]:
+    """Orders each store picks today (placed since midnight in Europe/Warsaw, not cancelled): its
+    click & collect and reserve & try orders, and the deliveries with a parcel from it
+    (ship-from-store), each order once. Till sales are not picked. Two queries; absent: none."""
+    ids = sorted(set(location_ids))
+    if not ids:
+        return {}
+    since = store_day_start(now)
+    pickups = (
+        Order.objects.filter(
+            created_at__gte=since, pickup_location_id__in=ids, fulfilment_type__in=sorted(PICKUP_FULFILMENTS)
+        )
+        .exclude(status=Order.Status.CANCELLED)
+        .order_by()
+        .values_list("pickup_location_id")
+        .annotate(n=Count("pk"))
+    )
+    parcels = (
+        Fulfilment.objects.filter(
+            order__created_at__gte=since, location_id__in=ids, order__fulfilment_type=FulfilmentType.DELIVERY
+        )
+        .exclude(order__status=Order.Status.CANCELLED)
+        .order_by()
+        .values_list("location_id")
+        .annotate(n=Count("order_id", distinct=True))
+    )
+    loads: dict[int, int] = {}
+    for location_id, n in [*pickups, *parcels]:
+        loads[location_id] = loads.get(location_id, 0) + n
+    return loads
+
+
+def store_load_today(*, location) -> int:
+    """Orders ``location`` picks today (see ``store_loads_today``)."""
+    return store_loads_today(location_ids=[location.pk]).get(location.pk, 0)
+
+
+def stores_full_today(*, locations: Iterable) -> set[int]:
+    """The ids of ``locations`` (rows with ``daily_pick_capacity``) whose orders today reached it."""
+    limited = {loc.pk: loc.daily_pick_capacity for loc in locations if loc.daily_pick_capacity is not None}
+    loads = store_loads_today(location_ids=limited)
+    return {pk for pk, capacity in limited.items() if loads.get(pk, 0) >= capacity}

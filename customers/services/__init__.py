@@ -14,9 +14,11 @@ from .privacy import (
     customers_data_viewed,
 )
 from .profiles import (
+    IDENTIFIER_KINDS,
     CustomerRow,
     MarketplaceBuyer,
     customer_create,
+    customer_for_identifier,
     customer_for_marketplace_buyer,
     customer_for_user_ensure,
     customer_identity_add,
@@ -26,6 +28,7 @@ from .profiles import (
 )
 
 __all__ = [
+    "IDENTIFIER_KINDS",
     "MAX_ADDRESSES",
     "CustomerRow",
     "ErasureRefused",
@@ -39,6 +42,7 @@ __all__ = [
     "customer_data_viewed",
     "customer_erase",
     "customer_erasure_blockers",
+    "customer_for_identifier",
     "customer_for_marketplace_buyer",
     "customer_for_user_ensure",
     "customer_identity_add",

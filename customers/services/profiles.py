@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
@@ -299,3 +300,44 @@ def customer_profile_update(*, customer: Customer, changes: dict, actor=None) ->
         if values:
             locked.save(update_fields=list(values))
     return locked
+
+
+# What a channel may name a customer by (a till: the loyalty card scanned, a phone or an e-mail given).
+IDENTIFIER_KINDS = (CustomerIdentity.Kind.LOYALTY_CARD, CustomerIdentity.Kind.PHONE, CustomerIdentity.Kind.EMAIL)
+
+
+def customer_for_identifier(*, kind: str, value: str) -> Customer | None:
+    """The customer a loyalty card number, a phone or an e-mail names, or None.
+
+    Their global identity of that ``kind`` decides first; else, for a phone or an e-mail, the one
+    customer with it on their record, who then gets it as an identity (so the next lookup is
+    the identity's, and the 360 card lists it). A phone on several records names nobody: merging
+    people is customer service's call. Merged-away and erased customers are never named.
+    Raises ``ValidationError`` (``kind``, ``phone``) for an unknown kind or a phone that is not one."""
+    if kind not in IDENTIFIER_KINDS:
+        raise ValidationError({"kind": [_("Name a customer by loyalty card, phone or e-mail.")]})
+    value = _identity_value(kind, value)
+    if not value:
+        return None
+    identity = (
+        CustomerIdentity.objects.select_related("customer")
+        .filter(kind=kind, value=value, channel__isnull=True)
+        .filter(customer__merged_into_record__isnull=True, customer__erased_at__isnull=True)
+        .first()
+    )
+    if identity is not None:
+        return identity.customer
+    if kind == CustomerIdentity.Kind.LOYALTY_CARD:
+        return None
+    field = Q(email__iexact=value) if kind == CustomerIdentity.Kind.EMAIL else Q(phone=value)
+    live = Q(merged_into_record__isnull=True, erased_at__isnull=True)
+    found = list(Customer.objects.filter(field, live).order_by("pk")[:2])
+    if len(found) != 1:
+        return None
+    customer = found[0]
+    try:
+        with transaction.atomic():
+            customer_identity_add(customer=customer, kind=kind, value=value)
+    except IntegrityError:
+        pass  # someone else's identity (an old record), or added at the same moment: the record still names them
+    return customer

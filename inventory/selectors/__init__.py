@@ -24,6 +24,7 @@ from .locations import (
     locations_by_id,
     locations_nearest,
     pickup_location_get,
+    store_get,
 )
 from .nearest import (
     PickupOption,
@@ -62,5 +63,6 @@ __all__ = [
     "stock_available_with_locations",
     "stock_drift_list",
     "stock_levels_with_availability",
+    "store_get",
     "units_available",
 ]

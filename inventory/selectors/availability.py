@@ -160,6 +160,7 @@ ROUTING_LOCATION_FIELDS = (
     "click_and_collect",
     "ship_from_store",
     "ring_fence",
+    "daily_pick_capacity",
     "is_active",
 )
 

@@ -57,6 +57,11 @@ def pickup_location_get(*, code: str) -> Location | None:
     return Location.objects.filter(code=code, is_active=True, click_and_collect=True).first()
 
 
+def store_get(*, code: str) -> Location | None:
+    """The active store (not a warehouse) with this code, else None: where a till sells."""
+    return Location.objects.filter(code=code, is_active=True, kind=Location.Kind.STORE).first()
+
+
 def location_point_in_city(*, city: str) -> tuple[float, float] | None:
     """(latitude, longitude) of one of our located locations in ``city`` (case-insensitive), the
     first by id, or None: where a delivery goes when its address has no coordinates."""

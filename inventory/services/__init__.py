@@ -5,9 +5,11 @@ location) order through ``inventory.lock_objects``."""
 from ..events import stock_changed_message
 from .allocations import (
     stock_allocate,
+    stock_allocate_arrived,
     stock_allocation_short,
     stock_fulfil,
     stock_release,
+    stock_sell,
 )
 from .channel_stock import channel_stock_refresh
 from .consistency import (
@@ -67,6 +69,7 @@ __all__ = [
     "location_staff_set",
     "location_update",
     "stock_allocate",
+    "stock_allocate_arrived",
     "stock_allocation_short",
     "stock_changed_message",
     "stock_changes_apply",
@@ -78,6 +81,7 @@ __all__ = [
     "stock_receive",
     "stock_release",
     "stock_safety_stock_set",
+    "stock_sell",
     "stock_sync_apply",
     "stock_sync_key",
     "transfer_cancel",

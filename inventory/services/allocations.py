@@ -5,9 +5,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..exceptions import InsufficientStock
 from ..lock_objects import allocations_lock_open, stock_levels_lock
 from ..models import Allocation, StockHold, StockLevel, StockMovement
-from .ledger import StockChange, StockLine, stock_available_check, stock_changed_emit, stock_changes_apply
+from .ledger import (
+    StockChange,
+    StockLine,
+    stock_available_check,
+    stock_changed_emit,
+    stock_changes_apply,
+    stock_levels_ensure,
+)
 
 
 def _allocated_add(by_pk: dict[int, int]) -> None:
@@ -68,6 +76,48 @@ def stock_allocate(
         )
         if release_holds:
             StockHold.objects.filter(reference=release_holds).delete()
+    return allocations
+
+
+def stock_allocate_arrived(*, lines: list[StockLine], reference: str) -> list[Allocation]:
+    """Promise units that have just arrived for an order (its transfer booked in at the pickup
+    store) to that order. They came for it: neither the location's safety stock, nor its
+    ring-fence, nor other customers' holds there stand in the way, only units other orders hold
+    (``allocated``); the CHECK ``allocated <= on_hand`` still guards. Rows are locked in
+    (variant, location) order. Raises ``InsufficientStock`` when on hand less allocated is
+    short (the goods were sold or miscounted meanwhile), ``ValidationError`` for a line of less
+    than one unit."""
+    if any(ln.quantity < 1 for ln in lines):
+        raise ValidationError({"lines": [_("Allocate at least one unit on every line.")]})
+    if not lines:
+        return []
+    with transaction.atomic():
+        levels = stock_levels_lock(pairs=[(ln.variant_id, ln.location_id) for ln in lines])
+        wanted: dict[tuple[int, int], int] = {}
+        for ln in lines:
+            wanted[(ln.variant_id, ln.location_id)] = wanted.get((ln.variant_id, ln.location_id), 0) + ln.quantity
+        short = {}
+        for pair, quantity in wanted.items():
+            level = levels.get(pair)
+            free = level.on_hand - level.allocated if level is not None else 0
+            if quantity > free:
+                short[f"{pair[0]}@{pair[1]}"] = [
+                    _("%(wanted)d wanted, %(available)d available.") % {"wanted": quantity, "available": max(free, 0)}
+                ]
+        if short:
+            raise InsufficientStock(_("The units that arrived are no longer there."), errors=short)
+        _allocated_add({levels[pair].pk: quantity for pair, quantity in wanted.items()})
+        for pair, quantity in wanted.items():
+            levels[pair].allocated += quantity
+        stock_changed_emit(levels=[levels[pair] for pair in sorted(wanted)])
+        allocations = Allocation.objects.bulk_create(
+            [
+                Allocation(
+                    variant_id=ln.variant_id, location_id=ln.location_id, quantity=ln.quantity, reference=reference
+                )
+                for ln in lines
+            ]
+        )
     return allocations
 
 
@@ -147,3 +197,36 @@ def _hold_pairs(reference: str) -> set[tuple[int, int]]:
     return set(
         StockHold.objects.filter(reference=reference).order_by().values_list("variant_id", "location_id").distinct()
     )
+
+
+def stock_sell(
+    *, lines: list[StockLine], actor=None, reference: str = "", note: str = ""
+) -> dict[tuple[int, int], int]:
+    """Units sold over a counter, a sale that already happened (a till's receipt): on hand falls
+    by each line with a SALE entry, under ``reference``. Never refused for want of stock: where
+    a sale takes more than on hand less what orders hold (``allocated``), the shelf had units the
+    system did not know of, and the difference is booked first as a COUNT entry (with ``note``),
+    so on hand never falls below allocated or zero (the CHECKs hold, no order loses its units).
+    Rows are locked in (variant, location) order. Returns the corrections, units by (variant,
+    location). Raises ``ValidationError`` for a line of less than one unit."""
+    if any(ln.quantity < 1 for ln in lines):
+        raise ValidationError({"lines": [_("Sell at least one unit on every line.")]})
+    wanted: dict[tuple[int, int], int] = {}
+    for ln in lines:
+        wanted[(ln.variant_id, ln.location_id)] = wanted.get((ln.variant_id, ln.location_id), 0) + ln.quantity
+    if not wanted:
+        return {}
+    stock_levels_ensure(pairs=wanted)  # before any stock lock: a store may sell an item it never had on record
+    corrections: dict[tuple[int, int], int] = {}
+    with transaction.atomic():
+        levels = stock_levels_lock(pairs=wanted)
+        changes = []
+        for pair, quantity in sorted(wanted.items()):
+            level = levels[pair]
+            short = max(0, level.allocated + quantity - level.on_hand)
+            if short:
+                corrections[pair] = short
+                changes.append(StockChange(*pair, StockMovement.Kind.COUNT, quantity=short, note=note[:200]))
+            changes.append(StockChange(*pair, StockMovement.Kind.SALE, quantity=-quantity))
+        stock_changes_apply(changes=changes, actor=actor, reference=reference)
+    return corrections

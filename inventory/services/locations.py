@@ -43,6 +43,7 @@ def location_create(
     click_and_collect: bool = False,
     ship_from_store: bool = False,
     ring_fence: int = 0,
+    daily_pick_capacity: int | None = None,
     is_active: bool = True,
     pickup_hold_days: int | None = None,
     pickup_reminder_days: int | None = None,
@@ -73,6 +74,7 @@ def location_create(
         click_and_collect=click_and_collect,
         ship_from_store=ship_from_store,
         ring_fence=ring_fence,
+        daily_pick_capacity=daily_pick_capacity,
         is_active=is_active,
     )
     # Unset: the model's defaults (the OMNISHOP_PICKUP_* settings).
@@ -102,6 +104,7 @@ LOCATION_EDITABLE_FIELDS = (
     "click_and_collect",
     "ship_from_store",
     "ring_fence",
+    "daily_pick_capacity",
     "is_active",
     "pickup_hold_days",
     "pickup_reminder_days",

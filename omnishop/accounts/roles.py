@@ -76,7 +76,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     STORE_STAFF: (
         _view("catalog", "product", "variant", "price")
         | _view("inventory", "location", "stocklevel", "transfer")
-        | _view("orders", "order", "fulfilment")
+        | _view("orders", "order", "fulfilment", "tillsale")
         # Picks, readies and hands over the pickup orders of the stores they work at (Location.staff),
         # and sees only those orders.
         | {"orders.handle_pickup"}

@@ -10,6 +10,7 @@ class Scope(models.TextChoices):
     STOCK_READ = "stock:read", _("Read availability")
     ORDERS_WRITE = "orders:write", _("Place and manage orders")
     WEBHOOKS_MANAGE = "webhooks:manage", _("Manage the channel's webhook subscriptions and deliveries")
+    POS_WRITE = "pos:write", _("Record till sales (store POS)")
 
 
 class ChannelAPIKeyManager(BaseAPIKeyManager):
@@ -45,7 +46,7 @@ class ChannelAPIKey(AbstractAPIKey):
         _("scopes"),
         default=list,
         blank=True,
-        help_text=_("What the key may do: stock:sync, stock:read, orders:write, webhooks:manage."),
+        help_text=_("What the key may do: stock:sync, stock:read, orders:write, webhooks:manage, pos:write."),
     )
 
     objects = ChannelAPIKeyManager()

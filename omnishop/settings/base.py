@@ -293,6 +293,8 @@ SPECTACULAR_SETTINGS = {
         "ChannelKindEnum": "catalog.models.Channel.Kind",
         "MarketplaceFeeKindEnum": "orders.models.OrderFee.Kind",
         "WebhookDeliveryStatusEnum": "omnishop.webhooks.models.WebhookDelivery.Status",
+        "FulfilmentTypeEnum": "omnishop.vocabulary.FulfilmentType",
+        "CheckoutFulfilmentTypeEnum": "omnishop.vocabulary.CHECKOUT_FULFILMENT_CHOICES",
     },
 }
 API_KEY_CUSTOM_HEADER = None  # the package's default header: "Authorization: Api-Key <key>"

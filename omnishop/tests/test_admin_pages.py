@@ -96,7 +96,24 @@ def stock_rows(n: int) -> None:
     )
     cart = cart_create_anonymous(channel=channel)
     cart_line_set(cart=cart, variant=variant, quantity=1)
+    till_sale(store, variant, n)
     beat_schedule()
+
+
+def till_sale(store, variant, n: int) -> None:
+    """A receipt a store's till reported (the till sales admin lists them)."""
+    from orders.services import TillLine, TillSalePayment, TillSaleRequest, till_sale_record
+
+    till_sale_record(
+        channel=ChannelFactory(code="store", kind="store"),
+        data=TillSaleRequest(
+            store=store.code,
+            receipt_number=f"seed-{n}",
+            sold_at=timezone.now(),
+            lines=(TillLine(sku=variant.sku, quantity=1, unit_price=Decimal("10.00")),),
+            payments=(TillSalePayment(method="cash", amount=Decimal("10.00")),),
+        ),
+    )
 
 
 def beat_schedule():

@@ -272,11 +272,15 @@ def shop(db):
     # The marketplace endpoints are for a marketplace's key: a web key is refused there by design.
     marketplace = ChannelFactory(code="allegro", kind=Channel.Kind.MARKETPLACE, api_key_required=True)
     _row, marketplace_key = apikey_create(channel=marketplace, name="Allegro", scopes=list(Scope.values))
+    # The till sales endpoint is for a store channel's key (its POS) in the same way.
+    store = ChannelFactory(code="store", kind=Channel.Kind.STORE)
+    _row, pos_key = apikey_create(channel=store, name="POS", scopes=list(Scope.values))
     return {
         "order": order,
         "product": product,
         "key": key,
         "marketplace_key": marketplace_key,
+        "pos_key": pos_key,
         "warehouse": warehouse,
     }
 
@@ -311,6 +315,7 @@ def test_documented_security_matches_what_the_endpoint_enforces(schema, api_clie
     assert (set() in documented) != _refused(anonymous), ("anonymous", anonymous.status_code, anonymous.content)
 
     key = shop["marketplace_key"] if path.startswith("/api/v1/marketplace/") else shop["key"]
+    key = shop["pos_key"] if path.startswith("/api/v1/pos/") else key
     with_key = getattr(api_client, method)(url, body, format="json", HTTP_AUTHORIZATION=f"Api-Key {key}")
     assert ({"ChannelApiKey"} in documented) != _refused(with_key), ("key", with_key.status_code, with_key.content)
 

@@ -5,12 +5,13 @@ from rest_framework import serializers
 
 from inventory.models import Transfer
 from omnishop.api.serializers import MoneyField
-from omnishop.vocabulary import CHECKOUT_PAYMENT_CHOICES, PaymentMethod
+from omnishop.vocabulary import CHECKOUT_FULFILMENT_CHOICES, CHECKOUT_PAYMENT_CHOICES, PaymentMethod
 
 from ..events import order_event_text
 from ..exceptions import InvalidOrder
 from ..models import Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
 from ..requests import Contact, OrderRequest, order_request_build
+from ..routing import capacity_note
 
 
 class LineInSerializer(serializers.Serializer):
@@ -56,7 +57,7 @@ class OrderCreateSerializer(serializers.Serializer):
 
     lines = LineInSerializer(many=True, required=False)
     from_cart = serializers.BooleanField(default=False)
-    fulfilment_type = serializers.ChoiceField(choices=Order.FulfilmentType.choices)
+    fulfilment_type = serializers.ChoiceField(choices=CHECKOUT_FULFILMENT_CHOICES)
     pickup_store = serializers.SlugField(required=False, help_text=_("Location code of the pickup store."))
     shipping_address = AddressSerializer(required=False)
     contact = ContactSerializer(required=False)
@@ -193,6 +194,8 @@ def routing_public(stored: dict) -> dict | None:
             if rule == "fewest_shipments_then_nearest"
             else str(stored.get("detail", ""))
         )
+    if stored.get("full_stores"):
+        reason = f"{reason} {capacity_note(list(stored['full_stores']))}"
     return {
         "policy": str(stored.get("policy", "")),
         "rule": rule,

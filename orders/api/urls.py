@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import cart, marketplace, store_handover, store_picking, store_queue, views
+from . import cart, marketplace, pos, store_handover, store_picking, store_queue, views
 
 app_name = "orders"
 
@@ -48,4 +48,5 @@ urlpatterns = [
         name="store-fulfilment-receive",
     ),
     path("marketplace/orders/", marketplace.MarketplaceOrderImportApi.as_view(), name="marketplace-orders"),
+    path("pos/sales/", pos.TillSaleCreateApi.as_view(), name="pos-sales"),
 ]

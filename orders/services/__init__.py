@@ -1,6 +1,6 @@
 """Order writes, by flow on the transition kernel: transitions (the state machine and the one way
 to write an order event) ← payments, fulfilments ← pickup ← checkout, handover (the counter);
-carts beside them."""
+carts and till sales beside them."""
 
 from ..requests import Contact, OrderRequest, order_request_build, payment_method_errors
 from .carts import cart_create_anonymous, cart_for_customer, cart_for_token, cart_line_set, cart_merge
@@ -55,6 +55,17 @@ from .pickup import (
     pickup_reminders_send,
     staff_works_at_pickup_store,
 )
+from .till import (
+    NotAStoreChannel,
+    StoreNotFound,
+    TillCustomer,
+    TillLine,
+    TillPaymentMethod,
+    TillReceiptConflict,
+    TillSalePayment,
+    TillSaleRequest,
+    till_sale_record,
+)
 from .transitions import (
     actor_user,
     order_cancel,
@@ -69,10 +80,18 @@ __all__ = [
     "Contact",
     "HandOver",
     "HandOverLine",
+    "NotAStoreChannel",
     "OrderPreview",
     "OrderRequest",
     "ShortOutcome",
+    "StoreNotFound",
+    "TillCustomer",
+    "TillLine",
     "TillPayment",
+    "TillPaymentMethod",
+    "TillReceiptConflict",
+    "TillSalePayment",
+    "TillSaleRequest",
     "actor_user",
     "cart_create_anonymous",
     "cart_for_customer",
@@ -119,4 +138,5 @@ __all__ = [
     "request_fingerprint",
     "staff_works_at_pickup_store",
     "system_may_cancel",
+    "till_sale_record",
 ]

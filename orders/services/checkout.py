@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from catalog.models import Channel
 from catalog.selectors import variant_skus
 from inventory.exceptions import InsufficientStock
+from inventory.lock_objects import locations_lock
 from inventory.models import Location
 from inventory.selectors import location_codes, location_point_in_city, locations_by_id
 from inventory.services import StockLine, stock_allocate, transfer_request
@@ -42,8 +43,8 @@ from ..requests import (
     order_request_errors,
     order_request_invalid,
 )
-from ..routing import RoutingDecision, routing_policy
-from ..selectors import order_details_attach
+from ..routing import RoutingDecision, capacity_note, routing_policy
+from ..selectors import order_details_attach, store_loads_today
 from .transitions import actor_user, order_event_build, order_event_record
 
 ROUTING_ATTEMPTS = 3
@@ -544,6 +545,8 @@ def _order_create(
         release_holds=cart.hold_reference if cart is not None else "",
         savepoint=False,  # a shortage ends this transaction: order_place re-routes in a new one
     )
+    if fulfilment_type == FulfilmentType.DELIVERY:
+        _store_capacity_check(order, [locations[pk] for pk in source_ids])
     line_by_variant = {ln.variant_id: ln for ln in order_lines}
     fulfilment_at = {f.location_id: f for f in fulfilments}
     fulfilment_lines = FulfilmentLine.objects.bulk_create(
@@ -562,6 +565,29 @@ def _order_create(
     )
     order_placed_notify(order, lines=order_lines)  # one insert; sent after commit
     return order
+
+
+def _store_capacity_check(order: Order, sources: list[Location]) -> None:
+    """A delivery's parcels from stores with a daily pick capacity: their rows are locked (after
+    the stock rows, in id order) and today's orders counted again with this one, so placements at
+    once never take a store past its capacity. Full: ``InsufficientStock``, and ``order_place``
+    routes again, without the store (routing sees it full now)."""
+    limited = [
+        loc
+        for loc in sources
+        if loc.kind == Location.Kind.STORE and loc.ship_from_store and loc.daily_pick_capacity is not None
+    ]
+    if not limited:
+        return
+    locked = locations_lock(ids=[loc.pk for loc in limited])
+    loads = store_loads_today(location_ids=[loc.pk for loc in locked])
+    # This order is counted already (its fulfilments are written): over the capacity is past it.
+    full = [
+        loc for loc in locked if loc.daily_pick_capacity is not None and loads.get(loc.pk, 0) > loc.daily_pick_capacity
+    ]
+    if full:
+        message = capacity_note(sorted(loc.code for loc in full))
+        raise InsufficientStock(message, errors={f"store:{loc.code}": [message] for loc in full})
 
 
 def _payment_status(payment_method: str) -> str:

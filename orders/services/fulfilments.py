@@ -10,7 +10,13 @@ from django.utils.translation import gettext as _
 
 from inventory.models import Allocation, Transfer
 from inventory.selectors import location_ids_of_staff
-from inventory.services import StockLine, stock_allocate, stock_fulfil, transfer_receive, transfer_ship
+from inventory.services import (
+    StockLine,
+    stock_allocate_arrived,
+    stock_fulfil,
+    transfer_receive,
+    transfer_ship,
+)
 
 from .. import lifecycle
 from ..events import OrderEventType
@@ -123,8 +129,10 @@ def fulfilment_transfer_ship(*, fulfilment: Fulfilment, actor=None) -> Fulfilmen
 
 def fulfilment_transfer_receive(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
     """The pickup store receives the transfer: the goods are allocated to the order in the store
-    (TRANSFER_IN, then an allocation there), and when nothing else is in transit the order
-    moves on to processing. For a cancelled order the goods only land in the store's stock."""
+    (TRANSFER_IN, then an allocation there, whatever the store's safety stock or other carts'
+    holds: ``stock_allocate_arrived``), and when no other transfer of the order is still to come
+    the order moves on to processing. For a cancelled order the goods only land in the store's
+    stock."""
     with transaction.atomic():
         fulfilment = _fulfilment_locked(fulfilment)
         order = fulfilment.order
@@ -151,10 +159,11 @@ def fulfilment_transfer_receive(*, fulfilment: Fulfilment, actor=None) -> Fulfil
             )
             return fulfilment
         lines = list(fulfilment.lines.select_related("allocation").order_by("id"))
-        new_allocations = stock_allocate(
+        # The units came for this order: the store's safety stock and other carts' holds there
+        # do not keep them from it (they would leave the order waiting for ever).
+        new_allocations = stock_allocate_arrived(
             lines=[StockLine(fl.allocation.variant_id, order.pickup_location_id, fl.quantity) for fl in lines],
             reference=f"order:{order.number}",
-            online=False,  # the units came for this order: no walk-in ring-fence applies
         )
         for line, allocation in zip(lines, new_allocations, strict=True):
             line.allocation = allocation

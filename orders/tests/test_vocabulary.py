@@ -28,3 +28,5 @@ def test_the_fulfilment_types_are_one_vocabulary():
     api = list(OrderCreateSerializer().fields["fulfilment_type"].choices)
     admin = [value for value, _label in PlaceOrderForm().fields["fulfilment_type"].choices]
     assert admin == api == ["delivery", "click_and_collect", "ropis"]
+    # A till sale is recorded by the POS (POST /api/v1/pos/sales/), never placed.
+    assert FulfilmentType.values == [*api, "in_store"]
