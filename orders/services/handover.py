@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,7 +40,7 @@ from ..exceptions import (
     PickupNotFound,
     TillPaymentRequired,
 )
-from ..models import Order, OrderLine
+from ..models import FulfilmentLine, Order, OrderLine
 from .payments import TillPayment, money_shown, order_paid_in_store, order_payment_refund_partial, payment_refundable
 from .pickup import pickup_attempt_fail, pickup_code_matches, pickup_store_check, wrong_pickup_code
 from .transitions import order_event_build, order_event_record, order_transition
@@ -199,32 +200,41 @@ def handover_plan(*, order: Order, actor, refused: Mapping[int, int] | None = No
     refused = dict(refused or {})
     lines = list(lines if lines is not None else order.lines.order_by("id"))
     by_id = {line.pk: line for line in lines}
+    # Units cancelled at picking (no location had them) are not handed over, nor paid for.
+    cancelled = dict(
+        FulfilmentLine.objects.filter(order_line__order=order, cancelled_quantity__gt=0)
+        .values("order_line_id")
+        .annotate(units=Sum("cancelled_quantity"))
+        .values_list("order_line_id", "units")
+    )
+    remaining = {line.pk: line.quantity - cancelled.get(line.pk, 0) for line in lines}
     errors = {}
     for line_id, units in refused.items():
         line = by_id.get(line_id)
         if line is None:
             errors[str(line_id)] = [_("Not a line of order %(number)s.") % {"number": order.number}]
-        elif not isinstance(units, int) or units < 0 or units > line.quantity:
+        elif not isinstance(units, int) or units < 0 or units > remaining[line_id]:
             errors[str(line_id)] = [
-                _("%(refused)s refused, %(ordered)d ordered.") % {"refused": units, "ordered": line.quantity}
+                _("%(refused)s refused, %(ordered)d ordered.") % {"refused": units, "ordered": remaining[line_id]}
             ]
     if errors:
         raise InvalidHandOver(_("The refused quantities do not fit the order."), errors=errors)
     plan_lines = []
     for line in lines:
+        quantity = remaining[line.pk]
+        if quantity <= 0:
+            continue  # every unit cancelled at picking: nothing of it at the counter
         units = refused.get(line.pk, 0)
         amount = _line_amount(line)
-        part = (
-            amount
-            if units == line.quantity
-            else money_round(Money(amount * units / line.quantity, order.currency)).amount
-        )
+        if quantity != line.quantity:
+            amount = money_round(Money(amount * quantity / line.quantity, order.currency)).amount
+        part = amount if units == quantity else money_round(Money(amount * units / quantity, order.currency)).amount
         plan_lines.append(
             HandOverLine(
                 line_id=line.pk,
                 sku=line.sku,
                 name=line.name,
-                quantity=line.quantity,
+                quantity=quantity,
                 refused=units,
                 unit_price=line.unit_price,
                 amount=amount,

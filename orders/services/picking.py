@@ -392,7 +392,8 @@ def _units_cancel(order: Order, line: FulfilmentLine, units: int) -> tuple[Decim
     FulfilmentLine.objects.filter(pk=line.pk).update(cancelled_quantity=F("cancelled_quantity") + units)
     line.cancelled_quantity += units
     order_line = line.order_line
-    amount = (order_line.line_total * units / order_line.quantity).quantize(CENT, rounding=ROUND_HALF_UP)
+    net = order_line.line_total - order_line.discount  # what the customer pays for the line
+    amount = (net * units / order_line.quantity).quantize(CENT, rounding=ROUND_HALF_UP)
     return amount, _refund_kind(order)
 
 

@@ -322,3 +322,28 @@ def test_cancelled_units_of_a_card_paid_order_are_refunded_in_part(shop, seller,
     event = order.events.get(type="items_cancelled")
     with translation.override("pl"):
         assert "zwrot" in order_event_text(event)
+
+
+def test_the_hand_over_shows_and_charges_only_the_units_left_after_a_cancelled_short(
+    shop, seller, django_capture_on_commit_callbacks
+):
+    from orders.services.handover import handover_plan
+
+    a, b = shop["variants"][:2]
+    waw = shop["waw"]
+    stock(a, waw, 2)
+    stock(b, waw, 1)
+    order = collect_order(shop, waw, {a: 2, b: 1})
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = fulfilment_line_short(line=store_line(order, a), quantity=1, reason="damaged", actor=seller)
+    for variant in (a, b):
+        fulfilment_line_pick(line=store_line(order, variant), quantity=1, actor=seller)
+    with django_capture_on_commit_callbacks(execute=True):
+        order_ready_for_pickup(order=order, actor=seller)
+    order.refresh_from_db()
+    plan = handover_plan(order=order, actor=seller)
+    line_a = next(line for line in plan.lines if line.sku == a.sku)
+    assert line_a.quantity == 1 and line_a.amount == order.lines.get(variant=a).line_total - outcome.amount
+    assert plan.amount_to_collect == order.total == sum(line.amount for line in plan.lines)
+    with pytest.raises(Exception, match="refused quantities"):
+        handover_plan(order=order, actor=seller, refused={order.lines.get(variant=a).pk: 2})
