@@ -12,11 +12,12 @@ from django.utils.translation import ngettext_lazy
 
 from catalog.forms import SkuLinesField
 from catalog.models import Variant
-from omnishop.admin import ReadOnlyAdmin, admin_form_page, service_action
+from omnishop.admin import ReadOnlyAdmin, WideChangelistMixin, admin_form_page, service_action
 from omnishop.exports import CsvExportMixin
 from omnishop.history import ADDITION, admin_history_record
 
 from .exceptions import IdempotencyConflict, InvalidTransferState, StockCountBelowAllocated
+from .forms import OpeningHoursField
 from .importers import row_errors_by_line, stock_csv_sync_id, stock_import_summary, stock_rows_from_csv
 from .models import (
     Allocation,
@@ -27,7 +28,6 @@ from .models import (
     StockSync,
     Transfer,
     TransferLine,
-    validate_opening_hours,
 )
 from .resources import StockLevelExportResource
 from .selectors import scoped_to_own_stores, stock_levels_with_availability
@@ -62,16 +62,10 @@ class OwnStoresOnlyMixin:
 
 
 class LocationForm(forms.ModelForm):
-    """The location admin's form (the admin supplies the model and the fieldsets' fields)."""
+    """The location admin's form (the admin supplies the model and the fieldsets' fields); the
+    opening hours as seven weekday rows, checked by the model's validator."""
 
-    def clean_opening_hours(self):
-        """An empty box (or null) means no hours given; anything else must be per weekday. The model
-        skips its validator for empty values, so ``[]`` is refused here."""
-        hours = self.cleaned_data.get("opening_hours")
-        if hours is None:
-            return {}
-        validate_opening_hours(hours)
-        return hours
+    opening_hours = OpeningHoursField()
 
 
 @admin.register(Location)
@@ -224,7 +218,7 @@ class LowStockFilter(admin.SimpleListFilter):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(CsvExportMixin, OwnStoresOnlyMixin, admin.ModelAdmin):
+class StockLevelAdmin(WideChangelistMixin, CsvExportMixin, OwnStoresOnlyMixin, admin.ModelAdmin):
     """Stock rows: read-only but for safety stock; goods in, counts and adjustments go through
     "Adjust stock" and "Import stock (CSV)", which write the ledger like the sync API.
     Available is what a till or a pickup order at that location could still take (on hand less
@@ -234,13 +228,12 @@ class StockLevelAdmin(CsvExportMixin, OwnStoresOnlyMixin, admin.ModelAdmin):
     list_display = [
         "product_name",
         "sku",
-        "location",
+        "location_name",
         "on_hand",
         "allocated",
         "held",
         "available",
         "safety_stock",
-        "updated_at",
     ]
     list_display_links = ["product_name", "sku"]
     list_filter = [LowStockFilter, "location__kind", "location"]
@@ -264,6 +257,10 @@ class StockLevelAdmin(CsvExportMixin, OwnStoresOnlyMixin, admin.ModelAdmin):
     @admin.display(description=_("SKU"), ordering="variant__sku")
     def sku(self, obj):
         return obj.variant.sku
+
+    @admin.display(description=_("location"), ordering="location__name")
+    def location_name(self, obj):
+        return obj.location.name
 
     @admin.display(description=_("held"), ordering="held")
     def held(self, obj):
