@@ -375,7 +375,9 @@ class StockLevelAdmin(WideChangelistMixin, CsvExportMixin, OwnStoresOnlyMixin, a
                 form.add_error(None, " ".join(str(m) for msgs in exc.errors.values() for m in msgs))
             else:
                 if outcome.written:
-                    level = StockLevel.objects.get(variant_id=data["variant_id"], location_id=data["location"].pk)
+                    level = StockLevel.objects.select_related("variant", "location").get(
+                        variant_id=data["variant_id"], location_id=data["location"].pk
+                    )
                     admin_history_record(
                         actor=request.user,
                         obj=level,
