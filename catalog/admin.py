@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
@@ -11,6 +12,7 @@ from omnishop.admin import ReadOnlyAdmin, SharedChoicesInlineMixin
 from omnishop.history import ADDITION, CHANGE, admin_history_record
 from omnishop.money import money_display
 
+from .forms import AttributesField
 from .models import Brand, Category, Channel, ChannelListing, Price, PriceHistory, Product, Variant
 from .services import (
     VariantSpec,
@@ -64,6 +66,15 @@ class BrandAdmin(admin.ModelAdmin):
         return obj._product_count
 
 
+class AttributesRowsMixin:
+    """Free attributes edited as name/value rows instead of a JSON box."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "attributes":
+            return AttributesField(label=capfirst(db_field.verbose_name))
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
 class VariantInline(admin.TabularInline):
     """On a new product the variants are created by ``product_create`` (ProductAdmin.save_related)."""
 
@@ -87,7 +98,7 @@ class ChannelListingInline(SharedChoicesInlineMixin, admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(AttributesRowsMixin, admin.ModelAdmin):
     list_display = ["name", "brand", "category", "variant_count", "is_active", "created_at"]
     list_filter = ["is_active", "listings__channel", "brand", "category", "created_at"]
     list_select_related = ["brand", "category"]
@@ -221,7 +232,7 @@ class PriceHistoryInline(admin.TabularInline):
 
 
 @admin.register(Variant)
-class VariantAdmin(admin.ModelAdmin):
+class VariantAdmin(AttributesRowsMixin, admin.ModelAdmin):
     list_display = ["sku", "product", "ean", "size", "colour", "price_pln", "is_active"]
     list_filter = ["is_active", "product__brand", "product__category", "colour", "size"]
     list_select_related = ["product"]

@@ -328,6 +328,7 @@ class CustomerDataAccess(models.Model):
         VIEWED = "viewed", _("Card viewed")
         EXPORTED = "exported", _("Data exported")
         ERASED = "erased", _("Data erased")
+        LISTED = "listed", _("In a list export")
 
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="data_accesses", verbose_name=_("customer")

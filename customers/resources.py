@@ -6,6 +6,9 @@ from import_export import resources
 
 from omnishop.exports import choice_column, text_column, time_column
 
+from .models import CustomerDataAccess
+from .services import customers_data_viewed
+
 
 class CustomerExportResource(resources.Resource):
     id = text_column("pk", _("customer ID"))
@@ -19,3 +22,16 @@ class CustomerExportResource(resources.Resource):
     created_at = time_column("created_at", _("created"))
 
     select_related = ()
+
+    def __init__(self, request=None, **kwargs):
+        super().__init__(**kwargs)
+        self.request = request
+
+    def after_export(self, queryset, dataset, **kwargs):
+        """Whose personal data left in the file is recorded for the data-protection officer."""
+        if self.request is not None:
+            customers_data_viewed(
+                customer_ids=list(queryset.values_list("pk", flat=True)),
+                user=self.request.user,
+                kind=CustomerDataAccess.Kind.LISTED,
+            )

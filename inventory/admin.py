@@ -12,11 +12,12 @@ from django.utils.translation import ngettext_lazy
 
 from catalog.forms import SkuLinesField
 from catalog.models import Variant
-from omnishop.admin import ReadOnlyAdmin, admin_form_page, service_action
+from omnishop.admin import ReadOnlyAdmin, WideChangelistMixin, admin_form_page, service_action
 from omnishop.exports import CsvExportMixin
 from omnishop.history import ADDITION, admin_history_record
 
 from .exceptions import IdempotencyConflict, InvalidTransferState, StockCountBelowAllocated
+from .forms import OpeningHoursField
 from .importers import row_errors_by_line, stock_csv_sync_id, stock_import_summary, stock_rows_from_csv
 from .models import (
     Allocation,
@@ -27,7 +28,6 @@ from .models import (
     StockSync,
     Transfer,
     TransferLine,
-    validate_opening_hours,
 )
 from .resources import StockLevelExportResource
 from .selectors import scoped_to_own_stores, stock_levels_with_availability
@@ -62,7 +62,10 @@ class OwnStoresOnlyMixin:
 
 
 class LocationForm(forms.ModelForm):
-    """The location admin's form (the admin supplies the model and the fieldsets' fields)."""
+    """The location admin's form (the admin supplies the model and the fieldsets' fields); the
+    opening hours as seven weekday rows, checked by the model's validator."""
+
+    opening_hours = OpeningHoursField()
 
     PICKUP_FIELDS = ("pickup_hold_days", "pickup_reminder_days")
 
@@ -78,15 +81,6 @@ class LocationForm(forms.ModelForm):
             if name in self.fields and data.get(name) is None and name not in self.errors:
                 data[name] = getattr(self.instance, name)
         return data
-
-    def clean_opening_hours(self):
-        """An empty box (or null) means no hours given; anything else must be per weekday. The model
-        skips its validator for empty values, so ``[]`` is refused here."""
-        hours = self.cleaned_data.get("opening_hours")
-        if hours is None:
-            return {}
-        validate_opening_hours(hours)
-        return hours
 
 
 # What higher apps tell about a location on its change page (orders: today's pick load), as
@@ -282,7 +276,7 @@ class LowStockFilter(admin.SimpleListFilter):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(CsvExportMixin, OwnStoresOnlyMixin, admin.ModelAdmin):
+class StockLevelAdmin(WideChangelistMixin, CsvExportMixin, OwnStoresOnlyMixin, admin.ModelAdmin):
     """Stock rows: read-only but for safety stock; goods in, counts and adjustments go through
     "Adjust stock" and "Import stock (CSV)", which write the ledger like the sync API.
     Available is what a till or a pickup order at that location could still take (on hand less
@@ -292,13 +286,12 @@ class StockLevelAdmin(CsvExportMixin, OwnStoresOnlyMixin, admin.ModelAdmin):
     list_display = [
         "product_name",
         "sku",
-        "location",
+        "location_name",
         "on_hand",
         "allocated",
         "held",
         "available",
         "safety_stock",
-        "updated_at",
     ]
     list_display_links = ["product_name", "sku"]
     list_filter = [LowStockFilter, "location__kind", "location"]
@@ -322,6 +315,10 @@ class StockLevelAdmin(CsvExportMixin, OwnStoresOnlyMixin, admin.ModelAdmin):
     @admin.display(description=_("SKU"), ordering="variant__sku")
     def sku(self, obj):
         return obj.variant.sku
+
+    @admin.display(description=_("location"), ordering="location__name")
+    def location_name(self, obj):
+        return obj.location.name
 
     @admin.display(description=_("held"), ordering="held")
     def held(self, obj):
@@ -436,7 +433,9 @@ class StockLevelAdmin(CsvExportMixin, OwnStoresOnlyMixin, admin.ModelAdmin):
                 form.add_error(None, " ".join(str(m) for msgs in exc.errors.values() for m in msgs))
             else:
                 if outcome.written:
-                    level = StockLevel.objects.get(variant_id=data["variant_id"], location_id=data["location"].pk)
+                    level = StockLevel.objects.select_related("variant", "location").get(
+                        variant_id=data["variant_id"], location_id=data["location"].pk
+                    )
                     admin_history_record(
                         actor=request.user,
                         obj=level,

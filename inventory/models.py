@@ -194,6 +194,11 @@ class StockLevel(models.Model):
         indexes = [models.Index(fields=["location", "variant"])]
 
     def __str__(self) -> str:
+        # SKU and location code when they were loaded with the row (admin pages select them);
+        # ids otherwise, so printing a row never runs a query.
+        cached = self._state.fields_cache
+        if "variant" in cached and "location" in cached:
+            return f"{self.variant.sku} @ {self.location.code}"
         return f"{self.variant_id}@{self.location_id}: {self.on_hand}/{self.allocated}"
 
 

@@ -13,6 +13,7 @@ def home(request):
         **admin.site.each_context(request),
         "title": _("Welcome to omnishop"),
         "store_console_url": STORE_CONSOLE_URL,
+        "is_nav_sidebar_enabled": False,  # a start page: the links below, not the app list
     }
     return TemplateResponse(request, "home.html", context)
 

@@ -119,10 +119,11 @@ def customer_data_viewed(*, customer: Customer, user) -> None:
     CustomerDataAccess.objects.create(customer=customer, user=user, kind=CustomerDataAccess.Kind.VIEWED)
 
 
-def customers_data_viewed(*, customer_ids, user) -> None:
-    """``user`` saw these customers' personal data (a store's look-up), one record each, in one insert."""
+def customers_data_viewed(*, customer_ids, user, kind: str = CustomerDataAccess.Kind.VIEWED) -> None:
+    """``user`` saw these customers' personal data (a store's look-up; ``LISTED``: a list exported
+    from admin), one record each, in one insert."""
     CustomerDataAccess.objects.bulk_create(
-        [CustomerDataAccess(customer_id=pk, user=user, kind=CustomerDataAccess.Kind.VIEWED) for pk in customer_ids]
+        [CustomerDataAccess(customer_id=pk, user=user, kind=kind) for pk in customer_ids], batch_size=1000
     )
 
 

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from customers.models import CustomerDataAccess
 from customers.services import customer_create
 from omnishop.accounts.models import User
 
@@ -68,3 +69,13 @@ def test_the_export_query_count_does_not_grow_with_the_rows(client):
     with CaptureQueriesContext(connection) as many:
         assert len(rows(client.get(EXPORT))) == 4
     assert len(many) == len(few)
+
+
+def test_whose_data_left_in_a_customer_export_is_recorded(client):
+    agent = staff("Customer service agent")
+    ewa = customer_create(email="ewa@example.pl", first_name="Ewa", city="Łódź")
+    customer_create(email="jan@example.pl", first_name="Jan", city="Kraków")
+    client.force_login(agent)
+    rows(client.get(EXPORT + "?city=Łódź"))
+    recorded = CustomerDataAccess.objects.filter(kind=CustomerDataAccess.Kind.LISTED)
+    assert list(recorded.values_list("customer_id", "user_id")) == [(ewa.pk, agent.pk)]

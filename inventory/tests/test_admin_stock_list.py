@@ -4,6 +4,7 @@ holds as rows triple."""
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -129,3 +130,12 @@ def test_list_and_export_query_counts_hold_as_rows_triple(client, django_user_mo
     (few, *small), (many, *large) = counts
     assert (few, many) == (4, 12)
     assert small == large
+
+
+def test_the_list_counts_its_rows_in_correct_polish(client, django_user_model, boots):
+    for _i in range(3):
+        stock_receive(variant=VariantFactory(), location=boots["wh"], quantity=1)
+    login(client, django_user_model)
+    page = client.get(LIST, HTTP_ACCEPT_LANGUAGE="pl").content.decode()
+    # Five rows: "5 wyników", not Django's "5 stany magazynowe".
+    assert re.search(r'<p class="paginator">\s*5 wyników', page), page[page.find("paginator") - 20 :][:200]

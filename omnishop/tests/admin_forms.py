@@ -1,8 +1,9 @@
 """Admin test helpers: what a browser sends back for an admin change page."""
 
 import json
-from datetime import datetime
+from datetime import datetime, time
 
+from django import forms as django_forms
 from django.utils import timezone
 
 
@@ -17,6 +18,19 @@ def admin_form_data(response) -> dict:
     for form in forms:
         for bound in (form[name] for name in form.fields):
             value = bound.value()
+            widget = bound.field.widget
+            if hasattr(widget, "data_for"):  # a widget of several inputs that says what they post
+                data.update(widget.data_for(bound.html_name, value))
+                continue
+            if isinstance(widget, django_forms.MultiWidget) and not isinstance(value, (datetime, list)):
+                # A field shown as several inputs (opening hours as rows): each input's value.
+                parts = widget.decompress(value)
+                for suffix, part in zip(widget.widgets_names, parts, strict=True):
+                    if part is None or part is False or part == "":
+                        continue
+                    key = f"{bound.html_name}{suffix}"
+                    data[key] = "on" if part is True else part.strftime("%H:%M") if isinstance(part, time) else part
+                continue
             if value is None or value is False:
                 continue
             if value is True:
