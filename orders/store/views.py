@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -149,6 +150,7 @@ def order_detail(request, number: str):
             "ship_form": ShipForm(),
             "carriers": CARRIERS,
             "any_action": any(actions.values()),
+            "overdue": order.pickup_expires_at is not None and order.pickup_expires_at < timezone.now(),
         },
     )
 
