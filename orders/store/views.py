@@ -29,7 +29,7 @@ from .access import (
 )
 from .forms import QueueSearchForm, ShipForm, StoreChooseForm, StoreLoginForm
 
-GROUP_PREVIEW = 25  # items per group on the queue; the rest behind "show all"
+GROUP_PREVIEW = 15  # items per group on the queue (a tablet screen shows fewer); the rest behind "show all"
 GROUP_PAGE = 50  # items per page of one group
 CARRIERS = ["InPost", "DPD", "DHL", "Poczta Polska", "GLS", "UPS", "FedEx", "Orlen Paczka"]
 
