@@ -94,6 +94,35 @@ KIND_LABELS = {
 
 
 @dataclass(slots=True)
+class QueueOrder:
+    """What the queue shows of an order (the fields of ``FIELDS``, in that order)."""
+
+    FIELDS = (
+        "id", "number", "status", "fulfilment_type", "pickup_location_id", "pickup_expires_at", "payment_status",
+        "currency", "total", "email", "phone", "contact_name", "created_at", "customer__first_name",
+        "customer__last_name", "units",
+    )  # fmt: skip
+
+    pk: int
+    number: str
+    status: str
+    fulfilment_type: str
+    pickup_location_id: int | None
+    pickup_expires_at: datetime | None
+    payment_status: str
+    currency: str
+    total: Decimal
+    email: str
+    phone: str
+    contact_name: str
+    created_at: datetime
+    customer_first_name: str | None
+    customer_last_name: str | None
+    units: int | None
+    fulfilment_list: list = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class QueueFulfilment:
     """What the queue reads of a fulfilment: where it is, its status, and its transfer's."""
 
@@ -113,7 +142,7 @@ class QueueItem:
     """One thing to do: an order (and, for a transfer or a parcel, which fulfilment)."""
 
     group: str
-    order: Order
+    order: QueueOrder
     kind: str  # click_and_collect, ropis or ship_from_store
     promised_at: datetime
     fulfilment: QueueFulfilment | None = None
@@ -127,10 +156,10 @@ class QueueItem:
 
     @property
     def customer_name(self) -> str:
-        customer = self.order.customer
-        if customer is not None and (customer.first_name or customer.last_name):
-            return f"{customer.first_name} {customer.last_name}".strip()
-        return self.order.contact_name or self.order.email or self.order.phone
+        order = self.order
+        if order.customer_first_name or order.customer_last_name:
+            return f"{order.customer_first_name or ''} {order.customer_last_name or ''}".strip()
+        return order.contact_name or order.email or order.phone
 
     @property
     def units(self) -> int:
@@ -174,7 +203,7 @@ class StoreQueue:
         return next(g for g in self.groups if g.key == key)
 
 
-def order_amount_to_collect(order: Order) -> Decimal:
+def order_amount_to_collect(order) -> Decimal:
     """What the till takes at the hand-over: the total of a pay-in-store order, nothing for a paid one."""
     return order.total if order.payment_status == Order.PaymentStatus.PAY_IN_STORE else Decimal("0")
 
@@ -221,10 +250,11 @@ def store_queue(*, store, search: str = "", now: datetime | None = None) -> Stor
         | Q(pk__in=arriving)
     )
     units = OrderLine.objects.filter(order=OuterRef("pk")).values("order").annotate(n=Sum("quantity")).values("n")
-    qs = Order.objects.filter(condition).select_related("customer").only(*QUEUE_ORDER_FIELDS)
+    qs = Order.objects.filter(condition)
     if search.strip():
         qs = qs.filter(_search_condition(search))
-    orders = list(qs.annotate(units=Subquery(units)))
+    # Plain rows, not model instances: a busy store's queue has hundreds of orders.
+    orders = [QueueOrder(*row) for row in qs.annotate(units=Subquery(units)).values_list(*QueueOrder.FIELDS)]
     # The fulfilments as plain rows: a busy store has hundreds, and only these fields decide the group.
     by_order: dict[int, list[QueueFulfilment]] = {order.pk: [] for order in orders}
     rows = Fulfilment.objects.filter(order__in=qs.values("pk")).order_by("id").values_list(*QueueFulfilment.FIELDS)
@@ -244,25 +274,7 @@ def store_queue(*, store, search: str = "", now: datetime | None = None) -> Stor
     return StoreQueue(store=store, groups=list(groups.values()), search=search, now=now)
 
 
-QUEUE_ORDER_FIELDS = (
-    "number",
-    "status",
-    "fulfilment_type",
-    "pickup_location_id",
-    "pickup_expires_at",
-    "payment_status",
-    "currency",
-    "total",
-    "email",
-    "phone",
-    "contact_name",
-    "created_at",
-    "customer__first_name",
-    "customer__last_name",
-)
-
-
-def _queue_items(order: Order, *, store, now: datetime) -> list[QueueItem]:
+def _queue_items(order: QueueOrder, *, store, now: datetime) -> list[QueueItem]:
     items: list[QueueItem] = []
     fulfilments = order.fulfilment_list
     in_transit_here = [

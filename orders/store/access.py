@@ -66,7 +66,8 @@ def _guard(request):
         return render(request, "store/no_store.html", {"reason": "role"}, status=403)
     request.stores = list(stores_of(user))
     if not request.stores:
-        return render(request, "store/no_store.html", {"reason": "store"}, status=403)
+        # Their account is right, only no store lists them yet: a page that says so, not a refusal.
+        return render(request, "store/no_store.html", {"reason": "store"})
     request.store = current_store(request)
     if request.store is None:
         return redirect(f"{reverse('store:choose')}?{urlencode({'next': request.get_full_path()})}")

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -28,7 +29,7 @@ from .access import (
 )
 from .forms import QueueSearchForm, ShipForm, StoreChooseForm, StoreLoginForm
 
-GROUP_PREVIEW = 25  # items per group on the queue; the rest behind "show all"
+GROUP_PREVIEW = 15  # items per group on the queue (a tablet screen shows fewer); the rest behind "show all"
 GROUP_PAGE = 50  # items per page of one group
 CARRIERS = ["InPost", "DPD", "DHL", "Poczta Polska", "GLS", "UPS", "FedEx", "Orlen Paczka"]
 
@@ -149,6 +150,7 @@ def order_detail(request, number: str):
             "ship_form": ShipForm(),
             "carriers": CARRIERS,
             "any_action": any(actions.values()),
+            "overdue": order.pickup_expires_at is not None and order.pickup_expires_at < timezone.now(),
         },
     )
 

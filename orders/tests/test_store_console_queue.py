@@ -299,3 +299,28 @@ def test_an_order_of_two_parcels_ships_when_both_left_each_told_to_the_customer(
 
 
 from orders.tests.conftest import ADDRESS, GUEST, stock  # noqa: E402
+
+
+def test_the_queue_page_stays_small(console, shop, seller):
+    for _ in range(3):
+        every_state(shop, shop["krk"], seller)
+    assert len(console.get(reverse("store:queue")).content) < 150_000
+
+
+def test_a_store_starts_picking_only_its_own_confirmed_parcel(shop, seller):
+    from orders.exceptions import InvalidTransition, NotYourStore
+    from orders.services import fulfilment_picking_start
+
+    order = parcel_order(shop, shop["krk"])
+    parcel = order.fulfilments.get()
+    with pytest.raises(NotYourStore):
+        fulfilment_picking_start(fulfilment=parcel, actor=store_staff("warszawa@example.pl", shop["waw"]))
+    fulfilment_picking_start(fulfilment=parcel, actor=seller)
+    order.refresh_from_db()
+    assert order.status == Order.Status.PROCESSING
+    assert order.events.filter(to_status="processing", actor=seller, payload__role="store_staff").exists()
+    with pytest.raises(InvalidTransition):
+        fulfilment_picking_start(fulfilment=parcel, actor=seller)  # already being picked
+    pickup_order = pickup(shop, shop["krk"])
+    with pytest.raises(InvalidTransition):
+        fulfilment_picking_start(fulfilment=pickup_order.fulfilments.get(), actor=seller)  # not a delivery
