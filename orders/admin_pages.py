@@ -256,6 +256,7 @@ def order_page_context(order: Order, *, user) -> dict:
         order.fulfilments.select_related("location", "transfer").prefetch_related("lines__order_line").order_by("id")
     )
     events = list(order.events.select_related("actor", "channel").order_by("created_at", "id"))
+    refunds = list(order.refunds.order_by("created_at", "id"))
     failed = list(
         Notification.objects.filter(order_reference=order.number, status=Notification.Status.FAILED).order_by("pk")
     )
@@ -284,10 +285,21 @@ def order_page_context(order: Order, *, user) -> dict:
                 "sku": line.sku,
                 "name": line.name,
                 "quantity": line.quantity,
+                "refused": line.quantity_refused,
                 "unit_price": money(line.unit_price, currency),
                 "line_total": money(line.line_total, currency),
             }
             for line in lines
+        ],
+        # Parts of the payment given back: lines refused at the hand-over, units cancelled at picking.
+        "refunds": [
+            {
+                "at": refund.created_at,
+                "amount": money(refund.amount, refund.currency),
+                "reason": refund.reason,
+                "status": refund.get_status_display(),
+            }
+            for refund in refunds
         ],
         "fulfilments": [
             {

@@ -392,3 +392,15 @@ def test_two_staff_hand_over_the_same_order_at_once_once(shop, provider):
     assert level(shop["variants"][0], shop["waw"]) == (2, 0)
     assert order.events.filter(type="handed_over").count() == 1
     books_balance()
+
+
+def test_the_order_page_in_admin_shows_the_refused_units_and_the_part_refund(
+    shop, provider, admin_client, django_capture_on_commit_callbacks
+):
+    order, seller = ready_order(shop)
+    a_line = order.lines.get(variant=shop["variants"][0])
+    with django_capture_on_commit_callbacks(execute=True):
+        order_hand_over(order=order, code=order.pickup_code, refused={a_line.pk: 1}, actor=seller)
+    page = admin_client.get(f"/admin/orders/order/{order.pk}/change/", HTTP_ACCEPT_LANGUAGE="pl").content.decode()
+    assert "odrzucono 1" in page
+    assert 'id="order-refunds"' in page and "100,00\xa0zł" in page
