@@ -17,6 +17,7 @@ from omnishop.exceptions import DomainError
 
 from .. import services
 from ..models import Fulfilment, Order
+from ..selectors import store_load_today
 from ..store_selectors import SHIP_FROM_STORE, QueueGroup, order_amount_to_collect, store_queue
 from .access import (
     _guard,
@@ -97,7 +98,17 @@ def queue(request):
         else:
             shown.append({"group": group, "items": group.items[:GROUP_PREVIEW], "more": group.count > GROUP_PREVIEW})
     order_url = reverse("store:order", args=["-"])[:-2]  # one reverse, not one per item
-    context = {"queue": data, "shown": shown, "form": form, "search": search, "only": only, "order_url": order_url}
+    capacity = request.store.daily_pick_capacity
+    load = store_load_today(location=request.store)  # today's orders to pick against the store's daily limit
+    context = {
+        "queue": data,
+        "shown": shown,
+        "form": form,
+        "search": search,
+        "only": only,
+        "order_url": order_url,
+        "load": {"today": load, "capacity": capacity, "full": capacity is not None and load >= capacity},
+    }
     if request.GET.get("fragment"):
         return render(request, "store/_queue_groups.html", context)
     return render(request, "store/queue.html", context)

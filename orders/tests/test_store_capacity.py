@@ -172,3 +172,18 @@ def test_the_location_admin_edits_the_capacity_and_shows_todays_load(admin_clien
     # A warehouse has no pick load of a store.
     page = admin_client.get(reverse("admin:inventory_location_change", args=[shop["warehouse"].pk])).content.decode()
     assert "Orders to pick today" in page
+
+
+def test_the_store_console_shows_todays_load_against_the_daily_limit(client, db):
+    from inventory.services import location_update
+    from inventory.tests.factories import LocationFactory
+    from orders.tests.test_pickup import store_staff
+
+    store = LocationFactory(code="load-store", name="Sklep Limit")
+    staff = store_staff("limit@example.pl", store)
+    client.force_login(staff)
+    page = client.get("/store/", HTTP_ACCEPT_LANGUAGE="pl").content.decode()
+    assert "Dziś: 0 zamówień do skompletowania" in page
+    location_update(location=store, changes={"daily_pick_capacity": 0})
+    page = client.get("/store/?fragment=1", HTTP_ACCEPT_LANGUAGE="pl").content.decode()
+    assert "Dziś: 0 z 0 zamówień do skompletowania" in page and "Limit osiągnięty" in page
