@@ -45,7 +45,7 @@ from omnishop.apikeys.services import apikey_create, apikey_revoke
 from omnishop.celery import beat_schedule_store
 from omnishop.exceptions import DomainError
 from orders import lifecycle
-from orders.models import Order, OrderEvent
+from orders.models import Fulfilment, Order, OrderEvent
 from orders.services import (
     TillPayment,
     fulfilment_picking_start,
@@ -705,7 +705,32 @@ def seed_orders(report: SeedReport, *, count: int) -> None:
                     hand_over(order=order, code=order.pickup_code, till=till, actor=seller)
         except DomainError:
             continue
+    _history_spread(placed, rng=rng, now=timezone.now())
     report.add("orders", len(placed))
+
+
+HISTORY_DAYS = 180  # closed demo orders reach back this far, so date filters and KPIs have a history
+OPEN_STATUSES = {"placed", "confirmed", "processing", "awaiting_transfer", "ready_for_pickup"}
+
+
+def _history_spread(orders, *, rng: random.Random, now) -> None:
+    """Demo data: orders placed over the past months instead of in the same minute. A closed order
+    (completed, shipped, cancelled) moves back 2 to HISTORY_DAYS days, one still open only hours,
+    so nothing waits in a store for months; its timeline, parcels and dates move with it."""
+    statuses = dict(Order.objects.filter(pk__in=[o.pk for o in orders]).values_list("pk", "status"))
+    for order in orders:
+        if statuses.get(order.pk) in OPEN_STATUSES:
+            delta = timedelta(minutes=rng.randint(30, 36 * 60))
+        else:
+            delta = timedelta(days=rng.uniform(2, HISTORY_DAYS))
+        shifted = {"created_at": F("created_at") - delta}
+        Order.objects.filter(pk=order.pk).update(
+            **shifted,
+            pickup_expires_at=F("pickup_expires_at") - delta,
+            pickup_remind_at=F("pickup_remind_at") - delta,
+        )
+        OrderEvent.objects.filter(order=order).update(**shifted)
+        Fulfilment.objects.filter(order=order, shipped_at__isnull=False).update(shipped_at=F("shipped_at") - delta)
 
 
 # The demo store login's store (store@omnishop.demo works at both Warsaw stores): a busy morning.

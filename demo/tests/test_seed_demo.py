@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F
 
 from catalog.models import Category, Channel, ChannelListing, Price, PriceHistory, Product, Variant
 from catalog.validators import gtin_is_valid
@@ -198,6 +198,27 @@ def test_orders_from_every_channel_along_their_lifecycle(seeded):
     assert orders.filter(channel__code="call_centre").exclude(placed_by__email="agent@omnishop.demo").count() == 0
     assert all(o.events.exists() for o in orders.prefetch_related("events")[:20])
     assert stock_drift_list() == []  # every unit sold or promised is in the books
+
+
+def test_the_demo_orders_reach_back_months_and_open_ones_are_recent(seeded):
+    from datetime import timedelta
+
+    from django.db.models import Max, Min
+    from django.utils import timezone
+
+    from orders.models import Order, OrderEvent
+
+    demo = Order.objects.filter(idempotency_key__startswith="demo-order:")
+    span = demo.aggregate(first=Min("created_at"), last=Max("created_at"))
+    assert span["last"] - span["first"] > timedelta(days=90)  # date filters and KPIs have a history
+    months = {(o.year, o.month) for o in demo.values_list("created_at", flat=True)}
+    assert len(months) >= 4
+    open_ = demo.filter(status__in=["confirmed", "processing", "awaiting_transfer", "ready_for_pickup"])
+    assert open_.exists() and not open_.filter(created_at__lt=timezone.now() - timedelta(days=2)).exists()
+    assert not open_.filter(status="ready_for_pickup", pickup_expires_at__lt=timezone.now()).exists()
+    # The timeline moved with its order: no event before the order was placed.
+    early = OrderEvent.objects.filter(order__in=demo, created_at__lt=F("order__created_at") - timedelta(seconds=1))
+    assert not early.exists()
 
 
 def test_the_demo_store_login_finds_a_queue_in_every_state(seeded, client):
