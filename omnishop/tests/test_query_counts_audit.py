@@ -52,9 +52,10 @@ from omnishop.notifications.models import Notification
 from omnishop.outbox.models import OutboxEvent
 from omnishop.outbox.services import outbox_emit
 from omnishop.tests.admin_forms import admin_form_data
+from omnishop.tests.test_admin_pages import till_sale
 from omnishop.webhooks.models import WebhookAttempt, WebhookDelivery
 from omnishop.webhooks.services import subscription_create, subscription_test_send
-from orders.models import Cart, Fulfilment, FulfilmentLine, Order
+from orders.models import Cart, Fulfilment, FulfilmentLine, Order, TillSale
 from orders.services import Contact, cart_create_anonymous, cart_line_set, order_place
 
 SMALL = 2
@@ -166,6 +167,9 @@ def build(scale: int) -> World:
         delivery = subscription_test_send(subscription=subscription)
     WebhookAttempt.objects.bulk_create([WebhookAttempt(delivery=delivery, status_code=500) for _ in range(scale)])
 
+    for i in range(scale):  # receipts the store's till reported
+        till_sale(store, variant, f"{tag}-{i}")
+
     fulfilment = Fulfilment.objects.filter(order=order).order_by("pk").first()
     return World(
         objects={
@@ -207,6 +211,7 @@ def build(scale: int) -> World:
             "django_celery_beat.SolarSchedule": SolarSchedule.objects.order_by("-pk").first(),
             "webhooks.WebhookSubscription": subscription,
             "webhooks.WebhookDelivery": WebhookDelivery.objects.get(pk=delivery.pk),
+            "orders.TillSale": TillSale.objects.get(receipt_number=f"seed-{tag}-0"),
         }
     )
 
@@ -271,6 +276,7 @@ def test_every_registered_admin_is_covered():
         "django_celery_beat.SolarSchedule",
         "webhooks.WebhookSubscription",
         "webhooks.WebhookDelivery",
+        "orders.TillSale",
     }
     assert set(registered()) == world_keys
 
