@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0015_merge_pick_handover'),
+        ('orders', '0013_handover_events'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('inventory', '0013_location_capacity'),
-        ('orders', '0016_orderevent_types_pick_handover'),
+        ('orders', '0014_orderevent_types_pick_handover'),
     ]
 
     operations = [

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
         ('catalog', '0005_channel_stock_buffer'),
         ('customers', '0006_privacy'),
         ('inventory', '0011_channel_stock'),
-        ('orders', '0010_notification_fields'),
+        ('orders', '0012_fulfilment_picking'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
