@@ -1,10 +1,10 @@
-"""Phrases of Django's admin and of django-celery-beat that omnishop says in its own Polish.
+"""Phrases of Django's admin that omnishop says in its own Polish.
 
 Django's Polish catalogue builds "Dodaj %s" / "Zmień %s" from a model's name in the nominative
 ("Zmień klient", "Dodaj lokalizacja") or guesses endings ("Usuń wybrane(-nych)"); the colon forms
-below read correctly whatever the noun's gender and case. django-celery-beat ships no Polish at
-all. The project's catalogue (LOCALE_PATHS) takes precedence over both; the strings are listed
-here so that makemessages keeps them in it.
+below read correctly whatever the noun's gender and case. The project's catalogue (LOCALE_PATHS)
+takes precedence over Django's; the strings are listed here so that makemessages keeps them in it.
+django-celery-beat, which ships no Polish, is translated in ``locale_vendor/``.
 """
 
 from django.utils.translation import gettext_noop
@@ -20,17 +20,4 @@ DJANGO_ADMIN = [
     gettext_noop("Select %s"),
     gettext_noop("Select %s to change"),
     gettext_noop("Select %s to view"),
-]
-
-CELERY_BEAT = [
-    gettext_noop("Periodic Tasks"),
-    gettext_noop("periodic task"),
-    gettext_noop("periodic tasks"),
-    gettext_noop("clocked"),
-    gettext_noop("crontab"),
-    gettext_noop("crontabs"),
-    gettext_noop("solar event"),
-    gettext_noop("solar events"),
-    gettext_noop("interval"),
-    gettext_noop("intervals"),
 ]

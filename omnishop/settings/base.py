@@ -215,7 +215,8 @@ OMNISHOP_NOTIFICATION_MESSAGE_ID_DOMAIN = env("OMNISHOP_NOTIFICATION_MESSAGE_ID_
 # --- i18n -------------------------------------------------------------------------------
 LANGUAGE_CODE = "pl"
 LANGUAGES = [("pl", _("Polish")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale_vendor: Polish for packages that ship none (django-celery-beat), out of makemessages' reach.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_vendor"]
 TIME_ZONE = "Europe/Warsaw"
 USE_I18N = True
 USE_TZ = True

@@ -30,3 +30,19 @@ def _company():
     from customers.models import Company
 
     return Company.objects.create(name="Firma Lis", tax_id="5250000001")
+
+
+def test_the_beat_schedule_form_is_in_polish_and_its_catalogue_compiled(admin_client):
+    from pathlib import Path
+
+    import polib
+
+    po_path = Path(__file__).resolve().parents[2] / "locale_vendor" / "pl" / "LC_MESSAGES" / "django.po"
+    po = polib.pofile(str(po_path))
+    assert po.untranslated_entries() == [] and len(po) > 100
+    compiled = {e.msgid: e.msgstr for e in polib.mofile(str(po_path.with_suffix(".mo")))}
+    assert all(compiled.get(e.msgid) == e.msgstr for e in po), ".mo is stale: msgfmt it"
+    page = admin_client.get("/admin/django_celery_beat/periodictask/add/", HTTP_ACCEPT_LANGUAGE="pl").content.decode()
+    for label in ("Nazwa", "Włączone", "Harmonogram interwałowy", "Argumenty pozycyjne"):
+        assert label in page, label
+    assert "Enabled" not in page and "Positional Arguments" not in page
