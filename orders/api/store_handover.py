@@ -23,7 +23,7 @@ from ..services import (
     order_try_on_visit,
     pickup_order_find,
 )
-from ..services.handover import handover_ready_check
+from ..services.counter import handover_ready_check
 from .store_permissions import IsStoreStaff
 
 # --- shapes ---------------------------------------------------------------------------------------

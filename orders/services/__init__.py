@@ -4,29 +4,15 @@ carts and till sales beside them."""
 
 from ..requests import Contact, OrderRequest, order_request_build, payment_method_errors
 from .carts import cart_create_anonymous, cart_for_customer, cart_for_token, cart_line_set, cart_merge
-from .checkout import (
-    OrderPreview,
-    order_place,
-    order_request_place,
-    order_request_preview,
-    pickup_ready_date,
-    request_fingerprint,
-)
+from .checkout import order_place, order_request_place, request_fingerprint
+from .counter import customer_check_passes, pickup_order_find
 from .fulfilments import (
     fulfilment_picking_start,
     fulfilment_ship,
     fulfilment_transfer_receive,
     fulfilment_transfer_ship,
 )
-from .handover import (
-    HandOver,
-    HandOverLine,
-    customer_check_passes,
-    handover_plan,
-    order_hand_over,
-    order_try_on_visit,
-    pickup_order_find,
-)
+from .handover import HandOver, HandOverLine, handover_plan, order_hand_over, order_try_on_visit
 from .payments import (
     TillPayment,
     order_paid_in_store,
@@ -55,6 +41,7 @@ from .pickup import (
     pickup_reminders_send,
     staff_works_at_pickup_store,
 )
+from .preview import OrderPreview, order_request_preview, pickup_ready_date
 from .till import (
     NotAStoreChannel,
     StoreNotFound,

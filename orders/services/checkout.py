@@ -4,8 +4,6 @@ order's rows in one short transaction; payment authorisation is queued after com
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
-from datetime import date, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -14,14 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Channel
-from catalog.selectors import variant_skus
 from inventory.exceptions import InsufficientStock
 from inventory.lock_objects import locations_lock
 from inventory.models import Location
-from inventory.selectors import location_codes, location_point_in_city, locations_by_id
+from inventory.selectors import locations_by_id
 from inventory.services import StockLine, stock_allocate, transfer_request
-from loyalty.exceptions import NotSellable
-from loyalty.pricing import PricedCart, cart_price
+from loyalty.pricing import cart_price
 from omnishop.exceptions import DomainError
 from omnishop.vocabulary import FulfilmentType, PaymentMethod
 
@@ -43,8 +39,9 @@ from ..requests import (
     order_request_errors,
     order_request_invalid,
 )
-from ..routing import RoutingDecision, capacity_note, routing_policy
+from ..routing import capacity_note, routing_policy
 from ..selectors import order_details_attach, store_loads_today
+from .placement import contact_complete, delivery_point, errors_by_sku, route_decide
 from .transitions import actor_user, order_event_build, order_event_record
 
 ROUTING_ATTEMPTS = 3
@@ -55,35 +52,6 @@ def request_fingerprint(data: dict, *, caller: str = "") -> str:
     the channel API key), to tell a retry from a different request or another caller's."""
     payload = {"caller": caller, "request": data}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _delivery_point(address: dict) -> tuple[float | None, float | None, str]:
-    """Where a delivery goes, for routing: the address's coordinates, else those of one of our
-    locations in the address's city (a call-centre agent types an address, not coordinates),
-    else none. Returns (latitude, longitude, "address" | "city" | "")."""
-    if address.get("latitude") is not None and address.get("longitude") is not None:
-        return address["latitude"], address["longitude"], "address"
-    city = str(address.get("city") or "").strip()
-    point = location_point_in_city(city=city) if city else None
-    if point is not None:
-        return point[0], point[1], "city"
-    return None, None, ""
-
-
-def _contact_complete(contact: Contact | None, *, customer, company) -> Contact:
-    """The order's contact: each field the request left blank comes from the customer, then from
-    the company (a sales rep's order may have no customer), so the order's notices (the pickup
-    code, shipping) reach someone however it was placed."""
-    known = [contact or Contact()]
-    if customer is not None:
-        known.append(Contact(email=customer.email, phone=customer.phone, name=str(customer)))
-    if company is not None:
-        known.append(Contact(email=company.email, phone=company.phone, name=company.name))
-
-    def first(field: str) -> str:
-        return next((value for c in known if (value := getattr(c, field)).strip()), "")
-
-    return Contact(email=first("email"), phone=first("phone"), name=first("name"))
 
 
 def _existing_order(channel: Channel, key: str, fingerprint: str) -> Order | None:
@@ -209,36 +177,9 @@ def order_place(
             channel, idempotency_key, fingerprint
         )
         if existing is None:
-            _errors_by_sku(exc)
+            errors_by_sku(exc)
             raise
         return existing
-
-
-def _errors_by_sku(exc: Exception) -> None:
-    """Re-key a shortage's or an unsellable line's errors from the ids routing, pricing and
-    allocation name ("variant_id", "variant_id@location_id") to what callers know: the SKU, and
-    "sku@location_code" where a location is named. Keys of another shape are left as they are."""
-    if not isinstance(exc, InsufficientStock | NotSellable) or not exc.errors:
-        return
-    parsed: dict[str, tuple[int, int | None]] = {}
-    for key in exc.errors:
-        variant, at, location = str(key).partition("@")
-        if not variant.isdigit() or (at and not location.isdigit()):
-            continue
-        parsed[key] = (int(variant), int(location) if at else None)
-    if not parsed:
-        return
-    skus = variant_skus(ids={v for v, _loc in parsed.values()})
-    codes = location_codes(ids={loc for _v, loc in parsed.values() if loc is not None})
-
-    def sku_key(key: str) -> str:
-        if key not in parsed:
-            return key
-        variant, location = parsed[key]
-        sku = skus.get(variant, str(variant))
-        return sku if location is None else f"{sku}@{codes.get(location, location)}"
-
-    exc.errors = {sku_key(key): messages for key, messages in exc.errors.items()}
 
 
 def _order_place_new(
@@ -259,10 +200,10 @@ def _order_place_new(
     marketplace,
     actor,
 ) -> Order:
-    contact = _contact_complete(contact, customer=customer, company=company)
+    contact = contact_complete(contact, customer=customer, company=company)
     address = shipping_address or {}
     delivery = fulfilment_type == FulfilmentType.DELIVERY
-    latitude, longitude, located_by = _delivery_point(address) if delivery else (None, None, "")
+    latitude, longitude, located_by = delivery_point(address) if delivery else (None, None, "")
     priced = cart_price(
         lines=lines,
         channel=channel,
@@ -275,7 +216,7 @@ def _order_place_new(
     policy = routing_policy()
 
     for attempt in range(1, ROUTING_ATTEMPTS + 1):
-        decision = _route(
+        decision = route_decide(
             policy,
             lines=lines,
             fulfilment_type=fulfilment_type,
@@ -313,86 +254,6 @@ def _order_place_new(
             if attempt == ROUTING_ATTEMPTS:
                 raise
     raise AssertionError("unreachable")
-
-
-def _route(policy, *, lines, fulfilment_type, online, pickup_location, point, cart) -> RoutingDecision:
-    latitude, longitude, located_by = point
-    decision = policy.route(
-        lines=lines,
-        fulfilment_type=fulfilment_type,
-        online=online,
-        pickup_location=pickup_location,
-        latitude=latitude,
-        longitude=longitude,
-        exclude_hold_reference=cart.hold_reference if cart is not None else "",
-    )
-    if located_by:
-        decision.reason["destination_from"] = located_by
-    return decision
-
-
-@dataclass(frozen=True)
-class OrderPreview:
-    """What an order request would become, read without writing anything: its priced lines and
-    totals, the routing decision ``order_place`` would start from (sources, transfers to the
-    pickup store, its reason) and, for a pickup, the first day it can be collected."""
-
-    request: OrderRequest
-    priced: PricedCart
-    decision: RoutingDecision
-    contact: Contact
-    pickup_from: date | None
-
-
-def pickup_ready_date(*, transfers: bool, today: date | None = None) -> date:
-    """The first day a pickup order can be collected: from the store's own stock the next
-    day, with a transfer OMNISHOP_TRANSFER_DAYS later (Sundays are not working days)."""
-    day = today or timezone.localdate()
-    days = 1 + (settings.OMNISHOP_TRANSFER_DAYS if transfers else 0)
-    while days:
-        day += timedelta(days=1)
-        if day.weekday() != 6:
-            days -= 1
-    return day
-
-
-def order_request_preview(*, request: OrderRequest) -> OrderPreview:
-    """Price and route ``request`` as ``order_place`` would, writing nothing (no order, no
-    allocation, no transfer, no event): what an agent checks before confirming. Raises
-    ``InvalidOrder`` for a request that breaks its rules, ``NotSellable`` and
-    ``InsufficientStock`` (errors keyed by SKU) as placing it would."""
-    if errors := order_request_errors(request):
-        raise order_request_invalid(errors)
-    lines = {int(v): int(q) for v, q in request.lines.items()}
-    if not lines:
-        raise EmptyOrder()
-    delivery = request.fulfilment_type == FulfilmentType.DELIVERY
-    try:
-        priced = cart_price(
-            lines=lines,
-            channel=request.channel,
-            customer=request.customer,
-            fulfilment_type=request.fulfilment_type,
-        )
-        decision = _route(
-            routing_policy(),
-            lines=lines,
-            fulfilment_type=request.fulfilment_type,
-            online=request.channel.sells_online,
-            pickup_location=request.pickup_location,
-            point=_delivery_point(request.shipping_address or {}) if delivery else (None, None, ""),
-            cart=request.cart,
-        )
-    except DomainError as exc:
-        _errors_by_sku(exc)
-        raise
-    return OrderPreview(
-        request=request,
-        priced=priced,
-        decision=decision,
-        contact=_contact_complete(request.contact, customer=request.customer, company=request.company),
-        pickup_from=None if delivery else pickup_ready_date(transfers=bool(decision.transfers)),
-    )
 
 
 def _cart_checkout_lock(cart: Cart, *, lines: dict[int, int]) -> None:

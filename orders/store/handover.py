@@ -18,7 +18,7 @@ from omnishop.exceptions import DomainError
 from ..exceptions import PickupNotFound
 from ..models import Order
 from ..services import TillPayment, handover_plan, order_hand_over, order_try_on_visit, pickup_order_find
-from ..services.handover import handover_ready_check
+from ..services.counter import handover_ready_check
 from .access import order_for_store_or_404, store_staff_required
 
 PROOF_KEY = "store_handover_proof"
