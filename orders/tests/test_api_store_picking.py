@@ -6,23 +6,12 @@ import pytest
 from omnishop.notifications.models import Notification
 from orders import lifecycle
 from orders.models import FulfilmentLine, Order
-from orders.services import order_place, order_ready_for_pickup, order_transition
-from orders.tests.conftest import GUEST, stock
+from orders.services import order_ready_for_pickup, order_transition
+from orders.tests.conftest import stock
+from orders.tests.test_picking import collect_order
 from orders.tests.test_pickup import store_staff
 
 pytestmark = pytest.mark.django_db
-
-
-def confirmed(shop, store, lines: dict) -> Order:
-    order = order_place(
-        channel=shop["web"],
-        lines={v.pk: q for v, q in lines.items()},
-        fulfilment_type="click_and_collect",
-        pickup_location=store,
-        contact=GUEST,
-        payment_method="pay_in_store",
-    )
-    return order_transition(order=order, to=Order.Status.CONFIRMED, role=lifecycle.SYSTEM)
 
 
 @pytest.fixture
@@ -36,7 +25,7 @@ def test_pick_scan_and_short_a_line(api_client, shop, seller):
     a, b = shop["variants"][:2]
     stock(a, shop["waw"], 2)
     stock(b, shop["waw"], 1)
-    order = confirmed(shop, shop["waw"], {a: 2, b: 1})
+    order = collect_order(shop, shop["waw"], {a: 2, b: 1})
     fulfilment = order.fulfilments.get()
     line_a = FulfilmentLine.objects.get(fulfilment=fulfilment, order_line__variant=a)
 
@@ -78,7 +67,7 @@ def test_pick_scan_and_short_a_line(api_client, shop, seller):
 def test_another_stores_lines_fulfilments_and_orders_are_404(api_client, shop, seller):
     a = shop["variants"][0]
     stock(a, shop["krk"], 2)
-    theirs = confirmed(shop, shop["krk"], {a: 1})
+    theirs = collect_order(shop, shop["krk"], {a: 1})
     fulfilment = theirs.fulfilments.get()
     line = fulfilment.lines.get()
     calls = [
@@ -105,7 +94,7 @@ def test_the_pick_list_of_an_order_and_of_a_batch(api_client, shop, seller, djan
     a, b = shop["variants"][:2]
     stock(a, shop["waw"], 30)
     stock(b, shop["waw"], 30)
-    orders = [confirmed(shop, shop["waw"], {a: 1, b: 1}) for _ in range(3)]
+    orders = [collect_order(shop, shop["waw"], {a: 1, b: 1}) for _ in range(3)]
     one = api_client.get(f"/api/v1/store/orders/{orders[0].number}/pick-list/")
     assert one.status_code == 200 and [g["to_pick"] for g in one.json()] == [1, 1]
     numbers = ",".join(o.number for o in orders[:2])
@@ -113,7 +102,7 @@ def test_the_pick_list_of_an_order_and_of_a_batch(api_client, shop, seller, djan
         batch = api_client.get("/api/v1/store/pick-list/", {"orders": numbers}).json()
     assert {g["sku"]: g["quantity"] for g in batch} == {a.sku: 2, b.sku: 2}
     assert [i["order"] for i in batch[0]["items"]] == [o.number for o in orders[:2]]
-    more = [confirmed(shop, shop["waw"], {a: 2, b: 1}) for _ in range(6)]
+    more = [collect_order(shop, shop["waw"], {a: 2, b: 1}) for _ in range(6)]
     numbers = ",".join(o.number for o in orders + more)
     with django_assert_max_num_queries(len(small.captured_queries)):
         batch = api_client.get("/api/v1/store/pick-list/", {"orders": numbers}).json()
@@ -123,7 +112,7 @@ def test_the_pick_list_of_an_order_and_of_a_batch(api_client, shop, seller, djan
 def test_resend_the_ready_notice(api_client, shop, seller):
     a = shop["variants"][0]
     stock(a, shop["waw"], 1)
-    order = confirmed(shop, shop["waw"], {a: 1})
+    order = collect_order(shop, shop["waw"], {a: 1})
     url = f"/api/v1/store/orders/{order.number}/pickup-notice/"
     refused = api_client.post(url, {}, format="json")
     assert refused.status_code == 409 and refused.json()["type"] == "invalid_transition"

@@ -21,6 +21,7 @@ PASSWORD = "x-pass-123"
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium; .ci/run does)")
 def test_staff_pick_an_order_by_scanning_and_mark_a_short_pick(transactional_db, shop, tmp_path):
     from omnishop.tests.live_servers import chromium_and_server
+    from orders.tests.console_browser import console_signed_in
 
     shots = Path(os.environ.get("OMNISHOP_SHOTS_DIR") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
@@ -59,14 +60,7 @@ def test_staff_pick_an_order_by_scanning_and_mark_a_short_pick(transactional_db,
     problems: list[str] = []
     # No database access inside: Playwright's sync API runs an event loop in this thread.
     with chromium_and_server() as (browser, base):
-        page = browser.new_page(viewport={"width": 1024, "height": 768}, locale="pl-PL")
-        page.on("console", lambda m: m.type == "error" and problems.append(f"{page.url}: {m.text} {m.location}"))
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.goto(f"{base}/store/login/")
-        page.fill("input[name=username]", "sprzedawca@example.pl")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("main button[type=submit]")  # the header's language buttons are submit buttons too
-        page.wait_for_url(f"{base}/store/")
+        page = console_signed_in(browser, base, email="sprzedawca@example.pl", password=PASSWORD, problems=problems)
 
         page.goto(f"{base}/store/orders/{order.number}/")
         page.click("text=Zbierz produkty")

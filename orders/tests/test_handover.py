@@ -6,7 +6,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -15,7 +14,6 @@ from conftest import run_in_threads
 from customers.models import Customer
 from inventory.models import Allocation, StockLevel, StockMovement
 from inventory.selectors import stock_drift_list
-from omnishop.accounts.models import User
 from omnishop.notifications.models import Notification
 from omnishop.outbox.models import OutboxEvent
 from orders import lifecycle
@@ -52,18 +50,11 @@ from orders.services import (
 )
 from orders.services.pickup import MAX_PICKUP_ATTEMPTS
 from orders.tests.conftest import stock
+from orders.tests.test_pickup import store_staff
 
 pytestmark = pytest.mark.django_db
 
 TILL = TillPayment(method="cash", receipt_number="W1/0042")
-
-
-def store_staff(email: str, *stores):
-    user = User.objects.create_user(email=email, password="x-pass-123", is_staff=True)
-    user.groups.add(Group.objects.get(name="Store staff"))
-    for store in stores:
-        store.staff.add(user)
-    return user
 
 
 def ready_order(shop, *, fulfilment_type="click_and_collect", payment_method="card", units=(2, 1), seller=None):

@@ -4,25 +4,12 @@ a short pick with its reason; another store's lines and orders are a 404; bounde
 import pytest
 from django.urls import reverse
 
-from orders import lifecycle
-from orders.models import FulfilmentLine, Order
-from orders.services import order_place, order_transition
-from orders.tests.conftest import GUEST, stock
+from orders.models import FulfilmentLine
+from orders.tests.conftest import stock
+from orders.tests.test_picking import collect_order
 from orders.tests.test_pickup import store_staff
 
 pytestmark = pytest.mark.django_db
-
-
-def confirmed(shop, store, lines: dict) -> Order:
-    order = order_place(
-        channel=shop["web"],
-        lines={v.pk: q for v, q in lines.items()},
-        fulfilment_type="click_and_collect",
-        pickup_location=store,
-        contact=GUEST,
-        payment_method="pay_in_store",
-    )
-    return order_transition(order=order, to=Order.Status.CONFIRMED, role=lifecycle.SYSTEM)
 
 
 @pytest.fixture
@@ -37,7 +24,7 @@ def test_pick_one_order_by_tap_scan_and_short(client, shop, seller):
     a, b = shop["variants"][:2]
     stock(a, shop["waw"], 2)
     stock(b, shop["waw"], 2)
-    order = confirmed(shop, shop["waw"], {a: 1, b: 2})
+    order = collect_order(shop, shop["waw"], {a: 1, b: 2})
     url = reverse("store:picking-order", args=[order.number])
     page = client.get(url)
     html = page.content.decode()
@@ -74,7 +61,7 @@ def test_a_batch_is_one_list_grouped_by_sku(client, shop, seller, django_assert_
     a, b = shop["variants"][:2]
     stock(a, shop["waw"], 40)
     stock(b, shop["waw"], 40)
-    orders = [confirmed(shop, shop["waw"], {a: 1, b: 1}) for _ in range(3)]
+    orders = [collect_order(shop, shop["waw"], {a: 1, b: 1}) for _ in range(3)]
     chooser = client.get(reverse("store:picking-batch")).content.decode()
     assert all(o.number in chooser for o in orders)
     url = reverse("store:picking-batch")
@@ -83,7 +70,7 @@ def test_a_batch_is_one_list_grouped_by_sku(client, shop, seller, django_assert_
     assert page.status_code == 200
     groups = page.context["groups"]
     assert [g.quantity for g in groups] == [3, 3]
-    more = [confirmed(shop, shop["waw"], {a: 2}) for _ in range(6)]
+    more = [collect_order(shop, shop["waw"], {a: 2}) for _ in range(6)]
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(url, {"orders": [o.number for o in orders + more]})
     assert sum(g.quantity for g in page.context["groups"]) == 6 + 12
@@ -92,7 +79,7 @@ def test_a_batch_is_one_list_grouped_by_sku(client, shop, seller, django_assert_
 def test_another_stores_order_and_lines_are_404(client, shop, seller):
     a = shop["variants"][0]
     stock(a, shop["krk"], 2)
-    theirs = confirmed(shop, shop["krk"], {a: 1})
+    theirs = collect_order(shop, shop["krk"], {a: 1})
     line = FulfilmentLine.objects.get(fulfilment__order=theirs)
     assert client.get(reverse("store:picking-order", args=[theirs.number])).status_code == 404
     assert client.post(reverse("store:picking-line-pick", args=[line.pk]), {"quantity": 1}).status_code == 404
