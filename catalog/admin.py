@@ -3,7 +3,6 @@ from django.contrib import admin
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.text import capfirst
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
@@ -279,7 +278,7 @@ class VariantAdmin(AttributesRowsMixin, admin.ModelAdmin):
                 actor=request.user,
                 obj=price,
                 message=_("Price set to %(price)s on the variant's page.")
-                % {"price": money_display(price.amount, price.currency, language=get_language() or "pl")},
+                % {"price": money_display(price.amount, price.currency)},
                 flag=CHANGE if instance.pk else ADDITION,
             )
             if instance.pk:

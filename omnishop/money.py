@@ -43,11 +43,15 @@ def money_round(money: Money) -> Money:
     return Money(amount, money.currency)
 
 
-def money_display(amount, currency: str, *, language: str = "pl") -> str:
+def money_display(amount, currency: str, *, language: str | None = None) -> str:
     """An amount as people read it: ``1 234,50 zł`` in Polish (grouped from the thousands, with
-    no-break spaces), ``1,234.50 PLN`` in English; rounded to the currency's minor unit."""
+    no-break spaces), ``1,234.50 PLN`` in English; rounded to the currency's minor unit.
+    ``language``: the active one when not given (Polish outside a request)."""
     from babel.numbers import get_currency_symbol
     from django.utils.numberformat import format as number_format
+    from django.utils.translation import get_language
+
+    language = language or get_language() or "pl"
 
     value = Decimal(str(amount)).quantize(quantum(currency), rounding=ROUND_HALF_UP)
     places = max(-value.as_tuple().exponent, 0)

@@ -16,6 +16,7 @@ from inventory.models import Location
 from omnishop.admin import ReadOnlyAdmin, WideChangelistMixin, admin_form_page, service_action, short_time
 from omnishop.exceptions import DomainError
 from omnishop.exports import CsvExportMixin
+from omnishop.money import money_display
 from omnishop.notifications.models import Notification
 from omnishop.notifications.services import notification_resend
 
@@ -23,7 +24,6 @@ from . import lifecycle
 from .admin_pages import (
     CancelForm,
     PlaceOrderForm,
-    money,
     order_actions,
     order_page_context,
     place_fingerprint,
@@ -359,7 +359,7 @@ class OrderAdmin(CsvExportMixin, admin.ModelAdmin):
             request,
             self,
             title=_("Cancel order %(number)s (%(total)s)?")
-            % {"number": order.number, "total": money(order.total, order.currency)},
+            % {"number": order.number, "total": money_display(order.total, order.currency)},
             form=form,
             submit_label=_("Cancel the order"),
             template="admin/orders/order/cancel.html",

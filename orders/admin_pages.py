@@ -8,7 +8,6 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
-from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,10 +27,6 @@ from .events import order_event_text
 from .models import Order
 from .routing import routing_explained
 from .services import Contact, OrderPreview, OrderRequest, order_request_build, payment_refund_due, request_fingerprint
-
-
-def money(amount, currency: str) -> str:
-    return money_display(amount, currency, language=translation.get_language() or "pl")
 
 
 # -- place an order --------------------------------------------------------------------------
@@ -160,15 +155,15 @@ def preview_context(preview: OrderPreview) -> dict:
                 "sku": line.sku,
                 "name": line.name,
                 "quantity": line.quantity,
-                "unit_price": money(line.unit_price, currency),
-                "line_total": money(line.line_total, currency),
+                "unit_price": money_display(line.unit_price, currency),
+                "line_total": money_display(line.line_total, currency),
             }
             for line in priced.lines
         ],
-        "subtotal": money(priced.subtotal, currency),
-        "discount_total": money(priced.discount_total, currency) if priced.discount_total else "",
-        "shipping_total": money(priced.shipping_total, currency),
-        "total": money(priced.total, currency),
+        "subtotal": money_display(priced.subtotal, currency),
+        "discount_total": money_display(priced.discount_total, currency) if priced.discount_total else "",
+        "shipping_total": money_display(priced.shipping_total, currency),
+        "total": money_display(priced.total, currency),
         "sources": [
             PreviewSource(
                 name=locations[location_id].name if location_id in locations else str(location_id),
@@ -211,7 +206,7 @@ def product_search_results(*, text: str, channel: Channel | None, limit: int = 1
             {
                 "sku": variant.sku,
                 "name": f"{variant.product_name} {label}".strip(),
-                "price": money(variant.price, channel.currency) if variant.price is not None else _("no price"),
+                "price": money_display(variant.price, channel.currency) if variant.price is not None else _("no price"),
                 "available": sum(units for _name, units in where),
                 "locations": [{"name": name, "units": units} for name, units in where[:6]],
             }
@@ -270,12 +265,14 @@ def order_page_context(order: Order, *, user) -> dict:
     return {
         "order": order,
         "amounts": {
-            "subtotal": money(order.subtotal, currency),
-            "discount_total": money(order.discount_total, currency) if order.discount_total else "",
-            "shipping_total": money(order.shipping_total, currency),
-            "total": money(order.total, currency),
+            "subtotal": money_display(order.subtotal, currency),
+            "discount_total": money_display(order.discount_total, currency) if order.discount_total else "",
+            "shipping_total": money_display(order.shipping_total, currency),
+            "total": money_display(order.total, currency),
         },
-        "fees": [(fee.get_kind_display(), money(fee.amount, fee.currency)) for fee in order.fees.order_by("id")],
+        "fees": [
+            (fee.get_kind_display(), money_display(fee.amount, fee.currency)) for fee in order.fees.order_by("id")
+        ],
         "address": ", ".join(str(address[k]) for k in ("street", "postal_code", "city") if address.get(k)),
         "payment_method": method,
         # Said once when the status repeats the method ("pay in store").
@@ -286,8 +283,8 @@ def order_page_context(order: Order, *, user) -> dict:
                 "name": line.name,
                 "quantity": line.quantity,
                 "refused": line.quantity_refused,
-                "unit_price": money(line.unit_price, currency),
-                "line_total": money(line.line_total, currency),
+                "unit_price": money_display(line.unit_price, currency),
+                "line_total": money_display(line.line_total, currency),
             }
             for line in lines
         ],
@@ -295,7 +292,7 @@ def order_page_context(order: Order, *, user) -> dict:
         "refunds": [
             {
                 "at": refund.created_at,
-                "amount": money(refund.amount, refund.currency),
+                "amount": money_display(refund.amount, refund.currency),
                 "reason": refund.reason,
                 "status": refund.get_status_display(),
             }

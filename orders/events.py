@@ -10,7 +10,6 @@ This module imports no model of its own app (``orders.models`` takes its choices
 from enum import StrEnum
 
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from omnishop.money import money_display
@@ -338,7 +337,7 @@ def order_event_text(event) -> str:
         return _("%(quantity)d x %(sku)s will be shipped from %(from)s instead.") % p
     if event.type == OrderEventType.ITEMS_CANCELLED:
         items = ", ".join(f"{i['quantity']} x {i['sku']}" for i in p.get("items", []))
-        amount = money_display(p.get("amount", "0"), p.get("currency", "PLN"), language=get_language() or "pl")
+        amount = money_display(p.get("amount", "0"), p.get("currency", "PLN"))
         if p.get("refund") == "refunded":
             return _("Cancelled, no location has them: %(items)s; %(amount)s refunded.") % {
                 "items": items,

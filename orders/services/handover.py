@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from inventory.models import Allocation, StockMovement
 from inventory.services import StockChange, stock_changes_apply, stock_release
-from omnishop.money import Money, money_round
+from omnishop.money import Money, money_display, money_round
 
 from .. import lifecycle
 from ..events import OrderEventType, handed_over_message
@@ -34,7 +34,7 @@ from ..exceptions import (
 )
 from ..models import FulfilmentLine, Order, OrderLine
 from .counter import customer_check_passes, customer_name_of, handover_ready_check, phones_of
-from .payments import TillPayment, money_shown, order_paid_in_store, order_payment_refund_partial, payment_refundable
+from .payments import TillPayment, order_paid_in_store, order_payment_refund_partial, payment_refundable
 from .pickup import pickup_attempt_fail, pickup_code_matches, pickup_store_check, wrong_pickup_code
 from .transitions import order_event_build, order_event_record, order_transition
 
@@ -238,7 +238,7 @@ def _till_check(till: TillPayment | None, *, plan: HandOver) -> None:
     if problems:
         raise TillPaymentRequired(
             _("Take %(amount)s at the till for order %(number)s and confirm it: method and receipt number.")
-            % {"amount": money_shown(plan.amount_to_collect, plan.currency), "number": plan.order.number},
+            % {"amount": money_display(plan.amount_to_collect, plan.currency), "number": plan.order.number},
             errors=problems,
         )
 
@@ -370,10 +370,10 @@ def _hand_over_locked(order: Order, *, actor, kind, refused, collector_name, til
         note = _("Handed over in full.")
     if plan.refund_amount > 0:
         note += " " + _("%(amount)s goes back to the card.") % {
-            "amount": money_shown(plan.refund_amount, plan.currency)
+            "amount": money_display(plan.refund_amount, plan.currency)
         }
     elif plan.pay_in_store and plan.refused_amount > 0:
-        note += " " + _("%(amount)s not charged.") % {"amount": money_shown(plan.refused_amount, plan.currency)}
+        note += " " + _("%(amount)s not charged.") % {"amount": money_display(plan.refused_amount, plan.currency)}
     payload = {
         "kind": kind,
         "lines": summary,

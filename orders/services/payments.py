@@ -10,7 +10,6 @@ from functools import partial
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from omnishop.money import Money, money_display, money_round
@@ -180,11 +179,6 @@ def order_payment_refund(*, order_id: int, actor=None) -> Order:
     )
 
 
-def money_shown(amount, currency: str) -> str:
-    """An amount for a timeline note, in the language it is written in (``1 234,50 zł``)."""
-    return money_display(amount, currency, language=(get_language() or "pl")[:2])
-
-
 @dataclass(frozen=True)
 class TillPayment:
     """Staff's confirmation that the till took a pay-in-store order's payment."""
@@ -216,7 +210,7 @@ def order_paid_in_store(
     if till:
         label = _("cash") if method == "cash" else _("card")
         note = _("Paid %(amount)s at the till (%(method)s, receipt %(receipt)s).") % {
-            "amount": money_shown(amount, order.currency),
+            "amount": money_display(amount, order.currency),
             "method": label,
             "receipt": receipt,
         }
@@ -293,8 +287,8 @@ def order_payment_refund_partial(
                 _("Order %(number)s has %(left)s left to refund, not %(amount)s.")
                 % {
                     "number": locked.number,
-                    "left": money_shown(left, locked.currency),
-                    "amount": money_shown(amount, locked.currency),
+                    "left": money_display(left, locked.currency),
+                    "amount": money_display(amount, locked.currency),
                 }
             )
         by_id = {ln.pk: ln for ln in OrderLine.objects.filter(order=locked, pk__in=list(lines or {})).only("pk", "sku")}
@@ -322,7 +316,7 @@ def order_payment_refund_partial(
                     actor=actor,
                     note=(
                         _("Refund of %(amount)s asked: %(reason)s")
-                        % {"amount": money_shown(amount, locked.currency), "reason": refund.reason}
+                        % {"amount": money_display(amount, locked.currency), "reason": refund.reason}
                     )[:300],
                     payload={"reference": reference, "amount": str(amount), "lines": refund.lines},
                 )
@@ -370,7 +364,7 @@ def order_refund_execute(*, refund_id: int, actor=None) -> OrderRefund:
                         type=OrderEventType.PARTIAL_REFUND_DONE,
                         actor=actor,
                         note=_("%(amount)s refunded to the card.")
-                        % {"amount": money_shown(refund.amount, refund.currency)},
+                        % {"amount": money_display(refund.amount, refund.currency)},
                         payload={"reference": refund.reference, "provider_reference": refund.provider_reference},
                     )
                 ],

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django import template
 from django.template.defaultfilters import date as date_filter
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from omnishop.money import money_display
@@ -17,7 +17,7 @@ def money(amount, currency: str) -> str:
     """``{{ total|money:currency }}``: ``1 234,50 zł`` in Polish, ``1,234.50 PLN`` in English."""
     if amount in (None, ""):
         return ""
-    return money_display(amount, currency, language=translation.get_language() or "pl")
+    return money_display(amount, currency)
 
 
 def _when(value) -> datetime | None:
