@@ -136,6 +136,11 @@ class Product(models.Model):
         help_text=_('Free product attributes, e.g. {"material": "leather"}.'),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    is_gift_card = models.BooleanField(
+        _("gift card"),
+        default=False,
+        help_text=_("Selling it issues a gift card of its price; never discounted, earns no points."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class LoyaltyConfig(AppConfig):
     name = "loyalty"
     verbose_name = _("Loyalty and pricing")
+
+    def ready(self) -> None:
+        from .wiring import points, promotions, wallets
+
+        for area in (points, promotions, wallets):
+            area.register()

@@ -11,6 +11,7 @@ urlpatterns = [
     path("me/", MeApi.as_view(), name="me"),
     path("", include("catalog.api.urls")),
     path("", include("customers.api.urls")),
+    path("", include("loyalty.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("inventory.api.urls")),
     path("", include("omnishop.outbox.api.urls")),

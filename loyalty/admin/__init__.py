@@ -1,0 +1,1 @@
+from . import points, promotions, wallets  # noqa: F401

@@ -1,0 +1,1 @@
+"""Admin pages of loyalty's promotions."""

@@ -1,0 +1,3 @@
+"""REST of loyalty's points."""
+
+urlpatterns: list = []

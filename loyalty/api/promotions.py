@@ -1,0 +1,3 @@
+"""REST of loyalty's promotions."""
+
+urlpatterns: list = []

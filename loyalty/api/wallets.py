@@ -1,0 +1,3 @@
+"""REST of loyalty's wallets."""
+
+urlpatterns: list = []

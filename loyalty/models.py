@@ -1,1 +1,0 @@
-"""Loyalty accounts and points, tiers, coupons and promotions, and the one pricing engine."""

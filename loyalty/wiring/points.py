@@ -1,0 +1,6 @@
+"""What loyalty's points registers in other apps when Django starts (card sections, merge and
+privacy steps, event schemas)."""
+
+
+def register() -> None:
+    pass
