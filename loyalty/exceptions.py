@@ -9,3 +9,30 @@ class NotSellable(DomainError):
     code = "not_sellable"
     title = _("Some items cannot be sold in this channel.")
     status_code = 409
+
+
+# --- promotions and coupons ---------------------------------------------------------------
+
+
+class CouponInvalid(DomainError):
+    """A coupon code cannot apply to this basket or customer (``errors["coupon_code"]`` says why)."""
+
+    code = "coupon_invalid"
+    title = _("The coupon cannot be used.")
+    status_code = 400
+
+
+class CouponUsedUp(DomainError):
+    """A coupon (or its promotion) has no use left: single use taken, a limit reached."""
+
+    code = "coupon_used_up"
+    title = _("The coupon has already been used.")
+    status_code = 409
+
+
+class CouponGiveRefused(DomainError):
+    """A personal coupon cannot be given (no reason, no permission, or a promotion that takes no codes)."""
+
+    code = "coupon_give_refused"
+    title = _("The coupon cannot be given.")
+    status_code = 400

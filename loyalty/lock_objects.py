@@ -7,3 +7,19 @@ same rows queue instead of deadlocking:
 Checkout takes them after the stock rows (inventory's order), so an order's whole lock set is
 always stock → points → coupons → gift cards → store credit.
 """
+
+# --- promotions and coupons (step 2: the promotion, then its coupon) -------------------------
+
+
+def promotion_lock(*, promotion_id: int):
+    """The promotion row, locked (step 2 of the order above); None when it does not exist."""
+    from .models import Promotion
+
+    return next(iter(Promotion.objects.select_for_update(of=("self",)).filter(pk=promotion_id)), None)
+
+
+def coupons_lock(*, ids) -> list:
+    """The coupons of ``ids``, locked by id (after their promotions), evaluated."""
+    from .models import Coupon
+
+    return list(Coupon.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk"))

@@ -3,4 +3,8 @@ privacy steps, event schemas)."""
 
 
 def register() -> None:
-    pass
+    from omnishop.outbox.catalogue import event_schemas_register
+
+    from ..events import COUPON_EVENT_SCHEMAS
+
+    event_schemas_register(COUPON_EVENT_SCHEMAS)
