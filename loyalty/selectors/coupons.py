@@ -22,6 +22,13 @@ def _remaining_uses(coupon: Coupon) -> int | None:
     return max(min(left), 0) if left else None
 
 
+def _aimed_at(promotion: Promotion, tier_code: str) -> bool:
+    """The promotion is for everyone, or for this customer (in its list, or of one of its tiers)."""
+    if not (promotion.target_tier_codes or promotion.has_target_customers):
+        return True
+    return promotion.is_target_customer or (bool(tier_code) and tier_code in promotion.target_tier_codes)
+
+
 def coupons_list_for_customer(*, customer, at: datetime | None = None, tier_code: str = "") -> list[Coupon]:
     """The coupons ``customer`` may use now: their personal ones and the public codes of current
     promotions aimed at them (or at everyone), each with ``remaining_uses`` (None: unlimited).
@@ -40,9 +47,8 @@ def coupons_list_for_customer(*, customer, at: datetime | None = None, tier_code
     usable = []
     for coupon in coupons:
         promotion = coupon.promotion = promotions[coupon.promotion_id]
-        if coupon.customer_id is None and (promotion.target_tier_codes or promotion.has_target_customers):
-            if not (promotion.is_target_customer or (tier_code and tier_code in promotion.target_tier_codes)):
-                continue
+        if coupon.customer_id is None and not _aimed_at(promotion, tier_code):
+            continue
         if coupon_refusal(coupon, customer=customer, at=at) or coupon_used_up(coupon):
             continue
         coupon.remaining_uses = _remaining_uses(coupon)
