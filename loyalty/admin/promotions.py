@@ -181,7 +181,17 @@ class CouponAdmin(CsvExportMixin, admin.ModelAdmin):
 
 @admin.register(CouponRedemption)
 class CouponRedemptionAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "coupon", "promotion", "customer", "reference", "channel_code", "amount", "currency", "released_at"]  # fmt: skip
+    list_display = [
+        "created_at",
+        "coupon",
+        "promotion",
+        "customer",
+        "reference",
+        "channel_code",
+        "amount",
+        "currency",
+        "released_at",
+    ]
     list_filter = ["channel_code", "promotion", "created_at"]
     list_select_related = ["coupon", "promotion", "customer"]
     search_fields = ["=reference", "=coupon__code", "customer__email"]

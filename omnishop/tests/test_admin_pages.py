@@ -28,6 +28,8 @@ from inventory.services import (
     transfer_request,
 )
 from inventory.tests.factories import WarehouseFactory
+from loyalty.models import Coupon, Promotion
+from loyalty.services.coupons import coupon_redeem
 from omnishop.accounts.models import User
 from omnishop.accounts.services import login_failure_record
 from omnishop.apikeys.models import ChannelAPIKey
@@ -58,6 +60,13 @@ def seed(n: int = 2):
         company = Company.objects.create(name=f"Firma {product.pk}", tax_id=f"525{product.pk:07d}")
         CompanyMembership.objects.create(company=company, customer=buyer)
         customer_data_export(customer=buyer, actor=User.objects.filter(is_staff=True).first())
+        # loyalty: a promotion, a personal coupon of the buyer, its redemption
+        promotion = Promotion.objects.create(name=f"Promotion {product.pk}", value=Decimal("10"))
+        coupon = Coupon.objects.create(code=f"SEED-{product.pk}", promotion=promotion, customer=buyer, single_use=True)
+        coupon_redeem(
+            code=coupon.code, customer=buyer, channel_code="web", reference=f"S-{product.pk}", amount=Decimal("1"),
+            currency="PLN",
+        )  # fmt: skip
     apikey_create(channel=channel, name="ERP")
     hooks = subscription_create(name=f"ERP hooks {n}", url="https://erp.example.pl/in", event_types=["*"])
     for _ in range(n):
@@ -185,6 +194,9 @@ def test_every_changelist_add_and_change_page_loads(admin_client_seeded):
         "django_celery_beat_periodictask",
         "webhooks_webhooksubscription",
         "webhooks_webhookdelivery",
+        "loyalty_promotion",
+        "loyalty_coupon",
+        "loyalty_couponredemption",
     ],
 )
 def test_changelist_query_count_does_not_grow_with_rows(admin_client, name, django_assert_max_num_queries):

@@ -43,6 +43,8 @@ from inventory.services import (
     transfer_request,
 )
 from inventory.tests.factories import LocationFactory, WarehouseFactory
+from loyalty.models import Coupon, CouponRedemption, Promotion
+from loyalty.services.coupons import coupon_redeem
 from omnishop.accounts.models import LoginLockout, User
 from omnishop.accounts.services import login_failure_record
 from omnishop.apikeys.models import ChannelAPIKey
@@ -170,6 +172,15 @@ def build(scale: int) -> World:
     for i in range(scale):  # receipts the store's till reported
         till_sale(store, variant, f"{tag}-{i}")
 
+    # --- loyalty: promotions and coupons (a promotion with ``scale`` coupons, each redeemed once)
+    promotion = Promotion.objects.create(name=f"Promotion {tag}", value=Decimal("10"))
+    for i in range(scale):
+        code = Coupon.objects.create(code=f"AUDIT-{tag}-{i}", promotion=promotion, customer=customers[0]).code
+        coupon_redeem(
+            code=code, customer=customers[0], channel_code="web", reference=f"A-{tag}-{i}", amount=Decimal("1"),
+            currency="PLN",
+        )  # fmt: skip
+
     fulfilment = Fulfilment.objects.filter(order=order).order_by("pk").first()
     return World(
         objects={
@@ -212,6 +223,9 @@ def build(scale: int) -> World:
             "webhooks.WebhookSubscription": subscription,
             "webhooks.WebhookDelivery": WebhookDelivery.objects.get(pk=delivery.pk),
             "orders.TillSale": TillSale.objects.get(receipt_number=f"seed-{tag}-0"),
+            "loyalty.Promotion": promotion,
+            "loyalty.Coupon": Coupon.objects.get(code=f"AUDIT-{tag}-0"),
+            "loyalty.CouponRedemption": CouponRedemption.objects.get(reference=f"A-{tag}-0"),
         }
     )
 
@@ -277,6 +291,9 @@ def test_every_registered_admin_is_covered():
         "webhooks.WebhookSubscription",
         "webhooks.WebhookDelivery",
         "orders.TillSale",
+        "loyalty.Promotion",
+        "loyalty.Coupon",
+        "loyalty.CouponRedemption",
     }
     assert set(registered()) == world_keys
 
