@@ -7,3 +7,18 @@ same rows queue instead of deadlocking:
 Checkout takes them after the stock rows (inventory's order), so an order's whole lock set is
 always stock → points → coupons → gift cards → store credit.
 """
+
+
+# --- 1. loyalty accounts (points) ----------------------------------------------------------
+
+
+def loyalty_accounts_lock(*, ids) -> dict:
+    """Lock the loyalty accounts ``ids`` (in id order); returns them by id. Their lots are only
+    changed by whoever holds the account, so the account lock covers them."""
+    from .models import LoyaltyAccount
+
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = list(LoyaltyAccount.objects.select_for_update().filter(pk__in=wanted).order_by("pk"))
+    return {row.pk: row for row in rows}
