@@ -116,7 +116,9 @@ def points_summary(*, customer, now=None) -> PointsSummary:
     live lots (pending or spendable with points left, soonest-expiring first, at most 50).
     Four queries whatever the ledger's length (three for a customer without an account)."""
     now = now or timezone.now()
-    account = LoyaltyAccount.objects.filter(customer=customer).select_related("tier").first()
+    account = None
+    if customer is not None:
+        account = LoyaltyAccount.objects.filter(customer=customer).select_related("tier").first()
     tiers = list(Tier.objects.order_by("threshold"))
     if account is None:
         earned, lots = 0, []
@@ -147,6 +149,8 @@ def points_summary(*, customer, now=None) -> PointsSummary:
 
 def points_history_list(*, customer):
     """The customer's ledger, newest first (a queryset to paginate); empty without an account."""
+    if customer is None:
+        return PointsEntry.objects.none()
     return PointsEntry.objects.filter(account__customer=customer).order_by("-created_at", "-id")
 
 

@@ -170,6 +170,18 @@ def build(scale: int) -> World:
     for i in range(scale):  # receipts the store's till reported
         till_sale(store, variant, f"{tag}-{i}")
 
+    # --- loyalty: points (an account with ``scale`` lots, entries and tier changes) ---
+    from loyalty.models import EarningRule, LoyaltyAccount, PointsEntry, Tier
+    from loyalty.services.points import points_earn
+
+    rule = EarningRule.objects.create(name=f"Rule {tag}", kind="per_amount", points_per_unit=Decimal("1"))
+    for i in range(scale):
+        Tier.objects.create(code=f"tier-{tag}-{i}", name=f"Tier {tag} {i}", threshold=10_000 * next(_serial))
+    for customer in customers:
+        for i in range(scale):
+            points_earn(customer=customer, points=10, reference=f"{tag}-{i}", channel_code="web", explanation=[])
+    account = LoyaltyAccount.objects.get(customer=customers[0])
+
     fulfilment = Fulfilment.objects.filter(order=order).order_by("pk").first()
     return World(
         objects={
@@ -212,6 +224,10 @@ def build(scale: int) -> World:
             "webhooks.WebhookSubscription": subscription,
             "webhooks.WebhookDelivery": WebhookDelivery.objects.get(pk=delivery.pk),
             "orders.TillSale": TillSale.objects.get(receipt_number=f"seed-{tag}-0"),
+            "loyalty.LoyaltyAccount": account,
+            "loyalty.PointsEntry": PointsEntry.objects.filter(account=account).first(),
+            "loyalty.EarningRule": rule,
+            "loyalty.Tier": Tier.objects.get(code=f"tier-{tag}-0"),
         }
     )
 
@@ -277,6 +293,10 @@ def test_every_registered_admin_is_covered():
         "webhooks.WebhookSubscription",
         "webhooks.WebhookDelivery",
         "orders.TillSale",
+        "loyalty.LoyaltyAccount",
+        "loyalty.PointsEntry",
+        "loyalty.EarningRule",
+        "loyalty.Tier",
     }
     assert set(registered()) == world_keys
 
