@@ -176,7 +176,7 @@ def build(scale: int) -> World:
 
     rule = EarningRule.objects.create(name=f"Rule {tag}", kind="per_amount", points_per_unit=Decimal("1"))
     for i in range(scale):
-        Tier.objects.create(code=f"tier-{tag}-{i}", name=f"Tier {tag} {i}", threshold=10_000 * next(_serial))
+        Tier.objects.create(code=f"tier-{tag}-{i}", name=f"Tier {tag} {i}", threshold=10_000 + Tier.objects.count())
     for customer in customers:
         for i in range(scale):
             points_earn(customer=customer, points=10, reference=f"{tag}-{i}", channel_code="web", explanation=[])
