@@ -35,4 +35,22 @@ class CouponGiveRefused(DomainError):
 
     code = "coupon_give_refused"
     title = _("The coupon cannot be given.")
+
+
+# --- points -------------------------------------------------------------------------------
+
+
+class InsufficientPoints(DomainError):
+    """The account's spendable balance is below the points asked for (pending points never count)."""
+
+    code = "insufficient_points"
+    title = _("Not enough spendable points.")
+    status_code = 409
+
+
+class InvalidPointsRequest(DomainError):
+    """A points request breaks a rule of its own (no reason given, zero points)."""
+
+    code = "validation_error"
+    title = _("Invalid input.")
     status_code = 400

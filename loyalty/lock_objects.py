@@ -23,3 +23,18 @@ def coupons_lock(*, ids) -> list:
     from .models import Coupon
 
     return list(Coupon.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk"))
+
+
+# --- 1. loyalty accounts (points) ----------------------------------------------------------
+
+
+def loyalty_accounts_lock(*, ids) -> dict:
+    """Lock the loyalty accounts ``ids`` (in id order); returns them by id. Their lots are only
+    changed by whoever holds the account, so the account lock covers them."""
+    from .models import LoyaltyAccount
+
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = list(LoyaltyAccount.objects.select_for_update().filter(pk__in=wanted).order_by("pk"))
+    return {row.pk: row for row in rows}

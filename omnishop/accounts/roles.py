@@ -72,6 +72,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # What the customer was told, and sending a failed notice again.
         | _view("notifications", "notification")
         | {"notifications.resend_notification"}
+        # Loyalty points: the accounts and their ledger, and goodwill points (with a reason).
+        | _view("loyalty", "loyaltyaccount", "pointsentry", "earningrule", "tier")
+        | {"loyalty.grant_points"}
     ),
     STORE_STAFF: (
         _view("catalog", "product", "variant", "price")

@@ -367,6 +367,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": env.float("OMNISHOP_WEBHOOKS_SWEEP_SECONDS", default=10.0),
     },
     "webhooks-purge": {"task": "omnishop.webhooks.tasks.webhooks_purge", "schedule": crontab(hour=4, minute=10)},
+    # --- loyalty: points ---
+    "loyalty-points-release": {"task": "loyalty.tasks.points_release_due", "schedule": crontab(minute=15)},
+    "loyalty-points-expire": {"task": "loyalty.tasks.points_expire_due", "schedule": crontab(hour=2, minute=5)},
+    "loyalty-points-expiry-notices": {
+        "task": "loyalty.tasks.points_expiry_notices_send",
+        "schedule": crontab(hour=9, minute=30),
+    },
+    "loyalty-tiers-evaluate": {"task": "loyalty.tasks.tiers_evaluate", "schedule": crontab(hour=2, minute=35)},
 }
 
 # --- webhooks (omnishop/webhooks, docs/webhooks.md) ---------------------------------------
@@ -425,3 +433,13 @@ OMNISHOP_PICKUP_REMINDER_DAYS = env.int("OMNISHOP_PICKUP_REMINDER_DAYS", default
 OMNISHOP_TRANSFER_DAYS = env.int("OMNISHOP_TRANSFER_DAYS", default=2)
 # The stock list's "low stock" filter: rows with at most this many units available.
 OMNISHOP_LOW_STOCK_THRESHOLD = env.int("OMNISHOP_LOW_STOCK_THRESHOLD", default=5)
+
+# --- loyalty: points (loyalty/services/points.py) -----------------------------------------
+# What one point is worth when redeemed, per currency.
+OMNISHOP_POINT_VALUE = env.dict("OMNISHOP_POINT_VALUE", default={"PLN": "0.01"})
+# Points earned on an order stay pending this long (the return window), then become spendable.
+OMNISHOP_POINTS_PENDING_DAYS = env.int("OMNISHOP_POINTS_PENDING_DAYS", default=30)
+# A lot expires this many days after it became spendable.
+OMNISHOP_POINTS_LIFETIME_DAYS = env.int("OMNISHOP_POINTS_LIFETIME_DAYS", default=365)
+# Customers who consented are told this many days before points expire.
+OMNISHOP_POINTS_EXPIRY_NOTICE_DAYS = env.int("OMNISHOP_POINTS_EXPIRY_NOTICE_DAYS", default=14)

@@ -77,6 +77,18 @@ def seed(n: int = 2):
     login_failure_record(login=login.email, address="198.51.100.1")
     with transaction.atomic():
         outbox_emit(type="demo.seeded", aggregate_type="demo", aggregate_id=n, payload={"n": n})
+    loyalty_points_rows(n)
+
+
+def loyalty_points_rows(n: int) -> None:
+    """Loyalty's points: a tier, an earning rule, and accounts with a ledger."""
+    from loyalty.models import EarningRule, Tier
+    from loyalty.services.points import points_earn
+
+    Tier.objects.get_or_create(code="silver", defaults={"name": "Silver", "threshold": 500})
+    EarningRule.objects.create(name=f"1 pt / PLN {n}", kind="per_amount", points_per_unit=Decimal("1"))
+    for customer in Customer.objects.order_by("-pk")[:n]:
+        points_earn(customer=customer, points=10, reference=f"seed-{n}", channel_code="web", explanation=[])
 
 
 def stock_rows(n: int) -> None:
@@ -197,6 +209,9 @@ def test_every_changelist_add_and_change_page_loads(admin_client_seeded):
         "loyalty_promotion",
         "loyalty_coupon",
         "loyalty_couponredemption",
+        "loyalty_loyaltyaccount",
+        "loyalty_pointsentry",
+        "loyalty_earningrule",
     ],
 )
 def test_changelist_query_count_does_not_grow_with_rows(admin_client, name, django_assert_max_num_queries):

@@ -180,6 +180,17 @@ def build(scale: int) -> World:
             code=code, customer=customers[0], channel_code="web", reference=f"A-{tag}-{i}", amount=Decimal("1"),
             currency="PLN",
         )  # fmt: skip
+    # --- loyalty: points (an account with ``scale`` lots, entries and tier changes) ---
+    from loyalty.models import EarningRule, LoyaltyAccount, PointsEntry, Tier
+    from loyalty.services.points import points_earn
+
+    rule = EarningRule.objects.create(name=f"Rule {tag}", kind="per_amount", points_per_unit=Decimal("1"))
+    for i in range(scale):
+        Tier.objects.create(code=f"tier-{tag}-{i}", name=f"Tier {tag} {i}", threshold=10_000 + Tier.objects.count())
+    for customer in customers:
+        for i in range(scale):
+            points_earn(customer=customer, points=10, reference=f"{tag}-{i}", channel_code="web", explanation=[])
+    account = LoyaltyAccount.objects.get(customer=customers[0])
 
     fulfilment = Fulfilment.objects.filter(order=order).order_by("pk").first()
     return World(
@@ -226,6 +237,10 @@ def build(scale: int) -> World:
             "loyalty.Promotion": promotion,
             "loyalty.Coupon": Coupon.objects.get(code=f"AUDIT-{tag}-0"),
             "loyalty.CouponRedemption": CouponRedemption.objects.get(reference=f"A-{tag}-0"),
+            "loyalty.LoyaltyAccount": account,
+            "loyalty.PointsEntry": PointsEntry.objects.filter(account=account).first(),
+            "loyalty.EarningRule": rule,
+            "loyalty.Tier": Tier.objects.get(code=f"tier-{tag}-0"),
         }
     )
 
@@ -294,6 +309,10 @@ def test_every_registered_admin_is_covered():
         "loyalty.Promotion",
         "loyalty.Coupon",
         "loyalty.CouponRedemption",
+        "loyalty.LoyaltyAccount",
+        "loyalty.PointsEntry",
+        "loyalty.EarningRule",
+        "loyalty.Tier",
     }
     assert set(registered()) == world_keys
 
