@@ -425,3 +425,18 @@ OMNISHOP_PICKUP_REMINDER_DAYS = env.int("OMNISHOP_PICKUP_REMINDER_DAYS", default
 OMNISHOP_TRANSFER_DAYS = env.int("OMNISHOP_TRANSFER_DAYS", default=2)
 # The stock list's "low stock" filter: rows with at most this many units available.
 OMNISHOP_LOW_STOCK_THRESHOLD = env.int("OMNISHOP_LOW_STOCK_THRESHOLD", default=5)
+
+# --- loyalty: wallets (gift cards, store credit) ---------------------------------------------
+# Days a new gift card is valid (unless its issue gives another expiry).
+OMNISHOP_GIFT_CARD_VALIDITY_DAYS = env.int("OMNISHOP_GIFT_CARD_VALIDITY_DAYS", default=365)
+# Days before expiry the owner (who agreed to marketing e-mails) is told, once.
+OMNISHOP_GIFT_CARD_EXPIRY_NOTICE_DAYS = env.int("OMNISHOP_GIFT_CARD_EXPIRY_NOTICE_DAYS", default=14)
+# A cancelled order's spend that goes back onto a card expired meanwhile makes it valid this long again.
+OMNISHOP_GIFT_CARD_REFUND_GRACE_DAYS = env.int("OMNISHOP_GIFT_CARD_REFUND_GRACE_DAYS", default=30)
+CELERY_BEAT_SCHEDULE |= {
+    "loyalty-giftcards-expire": {"task": "loyalty.tasks.giftcards_expire_due", "schedule": crontab(hour=0, minute=20)},
+    "loyalty-giftcard-expiry-notices": {
+        "task": "loyalty.tasks.giftcard_expiry_notices_send",
+        "schedule": crontab(hour=9, minute=30),
+    },
+}
