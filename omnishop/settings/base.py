@@ -433,6 +433,8 @@ OMNISHOP_GIFT_CARD_VALIDITY_DAYS = env.int("OMNISHOP_GIFT_CARD_VALIDITY_DAYS", d
 OMNISHOP_GIFT_CARD_EXPIRY_NOTICE_DAYS = env.int("OMNISHOP_GIFT_CARD_EXPIRY_NOTICE_DAYS", default=14)
 # A cancelled order's spend that goes back onto a card expired meanwhile makes it valid this long again.
 OMNISHOP_GIFT_CARD_REFUND_GRACE_DAYS = env.int("OMNISHOP_GIFT_CARD_REFUND_GRACE_DAYS", default=30)
+# Gift card balance checks per caller (key, user or address): codes cannot be tried in bulk.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["gift_card_check"] = env("OMNISHOP_THROTTLE_GIFT_CARD_CHECK", default="20/min")
 CELERY_BEAT_SCHEDULE |= {
     "loyalty-giftcards-expire": {"task": "loyalty.tasks.giftcards_expire_due", "schedule": crontab(hour=0, minute=20)},
     "loyalty-giftcard-expiry-notices": {
