@@ -127,7 +127,7 @@ class GiftCardEntry(WalletEntryBase):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.amount} ({self.card})"
+        return f"{self.kind} {self.amount} (gift card {self.card_id})"
 
 
 class StoreCreditAccount(models.Model):
@@ -192,4 +192,4 @@ class StoreCreditEntry(WalletEntryBase):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.amount} ({self.account_id})"
+        return f"{self.kind} {self.amount} (account {self.account_id})"
