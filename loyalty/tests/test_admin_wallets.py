@@ -59,7 +59,7 @@ def _staff_with_issue(django_user_model):
 
 def test_search_by_last4_or_full_code_only(admin_client):
     gift, code = card("10.00")
-    other, _c = card("10.00")
+    _other, _c = card("10.00")
     found = lambda q: list(admin_client.get(CARDS, {"q": q}).context["cl"].result_list)  # noqa: E731
     assert found(gift.last4.lower()) == [gift]
     assert found(code) == [gift]

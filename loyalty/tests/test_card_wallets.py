@@ -32,7 +32,7 @@ def _section(response):
 def test_card_shows_credit_entries_and_owned_gift_cards_last4_only(client, agent):
     anna = customer()
     store_credit_grant(customer=anna, amount=Decimal("40.00"), currency="PLN", reason="Return R-9", reference="R-9")
-    gift, code = card("60.00", customer=anna)
+    gift, _code = card("60.00", customer=anna)
     response = client.get(reverse("admin:customers_customer_change", args=[anna.pk]))
     section = _section(response)
     assert [a.balance for a in section["accounts"]] == [Decimal("40.00")]
