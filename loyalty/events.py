@@ -41,7 +41,7 @@ def gift_card_message(
         aggregate_type="gift_card",
         aggregate_id=card.pk,
         payload={
-            "gift_card_id": card.pk,
+            "id": card.pk,
             "code_last4": card.last4,
             "currency": card.currency,
             "amount": abs(amount),
@@ -81,7 +81,7 @@ def store_credit_message(
 
 
 _GIFT_CARD_KEYS = {
-    "gift_card_id": described(INTEGER, "The card's id (the aggregate id)."),
+    "id": described(INTEGER, "The card's id (the aggregate id)."),
     "code_last4": described(STRING, "The last four characters of the card's code (never the full code)."),
     "currency": CURRENCY,
     "amount": described(DECIMAL, "The amount that moved (positive)."),
