@@ -14,10 +14,10 @@ from catalog.services import listing_publish, listing_unpublish
 from catalog.tests.factories import ChannelFactory
 from inventory.events import InventoryEvent
 from inventory.services import location_update
+from loyalty.events import WalletOutboxEvent
 from omnishop.accounts.models import User
 from omnishop.outbox.catalogue import event_catalogue, event_payload_errors, event_schema_get, event_types
 from omnishop.outbox.models import OutboxEvent
-from loyalty.events import WalletOutboxEvent
 from orders import lifecycle
 from orders.events import OrderOutboxEvent
 from orders.exceptions import RefundFailed
