@@ -38,3 +38,28 @@ def loyalty_accounts_lock(*, ids) -> dict:
         return {}
     rows = list(LoyaltyAccount.objects.select_for_update().filter(pk__in=wanted).order_by("pk"))
     return {row.pk: row for row in rows}
+
+
+# --- wallets: 3. gift cards, 4. store-credit accounts -------------------------------------------
+
+from loyalty.models.wallets import GiftCard, StoreCreditAccount
+
+
+def gift_cards_lock(*, ids) -> list[GiftCard]:
+    """Lock gift cards (3.) by id, in id order; returns them in that order."""
+    return list(GiftCard.objects.select_for_update().filter(pk__in=sorted(set(ids))).order_by("pk"))
+
+
+def gift_card_lock_by_code(*, code: str) -> GiftCard | None:
+    """Lock one gift card (3.) by its normalised code; None when there is none."""
+    return GiftCard.objects.select_for_update().filter(code=code).first()
+
+
+def store_credit_accounts_lock(*, ids) -> list[StoreCreditAccount]:
+    """Lock store-credit accounts (4.) by id, in id order."""
+    return list(StoreCreditAccount.objects.select_for_update().filter(pk__in=sorted(set(ids))).order_by("pk"))
+
+
+def store_credit_account_lock(*, customer_id: int, currency: str) -> StoreCreditAccount | None:
+    """Lock a customer's store-credit account (4.) in ``currency``; None when there is none."""
+    return StoreCreditAccount.objects.select_for_update().filter(customer_id=customer_id, currency=currency).first()

@@ -31,3 +31,22 @@ def tiers_evaluate() -> int:
     from .services.tiers import tiers_evaluate as run
 
     return run()
+
+
+# --- wallets (gift cards, store credit) -------------------------------------------------------
+
+
+@shared_task
+def giftcards_expire_due() -> int:
+    """Beat: expire the gift cards past their expiry (their balance lapses)."""
+    from .services.giftcards import giftcards_expire_due
+
+    return giftcards_expire_due()
+
+
+@shared_task
+def giftcard_expiry_notices_send() -> int:
+    """Beat: tell consenting owners, once, that their gift card expires soon."""
+    from .services.giftcard_notices import giftcard_expiry_notices_send
+
+    return giftcard_expiry_notices_send()

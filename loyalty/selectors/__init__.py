@@ -1,0 +1,1 @@
+"""Loyalty's reads, by area (``loyalty.selectors.wallets``, ...)."""

@@ -443,3 +443,19 @@ OMNISHOP_POINTS_PENDING_DAYS = env.int("OMNISHOP_POINTS_PENDING_DAYS", default=3
 OMNISHOP_POINTS_LIFETIME_DAYS = env.int("OMNISHOP_POINTS_LIFETIME_DAYS", default=365)
 # Customers who consented are told this many days before points expire.
 OMNISHOP_POINTS_EXPIRY_NOTICE_DAYS = env.int("OMNISHOP_POINTS_EXPIRY_NOTICE_DAYS", default=14)
+# --- loyalty: wallets (gift cards, store credit) ---------------------------------------------
+# Days a new gift card is valid (unless its issue gives another expiry).
+OMNISHOP_GIFT_CARD_VALIDITY_DAYS = env.int("OMNISHOP_GIFT_CARD_VALIDITY_DAYS", default=365)
+# Days before expiry the owner (who agreed to marketing e-mails) is told, once.
+OMNISHOP_GIFT_CARD_EXPIRY_NOTICE_DAYS = env.int("OMNISHOP_GIFT_CARD_EXPIRY_NOTICE_DAYS", default=14)
+# A cancelled order's spend that goes back onto a card expired meanwhile makes it valid this long again.
+OMNISHOP_GIFT_CARD_REFUND_GRACE_DAYS = env.int("OMNISHOP_GIFT_CARD_REFUND_GRACE_DAYS", default=30)
+# Gift card balance checks per caller (key, user or address): codes cannot be tried in bulk.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["gift_card_check"] = env("OMNISHOP_THROTTLE_GIFT_CARD_CHECK", default="20/min")
+CELERY_BEAT_SCHEDULE |= {
+    "loyalty-giftcards-expire": {"task": "loyalty.tasks.giftcards_expire_due", "schedule": crontab(hour=0, minute=20)},
+    "loyalty-giftcard-expiry-notices": {
+        "task": "loyalty.tasks.giftcard_expiry_notices_send",
+        "schedule": crontab(hour=9, minute=30),
+    },
+}

@@ -118,7 +118,22 @@ def stock_rows(n: int) -> None:
     cart = cart_create_anonymous(channel=channel)
     cart_line_set(cart=cart, variant=variant, quantity=1)
     till_sale(store, variant, n)
+    wallets_seed(n)
     beat_schedule()
+
+
+def wallets_seed(n: int) -> None:
+    """Loyalty's wallets: a gift card spent from, and store credit, per customer."""
+    from loyalty.services.giftcards import giftcard_issue, giftcard_spend
+    from loyalty.services.store_credit import store_credit_grant
+
+    for customer in Customer.objects.filter(gift_cards__isnull=True).order_by("pk"):
+        _card, code = giftcard_issue(
+            amount=Decimal("50.00"), currency="PLN", actor=None, reason="seed", customer=customer
+        )
+        with transaction.atomic():
+            giftcard_spend(code=code, amount=Decimal("5.00"), currency="PLN", reference=f"seed-{n}", channel_code="web")
+        store_credit_grant(customer=customer, amount=Decimal("10.00"), currency="PLN", reason="seed")
 
 
 def till_sale(store, variant, n: int) -> None:
@@ -212,6 +227,8 @@ def test_every_changelist_add_and_change_page_loads(admin_client_seeded):
         "loyalty_loyaltyaccount",
         "loyalty_pointsentry",
         "loyalty_earningrule",
+        "loyalty_giftcard",
+        "loyalty_storecreditaccount",
     ],
 )
 def test_changelist_query_count_does_not_grow_with_rows(admin_client, name, django_assert_max_num_queries):

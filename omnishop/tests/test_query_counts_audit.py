@@ -191,6 +191,7 @@ def build(scale: int) -> World:
         for i in range(scale):
             points_earn(customer=customer, points=10, reference=f"{tag}-{i}", channel_code="web", explanation=[])
     account = LoyaltyAccount.objects.get(customer=customers[0])
+    gift_card, credit = wallets_rows(scale=scale, tag=tag, owners=customers, actor=staff)
 
     fulfilment = Fulfilment.objects.filter(order=order).order_by("pk").first()
     return World(
@@ -202,6 +203,8 @@ def build(scale: int) -> World:
             "customers.Company": company,
             "orders.Order": order,
             "orders.Cart": cart,
+            "loyalty.GiftCard": gift_card,
+            "loyalty.StoreCreditAccount": credit,
             # The rest: one row of this round.
             "catalog.Channel": channels[0],
             "catalog.Category": parent,
@@ -243,6 +246,29 @@ def build(scale: int) -> World:
             "loyalty.Tier": Tier.objects.get(code=f"tier-{tag}-0"),
         }
     )
+
+
+# --- loyalty: wallets ---------------------------------------------------------------------------
+
+
+def wallets_rows(*, scale: int, tag: str, owners, actor):
+    """``scale`` gift cards and store-credit accounts; the first of each has ``scale`` ledger rows."""
+    from loyalty.services.giftcards import giftcard_issue, giftcard_spend
+    from loyalty.services.store_credit import store_credit_grant
+
+    cards = [
+        giftcard_issue(amount=Decimal("100.00"), currency="PLN", actor=actor, reason=f"audit {tag}", customer=owner)
+        for owner in owners
+    ]
+    first, code = cards[0]
+    for i in range(scale):
+        with transaction.atomic():
+            giftcard_spend(
+                code=code, amount=Decimal("1.00"), currency="PLN", reference=f"{tag}-{i}", channel_code="web"
+            )
+        for owner in owners:
+            store_credit_grant(customer=owner, amount=Decimal("1.00"), currency="PLN", reason="audit", actor=actor)
+    return first, owners[0].store_credit_accounts.get()
 
 
 def registered() -> list[str]:
@@ -313,6 +339,8 @@ def test_every_registered_admin_is_covered():
         "loyalty.PointsEntry",
         "loyalty.EarningRule",
         "loyalty.Tier",
+        "loyalty.GiftCard",
+        "loyalty.StoreCreditAccount",
     }
     assert set(registered()) == world_keys
 

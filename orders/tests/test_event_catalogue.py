@@ -14,6 +14,7 @@ from catalog.services import listing_publish, listing_unpublish
 from catalog.tests.factories import ChannelFactory
 from inventory.events import InventoryEvent
 from inventory.services import location_update
+from loyalty.events import WalletOutboxEvent
 from omnishop.accounts.models import User
 from omnishop.outbox.catalogue import event_catalogue, event_payload_errors, event_schema_get, event_types
 from omnishop.outbox.models import OutboxEvent
@@ -43,7 +44,7 @@ from orders.tests.conftest import ADDRESS, GUEST, stock
 pytestmark = pytest.mark.django_db
 
 # Every enum of outbox event types an app defines (an app adding one adds it here).
-EVENT_ENUMS = [CatalogEvent, InventoryEvent, OrderOutboxEvent]
+EVENT_ENUMS = [CatalogEvent, InventoryEvent, OrderOutboxEvent, WalletOutboxEvent]
 
 PHONE = "+48601234567"
 # Keys that would carry a secret or personal data: an event names ids and business keys only.
@@ -163,7 +164,43 @@ def everything_emitted(shop, provider) -> dict:
     listing_unpublish(product=a.product, channel=shop["b2b"])
     location_update(location=waw, changes={"ring_fence": 2})
     assert all(codes)
-    return {"secrets": [GUEST.email, PHONE, PHONE.removeprefix("+48"), *codes]}
+    gift_code = _wallet_flows()
+    return {"secrets": [GUEST.email, PHONE, PHONE.removeprefix("+48"), *codes, gift_code, gift_code.replace("-", "")]}
+
+
+def _wallet_flows() -> str:
+    """Loyalty's wallets: a gift card issued, spent, refunded, blocked, another expired; store
+    credit granted, spent and refunded. Returns the card's full code (it must never be emitted)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.db import transaction
+
+    from customers.models import Customer
+    from loyalty.services.giftcards import (
+        giftcard_block,
+        giftcard_issue,
+        giftcard_refund,
+        giftcard_spend,
+        giftcards_expire_due,
+    )
+    from loyalty.services.store_credit import store_credit_grant, store_credit_refund, store_credit_spend
+
+    owner = Customer.objects.create(first_name="Ewa", email="ewa.wallet@example.pl")
+    card, code = giftcard_issue(amount=Decimal("50.00"), currency="PLN", actor=None, reference="OS-W1", customer=owner)
+    with transaction.atomic():
+        giftcard_spend(code=code, amount=Decimal("20.00"), currency="PLN", reference="OS-W2", channel_code="store")
+    giftcard_refund(reference="OS-W2")
+    giftcard_block(card=card, actor=None, reason="Lost")
+    lapsing, _code = giftcard_issue(amount=Decimal("5.00"), currency="PLN", actor=None, reason="Goodwill")
+    giftcards_expire_due(now=lapsing.expires_at + timedelta(seconds=1))
+    store_credit_grant(customer=owner, amount=Decimal("30.00"), currency="PLN", reason="Return", source="refund")
+    with transaction.atomic():
+        store_credit_spend(
+            customer=owner, amount=Decimal("10.00"), currency="PLN", reference="OS-W3", channel_code="web"
+        )
+    store_credit_refund(reference="OS-W3")
+    return code
 
 
 def test_every_enum_member_has_a_schema_and_every_schema_an_enum_member():
