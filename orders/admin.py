@@ -430,6 +430,7 @@ class OrderAdmin(CsvExportMixin, admin.ModelAdmin):
                 "payment_method",
             ],
             "contact_fields": ["email", "phone", "contact_name", "company"],
+            "reward_fields": ["coupon_code", "points", "gift_card_code", "use_store_credit"],
         }
         return TemplateResponse(request, "admin/orders/order/place.html", context)
 
