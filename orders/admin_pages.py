@@ -2,8 +2,8 @@
 order page's summary, timeline and actions. ``orders/admin.py`` wires them into OrderAdmin."""
 
 import uuid
-from decimal import Decimal
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
