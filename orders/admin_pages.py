@@ -269,6 +269,23 @@ def order_actions(order: Order, *, user, failed_notifications: list) -> list[str
     return actions
 
 
+def _loyalty_context(order: Order) -> dict:
+    """What loyalty gave and took on the order, from its receipt-level explanation (no query)."""
+    currency, pricing = order.currency, order.pricing or {}
+    prepaid = order.gift_card_total or order.store_credit_total
+    return {
+        "promotions": [
+            (p.get("name", ""), p.get("code", ""), money_display(Decimal(p.get("amount", "0")), currency))
+            for p in pricing.get("promotions", [])
+        ],
+        "points_discount": money_display(Decimal(pricing.get("points_discount", "0")), currency),
+        "earning": [(e.get("name", ""), e.get("points", 0)) for e in pricing.get("earning", [])],
+        "gift_card_total": money_display(order.gift_card_total, currency) if order.gift_card_total else "",
+        "store_credit_total": money_display(order.store_credit_total, currency) if order.store_credit_total else "",
+        "amount_due": money_display(order.amount_due, currency) if prepaid else "",
+    }
+
+
 def order_page_context(order: Order, *, user) -> dict:
     """The order page's summary, in a fixed number of queries: the order with its customer,
     channel and pickup store (read with it), lines, fulfilments with their locations and lines,
@@ -301,6 +318,7 @@ def order_page_context(order: Order, *, user) -> dict:
         "fees": [
             (fee.get_kind_display(), money_display(fee.amount, fee.currency)) for fee in order.fees.order_by("id")
         ],
+        "loyalty": _loyalty_context(order),
         "address": ", ".join(str(address[k]) for k in ("street", "postal_code", "city") if address.get(k)),
         "payment_method": method,
         # Said once when the status repeats the method ("pay in store").
@@ -313,6 +331,7 @@ def order_page_context(order: Order, *, user) -> dict:
                 "refused": line.quantity_refused,
                 "unit_price": money_display(line.unit_price, currency),
                 "line_total": money_display(line.line_total, currency),
+                "discount": money_display(line.discount, currency) if line.discount else "",
             }
             for line in lines
         ],
