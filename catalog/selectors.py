@@ -4,8 +4,10 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import Case, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Left, Length
 from django.utils import timezone
 
 from .models import Category, Channel, Price, Product, Variant
@@ -220,11 +222,17 @@ class SellableVariant(NamedTuple):
     colour: str
     product_name: str
     price: Decimal | None  # None: no price in the channel's currency
+    product_id: int = 0
+    brand_id: int | None = None
+    # The product's category and all its ancestors (a rule on "Obuwie" covers "Sneakersy").
+    category_ids: tuple[int, ...] = ()
+    is_gift_card: bool = False
 
 
 def variants_sellable_with_price(*, ids: Iterable[int], channel: Channel, at=None) -> dict[int, SellableVariant]:
     """The active variants of active products published in ``channel`` at ``at`` (now by default),
-    with their price in the channel's currency, by id. One query whatever the number of ids."""
+    with their price in the channel's currency, the product's brand, its category with every
+    ancestor, and whether it is a gift card, by id. One query whatever the number of ids."""
     at = at or timezone.now()
     published = (
         Q(product__listings__channel=channel)
@@ -235,7 +243,28 @@ def variants_sellable_with_price(*, ids: Iterable[int], channel: Channel, at=Non
     rows = (
         Variant.objects.filter(pk__in=list(ids), is_active=True, product__is_active=True)
         .filter(published)
-        .annotate(price=Subquery(price))
-        .values_list("pk", "sku", "size", "colour", "product__name", "price")
+        .annotate(price=Subquery(price), category_ids=ArraySubquery(_category_and_ancestors))
+        .values_list(
+            "pk",
+            "sku",
+            "size",
+            "colour",
+            "product__name",
+            "price",
+            "product_id",
+            "product__brand_id",
+            "category_ids",
+            "product__is_gift_card",
+        )
     )
-    return {row[0]: SellableVariant(*row) for row in rows}
+    return {row[0]: SellableVariant(*row[:8], tuple(row[8] or ()), row[9]) for row in rows}
+
+
+# A category is an ancestor of (or is) the product's category when its path starts the product's:
+# the tree is a materialised path, so this needs no recursion.
+_category_and_ancestors = (
+    Category.objects.annotate(prefix=Left(OuterRef("product__category__path"), Length("path")))
+    .filter(prefix=F("path"))
+    .order_by("depth")
+    .values("pk")
+)

@@ -399,8 +399,16 @@ class OrderAdmin(CsvExportMixin, admin.ModelAdmin):
                 for field, errors in exc.errors.items():
                     form.add_error(field if field in form.fields else None, errors)
             except DomainError as exc:
-                details = "; ".join(f"{key}: {' '.join(map(str, errs))}" for key, errs in (exc.errors or {}).items())
-                form.add_error(None, f"{exc.detail} {details}".strip())
+                # Loyalty's refusals (a coupon, a gift card, points) belong to their fields.
+                renamed = {"gift_card": "gift_card_code", "store_credit": "use_store_credit"}
+                errors = {renamed.get(key, key): errs for key, errs in (exc.errors or {}).items()}
+                own = {key: errs for key, errs in errors.items() if key in form.fields}
+                for field, errs in own.items():
+                    form.add_error(field, list(map(str, errs)))
+                rest = [f"{key}: {' '.join(map(str, errs))}" for key, errs in errors.items() if key not in own]
+                details = "; ".join(rest)
+                if details or not own:
+                    form.add_error(None, f"{exc.detail} {details}".strip())
             else:
                 if not order.replayed:
                     self.message_user(
@@ -430,6 +438,7 @@ class OrderAdmin(CsvExportMixin, admin.ModelAdmin):
                 "payment_method",
             ],
             "contact_fields": ["email", "phone", "contact_name", "company"],
+            "reward_fields": ["coupon_code", "points", "gift_card_code", "use_store_credit"],
         }
         return TemplateResponse(request, "admin/orders/order/place.html", context)
 

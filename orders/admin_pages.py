@@ -3,6 +3,7 @@ order page's summary, timeline and actions. ``orders/admin.py`` wires them into 
 
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
@@ -59,6 +60,15 @@ class PlaceOrderForm(forms.Form):
     company = forms.ModelChoiceField(
         label=gettext_lazy("company (B2B)"), queryset=Company.objects.all(), required=False
     )
+    coupon_code = forms.CharField(label=gettext_lazy("coupon"), max_length=40, required=False)
+    points = forms.IntegerField(
+        label=gettext_lazy("points to pay with"),
+        min_value=0,
+        required=False,
+        help_text=gettext_lazy("The customer's spendable points; fewer are used when the order takes fewer."),
+    )
+    gift_card_code = forms.CharField(label=gettext_lazy("gift card"), max_length=40, required=False)
+    use_store_credit = forms.BooleanField(label=gettext_lazy("pay with store credit"), required=False)
     # One per form shown: a second submit of the same confirmation gets the first order back.
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
@@ -99,7 +109,16 @@ def place_form_request(data: dict) -> OrderRequest:
         if data["fulfilment_type"] == Order.FulfilmentType.DELIVERY
         else {},
         payment_method=data["payment_method"],
-        field_names={"contact.phone": "phone", "pickup_location": "pickup_store", "shipping_address": "street"},
+        coupon_code=data.get("coupon_code") or "",
+        points=data.get("points") or 0,
+        gift_card_code=data.get("gift_card_code") or "",
+        store_credit=Decimal("0") if data.get("use_store_credit") else None,
+        field_names={
+            "contact.phone": "phone",
+            "pickup_location": "pickup_store",
+            "shipping_address": "street",
+            "store_credit": "use_store_credit",
+        },
     )
 
 
@@ -121,6 +140,7 @@ def place_fingerprint(request: OrderRequest, *, user) -> str:
             "shipping_address": request.shipping_address,
             "payment_method": request.payment_method,
             "contact": [contact.email, contact.phone, contact.name],
+            "rewards": [request.coupon_code, request.points, request.gift_card_code, str(request.store_credit)],
         },
         caller=f"admin-user:{user.pk}",
     )
@@ -157,9 +177,17 @@ def preview_context(preview: OrderPreview) -> dict:
                 "quantity": line.quantity,
                 "unit_price": money_display(line.unit_price, currency),
                 "line_total": money_display(line.line_total, currency),
+                "discount": money_display(line.discount, currency) if line.discount else "",
+                "net_total": money_display(line.net_total, currency),
             }
             for line in priced.lines
         ],
+        "promotions": [(p.name, p.code, money_display(p.amount, currency)) for p in priced.promotions],
+        "points_redeemed": priced.points_redeemed,
+        "points_discount": money_display(priced.points_discount, currency) if priced.points_redeemed else "",
+        "points_to_earn": priced.points_to_earn if request.customer is not None else 0,
+        "tenders": [(t.kind, t.code_last4, money_display(t.amount, currency)) for t in priced.tenders],
+        "amount_due": money_display(priced.amount_due, currency),
         "subtotal": money_display(priced.subtotal, currency),
         "discount_total": money_display(priced.discount_total, currency) if priced.discount_total else "",
         "shipping_total": money_display(priced.shipping_total, currency),
@@ -241,6 +269,23 @@ def order_actions(order: Order, *, user, failed_notifications: list) -> list[str
     return actions
 
 
+def _loyalty_context(order: Order) -> dict:
+    """What loyalty gave and took on the order, from its receipt-level explanation (no query)."""
+    currency, pricing = order.currency, order.pricing or {}
+    prepaid = order.gift_card_total or order.store_credit_total
+    return {
+        "promotions": [
+            (p.get("name", ""), p.get("code", ""), money_display(Decimal(p.get("amount", "0")), currency))
+            for p in pricing.get("promotions", [])
+        ],
+        "points_discount": money_display(Decimal(pricing.get("points_discount", "0")), currency),
+        "earning": [(e.get("name", ""), e.get("points", 0)) for e in pricing.get("earning", [])],
+        "gift_card_total": money_display(order.gift_card_total, currency) if order.gift_card_total else "",
+        "store_credit_total": money_display(order.store_credit_total, currency) if order.store_credit_total else "",
+        "amount_due": money_display(order.amount_due, currency) if prepaid else "",
+    }
+
+
 def order_page_context(order: Order, *, user) -> dict:
     """The order page's summary, in a fixed number of queries: the order with its customer,
     channel and pickup store (read with it), lines, fulfilments with their locations and lines,
@@ -273,6 +318,7 @@ def order_page_context(order: Order, *, user) -> dict:
         "fees": [
             (fee.get_kind_display(), money_display(fee.amount, fee.currency)) for fee in order.fees.order_by("id")
         ],
+        "loyalty": _loyalty_context(order),
         "address": ", ".join(str(address[k]) for k in ("street", "postal_code", "city") if address.get(k)),
         "payment_method": method,
         # Said once when the status repeats the method ("pay in store").
@@ -285,6 +331,7 @@ def order_page_context(order: Order, *, user) -> dict:
                 "refused": line.quantity_refused,
                 "unit_price": money_display(line.unit_price, currency),
                 "line_total": money_display(line.line_total, currency),
+                "discount": money_display(line.discount, currency) if line.discount else "",
             }
             for line in lines
         ],

@@ -177,6 +177,21 @@ class Order(models.Model):
     discount_total = models.DecimalField(_("discounts"), max_digits=12, decimal_places=2, default=0)
     shipping_total = models.DecimalField(_("shipping"), max_digits=12, decimal_places=2, default=0)
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    # What loyalty gave and took (the pricing engine's stages, spent in order_place's transaction).
+    coupon_code = models.CharField(_("coupon"), max_length=40, blank=True, default="", editable=False)
+    points_redeemed = models.PositiveIntegerField(_("points redeemed"), default=0, editable=False)
+    points_earned = models.PositiveIntegerField(
+        _("points earned"), default=0, editable=False, help_text=_("Pending until the return window closes.")
+    )
+    # Paid with money omnishop keeps itself: the card, BLIK or transfer is asked only for the rest.
+    gift_card_total = models.DecimalField(
+        _("paid by gift card"), max_digits=12, decimal_places=2, default=0, editable=False
+    )
+    store_credit_total = models.DecimalField(
+        _("paid by store credit"), max_digits=12, decimal_places=2, default=0, editable=False
+    )
+    # The receipt-level explanation: what each promotion, the coupon, the points and each earning rule gave.
+    pricing = models.JSONField(_("pricing explanation"), default=dict, blank=True, editable=False)
     routing = models.JSONField(_("routing decision"), default=dict, blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=100, blank=True, default="")
     request_fingerprint = models.CharField(_("request fingerprint"), max_length=64, blank=True)
@@ -220,11 +235,22 @@ class Order(models.Model):
                 condition=Q(fulfilment_type=FulfilmentType.DELIVERY) | Q(pickup_location__isnull=False),
                 name="orders_order_pickup_store_for_pickups",
             ),
+            models.CheckConstraint(
+                condition=Q(gift_card_total__gte=0)
+                & Q(store_credit_total__gte=0)
+                & Q(total__gte=F("gift_card_total") + F("store_credit_total")),
+                name="orders_order_prepaid_within_total",
+            ),
         ]
         indexes = [models.Index(fields=["customer", "-created_at"]), models.Index(fields=["company", "-created_at"])]
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def amount_due(self):
+        """What the payment method pays: the total less what a gift card and store credit paid."""
+        return self.total - self.gift_card_total - self.store_credit_total
 
 
 class OrderLine(models.Model):

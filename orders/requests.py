@@ -68,6 +68,12 @@ class OrderRequest:
     marketplace: MarketplaceSale | None = None
     # The language the order was placed in (a guest's notices are written in it); "" is LANGUAGE_CODE.
     language: str = ""
+    # What the customer pays with beside the payment method (loyalty.pricing prices them).
+    coupon_code: str = ""
+    points: int = 0
+    gift_card_code: str = ""
+    # Store credit to use at most (0: as much as there is); None: none.
+    store_credit: Decimal | None = None
 
     def fields(self) -> dict:
         """The request as ``order_place``'s keyword arguments."""
@@ -142,6 +148,24 @@ def order_request_errors(request: OrderRequest) -> dict[str, list[str]]:
         errors["pickup_store"] = [_("Click & collect and reserve & try need a pickup store.")]
     elif pickup is not None and not (pickup.is_active and pickup.click_and_collect):
         errors["pickup_store"] = [_("%(store)s does not offer pickup.") % {"store": pickup.name}]
+    errors.update(rewards_errors(request))
+    return errors
+
+
+def rewards_errors(request: OrderRequest) -> dict[str, list[str]]:
+    """Points and store credit belong to a customer; a marketplace priced its sale itself."""
+    errors: dict[str, list[str]] = {}
+    if request.points < 0:
+        errors["points"] = [_("Points to redeem cannot be negative.")]
+    if request.store_credit is not None and request.store_credit < 0:
+        errors["store_credit"] = [_("Store credit to use cannot be negative.")]
+    if request.customer is None:
+        if request.points:
+            errors.setdefault("points", [_("Only a signed-in customer can pay with points.")])
+        if request.store_credit is not None:
+            errors.setdefault("store_credit", [_("Only a customer with an account can pay with store credit.")])
+    if request.marketplace is not None and (request.coupon_code or request.points or request.gift_card_code):
+        errors["coupon_code"] = [_("A marketplace's sale carries the marketplace's own prices and discounts.")]
     return errors
 
 
@@ -174,6 +198,10 @@ def order_request_build(
     marketplace: MarketplaceSale | None = None,
     sku_prices: dict[str, Decimal] | None = None,
     language: str = "",
+    coupon_code: str = "",
+    points: int = 0,
+    gift_card_code: str = "",
+    store_credit: Decimal | None = None,
     field_names: dict[str, str] | None = None,
 ) -> OrderRequest:
     """Parse and validate an order request. Lines come as ``{variant id: quantity}`` or as
@@ -217,6 +245,10 @@ def order_request_build(
         cart=cart,
         marketplace=marketplace,
         language=order_language(language),
+        coupon_code=coupon_code.strip(),
+        points=int(points or 0),
+        gift_card_code=gift_card_code.strip(),
+        store_credit=store_credit,
     )
     for key, messages in order_request_errors(request).items():
         errors.setdefault(key, messages)

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,13 +15,15 @@ from catalog.selectors import variant_get_by_sku, variant_skus
 from customers.services import customer_for_user_ensure
 from loyalty.exceptions import NotSellable
 from loyalty.pricing import cart_price
-from omnishop.api.serializers import MoneyField
+from omnishop.api.serializers import ErrorSerializer, MoneyField
 from omnishop.money import Money
+from omnishop.vocabulary import CHECKOUT_FULFILMENT_CHOICES
 
 from ..models import Cart
 from ..selectors import cart_lines
 from ..services import cart_create_anonymous, cart_for_customer, cart_for_token, cart_line_set, cart_merge
 from ..services.carts import CART_LINE_MAX_QUANTITY, cart_token_issued, cart_token_new, cart_token_used
+from .pricing import PricedCartSerializer, RewardsInSerializer, priced_render
 
 CART_TOKEN = OpenApiParameter(
     "X-Cart-Token", OpenApiTypes.UUID, OpenApiParameter.HEADER, description="Anonymous cart token."
@@ -34,6 +36,7 @@ class CartLineOutSerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
     unit_price = MoneyField(allow_null=True)
     line_total = MoneyField(allow_null=True)
+    discount = MoneyField(allow_null=True, help_text=gettext_lazy("What automatic promotions take off the line."))
 
 
 class CartOutSerializer(serializers.Serializer):
@@ -41,6 +44,11 @@ class CartOutSerializer(serializers.Serializer):
     channel = serializers.CharField()
     lines = CartLineOutSerializer(many=True)
     subtotal = MoneyField(allow_null=True)
+    discount_total = MoneyField(allow_null=True, help_text=gettext_lazy("Automatic promotions."))
+    total = MoneyField(allow_null=True, help_text=gettext_lazy("Before shipping, a coupon, points and gift cards."))
+    points_to_earn = serializers.IntegerField(
+        allow_null=True, help_text=gettext_lazy("Points the cart would earn as it stands (signed-in customers).")
+    )
     problems = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         help_text=gettext_lazy(
@@ -63,7 +71,16 @@ class CartMergeInSerializer(serializers.Serializer):
 def cart_render_empty(*, token, channel) -> dict:
     """A cart not created yet (an anonymous one is created on its first line)."""
     return CartOutSerializer(
-        {"token": token, "channel": channel.code, "lines": [], "subtotal": None, "problems": {}}
+        {
+            "token": token,
+            "channel": channel.code,
+            "lines": [],
+            "subtotal": None,
+            "discount_total": None,
+            "total": None,
+            "points_to_earn": None,
+            "problems": {},
+        }
     ).data
 
 
@@ -74,13 +91,18 @@ def cart_render(cart: Cart, *, capped: dict[int, list[str]] | None = None) -> di
     lines = list(cart_lines(cart=cart))
     problems: dict = {}
     priced = {}
-    subtotal = None
+    subtotal = discount_total = total = points_to_earn = None
     currency = cart.channel.currency
     if lines:
         try:
-            result = cart_price(lines={ln.variant_id: ln.quantity for ln in lines}, channel=cart.channel)
+            result = cart_price(
+                lines={ln.variant_id: ln.quantity for ln in lines}, channel=cart.channel, customer=cart.customer
+            )
             priced = {p.variant_id: p for p in result.lines}
             subtotal = Money(result.subtotal, result.currency)
+            discount_total = Money(result.discount_total, result.currency)
+            total = Money(result.subtotal - result.discount_total, result.currency)
+            points_to_earn = result.points_to_earn if cart.customer_id else None
         except NotSellable as exc:
             by_id = {str(ln.variant_id): ln.variant.sku for ln in lines}
             problems = {by_id.get(k, k): v for k, v in exc.errors.items()}
@@ -105,10 +127,14 @@ def cart_render(cart: Cart, *, capped: dict[int, list[str]] | None = None) -> di
                     "quantity": ln.quantity,
                     "unit_price": money(ln.variant_id, "unit_price"),
                     "line_total": money(ln.variant_id, "line_total"),
+                    "discount": money(ln.variant_id, "discount"),
                 }
                 for ln in lines
             ],
             "subtotal": subtotal,
+            "discount_total": discount_total,
+            "total": total,
+            "points_to_earn": points_to_earn,
             "problems": problems,
         }
     ).data
@@ -196,3 +222,53 @@ class CartMergeApi(CartMixin, APIView):
         capped: dict[int, list[str]] = {}
         merged = cart_merge(anonymous=anonymous, into=mine, capped=capped)
         return Response(cart_render(merged, capped=capped), status=status.HTTP_200_OK)
+
+
+class CartPriceInSerializer(RewardsInSerializer):
+    fulfilment_type = serializers.ChoiceField(
+        choices=CHECKOUT_FULFILMENT_CHOICES,
+        required=False,
+        default=None,
+        allow_null=True,
+        help_text=gettext_lazy("How it will reach the customer (a delivery adds its fee); omit to leave shipping out."),
+    )
+
+
+@extend_schema(tags=["cart"], parameters=[CART_TOKEN])
+class CartPriceApi(CartMixin, APIView):
+    @extend_schema(
+        operation_id="cart_price",
+        summary="Price the cart with a coupon, points or a gift card",
+        request=CartPriceInSerializer,
+        responses={
+            200: PricedCartSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="validation_error (points or store_credit without a signed-in customer, an empty "
+                "cart as lines); coupon_invalid (coupon_code) or gift_card_invalid (gift_card) with the reason.",
+            ),
+            409: OpenApiResponse(ErrorSerializer, description="not_sellable: cart lines no longer sold, by id."),
+        },
+    )
+    def post(self, request):
+        """What the current cart costs with what the customer would pay with, priced by the same
+        engine as checkout (nothing is reserved or spent: placing the order spends it)."""
+        data_in = CartPriceInSerializer(data=request.data)
+        data_in.is_valid(raise_exception=True)
+        rewards = data_in.rewards()
+        cart = self.current_cart(request, create=False)
+        lines = {} if cart is None else {ln.variant_id: ln.quantity for ln in cart_lines(cart=cart)}
+        if not lines:
+            raise exceptions.ValidationError({"lines": [_("The cart is empty.")]})
+        customer = cart.customer if cart.customer_id else None
+        if customer is None and (rewards["points"] or rewards["store_credit"] is not None):
+            field = "points" if rewards["points"] else "store_credit"
+            raise exceptions.ValidationError({field: [_("Sign in to pay with points or store credit.")]})
+        priced = cart_price(
+            lines=lines,
+            channel=cart.channel,
+            customer=customer,
+            fulfilment_type=data_in.validated_data["fulfilment_type"],
+            **rewards,
+        )
+        return Response(priced_render(priced))

@@ -67,6 +67,13 @@ class TillLineInSerializer(serializers.Serializer):
 class TillPaymentSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=TillPaymentMethod.choices)
     amount = _amount(min_value=Decimal("0.01"))
+    code = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=gettext_lazy("An omnishop gift card's code (method gift_card): its balance pays this amount."),
+    )
 
 
 class TillCustomerSerializer(serializers.Serializer):
@@ -97,6 +104,20 @@ class TillSaleCreateSerializer(serializers.Serializer):
         default=None,
         help_text=gettext_lazy("Who the customer is, when the till knows (loyalty card scanned, phone or e-mail)."),
     )
+    coupon_code = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=gettext_lazy("The coupon the till applied (as POST /api/v1/pos/price/ priced it)."),
+    )
+    points = serializers.IntegerField(
+        min_value=0,
+        max_value=10_000_000,
+        required=False,
+        default=0,
+        help_text=gettext_lazy("Loyalty points the customer paid with (as POST /api/v1/pos/price/ priced it)."),
+    )
 
     def validate_sold_at(self, value):
         # Kept in UTC: an offset PostgreSQL cannot store (beyond ±15:59) is still the same instant.
@@ -115,8 +136,13 @@ class TillSaleCreateSerializer(serializers.Serializer):
                 )
                 for ln in data["lines"]
             ),
-            payments=tuple(TillSalePayment(method=p["method"], amount=p["amount"]) for p in data["payments"]),
+            payments=tuple(
+                TillSalePayment(method=p["method"], amount=p["amount"], code=p["code"].strip())
+                for p in data["payments"]
+            ),
             customer=TillCustomer(kind=customer["kind"], value=customer["value"]) if customer else None,
+            coupon_code=data["coupon_code"].strip(),
+            points=data["points"],
         )
 
 

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -64,6 +66,27 @@ class OrderCreateSerializer(serializers.Serializer):
     payment_method = serializers.ChoiceField(choices=CHECKOUT_PAYMENT_CHOICES, default=PaymentMethod.CARD)
     customer_id = serializers.IntegerField(required=False, help_text=_("Staff only: the customer ordered for."))
     company_id = serializers.IntegerField(required=False, help_text=_("Staff only: the B2B company ordered for."))
+    coupon_code = serializers.CharField(
+        required=False, default="", max_length=40, help_text=_("A coupon code, applied after automatic promotions.")
+    )
+    points = serializers.IntegerField(
+        required=False,
+        default=0,
+        min_value=0,
+        help_text=_("Loyalty points to pay with (spendable ones; fewer are used when the basket takes fewer)."),
+    )
+    gift_card_code = serializers.CharField(
+        required=False, default="", max_length=40, help_text=_("A gift card paying part or all of the total.")
+    )
+    store_credit = serializers.DecimalField(
+        required=False,
+        default=None,
+        allow_null=True,
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        help_text=_("Store credit to use at most (0: as much as the total takes); omit to use none."),
+    )
 
     def validate(self, data):
         if not data.get("lines") and not data["from_cart"]:
@@ -92,6 +115,10 @@ class OrderCreateSerializer(serializers.Serializer):
                 shipping_address=data.get("shipping_address"),
                 cart=cart,
                 language=get_language() or "",  # the request's (LocaleMiddleware: Accept-Language)
+                coupon_code=data["coupon_code"],
+                points=data["points"],
+                gift_card_code=data["gift_card_code"],
+                store_credit=data["store_credit"],
                 field_names={"customer": "customer_id"},
             )
         except InvalidOrder as exc:
@@ -228,6 +255,12 @@ class OrderSerializer(serializers.ModelSerializer):
     discount_total = MoneyField(currency_source="currency")
     shipping_total = MoneyField(currency_source="currency")
     total = MoneyField(currency_source="currency")
+    gift_card_total = MoneyField(currency_source="currency", help_text=_("Paid by gift card."))
+    store_credit_total = MoneyField(currency_source="currency", help_text=_("Paid by store credit."))
+    amount_due = MoneyField(
+        currency_source="currency",
+        help_text=_("What the payment method pays: the total less gift card and store credit."),
+    )
 
     class Meta:
         model = Order
@@ -243,6 +276,12 @@ class OrderSerializer(serializers.ModelSerializer):
             "discount_total",
             "shipping_total",
             "total",
+            "coupon_code",
+            "points_redeemed",
+            "points_earned",
+            "gift_card_total",
+            "store_credit_total",
+            "amount_due",
             "created_at",
             "lines",
         ]

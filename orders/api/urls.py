@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import cart, marketplace, pos, store_handover, store_picking, store_queue, views
+from . import cart, marketplace, pos, pos_price, store_handover, store_picking, store_queue, views
 
 app_name = "orders"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("cart/", cart.CartApi.as_view(), name="cart"),
     path("cart/lines/", cart.CartLineApi.as_view(), name="cart-lines"),
     path("cart/merge/", cart.CartMergeApi.as_view(), name="cart-merge"),
+    path("cart/price/", cart.CartPriceApi.as_view(), name="cart-price"),
     path("orders/", views.OrderListCreateApi.as_view(), name="order-list"),
     path("orders/<str:number>/", views.OrderDetailApi.as_view(), name="order-detail"),
     path("orders/<str:number>/cancel/", views.OrderCancelApi.as_view(), name="order-cancel"),
@@ -49,4 +50,5 @@ urlpatterns = [
     ),
     path("marketplace/orders/", marketplace.MarketplaceOrderImportApi.as_view(), name="marketplace-orders"),
     path("pos/sales/", pos.TillSaleCreateApi.as_view(), name="pos-sales"),
+    path("pos/price/", pos_price.TillPriceApi.as_view(), name="pos-price"),
 ]

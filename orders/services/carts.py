@@ -18,7 +18,7 @@ from inventory.exceptions import InsufficientStock
 from inventory.models import StockHold
 from inventory.selectors import stock_levels_with_availability
 from inventory.services import StockLine, stock_hold_place, stock_holds_release
-from loyalty.pricing import cart_price
+from loyalty.pricing import cart_lines_sellable
 
 from ..exceptions import CartNotActive
 from ..models import Cart, CartLine
@@ -152,7 +152,7 @@ def cart_line_set(*, cart: Cart, variant: Variant, quantity: int) -> Cart:
         if quantity == 0:
             CartLine.objects.filter(cart=cart, variant=variant).delete()
         else:
-            cart_price(lines={variant.pk: quantity}, channel=cart.channel)  # raises NotSellable
+            cart_lines_sellable(lines={variant.pk: quantity}, channel=cart.channel)  # raises NotSellable
             available = _online_available([variant.pk], cart=cart).get(variant.pk, 0)
             if quantity > available:
                 raise InsufficientStock(

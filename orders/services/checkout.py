@@ -4,6 +4,7 @@ order's rows in one short transaction; payment authorisation is queued after com
 import hashlib
 import json
 import uuid
+from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
@@ -42,6 +43,7 @@ from ..requests import (
 from ..routing import capacity_note, routing_policy
 from ..selectors import order_details_attach, store_loads_today
 from .placement import contact_complete, delivery_point, errors_by_sku, route_decide
+from .rewards import order_rewards_fields, order_rewards_take
 from .transitions import actor_user, order_event_build, order_event_record
 
 ROUTING_ATTEMPTS = 3
@@ -100,6 +102,10 @@ def order_place(
     fingerprint: str = "",
     cart: Cart | None = None,
     marketplace: MarketplaceSale | None = None,
+    coupon_code: str = "",
+    points: int = 0,
+    gift_card_code: str = "",
+    store_credit: Decimal | None = None,
     actor=None,
 ) -> Order:
     """Place an order from any channel in one short transaction: price, route, allocate (rows
@@ -143,6 +149,10 @@ def order_place(
         cart=cart,
         marketplace=marketplace,
         language=language,
+        coupon_code=coupon_code,
+        points=points,
+        gift_card_code=gift_card_code,
+        store_credit=store_credit,
     )
     if errors := order_request_errors(request):
         raise order_request_invalid(errors)
@@ -167,6 +177,12 @@ def order_place(
             fingerprint=fingerprint,
             cart=cart,
             marketplace=marketplace,
+            rewards={
+                "coupon_code": coupon_code,
+                "points": points,
+                "gift_card_code": gift_card_code,
+                "store_credit": store_credit,
+            },
             actor=actor,
         )
     except (DomainError, IntegrityError) as exc:
@@ -198,6 +214,7 @@ def _order_place_new(
     fingerprint,
     cart,
     marketplace,
+    rewards,
     actor,
 ) -> Order:
     contact = contact_complete(contact, customer=customer, company=company)
@@ -211,6 +228,7 @@ def _order_place_new(
         fulfilment_type=fulfilment_type,
         sold_at=marketplace.unit_prices if marketplace else None,
         shipping=marketplace.shipping if marketplace else None,
+        **rewards,
     )
     online = channel.sells_online
     policy = routing_policy()
@@ -307,12 +325,13 @@ def _order_create(
         shipping_address=address,
         payment_method=payment_method,
         language=order_language(language),
-        payment_status=_payment_status(payment_method),
+        payment_status=_payment_status(payment_method, priced),
         currency=priced.currency,
         subtotal=priced.subtotal,
         discount_total=priced.discount_total,
         shipping_total=priced.shipping_total,
         total=priced.total,
+        **order_rewards_fields(priced=priced, customer=customer),
         routing=decision.reason,
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
@@ -408,6 +427,7 @@ def _order_create(
     )
     if fulfilment_type == FulfilmentType.DELIVERY:
         _store_capacity_check(order, [locations[pk] for pk in source_ids])
+    order_rewards_take(order=order, priced=priced, actor=actor_user(actor))  # loyalty's rows: after the stock rows
     line_by_variant = {ln.variant_id: ln for ln in order_lines}
     fulfilment_at = {f.location_id: f for f in fulfilments}
     fulfilment_lines = FulfilmentLine.objects.bulk_create(
@@ -451,11 +471,13 @@ def _store_capacity_check(order: Order, sources: list[Location]) -> None:
         raise InsufficientStock(message, errors={f"store:{loc.code}": [message] for loc in full})
 
 
-def _payment_status(payment_method: str) -> str:
+def _payment_status(payment_method: str, priced) -> str:
     if payment_method == PaymentMethod.PAY_IN_STORE:
         return Order.PaymentStatus.PAY_IN_STORE
     if payment_method == PaymentMethod.MARKETPLACE:
         return Order.PaymentStatus.PAID  # the buyer paid the marketplace before it sent the order
+    if priced.tenders and priced.amount_due == 0:
+        return Order.PaymentStatus.PAID  # a gift card or store credit paid it all
     return Order.PaymentStatus.PENDING
 
 

@@ -74,16 +74,22 @@ def order_payment_authorize(*, order_id: int) -> Order:
     ``cancelled`` false) for staff to act on. An approval landing on an order cancelled while the
     provider was asked is recorded and refunded at once (``order_payment_refund`` after commit).
     Pay-in-store orders are confirmed without a payment, and so are marketplace sales (paid on the
-    marketplace before they were imported)."""
+    marketplace before they were imported) and orders a gift card or store credit paid whole. The
+    provider is asked for ``amount_due``: the total less what those paid."""
     order = Order.objects.select_related("channel").get(pk=order_id)
-    if order.payment_status == Order.PaymentStatus.PAY_IN_STORE or order.payment_method == PaymentMethod.MARKETPLACE:
+    prepaid = order.payment_status == Order.PaymentStatus.PAID and order.amount_due == 0
+    if (
+        order.payment_status == Order.PaymentStatus.PAY_IN_STORE
+        or order.payment_method == PaymentMethod.MARKETPLACE
+        or prepaid
+    ):
         if order.status == Order.Status.PLACED:
             return order_transition(order=order, to=Order.Status.CONFIRMED, role=lifecycle.SYSTEM)
         return order
     if order.payment_status != Order.PaymentStatus.PENDING or order.status == Order.Status.CANCELLED:
         return order
     result = payment_provider().authorize(
-        order_number=order.number, amount=order.total, currency=order.currency, method=order.payment_method
+        order_number=order.number, amount=order.amount_due, currency=order.currency, method=order.payment_method
     )
     with transaction.atomic():
         order = Order.objects.select_for_update(of=("self",)).select_related("channel").get(pk=order_id)
@@ -145,7 +151,7 @@ def order_payment_refund(*, order_id: int, actor=None) -> Order:
     # What part refunds gave back already is not given twice.
     result = payment_provider().refund(
         reference=order.payment_reference,
-        amount=order.total - order.refunded_total,
+        amount=order.amount_due - order.refunded_total,
         currency=order.currency,
         idempotency_key=order.number,
     )
@@ -281,7 +287,7 @@ def order_payment_refund_partial(
             raise NothingToRefund(
                 _("Order %(number)s has no card payment taken to refund.") % {"number": locked.number}
             )
-        left = locked.total - locked.refunded_total
+        left = locked.amount_due - locked.refunded_total  # a gift card's part goes back to the card
         if amount > left:
             raise RefundExceedsPayment(
                 _("Order %(number)s has %(left)s left to refund, not %(amount)s.")

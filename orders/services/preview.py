@@ -59,6 +59,10 @@ def order_request_preview(*, request: OrderRequest) -> OrderPreview:
             channel=request.channel,
             customer=request.customer,
             fulfilment_type=request.fulfilment_type,
+            coupon_code=request.coupon_code,
+            points=request.points,
+            gift_card_code=request.gift_card_code,
+            store_credit=request.store_credit,
         )
         decision = route_decide(
             routing_policy(),

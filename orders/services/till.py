@@ -5,7 +5,7 @@ till named one. A sale that happened is never refused for want of stock (``stock
 import hashlib
 import json
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -22,6 +22,7 @@ from customers.services import customer_for_identifier
 from inventory.models import Location
 from inventory.selectors import store_get
 from inventory.services import StockLine, stock_sell
+from loyalty.pricing import Tender, cart_price
 from omnishop.exceptions import DomainError
 from omnishop.money import Money, money_round
 from omnishop.vocabulary import FulfilmentType
@@ -30,7 +31,8 @@ from ..events import OrderEventType, order_placed_message, order_status_message
 from ..exceptions import InvalidOrder
 from ..models import Order, OrderLine, TillSale
 from ..requests import order_request_invalid
-from .transitions import order_event_build, order_event_record
+from .rewards import order_rewards_fields, order_rewards_take
+from .transitions import actor_user, order_event_build, order_event_record
 
 # A till's clock may run a little ahead of ours; a sale further in the future is a typing error.
 SOLD_AT_SKEW = timedelta(minutes=10)
@@ -84,6 +86,8 @@ class TillLine:
 class TillSalePayment:
     method: str  # a ``TillPaymentMethod``
     amount: Decimal
+    # A gift card's code (method gift_card): omnishop's own cards are spent in the same transaction.
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,9 @@ class TillSaleRequest:
     lines: tuple[TillLine, ...]
     payments: tuple[TillSalePayment, ...]
     customer: TillCustomer | None = None
+    # What the till took off as ``POST /api/v1/pos/price/`` priced it: booked with the sale.
+    coupon_code: str = ""
+    points: int = 0
 
     def fingerprint(self, *, channel: Channel) -> str:
         """A stable hash of the sale as the till sent it, to tell a resend from other content."""
@@ -337,6 +344,34 @@ def _till_sale_new(*, channel, data: TillSaleRequest, resolved: _Resolved, finge
                 order_status_message(order=order, from_status=Order.Status.PLACED, to_status=order.status),
             ],
         )
+        _till_rewards_take(order=order, data=data, lines=lines, actor=actor)
     order.line_list, order.fulfilment_list, order.timeline = lines, [], events
     order.till_sale = sale
     return order
+
+
+def _till_rewards_take(*, order: Order, data: TillSaleRequest, lines: list[OrderLine], actor) -> None:
+    """The till priced the sale (``POST /api/v1/pos/price/``); recording it books what that
+    priced: the coupon's use, the points paid with, omnishop's gift cards and store credit the
+    till took, and the points the sale earns on what the till charged (the same earning rules as
+    every channel, pending until the return window closes)."""
+    tenders = tuple(
+        Tender(kind=p.method, amount=p.amount, code=p.code)
+        for p in data.payments
+        if p.method == TillPaymentMethod.STORE_CREDIT or (p.method == TillPaymentMethod.GIFT_CARD and p.code)
+    )
+    if order.customer is None and not (tenders or data.coupon_code):
+        return
+    priced = cart_price(
+        lines={ln.variant_id: ln.quantity for ln in lines},
+        channel=order.channel,
+        customer=order.customer,
+        fulfilment_type=FulfilmentType.IN_STORE,
+        sold_at={ln.variant_id: ln.unit_price for ln in lines},
+    )
+    priced = replace(priced, coupon_code=data.coupon_code, points_redeemed=data.points, tenders=tenders)
+    fields = order_rewards_fields(priced=priced, customer=order.customer)
+    Order.objects.filter(pk=order.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(order, name, value)
+    order_rewards_take(order=order, priced=priced, actor=actor_user(actor))

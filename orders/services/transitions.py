@@ -18,6 +18,7 @@ from ..events import OrderEventType, order_status_message
 from ..exceptions import InvalidTransition, TransitionNotAllowed
 from ..models import Fulfilment, Order, OrderEvent
 from ..notices import Notice, order_notify, shipment_notify
+from .rewards import order_rewards_return
 
 
 def actor_user(actor):
@@ -64,6 +65,8 @@ def payment_refund_due(order: Order) -> bool:
         order.status == Order.Status.CANCELLED
         and order.payment_status == Order.PaymentStatus.PAID
         and order.payment_method not in (PaymentMethod.PAY_IN_STORE, PaymentMethod.MARKETPLACE)
+        # Paid whole by gift card or store credit: nothing was charged (loyalty gives those back).
+        and order.amount_due > 0
     )
 
 
@@ -106,6 +109,7 @@ def order_transition(*, order: Order, to: str, role: str, actor=None, note: str 
         announce: list[Fulfilment] = []
         if to == Order.Status.CANCELLED:
             _fulfilments_cancel(order, actor=actor)
+            order_rewards_return(order=order, actor=actor_user(actor))
         elif to == Order.Status.SHIPPED:
             announce = _parcels_unannounced(order)
         if to in (Order.Status.SHIPPED, Order.Status.COMPLETED):

@@ -1,0 +1,117 @@
+"""What an order spends and earns in loyalty, taken in ``order_place``'s transaction and given
+back when the order is cancelled.
+
+Spending follows the pricing engine's figures (``loyalty.pricing.PricedCart``): redeemed points,
+the coupon, a gift card and store credit. Loyalty's own services lock their rows in the order
+``loyalty.lock_objects`` gives (points account → promotion and coupon → gift card → store
+credit); they are called here after the stock rows were locked, so an order's whole lock set is
+always taken in one order and two orders cannot deadlock. Each names the order by its number,
+which makes giving back (``order_rewards_return``) exact and idempotent.
+"""
+
+from decimal import Decimal
+
+from loyalty.pricing import PricedCart
+from loyalty.services.coupons import coupon_redeem, coupon_redemptions_release
+from loyalty.services.giftcards import giftcard_refund, giftcard_spend
+from loyalty.services.points import points_earn, points_order_reverse, points_redeem
+from loyalty.services.store_credit import store_credit_refund, store_credit_spend
+
+from ..models import Order
+
+TENDERS = ("gift_card", "store_credit")
+
+
+def order_rewards_fields(*, priced: PricedCart, customer) -> dict:
+    """The order's loyalty fields from its pricing: the coupon, the points, what a gift card and
+    store credit pay, and the receipt-level explanation (empty when loyalty gave nothing)."""
+    paid_by = {kind: sum((t.amount for t in priced.tenders if t.kind == kind), Decimal("0")) for kind in TENDERS}
+    explained = priced.promotions or priced.points_to_earn or priced.points_redeemed or priced.tenders
+    return {
+        "coupon_code": priced.coupon_code,
+        "points_redeemed": priced.points_redeemed,
+        "points_earned": priced.points_to_earn if customer is not None else 0,
+        "gift_card_total": paid_by["gift_card"],
+        "store_credit_total": paid_by["store_credit"],
+        "pricing": priced.explanation() if explained else {},
+    }
+
+
+def order_rewards_take(*, order: Order, priced: PricedCart, actor=None) -> None:
+    """Spend what ``priced`` says the order pays with and book the points it earns (pending).
+    Raises loyalty's errors (``InsufficientPoints``, ``CouponUsedUp``, ``GiftCardInsufficient``,
+    ``StoreCreditInsufficient``...) when another order spent it meanwhile: the caller's
+    transaction then writes nothing."""
+    customer = order.customer
+    channel_code = order.channel.code
+    reference = order.number
+    if priced.points_redeemed and customer is not None:
+        points_redeem(
+            customer=customer,
+            points=priced.points_redeemed,
+            reference=reference,
+            channel_code=channel_code,
+            actor=actor,
+        )
+    if priced.coupon_code:
+        amount = sum((p.amount for p in priced.promotions if p.code == priced.coupon_code), 0)
+        coupon_redeem(
+            code=priced.coupon_code,
+            customer=customer,
+            channel_code=channel_code,
+            reference=reference,
+            amount=amount,
+            currency=priced.currency,
+            actor=actor,
+        )
+    for tender in priced.tenders:
+        if tender.kind == "gift_card":
+            giftcard_spend(
+                code=tender.code,
+                amount=tender.amount,
+                currency=priced.currency,
+                reference=reference,
+                channel_code=channel_code,
+                actor=actor,
+            )
+        elif customer is not None:
+            store_credit_spend(
+                customer=customer,
+                amount=tender.amount,
+                currency=priced.currency,
+                reference=reference,
+                channel_code=channel_code,
+                actor=actor,
+            )
+    if priced.points_to_earn and customer is not None:
+        points_earn(
+            customer=customer,
+            points=priced.points_to_earn,
+            reference=reference,
+            channel_code=channel_code,
+            explanation=list(priced.points_explanation),
+            actor=actor,
+        )
+
+
+def order_rewards_return(*, order: Order, actor=None) -> None:
+    """A cancelled order gives back what it spent (points, the coupon's use, the gift card's and
+    store credit's money) and loses the points it earned. Idempotent: each service gives back
+    only what is still out under the order's number."""
+    if not (
+        order.points_redeemed
+        or order.points_earned
+        or order.coupon_code
+        or order.gift_card_total
+        or order.store_credit_total
+    ):
+        return
+    reference = order.number
+    if order.points_redeemed or order.points_earned:
+        points_order_reverse(reference=reference, actor=actor)
+    if order.coupon_code:
+        coupon_redemptions_release(reference=reference, actor=actor)
+    if order.gift_card_total:
+        giftcard_refund(reference=reference, actor=actor)
+    if order.store_credit_total:
+        store_credit_refund(reference=reference, actor=actor)
