@@ -8,6 +8,8 @@ Checkout takes them after the stock rows (inventory's order), so an order's whol
 always stock → points → coupons → gift cards → store credit.
 """
 
+from .models.wallets import GiftCard, StoreCreditAccount
+
 # --- promotions and coupons (step 2: the promotion, then its coupon) -------------------------
 
 
@@ -41,8 +43,6 @@ def loyalty_accounts_lock(*, ids) -> dict:
 
 
 # --- wallets: 3. gift cards, 4. store-credit accounts -------------------------------------------
-
-from loyalty.models.wallets import GiftCard, StoreCreditAccount
 
 
 def gift_cards_lock(*, ids) -> list[GiftCard]:

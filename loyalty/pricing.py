@@ -33,9 +33,9 @@ from omnishop.vocabulary import FulfilmentType
 from .basket import Basket, BasketLine, apportion
 from .exceptions import NotSellable
 from .promotions import promotions_apply
-from .rules import points_quote
-from .selectors_points import points_for_amount, points_spendable, points_value
-from .selectors_wallets import giftcard_check, store_credit_balance
+from .selectors.wallets import store_credit_balance
+from .selectors_points import points_for_amount, points_quote, points_standing, points_value
+from .services.giftcards import giftcard_check
 
 ZERO = Decimal("0.00")
 
@@ -182,11 +182,11 @@ def _basket(*, lines, channel, customer, at, sold_at) -> tuple[Basket, dict[int,
 
 
 def _points_redemption(
-    *, basket: Basket, customer, points: int, discounts: dict[int, Decimal]
+    *, basket: Basket, spendable: int, points: int, discounts: dict[int, Decimal]
 ) -> tuple[int, Decimal, dict[int, Decimal]]:
     """Stage 4: as many of the asked-for points as the spendable balance and the goods left to
     pay take, as a discount shared across the lines (gift cards excluded)."""
-    if points <= 0 or customer is None:
+    if points <= 0 or spendable <= 0:
         return 0, ZERO, {}
     left = {
         line.variant_id: line.line_total - discounts.get(line.variant_id, ZERO)
@@ -194,7 +194,7 @@ def _points_redemption(
         if not line.is_gift_card
     }
     absorbable = points_for_amount(amount=sum(left.values(), ZERO), currency=basket.currency)
-    used = min(points, points_spendable(customer=customer), absorbable)
+    used = min(points, spendable, absorbable)
     if used <= 0:
         return 0, ZERO, {}
     amount = points_value(points=used, currency=basket.currency)
@@ -266,7 +266,8 @@ def cart_price(
     applied_code = ""
     redeemed, points_discount = 0, ZERO
     if not sold_at:
-        outcome = promotions_apply(basket=basket, coupon_code=coupon_code, tier_code=_tier_code(customer))
+        spendable, tier_code = points_standing(customer=customer)
+        outcome = promotions_apply(basket=basket, coupon_code=coupon_code, tier_code=tier_code)
         discounts = dict(outcome.line_discounts)
         applied_code = outcome.coupon_code
         promotions = tuple(
@@ -276,7 +277,7 @@ def cart_price(
             for a in outcome.applied
         )
         redeemed, points_discount, by_points = _points_redemption(
-            basket=basket, customer=customer, points=points, discounts=discounts
+            basket=basket, spendable=spendable, points=points, discounts=discounts
         )
         for variant_id, amount in by_points.items():
             discounts[variant_id] = discounts.get(variant_id, ZERO) + amount
@@ -318,7 +319,3 @@ def cart_price(
         points_explanation=tuple(quote.explanation),
         tenders=tenders,
     )
-
-
-def _tier_code(customer) -> str:
-    return "" if customer is None else tier_code_of(customer=customer)

@@ -23,6 +23,7 @@ __all__ = [
     "points_history_list",
     "points_quote",
     "points_spendable",
+    "points_standing",
     "points_summary",
     "points_value",
 ]
@@ -67,6 +68,15 @@ def points_spendable(*, customer) -> int:
     if customer is None or customer.pk is None:
         return 0
     return LoyaltyAccount.objects.filter(customer=customer).values_list("balance", flat=True).first() or 0
+
+
+def points_standing(*, customer) -> tuple[int, str]:
+    """The customer's spendable balance and tier code ("" for none) in one query; (0, "") for a
+    guest or a customer without an account."""
+    if customer is None or customer.pk is None:
+        return 0, ""
+    row = LoyaltyAccount.objects.filter(customer=customer).values_list("balance", "tier__code").first()
+    return (row[0], row[1] or "") if row else (0, "")
 
 
 def points_value(*, points: int, currency: str) -> Decimal:
