@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from catalog.api.channels import ChannelMixin
 from catalog.selectors import variant_get_by_sku, variant_skus
+from customers.selectors import customer_for_user
 from customers.services import customer_for_user_ensure
 from loyalty.exceptions import NotSellable
 from loyalty.pricing import cart_price
@@ -20,7 +21,7 @@ from omnishop.money import Money
 from omnishop.vocabulary import CHECKOUT_FULFILMENT_CHOICES
 
 from ..models import Cart
-from ..selectors import cart_lines
+from ..selectors import cart_active_for_customer, cart_lines
 from ..services import cart_create_anonymous, cart_for_customer, cart_for_token, cart_line_set, cart_merge
 from ..services.carts import CART_LINE_MAX_QUANTITY, cart_token_issued, cart_token_new, cart_token_used
 from .pricing import PricedCartSerializer, RewardsInSerializer, priced_render
@@ -256,7 +257,7 @@ class CartPriceApi(CartMixin, APIView):
         data_in = CartPriceInSerializer(data=request.data)
         data_in.is_valid(raise_exception=True)
         rewards = data_in.rewards()
-        cart = self.current_cart(request, create=False)
+        cart = self._cart_if_any(request)
         lines = {} if cart is None else {ln.variant_id: ln.quantity for ln in cart_lines(cart=cart)}
         if not lines:
             raise exceptions.ValidationError({"lines": [_("The cart is empty.")]})
@@ -266,9 +267,18 @@ class CartPriceApi(CartMixin, APIView):
             raise exceptions.ValidationError({field: [_("Sign in to pay with points or store credit.")]})
         priced = cart_price(
             lines=lines,
-            channel=cart.channel,
+            channel=request.channel,  # web and app share the cart; each channel's promotions are its own
             customer=customer,
             fulfilment_type=data_in.validated_data["fulfilment_type"],
             **rewards,
         )
         return Response(priced_render(priced))
+
+    def _cart_if_any(self, request) -> Cart | None:
+        """The caller's cart when it has one: pricing creates no customer record and no cart."""
+        if not request.user.is_authenticated:
+            return self.current_cart(request, create=False)
+        if not request.channel.self_service:
+            return self.current_cart(request, create=False)  # refused as the other cart endpoints refuse it
+        customer = customer_for_user(user=request.user)
+        return None if customer is None else cart_active_for_customer(customer=customer)
