@@ -75,6 +75,12 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # Loyalty points: the accounts and their ledger, and goodwill points (with a reason).
         | _view("loyalty", "loyaltyaccount", "pointsentry", "earningrule", "tier")
         | {"loyalty.grant_points"}
+        # Coupons: the customer's codes and uses, and a personal coupon as goodwill (with a reason).
+        | _view("loyalty", "promotion", "coupon", "couponredemption")
+        | {"loyalty.give_coupon"}
+        # Gift cards and store credit: balances and ledgers, a goodwill card or credit (with a reason).
+        | _view("loyalty", "giftcard", "giftcardentry", "storecreditaccount", "storecreditentry")
+        | {"loyalty.issue_gift_card", "loyalty.grant_store_credit"}
     ),
     STORE_STAFF: (
         _view("catalog", "product", "variant", "price")
@@ -96,6 +102,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _crud("catalog", "price", actions=("view", "add", "change"))
         | _view("catalog", "channel", "pricehistory")
         | _view("inventory", "stocklevel")
+        # Promotions, coupons (generated in bulk) and the earning rules and tiers of the loyalty scheme.
+        | _crud("loyalty", "promotion", "coupon", "earningrule", "tier")
+        | _view("loyalty", "couponredemption")
     ),
     INVENTORY_MANAGER: (
         _view("catalog", "product", "variant", "channel")
