@@ -265,6 +265,8 @@ REST_FRAMEWORK = {
         "channel_key": env("OMNISHOP_THROTTLE_CHANNEL_KEY", default="1200/min"),
         "stock_sync": env("OMNISHOP_THROTTLE_STOCK_SYNC", default="30/min"),
         "order_place": env("OMNISHOP_THROTTLE_ORDER_PLACE", default="20/min"),
+        # Checking a gift card's balance: low, so codes cannot be guessed by trying.
+        "gift_card_check": env("OMNISHOP_THROTTLE_GIFT_CARD_CHECK", default="20/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -451,7 +453,6 @@ OMNISHOP_GIFT_CARD_EXPIRY_NOTICE_DAYS = env.int("OMNISHOP_GIFT_CARD_EXPIRY_NOTIC
 # A cancelled order's spend that goes back onto a card expired meanwhile makes it valid this long again.
 OMNISHOP_GIFT_CARD_REFUND_GRACE_DAYS = env.int("OMNISHOP_GIFT_CARD_REFUND_GRACE_DAYS", default=30)
 # Gift card balance checks per caller (key, user or address): codes cannot be tried in bulk.
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["gift_card_check"] = env("OMNISHOP_THROTTLE_GIFT_CARD_CHECK", default="20/min")
 CELERY_BEAT_SCHEDULE |= {
     "loyalty-giftcards-expire": {"task": "loyalty.tasks.giftcards_expire_due", "schedule": crontab(hour=0, minute=20)},
     "loyalty-giftcard-expiry-notices": {

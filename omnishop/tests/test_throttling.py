@@ -45,6 +45,7 @@ def test_production_defaults_are_set_for_every_scope():
         "channel_key",
         "stock_sync",
         "order_place",
+        "gift_card_check",
     }
     assert base.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["anon"] == "120/min"
 

@@ -14,7 +14,7 @@ from catalog.services import listing_publish, listing_unpublish
 from catalog.tests.factories import ChannelFactory
 from inventory.events import InventoryEvent
 from inventory.services import location_update
-from loyalty.events import WalletOutboxEvent
+from loyalty.events import CouponOutboxEvent, PointsEvent, WalletOutboxEvent
 from omnishop.accounts.models import User
 from omnishop.outbox.catalogue import event_catalogue, event_payload_errors, event_schema_get, event_types
 from omnishop.outbox.models import OutboxEvent
@@ -44,7 +44,7 @@ from orders.tests.conftest import ADDRESS, GUEST, stock
 pytestmark = pytest.mark.django_db
 
 # Every enum of outbox event types an app defines (an app adding one adds it here).
-EVENT_ENUMS = [CatalogEvent, InventoryEvent, OrderOutboxEvent, WalletOutboxEvent]
+EVENT_ENUMS = [CatalogEvent, InventoryEvent, OrderOutboxEvent, WalletOutboxEvent, PointsEvent, CouponOutboxEvent]
 
 PHONE = "+48601234567"
 # Keys that would carry a secret or personal data: an event names ids and business keys only.
@@ -165,7 +165,18 @@ def everything_emitted(shop, provider) -> dict:
     location_update(location=waw, changes={"ring_fence": 2})
     assert all(codes)
     gift_code = _wallet_flows()
-    return {"secrets": [GUEST.email, PHONE, PHONE.removeprefix("+48"), *codes, gift_code, gift_code.replace("-", "")]}
+    coupon_codes = _points_and_coupon_flows(shop)
+    return {
+        "secrets": [
+            GUEST.email,
+            PHONE,
+            PHONE.removeprefix("+48"),
+            *codes,
+            gift_code,
+            gift_code.replace("-", ""),
+            *coupon_codes,
+        ]
+    }
 
 
 def _wallet_flows() -> str:
@@ -201,6 +212,54 @@ def _wallet_flows() -> str:
         )
     store_credit_refund(reference="OS-W3")
     return code
+
+
+def _points_and_coupon_flows(shop) -> list[str]:
+    """Loyalty's points (earned, a tier reached, released, redeemed, reversed, adjusted, expired)
+    and coupons (redeemed, released, given by an agent, generated in bulk). Returns the codes
+    given and generated (personal codes are secrets of their customers: never emitted)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from customers.models import Customer
+    from loyalty.models import Coupon, Promotion, Tier
+    from loyalty.services.coupons import coupon_give, coupon_redeem, coupon_redemptions_release, coupons_generate
+    from loyalty.services.points import (
+        points_adjust,
+        points_earn,
+        points_expire_due,
+        points_order_reverse,
+        points_redeem,
+        points_release_due,
+    )
+
+    admin = User.objects.create_superuser(email="admin.loyalty@example.pl", password="x-pass-123")
+    anna = Customer.objects.create(first_name="Anna", email="anna.points@example.pl")
+    Tier.objects.create(code="silver", name="Srebrny", threshold=50)
+    now = timezone.now()
+    points_earn(customer=anna, points=100, reference="OS-P1", channel_code="store", explanation=[])
+    points_release_due(now=now + timedelta(days=400))
+    points_redeem(customer=anna, points=30, reference="OS-P2", channel_code="app")
+    points_order_reverse(reference="OS-P2")
+    points_adjust(customer=anna, points=5, reason="Goodwill", actor=admin)
+    points_expire_due(now=now + timedelta(days=2000))
+
+    promotion = Promotion.objects.create(name="Kupon 10 zł", kind="fixed", value=Decimal("10"))
+    Coupon.objects.create(code="CATALOGUE10", promotion=promotion)
+    coupon_redeem(
+        code="CATALOGUE10",
+        customer=anna,
+        channel_code="web",
+        reference="OS-P3",
+        amount=Decimal("10.00"),
+        currency="PLN",
+    )
+    coupon_redemptions_release(reference="OS-P3")
+    given = coupon_give(customer=anna, promotion=promotion, reason="Delayed parcel", actor=admin)
+    generated = coupons_generate(promotion=promotion, count=2, customers=[anna], actor=admin)
+    return [given.code, *(c.code for c in generated)]
 
 
 def test_every_enum_member_has_a_schema_and_every_schema_an_enum_member():
