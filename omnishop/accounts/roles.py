@@ -78,9 +78,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # Coupons: the customer's codes and uses, and a personal coupon as goodwill (with a reason).
         | _view("loyalty", "promotion", "coupon", "couponredemption")
         | {"loyalty.give_coupon"}
-        # Gift cards and store credit: balances and ledgers, a goodwill card or credit (with a reason).
+        # Gift cards and store credit: balances and ledgers. Issuing a card or granting credit is
+        # money: given to chosen agents (loyalty.issue_gift_card, loyalty.grant_store_credit).
         | _view("loyalty", "giftcard", "giftcardentry", "storecreditaccount", "storecreditentry")
-        | {"loyalty.issue_gift_card", "loyalty.grant_store_credit"}
     ),
     STORE_STAFF: (
         _view("catalog", "product", "variant", "price")
