@@ -103,6 +103,10 @@ class LotRow:
     expires_at: datetime
     reference: str
 
+    @property
+    def state_label(self) -> str:
+        return str(PointsLot.State(self.state).label)
+
 
 @dataclass(frozen=True)
 class PointsSummary:

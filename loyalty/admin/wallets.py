@@ -16,7 +16,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from customers.models import Customer
 from omnishop.exceptions import DomainError
@@ -197,7 +197,9 @@ class GiftCardAdmin(admin.ModelAdmin):
             giftcard_block(card=card, actor=request.user, reason=reason)
             self.log_change(request, card, [{"changed": {"fields": ["status"]}}])
             blocked += 1
-        self.message_user(request, _("%(n)d gift cards blocked.") % {"n": blocked})
+        self.message_user(
+            request, ngettext("%(n)d gift card blocked.", "%(n)d gift cards blocked.", blocked) % {"n": blocked}
+        )
 
     def has_issue_permission(self, request) -> bool:
         return request.user.has_perm(ISSUE_PERMISSION)

@@ -184,7 +184,9 @@ class EarningRule(models.Model):
     name = models.CharField(_("name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     is_active = models.BooleanField(_("active"), default=True)
-    priority = models.PositiveIntegerField(_("priority"), default=100, help_text=_("Lower runs first."))
+    priority = models.PositiveIntegerField(
+        _("priority"), default=100, help_text=_("Rules with a lower number run first.")
+    )
     stop = models.BooleanField(
         _("stop further rules"), default=False, help_text=_("Once it applies, no later rule applies to those lines.")
     )

@@ -51,9 +51,9 @@ class Promotion(models.Model):
     buy_quantity = models.PositiveIntegerField(_("buy quantity"), default=0)
     get_quantity = models.PositiveIntegerField(_("get quantity"), default=0)
     # The units got are the cheapest of the covered units (else the dearest ones).
-    cheapest_free = models.BooleanField(_("cheapest units are the ones got"), default=True)
+    cheapest_free = models.BooleanField(_("the cheapest units are discounted"), default=True)
     get_discount_percent = models.DecimalField(
-        _("discount on the units got (%)"), max_digits=5, decimal_places=2, default=Decimal("100")
+        _("discount on the discounted units (%)"), max_digits=5, decimal_places=2, default=Decimal("100")
     )
     min_basket_amount = models.DecimalField(
         _("minimum basket"), max_digits=12, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)]

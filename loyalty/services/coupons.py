@@ -17,6 +17,7 @@ from django.db.models import F
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from catalog.models import Channel
 from omnishop.history import ADDITION, admin_history_record
@@ -236,7 +237,10 @@ def coupons_generate(
                 admin_history_record(
                     actor=actor,
                     obj=promotion,
-                    message=_("Generated %(count)d single-use codes.") % {"count": count},
+                    message=ngettext(
+                        "Generated %(count)d single-use code.", "Generated %(count)d single-use codes.", count
+                    )
+                    % {"count": count},
                 )
                 return coupons
         except IntegrityError:  # another generation took one of the codes meanwhile

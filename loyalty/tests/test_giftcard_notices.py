@@ -54,5 +54,7 @@ def test_notice_renders():
     told, _c = card("40.00", customer=who, expires_at=timezone.now() + timedelta(days=3))
     giftcard_expiry_notices_send()
     rendered = message_render(Notification.objects.get(template=GIFT_CARD_EXPIRING))
-    assert told.last4 in rendered.text and told.last4 in rendered.html and "expires on" in rendered.subject
-    assert "your order" not in rendered.html and "agreed to hear from us" in rendered.html
+    # In the customer's language (Polish, the default): the card's last four, its deadline, and the
+    # footer of a message sent by consent, not the one about an order.
+    assert told.last4 in rendered.text and told.last4 in rendered.html and "traci ważność" in rendered.subject
+    assert "zamówieni" not in rendered.html and "zgody na kontakt" in rendered.html

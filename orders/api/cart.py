@@ -46,7 +46,10 @@ class CartOutSerializer(serializers.Serializer):
     lines = CartLineOutSerializer(many=True)
     subtotal = MoneyField(allow_null=True)
     discount_total = MoneyField(allow_null=True, help_text=gettext_lazy("Automatic promotions."))
-    total = MoneyField(allow_null=True, help_text=gettext_lazy("Before shipping, a coupon, points and gift cards."))
+    total = MoneyField(
+        allow_null=True,
+        help_text=gettext_lazy("What the goods cost after automatic promotions, before shipping, a coupon or points."),
+    )
     points_to_earn = serializers.IntegerField(
         allow_null=True, help_text=gettext_lazy("Points the cart would earn as it stands (signed-in customers).")
     )
