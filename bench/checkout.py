@@ -174,6 +174,19 @@ def inprocess(data: dict, *, orders: int, redis_url: str) -> dict:
             with CaptureQueriesContext(connection) as ctx:
                 place(dict.fromkeys(rng.sample(data["variant_ids"], size), 1))
             counts[f"queries_per_order_{size}"] = len(ctx.captured_queries)
+        # The same 10-line order by a member paying with a coupon and points, earning points.
+        member = _loyalty_member()
+        place_member = {"customer": member, "coupon_code": BENCH_COUPON, "points": 100}
+        order_place(
+            channel=data["channel"], lines=dict.fromkeys(rng.sample(data["variant_ids"], LINES), 1), **place_member,
+            fulfilment_type="delivery", **to,
+        )  # fmt: skip
+        with CaptureQueriesContext(connection) as ctx:
+            order_place(
+                channel=data["channel"], lines=dict.fromkeys(rng.sample(data["variant_ids"], LINES), 1),
+                **place_member, fulfilment_type="delivery", **to,
+            )  # fmt: skip
+        counts_loyalty = len(ctx.captured_queries)
         started = time.perf_counter()
         for _ in range(orders):
             place({v: rng.randint(1, 3) for v in rng.sample(data["variant_ids"], LINES)})
@@ -183,7 +196,39 @@ def inprocess(data: dict, *, orders: int, redis_url: str) -> dict:
         "queries_per_order": counts["queries_per_order_10"],
         **counts,
         "queries_same_for_1_10_50": len(set(counts.values())) == 1,
+        "queries_per_order_with_coupon_and_points": counts_loyalty,
     }
+
+
+BENCH_COUPON = "BENCH-CHECKOUT"
+
+
+def _loyalty_member():
+    """A customer with points to spend (topped up every run), a public coupon and an earning rule."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from customers.models import Customer
+    from loyalty.models import Coupon, EarningRule, LoyaltyAccount, Promotion
+
+    member = Customer.objects.get_or_create(
+        email="bench-member@example.pl", defaults={"first_name": "Bench", "last_name": "Członek"}
+    )[0]
+    if not Coupon.objects.filter(code=BENCH_COUPON).exists():
+        promotion = Promotion.objects.create(name="bench kupon 5%", kind="percent", value=Decimal("5"))
+        Coupon.objects.create(code=BENCH_COUPON, promotion=promotion)
+        EarningRule.objects.get_or_create(name="bench 1 pkt/zł", kind="per_amount", points_per_unit=Decimal("1"))
+    from loyalty.services.points import points_earn, points_release_due
+
+    account = LoyaltyAccount.objects.filter(customer=member).first()
+    if account is None or account.balance < 1000:
+        points_earn(
+            customer=member, points=100_000, reference="bench top-up", channel_code="web", explanation=[],
+            release_at=timezone.now() - timedelta(days=1),
+        )  # fmt: skip
+        points_release_due()
+    return member
 
 
 def http_load(port: int, data: dict, *, clients: int, duration_s: float, path: str = ORDERS_PATH) -> dict:

@@ -30,6 +30,13 @@ def coupons_lock(*, ids) -> list:
 # --- 1. loyalty accounts (points) ----------------------------------------------------------
 
 
+def loyalty_account_lock_for_customer(*, customer_id: int):
+    """The customer's loyalty account, locked (step 1); None when they have none yet."""
+    from .models import LoyaltyAccount
+
+    return LoyaltyAccount.objects.select_for_update().filter(customer_id=customer_id).first()
+
+
 def loyalty_accounts_lock(*, ids) -> dict:
     """Lock the loyalty accounts ``ids`` (in id order); returns them by id. Their lots are only
     changed by whoever holds the account, so the account lock covers them."""

@@ -24,7 +24,7 @@ from omnishop.outbox.services import outbox_emit_many
 
 from ..events import PointsEvent, points_message
 from ..exceptions import InsufficientPoints, InvalidPointsRequest
-from ..lock_objects import loyalty_accounts_lock
+from ..lock_objects import loyalty_account_lock_for_customer, loyalty_accounts_lock
 from ..models import LoyaltyAccount, PointsEntry, PointsLot
 from .tiers import tier_account_evaluate
 
@@ -48,16 +48,21 @@ def account_for_customer_ensure(*, customer) -> LoyaltyAccount:
 
 
 def _locked_account(customer) -> LoyaltyAccount:
-    account = account_for_customer_ensure(customer=customer)
-    return loyalty_accounts_lock(ids=[account.pk])[account.pk]
+    account = loyalty_account_lock_for_customer(customer_id=customer.pk)
+    if account is None:  # the first points of this customer
+        account = account_for_customer_ensure(customer=customer)
+        account = loyalty_accounts_lock(ids=[account.pk])[account.pk]
+    return account
 
 
 def _counters(account: LoyaltyAccount, *, balance: int = 0, pending: int = 0) -> None:
-    """Move the account's counters with F() and read them back (the account stays locked)."""
+    """Move the account's counters with F(); ``account`` was read under its lock, so its figures
+    after the change are known without reading them back."""
     LoyaltyAccount.objects.filter(pk=account.pk).update(
         balance=F("balance") + balance, pending=F("pending") + pending, updated_at=timezone.now()
     )
-    account.refresh_from_db(fields=["balance", "pending"])
+    account.balance += balance
+    account.pending += pending
 
 
 def _channel_kind(channel_code: str) -> str:
@@ -93,16 +98,18 @@ def points_earn(
     release_at=None,
     actor=None,
     now=None,
+    channel_kind: str = "",
 ) -> PointsEntry | None:
     """Credit ``points`` earned on order ``reference`` as a pending lot, spendable from
-    ``release_at`` (default: now + the return window). 0 points → None. Re-evaluates the tier."""
+    ``release_at`` (default: now + the return window). 0 points → None. Re-evaluates the tier.
+    ``channel_kind``: the channel's kind when the caller has it (else it is looked up by code)."""
     if points < 0:
         raise InvalidPointsRequest(errors={"points": [_("Earned points cannot be negative.")]})
     if points == 0:
         return None
     now = now or timezone.now()
     release_at = release_at or now + timedelta(days=settings.OMNISHOP_POINTS_PENDING_DAYS)
-    kind = _channel_kind(channel_code)
+    kind = channel_kind or _channel_kind(channel_code)
     with transaction.atomic():
         account = _locked_account(customer)
         lot = PointsLot.objects.create(
@@ -141,7 +148,9 @@ def points_earn(
     return entry
 
 
-def points_redeem(*, customer, points: int, reference: str, channel_code: str, actor=None, now=None) -> PointsEntry:
+def points_redeem(
+    *, customer, points: int, reference: str, channel_code: str, actor=None, now=None, channel_kind: str = ""
+) -> PointsEntry:
     """Spend ``points`` of the customer's spendable balance on order ``reference``, inside the
     caller's transaction. Raises ``InsufficientPoints`` when the balance (pending points never
     count) is below ``points``; the account lock makes concurrent redemptions queue."""
@@ -163,7 +172,7 @@ def points_redeem(*, customer, points: int, reference: str, channel_code: str, a
             source=Source.ORDER,
             reference=reference,
             channel_code=channel_code,
-            channel_kind=_channel_kind(channel_code),
+            channel_kind=channel_kind or _channel_kind(channel_code),
             actor=actor,
             explanation=taken,
             created_at=now,

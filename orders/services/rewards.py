@@ -51,6 +51,7 @@ def order_rewards_take(*, order: Order, priced: PricedCart, actor=None) -> None:
             points=priced.points_redeemed,
             reference=reference,
             channel_code=channel_code,
+            channel_kind=order.channel.kind,
             actor=actor,
         )
     if priced.coupon_code:
@@ -90,6 +91,7 @@ def order_rewards_take(*, order: Order, priced: PricedCart, actor=None) -> None:
             reference=reference,
             channel_code=channel_code,
             explanation=list(priced.points_explanation),
+            channel_kind=order.channel.kind,
             actor=actor,
         )
 
