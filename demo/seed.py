@@ -61,6 +61,7 @@ from orders.services import (
 )
 
 from . import data
+from .loyalty_seed import loyalty_totals, seed_loyalty
 
 SEED = 2026
 BASE_PRODUCTS = 200
@@ -78,7 +79,7 @@ API_KEY_NAME = "Demo"
 # What the demo's marketplace key may do: read availability, place orders, sync stock (docs/api.md).
 DEMO_API_KEY_SCOPES = [Scope.STOCK_READ, Scope.ORDERS_WRITE, Scope.STOCK_SYNC]
 # Fixed steps reported to the progress bar besides one unit per product and per customer.
-FIXED_STEPS = ("channels", "locations", "categories", "brands", "staff", "api_keys", "stock", "orders")
+FIXED_STEPS = ("channels", "locations", "categories", "brands", "staff", "api_keys", "stock", "orders", "loyalty")
 
 
 class Progress(Protocol):
@@ -104,6 +105,7 @@ class SeedReport:
     staff: list[tuple[str, str | None]] = field(default_factory=list)  # (e-mail, role group or None)
     api_keys: list[tuple[str, str]] = field(default_factory=list)  # (channel code, plain key), new keys only
     sample_customer_login: str | None = None
+    loyalty_coupon: str | None = None  # the public coupon code the summary shows
 
     def add(self, key: str, n: int) -> None:
         self.created[key] = self.created.get(key, 0) + n
@@ -914,6 +916,9 @@ def seed_demo(*, scale: int = 1, progress: Progress | None = None, new_api_keys:
     seed_orders(report, count=min(BASE_ORDERS * scale, MAX_ORDERS))
     seed_store_queue(report)
     progress.update(1)
+    progress.set_description(_("Loyalty"))
+    seed_loyalty(report)  # after the orders: it books their points (see demo.loyalty_seed)
+    progress.update(1)
     return report
 
 
@@ -937,4 +942,4 @@ def demo_totals() -> dict[str, int]:
         "staff": User.objects.filter(is_staff=True).count(),
         "api_keys": ChannelAPIKey.objects.filter(revoked=False).count(),
         "orders": Order.objects.count(),
-    }
+    } | loyalty_totals()

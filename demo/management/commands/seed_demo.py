@@ -102,6 +102,12 @@ class Command(BaseCommand):
             "staff": _("Staff logins"),
             "api_keys": _("Channel API keys"),
             "orders": _("Orders"),
+            "tiers": _("Loyalty tiers"),
+            "earning_rules": _("Earning rules"),
+            "promotions": _("Promotions"),
+            "coupons": _("Coupons"),
+            "points_entries": _("Points ledger entries"),
+            "gift_cards": _("Gift cards"),
         }
         totals = demo_totals()
         out = self.stdout
@@ -143,4 +149,13 @@ class Command(BaseCommand):
             out.write(
                 _("Every third customer has a web/app login with the same password, e.g. %(email)s.")
                 % {"email": report.sample_customer_login}
+            )
+            out.write(
+                _("%(email)s also has loyalty points, a tier, a personal coupon, gift cards and store credit.")
+                % {"email": report.sample_customer_login}
+            )
+        if report.loyalty_coupon:
+            out.write(
+                _("Public coupon code: %(code)s (20 zł off from 200 zł, web and app).")
+                % {"code": self.style.HTTP_INFO(report.loyalty_coupon)}
             )
