@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from customers.models import Customer
 from omnishop.exceptions import DomainError
-from omnishop.money import currency_choices
+from omnishop.money import currency_choices, money_display
 
 from ..models import GiftCard, GiftCardEntry, StoreCreditAccount, StoreCreditEntry
 from ..services.giftcards import giftcard_block, giftcard_code_normalise, giftcard_issue
@@ -99,7 +99,7 @@ class GiftCardIssueForm(forms.Form):
 
 @admin.register(GiftCard)
 class GiftCardAdmin(admin.ModelAdmin):
-    list_display = ["masked", "currency", "initial_amount", "balance", "status", "expires_at", "issued", "customer"]
+    list_display = ["masked", "initial_shown", "balance_shown", "status", "expires_at", "issued", "customer"]
     list_filter = ["status", ExpiryFilter, "issued", "currency"]
     list_select_related = ["customer"]
     search_fields = ["reference"]
@@ -127,6 +127,14 @@ class GiftCardAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("code"), ordering="last4")
     def masked(self, card: GiftCard) -> str:
         return str(card)
+
+    @admin.display(description=gettext_lazy("initial amount"), ordering="initial_amount")
+    def initial_shown(self, card: GiftCard) -> str:
+        return money_display(card.initial_amount, card.currency)
+
+    @admin.display(description=gettext_lazy("balance"), ordering="balance")
+    def balance_shown(self, card: GiftCard) -> str:
+        return money_display(card.balance, card.currency)
 
     def get_search_results(self, request, queryset, search_term):
         """Exact matches only: the last four characters, the whole code, or the sale's order number
@@ -217,13 +225,17 @@ class StoreCreditGrantForm(forms.Form):
 
 @admin.register(StoreCreditAccount)
 class StoreCreditAccountAdmin(admin.ModelAdmin):
-    list_display = ["customer", "currency", "balance", "updated_at"]
+    list_display = ["customer", "balance_shown", "updated_at"]
     list_filter = ["currency"]
     list_select_related = ["customer"]
     search_fields = ["customer__email", "customer__last_name", "customer__phone"]
     inlines = [StoreCreditEntryInline]
     fields = ["customer", "currency", "balance", "created_at", "updated_at"]
     readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("balance"), ordering="balance")
+    def balance_shown(self, account: StoreCreditAccount) -> str:
+        return money_display(account.balance, account.currency)
 
     def has_add_permission(self, request):
         return request.user.has_perm(GRANT_PERMISSION)

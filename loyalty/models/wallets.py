@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from omnishop.money import currency_choices
 
@@ -22,9 +23,10 @@ MONEY = {"max_digits": 12, "decimal_places": 2}
 
 class GiftCard(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        BLOCKED = "blocked", _("Blocked")
-        EXPIRED = "expired", _("Expired")
+        # A gift card's state: its own words (a card is feminine in Polish).
+        ACTIVE = "active", pgettext_lazy("gift card", "Active")
+        BLOCKED = "blocked", pgettext_lazy("gift card", "Blocked")
+        EXPIRED = "expired", pgettext_lazy("gift card", "Expired")
 
     class Issued(models.TextChoices):
         SOLD = "sold", _("Sold")
