@@ -24,7 +24,8 @@ from ..models import Cart
 from ..selectors import cart_active_for_customer, cart_lines
 from ..services import cart_create_anonymous, cart_for_customer, cart_for_token, cart_line_set, cart_merge
 from ..services.carts import CART_LINE_MAX_QUANTITY, cart_token_issued, cart_token_new, cart_token_used
-from .pricing import PricedCartSerializer, RewardsInSerializer, priced_render
+from .pricing import PricedCartSerializer, priced_render
+from .rewards_in import RewardsInSerializer
 
 CART_TOKEN = OpenApiParameter(
     "X-Cart-Token", OpenApiTypes.UUID, OpenApiParameter.HEADER, description="Anonymous cart token."

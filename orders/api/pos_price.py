@@ -19,7 +19,8 @@ from omnishop.vocabulary import FulfilmentType
 
 from ..exceptions import InvalidOrder
 from .pos import TillCustomerSerializer, store_key_scope
-from .pricing import PricedCartSerializer, RewardsInSerializer, priced_render
+from .pricing import PricedCartSerializer, priced_render
+from .rewards_in import RewardsInSerializer
 
 
 class TillPriceLineSerializer(serializers.Serializer):

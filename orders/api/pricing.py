@@ -2,41 +2,12 @@
 price, the till's price and the call centre's preview show the same lines, discounts, points and
 totals, so the same basket reads the same everywhere."""
 
-from decimal import Decimal
-
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from loyalty.pricing import PricedCart
-from omnishop.api.serializers import DecimalStringField, MoneyField
+from omnishop.api.serializers import MoneyField
 from omnishop.money import Money
-
-
-class RewardsInSerializer(serializers.Serializer):
-    """What a customer pays with beside the payment method: a coupon, points, a gift card, store credit."""
-
-    coupon_code = serializers.CharField(
-        required=False, default="", allow_blank=True, max_length=40, help_text=_("A coupon code.")
-    )
-    points = serializers.IntegerField(
-        required=False, default=0, min_value=0, max_value=10_000_000, help_text=_("Loyalty points to pay with.")
-    )
-    gift_card_code = serializers.CharField(
-        required=False, default="", allow_blank=True, max_length=40, help_text=_("A gift card to pay with.")
-    )
-    store_credit = DecimalStringField(
-        required=False,
-        default=None,
-        allow_null=True,
-        max_digits=12,
-        decimal_places=2,
-        min_value=Decimal("0"),
-        help_text=_("Store credit to use at most (0: as much as the total takes); omit to use none."),
-    )
-
-    def rewards(self) -> dict:
-        data = self.validated_data
-        return {key: data[key] for key in ("coupon_code", "points", "gift_card_code", "store_credit")}
 
 
 class PricedLineSerializer(serializers.Serializer):

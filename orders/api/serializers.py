@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -14,6 +12,7 @@ from ..exceptions import InvalidOrder
 from ..models import Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
 from ..requests import Contact, OrderRequest, order_request_build
 from ..routing import capacity_note
+from .rewards_in import RewardsInSerializer
 
 
 class LineInSerializer(serializers.Serializer):
@@ -54,8 +53,9 @@ class ContactSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
-class OrderCreateSerializer(serializers.Serializer):
-    """Place an order. Give ``lines``, or ``from_cart: true`` to check out the current cart."""
+class OrderCreateSerializer(RewardsInSerializer):
+    """Place an order. Give ``lines``, or ``from_cart: true`` to check out the current cart; a
+    coupon, points, a gift card and store credit to pay with beside the payment method."""
 
     lines = LineInSerializer(many=True, required=False)
     from_cart = serializers.BooleanField(default=False)
@@ -66,27 +66,6 @@ class OrderCreateSerializer(serializers.Serializer):
     payment_method = serializers.ChoiceField(choices=CHECKOUT_PAYMENT_CHOICES, default=PaymentMethod.CARD)
     customer_id = serializers.IntegerField(required=False, help_text=_("Staff only: the customer ordered for."))
     company_id = serializers.IntegerField(required=False, help_text=_("Staff only: the B2B company ordered for."))
-    coupon_code = serializers.CharField(
-        required=False, default="", max_length=40, help_text=_("A coupon code, applied after automatic promotions.")
-    )
-    points = serializers.IntegerField(
-        required=False,
-        default=0,
-        min_value=0,
-        help_text=_("Loyalty points to pay with (spendable ones; fewer are used when the basket takes fewer)."),
-    )
-    gift_card_code = serializers.CharField(
-        required=False, default="", max_length=40, help_text=_("A gift card paying part or all of the total.")
-    )
-    store_credit = serializers.DecimalField(
-        required=False,
-        default=None,
-        allow_null=True,
-        max_digits=12,
-        decimal_places=2,
-        min_value=Decimal("0"),
-        help_text=_("Store credit to use at most (0: as much as the total takes); omit to use none."),
-    )
 
     def validate(self, data):
         if not data.get("lines") and not data["from_cart"]:
@@ -115,10 +94,7 @@ class OrderCreateSerializer(serializers.Serializer):
                 shipping_address=data.get("shipping_address"),
                 cart=cart,
                 language=get_language() or "",  # the request's (LocaleMiddleware: Accept-Language)
-                coupon_code=data["coupon_code"],
-                points=data["points"],
-                gift_card_code=data["gift_card_code"],
-                store_credit=data["store_credit"],
+                **self.rewards(),
                 field_names={"customer": "customer_id"},
             )
         except InvalidOrder as exc:
