@@ -29,6 +29,7 @@ class Notice(StrEnum):
     ORDER_CANCELLED = "order_cancelled"
     ORDER_REFUNDED = "order_refunded"
     ITEMS_CANCELLED = "order_items_cancelled"
+    GIFT_CARDS_ISSUED = "gift_cards_issued"
 
 
 # What staff read in the notifications admin.
@@ -42,11 +43,21 @@ NOTICE_LABELS = {
     Notice.ORDER_CANCELLED: _("Order cancelled"),
     Notice.ORDER_REFUNDED: _("Order refunded"),
     Notice.ITEMS_CANCELLED: _("Items cancelled"),
+    Notice.GIFT_CARDS_ISSUED: _("Gift cards bought"),
 }
 
 PICKUP_CODE = "pickup_code"
+# The codes of the gift cards an order bought, read at send time like the pickup code.
+GIFT_CARD_CODES = "gift_card_codes"
 # The notices that show the pickup code (and its QR image).
 _WITH_CODE = {Notice.PICKUP_READY, Notice.PICKUP_REMINDER}
+
+
+def _gift_card_codes(order_number: str) -> str | None:
+    """The codes of the active gift cards the order bought, one per line; None when there are none."""
+    from loyalty.selectors.wallets import gift_card_codes_sold
+
+    return "\n".join(gift_card_codes_sold(reference=order_number)) or None
 
 
 def _pickup_code(order_number: str) -> str | None:
@@ -62,15 +73,15 @@ def _pickup_code(order_number: str) -> str | None:
 def notices_register() -> None:
     """Called by ``OrdersConfig.ready()``."""
     with_code = {"secret": PICKUP_CODE, "qr": PICKUP_CODE}
+    secrets = dict.fromkeys(_WITH_CODE, with_code) | {Notice.GIFT_CARDS_ISSUED: {"secret": GIFT_CARD_CODES}}
     template_register(
         *(
-            NotificationTemplate(
-                key=notice.value, label=NOTICE_LABELS[notice], **(with_code if notice in _WITH_CODE else {})
-            )
+            NotificationTemplate(key=notice.value, label=NOTICE_LABELS[notice], **secrets.get(notice, {}))
             for notice in Notice
         )
     )
     secret_provider_register(PICKUP_CODE, _pickup_code)
+    secret_provider_register(GIFT_CARD_CODES, _gift_card_codes)
 
 
 def _store(location) -> dict:

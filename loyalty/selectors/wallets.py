@@ -61,3 +61,16 @@ def store_credit_mismatches() -> list[tuple[int, Decimal, Decimal]]:
         .order_by("pk")
         .values_list("pk", "balance", "ledger")
     )
+
+
+def gift_card_codes_sold(*, reference: str) -> list[str]:
+    """The printed codes of the active cards the order ``reference`` sold (for the buyer's
+    notice, read at send time: codes are never copied into a notification)."""
+    codes = GiftCard.objects.filter(
+        reference=reference, issued=GiftCard.Issued.SOLD, status=GiftCard.Status.ACTIVE
+    ).order_by("pk")
+    return ["-".join(code[i : i + 4] for i in range(0, len(code), 4)) for code in codes.values_list("code", flat=True)]
+
+
+def gift_cards_sold_exist(*, reference: str) -> bool:
+    return GiftCard.objects.filter(reference=reference, issued=GiftCard.Issued.SOLD).exists()

@@ -43,7 +43,7 @@ from ..requests import (
 from ..routing import capacity_note, routing_policy
 from ..selectors import order_details_attach, store_loads_today
 from .placement import contact_complete, delivery_point, errors_by_sku, route_decide
-from .rewards import order_rewards_fields, order_rewards_take
+from .rewards import order_gift_cards_issue, order_rewards_fields, order_rewards_take
 from .transitions import actor_user, order_event_build, order_event_record
 
 ROUTING_ATTEMPTS = 3
@@ -428,6 +428,8 @@ def _order_create(
     if fulfilment_type == FulfilmentType.DELIVERY:
         _store_capacity_check(order, [locations[pk] for pk in source_ids])
     order_rewards_take(order=order, priced=priced, actor=actor_user(actor))  # loyalty's rows: after the stock rows
+    if order.payment_status == Order.PaymentStatus.PAID and any(p.is_gift_card for p in priced.lines):
+        order_gift_cards_issue(order=order, actor=actor_user(actor))  # paid already: the cards work now
     line_by_variant = {ln.variant_id: ln for ln in order_lines}
     fulfilment_at = {f.location_id: f for f in fulfilments}
     fulfilment_lines = FulfilmentLine.objects.bulk_create(

@@ -31,6 +31,7 @@ from ..exceptions import IdempotencyConflict, InvalidOrder, NothingToRefund, Ref
 from ..models import Order, OrderLine, OrderRefund
 from ..notices import Notice, order_notify
 from ..payments import payment_provider
+from .rewards import order_gift_cards_issue
 from .transitions import (
     actor_user,
     order_event_build,
@@ -114,6 +115,8 @@ def order_payment_authorize(*, order_id: int) -> Order:
                 note=note,
                 message=payment_authorized_message(order=order, reference=result.reference),
             )
+            if not cancelled:
+                order_gift_cards_issue(order=order)  # gift cards bought work once paid
         else:
             payment_recorded(
                 order,
@@ -229,6 +232,7 @@ def order_paid_in_store(
             order=order, store=store, amount=amount, till_method=method, receipt_number=receipt
         ),
     )
+    order_gift_cards_issue(order=order, actor=actor_user(actor))  # gift cards bought work once paid
     return order
 
 

@@ -12,12 +12,14 @@ which makes giving back (``order_rewards_return``) exact and idempotent.
 from decimal import Decimal
 
 from loyalty.pricing import PricedCart
+from loyalty.selectors.wallets import gift_cards_sold_exist
 from loyalty.services.coupons import coupon_redeem, coupon_redemptions_release
-from loyalty.services.giftcards import giftcard_refund, giftcard_spend
+from loyalty.services.giftcards import giftcard_issue, giftcard_refund, giftcard_spend, giftcards_void_for_reference
 from loyalty.services.points import points_earn, points_order_reverse, points_redeem
 from loyalty.services.store_credit import store_credit_refund, store_credit_spend
 
-from ..models import Order
+from ..models import Order, OrderLine
+from ..notices import Notice, order_notify
 
 TENDERS = ("gift_card", "store_credit")
 
@@ -100,6 +102,8 @@ def order_rewards_return(*, order: Order, actor=None) -> None:
     """A cancelled order gives back what it spent (points, the coupon's use, the gift card's and
     store credit's money) and loses the points it earned. Idempotent: each service gives back
     only what is still out under the order's number."""
+    if gift_cards_sold_exist(reference=order.number):  # the cards it sold stop working
+        giftcards_void_for_reference(reference=order.number, actor=actor)
     if not (
         order.points_redeemed
         or order.points_earned
@@ -117,3 +121,30 @@ def order_rewards_return(*, order: Order, actor=None) -> None:
         giftcard_refund(reference=reference, actor=actor)
     if order.store_credit_total:
         store_credit_refund(reference=reference, actor=actor)
+
+
+def order_gift_cards_issue(*, order: Order, actor=None) -> int:
+    """The order is paid: issue one gift card per unit of its gift-card lines (of the line's unit
+    price, owned by its customer) and send the buyer their codes (read at send time, never kept in
+    the notification). Idempotent: an order whose cards were issued issues none again. Returns the
+    number of cards issued. A cancelled order's cards are voided (``order_rewards_return``)."""
+    lines = list(
+        OrderLine.objects.filter(order=order, variant__product__is_gift_card=True).values_list("unit_price", "quantity")
+    )
+    if not lines or gift_cards_sold_exist(reference=order.number):
+        return 0
+    customer = order.customer if order.customer_id else None
+    issued = 0
+    for unit_price, quantity in lines:
+        for _unit in range(quantity):
+            giftcard_issue(
+                amount=unit_price,
+                currency=order.currency,
+                actor=actor,
+                reference=order.number,
+                customer=customer,
+                channel_code=order.channel.code,
+            )
+            issued += 1
+    order_notify(order, Notice.GIFT_CARDS_ISSUED, cards=issued)
+    return issued

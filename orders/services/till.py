@@ -31,7 +31,7 @@ from ..events import OrderEventType, order_placed_message, order_status_message
 from ..exceptions import InvalidOrder
 from ..models import Order, OrderLine, TillSale
 from ..requests import order_request_invalid
-from .rewards import order_rewards_fields, order_rewards_take
+from .rewards import order_gift_cards_issue, order_rewards_fields, order_rewards_take
 from .transitions import actor_user, order_event_build, order_event_record
 
 # A till's clock may run a little ahead of ours; a sale further in the future is a typing error.
@@ -345,6 +345,7 @@ def _till_sale_new(*, channel, data: TillSaleRequest, resolved: _Resolved, finge
             ],
         )
         _till_rewards_take(order=order, data=data, lines=lines, actor=actor)
+        order_gift_cards_issue(order=order, actor=actor_user(actor))  # paid at the till
     order.line_list, order.fulfilment_list, order.timeline = lines, [], events
     order.till_sale = sale
     return order
