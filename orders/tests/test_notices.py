@@ -111,6 +111,7 @@ def _contexts(shop, store) -> dict[Notice, tuple[Order, dict]]:
             pickup,
             order_context(pickup, lines=[{**lines[0], "quantity": 1}], amount="100.00", refund="not_charged"),
         ),
+        Notice.GIFT_CARDS_ISSUED: (delivery, order_context(delivery, cards=1)),
     }
 
 
@@ -141,7 +142,7 @@ def test_every_notice_renders_in_both_languages_for_a_realistic_order(shop, stor
             polish = polish.replace(value, "")
         assert not ENGLISH.findall(polish), (notice, channel, sorted(set(ENGLISH.findall(polish))))
         assert rendered["pl"] != rendered["en"]
-        if notice in (Notice.PICKUP_READY, Notice.PICKUP_REMINDER):
+        if notice in (Notice.PICKUP_READY, Notice.PICKUP_REMINDER, Notice.GIFT_CARDS_ISSUED):
             assert "482913" in rendered["pl"] and "482913" in rendered["en"]
         if notice == Notice.ORDER_PLACED and channel == "email":
             assert "1\u00a0234,50\u00a0zł" in rendered["pl"] and "1,234.50\u00a0PLN" in rendered["en"]
