@@ -6,6 +6,7 @@ from django.db.models import DecimalField, F, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from ..models import GiftCard, GiftCardEntry, StoreCreditAccount, StoreCreditEntry
+from ..wallet_values import giftcard_code_format
 
 _LEDGER_SUM = Coalesce(Sum("entries__amount"), Value(0), output_field=DecimalField(max_digits=14, decimal_places=2))
 
@@ -69,7 +70,7 @@ def gift_card_codes_sold(*, reference: str) -> list[str]:
     codes = GiftCard.objects.filter(
         reference=reference, issued=GiftCard.Issued.SOLD, status=GiftCard.Status.ACTIVE
     ).order_by("pk")
-    return ["-".join(code[i : i + 4] for i in range(0, len(code), 4)) for code in codes.values_list("code", flat=True)]
+    return [giftcard_code_format(code) for code in codes.values_list("code", flat=True)]
 
 
 def gift_cards_sold_exist(*, reference: str) -> bool:

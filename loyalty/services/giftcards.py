@@ -18,13 +18,13 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from omnishop.money import quantum
 from omnishop.outbox.services import outbox_emit_many
 
 from ..events import WalletOutboxEvent, gift_card_message
 from ..exceptions import GiftCardInsufficient, GiftCardInvalid, WalletAmountInvalid
 from ..lock_objects import gift_card_lock_by_code, gift_cards_lock
 from ..models import GiftCard, GiftCardEntry
+from ..wallet_values import actor_login, giftcard_code_format, wallet_amount_valid
 
 # No 0/O, 1/I/L: a code read out over the phone or typed from a plastic card is unambiguous.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -45,22 +45,8 @@ def giftcard_code_normalise(code: str) -> str:
     return "".join(ch for ch in (code or "").upper() if ch.isalnum())
 
 
-def giftcard_code_format(code: str) -> str:
-    """The code as printed: ``ABCD-EFGH-JKMN-PQRS``."""
-    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
-
-
 def _code_new() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def _amount_valid(amount, currency: str) -> Decimal:
-    amount = Decimal(amount)
-    if amount <= 0 or amount != amount.quantize(quantum(currency)):
-        raise WalletAmountInvalid(
-            errors={"amount": [_("Give a positive amount in %(currency)s.") % {"currency": currency}]}
-        )
-    return amount
 
 
 def _invalid(reason: str):
@@ -100,12 +86,8 @@ def _entry(card: GiftCard, *, kind: str, amount: Decimal, actor=None, **fields) 
     GiftCard.objects.filter(pk=card.pk).update(balance=F("balance") + amount)
     card.refresh_from_db(fields=["balance"])
     return GiftCardEntry.objects.create(
-        card=card, kind=kind, amount=amount, balance_after=card.balance, actor=_user(actor), **fields
+        card=card, kind=kind, amount=amount, balance_after=card.balance, actor=actor_login(actor), **fields
     )
-
-
-def _user(actor):
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def giftcard_issue(
@@ -123,7 +105,7 @@ def giftcard_issue(
     by an agent, who must give a ``reason``. Returns the card and its full code, formatted; the
     code is shown this once (nothing else returns it). Expires after
     ``OMNISHOP_GIFT_CARD_VALIDITY_DAYS`` unless ``expires_at`` is given."""
-    amount = _amount_valid(amount, currency)
+    amount = wallet_amount_valid(amount, currency)
     reason, reference = (reason or "").strip(), (reference or "").strip()
     if not reference and not reason:
         raise WalletAmountInvalid(
@@ -149,7 +131,7 @@ def giftcard_issue(
             reference=reference,
             reason=reason,
             customer=customer,
-            issued_by=_user(actor),
+            issued_by=actor_login(actor),
         )
         # The issue entry brings the balance from 0 to the amount, so balance == sum of the ledger.
         _entry(
@@ -176,7 +158,7 @@ def giftcard_spend(
     card is locked and checked again under the lock, so two channels spending it at once queue
     and the second sees what the first left. Raises ``GiftCardInvalid`` or
     ``GiftCardInsufficient`` (the balance in ``errors``)."""
-    amount = _amount_valid(amount, currency)
+    amount = wallet_amount_valid(amount, currency)
     normalised = giftcard_code_normalise(code)
     with transaction.atomic():
         card = gift_card_lock_by_code(code=normalised) if normalised else None
@@ -246,7 +228,12 @@ def giftcard_block(*, card: GiftCard, actor, reason: str) -> GiftCard:
             GiftCard.objects.filter(pk=card.pk).update(status=GiftCard.Status.BLOCKED)
             card.status = GiftCard.Status.BLOCKED
             GiftCardEntry.objects.create(
-                card=card, kind=Kind.ADJUST, amount=0, balance_after=card.balance, actor=_user(actor), reason=reason
+                card=card,
+                kind=Kind.ADJUST,
+                amount=0,
+                balance_after=card.balance,
+                actor=actor_login(actor),
+                reason=reason,
             )
             _emit(WalletOutboxEvent.GIFT_CARD_BLOCKED, card, Decimal(0))
     return card

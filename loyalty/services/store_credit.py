@@ -10,28 +10,15 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
-from omnishop.money import quantum
 from omnishop.outbox.services import outbox_emit_many
 
 from ..events import WalletOutboxEvent, store_credit_message
 from ..exceptions import StoreCreditInsufficient, WalletAmountInvalid
 from ..lock_objects import store_credit_account_lock, store_credit_accounts_lock
 from ..models import StoreCreditAccount, StoreCreditEntry
+from ..wallet_values import actor_login, wallet_amount_valid
 
 Kind, Source = StoreCreditEntry.Kind, StoreCreditEntry.Source
-
-
-def _amount_valid(amount, currency: str) -> Decimal:
-    amount = Decimal(amount)
-    if amount <= 0 or amount != amount.quantize(quantum(currency)):
-        raise WalletAmountInvalid(
-            errors={"amount": [_("Give a positive amount in %(currency)s.") % {"currency": currency}]}
-        )
-    return amount
-
-
-def _user(actor):
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def _entry(account: StoreCreditAccount, *, kind: str, amount: Decimal, actor=None, **fields) -> StoreCreditEntry:
@@ -39,7 +26,7 @@ def _entry(account: StoreCreditAccount, *, kind: str, amount: Decimal, actor=Non
     StoreCreditAccount.objects.filter(pk=account.pk).update(balance=F("balance") + amount)
     account.refresh_from_db(fields=["balance", "updated_at"])
     return StoreCreditEntry.objects.create(
-        account=account, kind=kind, amount=amount, balance_after=account.balance, actor=_user(actor), **fields
+        account=account, kind=kind, amount=amount, balance_after=account.balance, actor=actor_login(actor), **fields
     )
 
 
@@ -70,7 +57,7 @@ def store_credit_grant(
     """Add ``amount`` to the customer's store credit. ``source``: "refund" (a return's or a
     cancelled order's refund, ``reference`` its number), "agent" (goodwill, permission
     ``loyalty.grant_store_credit`` checked by the face) or "order". ``reason`` is required."""
-    amount = _amount_valid(amount, currency)
+    amount = wallet_amount_valid(amount, currency)
     reason = (reason or "").strip()
     if not reason:
         raise WalletAmountInvalid(_("Give a reason."), errors={"reason": [_("Give a reason for the store credit.")]})
@@ -105,7 +92,7 @@ def store_credit_spend(
     """Pay ``amount`` of order ``reference`` from the customer's store credit, inside the caller's
     transaction; the account is locked and its balance checked under the lock. Raises
     ``StoreCreditInsufficient`` (the balance in ``errors``)."""
-    amount = _amount_valid(amount, currency)
+    amount = wallet_amount_valid(amount, currency)
     with transaction.atomic():
         account = store_credit_account_lock(customer_id=customer.pk, currency=currency)
         balance = account.balance if account is not None else Decimal(0)
