@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from catalog.models import Channel
 from catalog.selectors import variants_sellable_with_price
@@ -70,11 +72,19 @@ class PricedPromotion:
     line_discounts: dict[int, Decimal]
 
 
+class TenderKind(models.TextChoices):
+    """Money omnishop keeps itself that pays part of an order (the till's payment methods of the
+    same names are these)."""
+
+    GIFT_CARD = "gift_card", gettext_lazy("Gift card")
+    STORE_CREDIT = "store_credit", gettext_lazy("Store credit")
+
+
 @dataclass(frozen=True)
 class Tender:
     """Money the customer pays with that omnishop keeps itself: a gift card or store credit."""
 
-    kind: str  # "gift_card" or "store_credit"
+    kind: str  # a TenderKind
     amount: Decimal
     code: str = ""  # the gift card's code (never shown whole: see ``code_last4``)
 
@@ -210,13 +220,13 @@ def _tenders(
         card = giftcard_check(code=gift_card_code, currency=currency, at=at)
         amount = min(card.balance, due)
         if amount > 0:
-            tenders.append(Tender(kind="gift_card", amount=amount, code=gift_card_code.strip()))
+            tenders.append(Tender(kind=TenderKind.GIFT_CARD, amount=amount, code=gift_card_code.strip()))
             due -= amount
     if store_credit is not None and customer is not None and due > 0:
         wanted = due if store_credit <= 0 else min(store_credit, due)
         amount = min(store_credit_balance(customer=customer, currency=currency), wanted)
         if amount > 0:
-            tenders.append(Tender(kind="store_credit", amount=amount))
+            tenders.append(Tender(kind=TenderKind.STORE_CREDIT, amount=amount))
     return tuple(tenders)
 
 

@@ -38,14 +38,14 @@ What a promotion gives, and the rounding
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Upper
 from django.utils.translation import gettext as _
 
-from omnishop.money import money_display, quantum
+from omnishop.money import Money, money_display, money_round
 
 from .basket import Basket, BasketLine, apportion
 from .exceptions import CouponInvalid
@@ -214,7 +214,7 @@ def _date(value: datetime) -> str:
 
 
 def _round(amount: Decimal, currency: str) -> Decimal:
-    return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
+    return money_round(Money(amount, currency)).amount
 
 
 def promotion_discount(promotion: Promotion, *, basket: Basket, remaining: dict[int, Decimal]) -> dict[int, Decimal]:

@@ -5,7 +5,7 @@ totals, so the same basket reads the same everywhere."""
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from loyalty.pricing import PricedCart
+from loyalty.pricing import PricedCart, TenderKind
 from omnishop.api.serializers import MoneyField
 from omnishop.money import Money
 
@@ -30,7 +30,7 @@ class PricedPromotionSerializer(serializers.Serializer):
 
 
 class TenderSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=[("gift_card", _("Gift card")), ("store_credit", _("Store credit"))])
+    kind = serializers.ChoiceField(choices=TenderKind.choices)
     amount = MoneyField()
     code_last4 = serializers.CharField(help_text=_("The gift card's last four characters; empty for store credit."))
 

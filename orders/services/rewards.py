@@ -11,7 +11,7 @@ which makes giving back (``order_rewards_return``) exact and idempotent.
 
 from decimal import Decimal
 
-from loyalty.pricing import PricedCart
+from loyalty.pricing import PricedCart, TenderKind
 from loyalty.selectors.wallets import gift_cards_sold_exist
 from loyalty.services.coupons import coupon_redeem, coupon_redemptions_release
 from loyalty.services.giftcards import giftcard_issue, giftcard_refund, giftcard_spend, giftcards_void_for_reference
@@ -21,20 +21,18 @@ from loyalty.services.store_credit import store_credit_refund, store_credit_spen
 from ..models import Order, OrderLine
 from ..notices import Notice, order_notify
 
-TENDERS = ("gift_card", "store_credit")
-
 
 def order_rewards_fields(*, priced: PricedCart, customer) -> dict:
     """The order's loyalty fields from its pricing: the coupon, the points, what a gift card and
     store credit pay, and the receipt-level explanation (empty when loyalty gave nothing)."""
-    paid_by = {kind: sum((t.amount for t in priced.tenders if t.kind == kind), Decimal("0")) for kind in TENDERS}
+    paid_by = {kind: sum((t.amount for t in priced.tenders if t.kind == kind), Decimal("0")) for kind in TenderKind}
     explained = priced.promotions or priced.points_to_earn or priced.points_redeemed or priced.tenders
     return {
         "coupon_code": priced.coupon_code,
         "points_redeemed": priced.points_redeemed,
         "points_earned": priced.points_to_earn if customer is not None else 0,
-        "gift_card_total": paid_by["gift_card"],
-        "store_credit_total": paid_by["store_credit"],
+        "gift_card_total": paid_by[TenderKind.GIFT_CARD],
+        "store_credit_total": paid_by[TenderKind.STORE_CREDIT],
         "pricing": priced.explanation() if explained else {},
     }
 
@@ -68,7 +66,7 @@ def order_rewards_take(*, order: Order, priced: PricedCart, actor=None) -> None:
             actor=actor,
         )
     for tender in priced.tenders:
-        if tender.kind == "gift_card":
+        if tender.kind == TenderKind.GIFT_CARD:
             giftcard_spend(
                 code=tender.code,
                 amount=tender.amount,
@@ -104,14 +102,6 @@ def order_rewards_return(*, order: Order, actor=None) -> None:
     only what is still out under the order's number."""
     if gift_cards_sold_exist(reference=order.number):  # the cards it sold stop working
         giftcards_void_for_reference(reference=order.number, actor=actor)
-    if not (
-        order.points_redeemed
-        or order.points_earned
-        or order.coupon_code
-        or order.gift_card_total
-        or order.store_credit_total
-    ):
-        return
     reference = order.number
     if order.points_redeemed or order.points_earned:
         points_order_reverse(reference=reference, actor=actor)

@@ -22,7 +22,7 @@ from customers.services import customer_for_identifier
 from inventory.models import Location
 from inventory.selectors import store_get
 from inventory.services import StockLine, stock_sell
-from loyalty.pricing import Tender, cart_price
+from loyalty.pricing import Tender, TenderKind, cart_price
 from omnishop.exceptions import DomainError
 from omnishop.money import Money, money_round
 from omnishop.vocabulary import FulfilmentType
@@ -44,9 +44,9 @@ class TillPaymentMethod(models.TextChoices):
     CASH = "cash", gettext_lazy("Cash")
     CARD = "card", gettext_lazy("Card")
     BLIK = "blik", gettext_lazy("BLIK")
-    GIFT_CARD = "gift_card", gettext_lazy("Gift card")
+    GIFT_CARD = TenderKind.GIFT_CARD.value, TenderKind.GIFT_CARD.label
     VOUCHER = "voucher", gettext_lazy("Voucher")
-    STORE_CREDIT = "store_credit", gettext_lazy("Store credit")
+    STORE_CREDIT = TenderKind.STORE_CREDIT.value, TenderKind.STORE_CREDIT.label
 
 
 class StoreNotFound(DomainError):
@@ -209,11 +209,13 @@ def _existing(store: Location, data: TillSaleRequest, fingerprint: str) -> Order
     return order
 
 
-def _customer(data: TillSaleRequest):
-    if data.customer is None or not data.customer.value.strip():
+def till_customer_find(customer: TillCustomer | None):
+    """The customer the till named (None when it named nobody or nobody has that card, phone or
+    e-mail); raises ``InvalidOrder`` (``customer.kind`` / ``customer.value``) for a bad one."""
+    if customer is None or not customer.value.strip():
         return None
     try:
-        return customer_for_identifier(kind=data.customer.kind, value=data.customer.value)
+        return customer_for_identifier(kind=customer.kind, value=customer.value)
     except ValidationError as exc:
         raise InvalidOrder(
             " ".join(exc.messages),
@@ -260,7 +262,7 @@ def till_sale_record(*, channel: Channel, data: TillSaleRequest, actor=None) -> 
 def _till_sale_new(*, channel, data: TillSaleRequest, resolved: _Resolved, fingerprint: str, actor) -> Order:
     store = resolved.store
     with transaction.atomic(durable=True):
-        customer = _customer(data)
+        customer = till_customer_find(data.customer)
         order = Order.objects.create(
             number=f"tmp-{uuid.uuid4().hex[:28]}",  # unique until the number from the id replaces it
             channel=channel,
@@ -357,7 +359,7 @@ def _till_rewards_take(*, order: Order, data: TillSaleRequest, lines: list[Order
     till took, and the points the sale earns on what the till charged (the same earning rules as
     every channel, pending until the return window closes)."""
     tenders = tuple(
-        Tender(kind=p.method, amount=p.amount, code=p.code)
+        Tender(kind=TenderKind(p.method), amount=p.amount, code=p.code)
         for p in data.payments
         if p.method == TillPaymentMethod.STORE_CREDIT or (p.method == TillPaymentMethod.GIFT_CARD and p.code)
     )
