@@ -181,6 +181,17 @@ def order_request_invalid(errors: dict[str, list[str]]) -> InvalidOrder:
     return InvalidOrder(" ".join(m for messages in errors.values() for m in messages), errors=errors)
 
 
+def skus_resolve(skus: list[str]) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """The variant id of each SKU, and an error on ``lines.<i>.sku`` for each unknown one."""
+    variants = variant_ids_by_sku(skus=skus)
+    errors = {
+        f"lines.{i}.sku": [_("Unknown SKU %(sku)s.") % {"sku": sku}]
+        for i, sku in enumerate(skus)
+        if sku not in variants
+    }
+    return variants, errors
+
+
 def order_request_build(
     *,
     channel,
@@ -214,11 +225,7 @@ def order_request_build(
     to the caller's own field names (e.g. ``{"customer": "customer_id"}``)."""
     errors: dict[str, list[str]] = {}
     if sku_lines is not None:
-        skus = [sku for sku, _quantity in sku_lines]
-        variants = variant_ids_by_sku(skus=skus)
-        for i, sku in enumerate(skus):
-            if sku not in variants:
-                errors[f"lines.{i}.sku"] = [_("Unknown SKU %(sku)s.") % {"sku": sku}]
+        variants, errors = skus_resolve([sku for sku, _quantity in sku_lines])
         lines = {variants[sku]: quantity for sku, quantity in sku_lines if sku in variants}
         if marketplace is not None and sku_prices is not None:
             unit_prices = {variants[sku]: price for sku, price in sku_prices.items() if sku in variants}

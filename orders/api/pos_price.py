@@ -1,8 +1,6 @@
 """The till asks omnishop what a basket costs: the same pricing engine as the web shop, the app
 and the call centre, so a coupon from the web and points from the app work at the till."""
 
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -10,14 +8,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.api.channels import ChannelMixin, channel_resolve
-from catalog.selectors import variant_ids_by_sku
-from customers.services import customer_for_identifier
 from loyalty.pricing import cart_price
 from omnishop.api.serializers import ErrorSerializer
 from omnishop.apikeys.models import ChannelAPIKey, Scope
 from omnishop.vocabulary import FulfilmentType
 
 from ..exceptions import InvalidOrder
+from ..requests import skus_resolve
+from ..services.till import TillCustomer, till_customer_find
 from .pos import TillCustomerSerializer, store_key_scope
 from .pricing import PricedCartSerializer, priced_render
 from .rewards_in import RewardsInSerializer
@@ -93,21 +91,11 @@ class TillPriceApi(ChannelMixin, APIView):
         data_in = TillPriceSerializer(data=request.data)
         data_in.is_valid(raise_exception=True)
         data = data_in.validated_data
-        skus = [ln["sku"] for ln in data["lines"]]
-        variants = variant_ids_by_sku(skus=skus)
-        errors = {
-            f"lines.{i}.sku": [_("Unknown SKU %(sku)s.") % {"sku": sku}]
-            for i, sku in enumerate(skus)
-            if sku not in variants
-        }
+        variants, errors = skus_resolve([ln["sku"] for ln in data["lines"]])
         if errors:
             raise InvalidOrder(" ".join(m for ms in errors.values() for m in ms), errors=errors)
-        customer = None
-        if data["customer"] and data["customer"]["value"].strip():
-            try:
-                customer = customer_for_identifier(kind=data["customer"]["kind"], value=data["customer"]["value"])
-            except ValidationError as exc:
-                raise InvalidOrder(" ".join(exc.messages), errors={"customer.value": exc.messages}) from None
+        named = data["customer"]
+        customer = till_customer_find(TillCustomer(kind=named["kind"], value=named["value"]) if named else None)
         priced = cart_price(
             lines={variants[ln["sku"]]: ln["quantity"] for ln in data["lines"]},
             channel=request.channel,
