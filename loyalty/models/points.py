@@ -66,7 +66,8 @@ class LoyaltyAccount(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer_id}: {self.balance}"
+        # Ids only: the account is named in lists and logs without reading its customer.
+        return _("Points account %(pk)s of customer %(customer)s") % {"pk": self.pk, "customer": self.customer_id}
 
 
 class PointsLot(models.Model):
@@ -106,7 +107,7 @@ class PointsLot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.remaining}/{self.points} ({self.state})"
+        return f"{self.remaining}/{self.points} ({self.get_state_display()})"
 
 
 class PointsEntry(models.Model):
@@ -169,7 +170,7 @@ class PointsEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.points:+d} {self.affects}"
+        return f"{self.get_kind_display()} {self.points:+d} ({self.get_affects_display()})"
 
 
 class EarningRule(models.Model):
