@@ -1,9 +1,13 @@
 """Writing outbox events. Call inside the transaction that makes the change."""
 
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from uuid import UUID
 
 from django.db import transaction
@@ -15,6 +19,8 @@ from .models import OutboxEvent
 # Called once after each commit of a transaction that wrote outbox events (the webhooks app
 # registers its dispatcher in AppConfig.ready()); the outbox knows nothing of its readers.
 _COMMIT_LISTENERS: list = []
+# The open ``outbox_batch`` of each connection (by alias) of this thread: its events so far.
+_batches = threading.local()
 
 
 def outbox_commit_listener_register(listener) -> None:
@@ -60,21 +66,23 @@ def outbox_emit(
     payload: dict,
     version: int = 1,
     coalesce_key: str = "",
-) -> OutboxEvent:
+) -> OutboxEvent | None:
     """Record an event. With ``coalesce_key``, an undelivered event with the same key is
     updated in place (latest payload wins) instead of adding another row.
 
     Must run inside the caller's transaction (it refuses to run in autocommit), so the event
     exists if and only if the change does.
     """
-    if not transaction.get_connection().in_atomic_block:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise RuntimeError("outbox_emit must be called inside transaction.atomic()")
-    if coalesce_key:
-        # One coalescing mechanism: the upsert of outbox_emit_many.
+    batched = getattr(_batches, connection.alias, None) is not None
+    if coalesce_key or batched:
+        # One coalescing mechanism, and one batch: those of outbox_emit_many.
         outbox_emit_many(events=[OutboxMessage(type, aggregate_type, aggregate_id, payload, version, coalesce_key)])
-        return OutboxEvent.objects.get(coalesce_key=coalesce_key, delivered_at__isnull=True)
+        return None if batched else OutboxEvent.objects.get(coalesce_key=coalesce_key, delivered_at__isnull=True)
     now = timezone.now()
-    _dispatch_after_commit(transaction.get_connection())
+    _dispatch_after_commit(connection)
     return OutboxEvent.objects.create(
         type=type,
         version=version,
@@ -115,15 +123,29 @@ class OutboxMessage:
 
 
 def outbox_emit_many(*, events) -> None:
-    """``outbox_emit`` for many events in one or two statements: plain events are inserted,
-    coalesced ones upserted (``INSERT ... ON CONFLICT`` on the pending-key index), so a busy
-    SKU keeps one pending row whose payload is the latest."""
+    """``outbox_emit`` for many events in one statement: plain events are inserted, coalesced
+    ones upserted (``INSERT ... ON CONFLICT`` on the pending-key index), so a busy SKU keeps one
+    pending row whose payload is the latest. Inside ``outbox_batch`` they wait for its end."""
     events = list(events)
     if not events:
         return
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("outbox_emit_many must be called inside transaction.atomic()")
+    batch = getattr(_batches, connection.alias, None)
+    if batch is not None:
+        marker = partial(_kept)
+        transaction.on_commit(marker, using=connection.alias)  # dropped if its savepoint rolls back
+        batch.append((marker, events))
+        return
+    _events_write(connection, events)
+
+
+def _kept() -> None:
+    """The marker of a batch's events (``outbox_batch``): does nothing after the commit."""
+
+
+def _events_write(connection, events: list[OutboxMessage]) -> None:
     now = timezone.now()
     _dispatch_after_commit(connection)
     latest: dict[str, OutboxMessage] = {}
@@ -133,24 +155,11 @@ def outbox_emit_many(*, events) -> None:
             latest[message.coalesce_key] = message  # the last message for a key wins
         else:
             plain.append(message)
-    OutboxEvent.objects.bulk_create(
-        [
-            OutboxEvent(
-                type=m.type,
-                version=m.version,
-                aggregate_type=m.aggregate_type,
-                aggregate_id=str(m.aggregate_id),
-                payload=_jsonable(m.payload),
-                created_at=now,
-                updated_at=now,
-            )
-            for m in plain
-        ]
-    )
-    if not latest:
-        return
     table = OutboxEvent._meta.db_table
-    keys = sorted(latest)  # sorted: concurrent upserts touch the index in one order
+    # Plain events first, in the order they were emitted; then the coalesced ones by key, so
+    # concurrent upserts touch the index in one order. A plain event's empty key is outside the
+    # pending-key index: it never conflicts.
+    keys = sorted(latest)
     conflict = (
         ' ON CONFLICT ("coalesce_key") WHERE "delivered_at" IS NULL AND NOT ("coalesce_key" = \'\')'
         ' DO UPDATE SET "payload" = EXCLUDED."payload", "version" = EXCLUDED."version",'
@@ -163,23 +172,44 @@ def outbox_emit_many(*, events) -> None:
     with connection.cursor() as cursor:
         # One statement whatever the number of events: the rows travel as one JSON document
         # (encoded in C; 10,000 separate string parameters cost more to quote than to insert).
+        # WITH ORDINALITY keeps the rows (and so their sequence numbers) in the document's order.
         rows = json.dumps(
             [
-                {
-                    "t": latest[k].type,
-                    "v": latest[k].version,
-                    "a": latest[k].aggregate_type,
-                    "i": str(latest[k].aggregate_id),
-                    "p": latest[k].payload,
-                    "k": k,
-                }
-                for k in keys
+                {"t": m.type, "v": m.version, "a": m.aggregate_type, "i": str(m.aggregate_id), "p": m.payload, "k": k}
+                for k, m in [*(("", m) for m in plain), *((k, latest[k]) for k in keys)]
             ],
             default=_json_default,
         )
         cursor.execute(
             f'INSERT INTO "{table}" ({columns})'  # noqa: S608
             " SELECT outbox_event_id(), r.t, r.v, r.a, r.i, r.p, r.k, %s, %s"
-            " FROM jsonb_to_recordset(%s::jsonb) AS r(t text, v integer, a text, i text, p jsonb, k text)" + conflict,
+            " FROM ROWS FROM (jsonb_to_recordset(%s::jsonb) AS (t text, v integer, a text, i text, p jsonb, k text))"
+            " WITH ORDINALITY AS r(t, v, a, i, p, k, n) ORDER BY r.n" + conflict,
             [now, now, rows],
         )
+
+
+@contextmanager
+def outbox_batch() -> Iterator[None]:
+    """Write the events emitted in the block (``outbox_emit``, ``outbox_emit_many``) in one
+    statement when it ends, still inside the caller's transaction: a placement's order,
+    stock, marketplace and loyalty events cost one round trip instead of one each. Events
+    emitted in a savepoint that was rolled back are dropped with it; a block that raises
+    writes nothing (its transaction is rolled back anyway). Nested blocks join the outermost.
+    Inside it ``outbox_emit`` returns None: the row does not exist before the block ends."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("outbox_batch must be used inside transaction.atomic()")
+    if getattr(_batches, connection.alias, None) is not None:
+        yield
+        return
+    batch: list[tuple[partial, list[OutboxMessage]]] = []
+    setattr(_batches, connection.alias, batch)
+    try:
+        yield
+    finally:
+        delattr(_batches, connection.alias)
+    kept = {func for _sids, func, _robust in connection.run_on_commit}
+    events = [message for marker, messages in batch if marker in kept for message in messages]
+    if events:
+        _events_write(connection, events)

@@ -8,7 +8,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from omnishop.outbox.models import OutboxEvent, event_id
-from omnishop.outbox.services import OutboxMessage, outbox_emit, outbox_emit_many, outbox_mark_delivered
+from omnishop.outbox.services import (
+    OutboxMessage,
+    outbox_batch,
+    outbox_emit,
+    outbox_emit_many,
+    outbox_mark_delivered,
+)
 
 
 @pytest.mark.django_db
@@ -170,3 +176,51 @@ def test_a_coalesced_update_is_a_new_event_id_and_a_later_sequence():
     assert second.payload == {"qty": 4}
     assert second.id != first.id and second.sequence > first.sequence
     assert outbox_mark_delivered(events=[first]) == 0  # what was read before the update stays pending
+
+
+@pytest.mark.django_db
+def test_a_batch_writes_its_events_in_one_statement_in_the_order_they_were_emitted(django_assert_num_queries):
+    with transaction.atomic(), django_assert_num_queries(1):  # noqa: SIM117 (the count includes the block's end)
+        with outbox_batch():
+            assert outbox_emit(type="order.placed", aggregate_type="order", aggregate_id=1, payload={"n": 1}) is None
+            outbox_emit_many(
+                events=[
+                    OutboxMessage("stock.changed", "stock", "B@1", {"on_hand": 1}, coalesce_key="stock:B@1"),
+                    OutboxMessage("stock.changed", "stock", "A@1", {"on_hand": 2}, coalesce_key="stock:A@1"),
+                    OutboxMessage("stock.changed", "stock", "B@1", {"on_hand": 3}, coalesce_key="stock:B@1"),
+                ]
+            )
+            outbox_emit(type="loyalty.points_earned", aggregate_type="loyalty_account", aggregate_id=7, payload={})
+    written = [(e.type, e.aggregate_id, e.payload) for e in OutboxEvent.objects.order_by("sequence")]
+    # Plain events as emitted, then the coalesced ones by key, each with its latest payload.
+    assert written == [
+        ("order.placed", "1", {"n": 1}),
+        ("loyalty.points_earned", "7", {}),
+        ("stock.changed", "A@1", {"on_hand": 2}),
+        ("stock.changed", "B@1", {"on_hand": 3}),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_batch_drops_the_events_of_a_savepoint_rolled_back_and_joins_an_outer_batch():
+    with transaction.atomic(), outbox_batch():
+        outbox_emit(type="kept", aggregate_type="x", aggregate_id=1, payload={})
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            outbox_emit(type="rolled-back", aggregate_type="x", aggregate_id=2, payload={})
+            1 / 0  # noqa: B018
+        with transaction.atomic(), outbox_batch():  # a nested batch: the outer one writes
+            outbox_emit(type="released", aggregate_type="x", aggregate_id=3, payload={})
+        assert not OutboxEvent.objects.exists()
+    assert list(OutboxEvent.objects.order_by("sequence").values_list("type", flat=True)) == ["kept", "released"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_that_raises_writes_nothing_and_a_batch_needs_a_transaction():
+    with pytest.raises(ZeroDivisionError), transaction.atomic(), outbox_batch():
+        outbox_emit(type="x", aggregate_type="y", aggregate_id=1, payload={})
+        1 / 0  # noqa: B018
+    assert not OutboxEvent.objects.exists()
+    with pytest.raises(RuntimeError), outbox_batch():
+        pass
+    with transaction.atomic():  # no batch is left open on the connection
+        assert outbox_emit(type="x", aggregate_type="y", aggregate_id=1, payload={}) is not None
