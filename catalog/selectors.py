@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Case, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
-from .models import Category, Channel, Price, Product, Variant
+from .models import Category, Channel, ChannelListing, Price, Product, Variant
 
 # Ids or keys per ``IN (...)`` list: keeps any one statement's parameter list bounded.
 IN_CHUNK = 5_000
@@ -38,13 +38,6 @@ def channel_list(*, active_only: bool = True) -> QuerySet[Channel]:
     return qs.filter(is_active=True) if active_only else qs
 
 
-def channels_marketplace() -> list[Channel]:
-    """The active marketplace channels (code and stock buffer loaded): one small query."""
-    return list(
-        Channel.objects.filter(kind=Channel.Kind.MARKETPLACE, is_active=True).only("id", "code", "kind", "stock_buffer")
-    )
-
-
 def _listed_now(at, prefix: str = "") -> Q:
     """A variant's product is published now (the listing's channel is filtered by the caller)."""
     return Q(**{f"{prefix}listings__published_from__lte": at}) & (
@@ -63,22 +56,41 @@ def variants_listed_in_channel(*, channel: Channel, at=None) -> QuerySet[Variant
     )
 
 
-def variants_listed_in_channels(
-    *, channel_ids: Iterable[int], variant_ids: Iterable[int] | None = None, product_ids: Iterable[int] | None = None
-) -> list[tuple[int, int, str]]:
-    """(channel id, variant id, SKU) of the variants each of ``channel_ids`` sells now, among
-    ``variant_ids`` and/or of ``product_ids`` (None: no limit); one query."""
-    at = timezone.now()
-    rows = Variant.objects.filter(
-        Q(product__listings__channel_id__in=list(channel_ids)) & _listed_now(at, "product__"),
-        is_active=True,
-        product__is_active=True,
+def marketplace_offers_query(
+    *,
+    channel_id: int | None = None,
+    variant_ids: Iterable[int] | None = None,
+    product_ids: Iterable[int] | None = None,
+    at=None,
+) -> tuple[str, dict]:
+    """What each active marketplace channel (only ``channel_id``, if given) sells now among
+    ``variant_ids`` and/or of ``product_ids`` (None: no limit), as SQL and its (named)
+    parameters, for a statement that reads it as a part: rows (channel_id, code, stock_buffer,
+    variant_id, sku) of active variants of active products with a listing in the channel
+    published at ``at`` (now), and one row with no variant for a channel that sells none of
+    them. The marketplace figures' lock (``inventory.lock_objects.channel_stock_lock``) reads
+    it: every stock change asks, and without a marketplace channel that is one small query."""
+    variant, product, listing = (m._meta.db_table for m in (Variant, Product, ChannelListing))
+    sql = (
+        "SELECT c.id AS channel_id, c.code, c.stock_buffer, x.id AS variant_id, x.sku"  # noqa: S608
+        f" FROM {Channel._meta.db_table} c LEFT JOIN LATERAL ("
+        f" SELECT v.id, v.sku FROM {listing} l JOIN {product} p ON p.id = l.product_id"
+        f" JOIN {variant} v ON v.product_id = p.id"
+        " WHERE l.channel_id = c.id AND l.published_from <= %(offers_at)s"
+        " AND (l.published_until IS NULL OR l.published_until > %(offers_at)s) AND v.is_active AND p.is_active"
+        " AND (%(offers_variants)s::bigint[] IS NULL OR v.id = ANY(%(offers_variants)s::bigint[]))"
+        " AND (%(offers_products)s::bigint[] IS NULL OR p.id = ANY(%(offers_products)s::bigint[]))"
+        ") x ON true"
+        " WHERE c.kind = %(offers_kind)s AND c.is_active"
+        " AND (%(offers_channel)s::bigint IS NULL OR c.id = %(offers_channel)s::bigint)"
     )
-    if variant_ids is not None:
-        rows = rows.filter(pk__in=list(variant_ids))
-    if product_ids is not None:
-        rows = rows.filter(product_id__in=list(product_ids))
-    return list(rows.order_by().values_list("product__listings__channel_id", "pk", "sku"))
+    return sql, {
+        "offers_at": at or timezone.now(),
+        "offers_variants": None if variant_ids is None else sorted({int(pk) for pk in variant_ids}),
+        "offers_products": None if product_ids is None else sorted({int(pk) for pk in product_ids}),
+        "offers_kind": Channel.Kind.MARKETPLACE,
+        "offers_channel": channel_id,
+    }
 
 
 def category_list() -> QuerySet[Category]:

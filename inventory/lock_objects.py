@@ -5,7 +5,7 @@ Every path that changes a StockLevel locks through here, so two transactions tou
 rows queue instead of deadlocking, whatever order their callers listed the lines in.
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from django.db import connection
@@ -109,17 +109,53 @@ def locations_lock(*, ids: Iterable[int]) -> list[Location]:
     return list(Location.objects.select_for_update().filter(pk__in=sorted(set(ids))).order_by("pk"))
 
 
+@dataclass(frozen=True, slots=True)
+class LockedFigure:
+    """A locked channel stock figure with what its event needs: the channel's code and stock
+    buffer, and the variant's SKU while the channel sells it (None: not listed now)."""
+
+    pk: int
+    channel_id: int
+    variant_id: int
+    available: int | None
+    channel_code: str
+    stock_buffer: int
+    listed_sku: str | None
+
+
 def channel_stock_lock(
-    *, channel_ids: Iterable[int], variant_ids: Iterable[int] | None = None, product_ids: Iterable[int] | None = None
-) -> list[tuple[int, int, int, int | None]]:
-    """Lock the channel stock figures of ``channel_ids`` (those of ``variant_ids`` and/or of the
-    variants of ``product_ids``; None: no limit), in (channel, variant) order, after any stock
-    rows: (id, channel id, variant id, available). Taken before the figures are worked out, so
-    two changes of one variant at different locations publish it one after the other, each from
-    what the other committed."""
-    rows = ChannelStock.objects.select_for_update(of=("self",)).filter(channel_id__in=sorted(set(channel_ids)))
-    if variant_ids is not None:
-        rows = rows.filter(variant_id__in=sorted(set(variant_ids)))
-    if product_ids is not None:
-        rows = rows.filter(variant__product_id__in=sorted(set(product_ids)))
-    return list(rows.order_by("channel_id", "variant_id").values_list("pk", "channel_id", "variant_id", "available"))
+    *, offers: tuple[str, dict], variant_ids: Collection[int] | None = None, product_ids: Collection[int] | None = None
+) -> list[LockedFigure]:
+    """Lock the channel stock figures of the marketplace channels ``offers`` names (catalog's
+    ``marketplace_offers_query``: what each sells now): the listed pairs, their rows created
+    (empty) where missing, and the channels' existing rows of ``variant_ids`` and/or of the
+    variants of ``product_ids`` (None: no limit), in (channel, variant) order, after any stock
+    rows. One statement: an upsert that locks every row it meets (a conflict's no-op update) in
+    the order it is given them. Taken before the figures are worked out, so two changes of one
+    variant at different locations publish it one after the other, each from what the other
+    committed."""
+    table, variant = ChannelStock._meta.db_table, Variant._meta.db_table
+    offers_sql, params = offers
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH o AS ({offers_sql}), "  # noqa: S608
+            "p AS (SELECT o.channel_id, o.variant_id FROM o WHERE o.variant_id IS NOT NULL"
+            f" UNION SELECT e.channel_id, e.variant_id FROM {table} e WHERE e.channel_id IN (SELECT channel_id FROM o)"
+            " AND (%(lock_variants)s::bigint[] IS NULL OR e.variant_id = ANY(%(lock_variants)s::bigint[]))"
+            f" AND (%(lock_products)s::bigint[] IS NULL OR e.variant_id IN (SELECT v.id FROM {variant} v"
+            " WHERE v.product_id = ANY(%(lock_products)s::bigint[])))), "
+            f"locked AS (INSERT INTO {table} AS s (channel_id, variant_id, available, changed_at)"
+            " SELECT p.channel_id, p.variant_id, NULL, NULL FROM p ORDER BY p.channel_id, p.variant_id"
+            " ON CONFLICT (channel_id, variant_id) DO UPDATE SET available = s.available"
+            " RETURNING s.id, s.channel_id, s.variant_id, s.available) "
+            "SELECT l.id, l.channel_id, l.variant_id, l.available, c.code, c.stock_buffer, x.sku FROM locked l"
+            " JOIN (SELECT DISTINCT o.channel_id, o.code, o.stock_buffer FROM o) c ON c.channel_id = l.channel_id"
+            " LEFT JOIN o x ON x.channel_id = l.channel_id AND x.variant_id = l.variant_id"
+            " ORDER BY l.channel_id, l.variant_id",
+            {
+                **params,
+                "lock_variants": None if variant_ids is None else sorted(set(variant_ids)),
+                "lock_products": None if product_ids is None else sorted(set(product_ids)),
+            },
+        )
+        return [LockedFigure(*row) for row in cursor.fetchall()]

@@ -8,11 +8,12 @@ from .availability import (
     stock_availability_by_location,
     stock_available_list,
     stock_available_to_ship,
+    stock_available_to_ship_rows,
     stock_available_with_locations,
     stock_levels_with_availability,
     units_available,
 )
-from .channel_stock import channel_available, channel_stock_feed, channel_stock_figures
+from .channel_stock import channel_available, channel_available_sql, channel_stock_feed, channel_stock_figures
 from .consistency import StockDrift, stock_drift_list
 from .locations import (
     EARTH_RADIUS_KM,
@@ -42,6 +43,7 @@ __all__ = [
     "PickupOption",
     "StockDrift",
     "channel_available",
+    "channel_available_sql",
     "channel_stock_feed",
     "channel_stock_figures",
     "distance_km_expression",
@@ -60,6 +62,7 @@ __all__ = [
     "stock_availability_by_location",
     "stock_available_list",
     "stock_available_to_ship",
+    "stock_available_to_ship_rows",
     "stock_available_with_locations",
     "stock_drift_list",
     "stock_levels_with_availability",

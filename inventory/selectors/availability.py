@@ -135,7 +135,13 @@ def stock_available_to_ship(*, variant_ids: Iterable[int]) -> dict[int, int]:
     their store, as delivery routing sources them. Variants with nothing are absent. One query,
     summed in the database (``stock_levels_with_availability``'s ``available``): a sync's
     thousands of variants at every location would otherwise travel row by row."""
-    rows = (
+    return dict(stock_available_to_ship_rows(variant_ids=variant_ids))
+
+
+def stock_available_to_ship_rows(*, variant_ids: Iterable[int]) -> QuerySet:
+    """``stock_available_to_ship`` as a query of (variant id, units) rows, for a statement that
+    reads it as a part (the marketplace figures' write)."""
+    return (
         stock_levels_with_availability(online=True)
         .filter(variant_id__in=list(variant_ids), location__is_active=True)
         .filter(Q(location__ships_online=True) | Q(location__ship_from_store=True))
@@ -145,7 +151,6 @@ def stock_available_to_ship(*, variant_ids: Iterable[int]) -> dict[int, int]:
         .filter(total__gt=0)
         .values_list("variant_id", "total")
     )
-    return dict(rows)
 
 
 # What routing reads of a location; the other fields of the Location objects below are deferred.

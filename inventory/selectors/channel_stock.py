@@ -18,6 +18,11 @@ def channel_available(*, shippable: int, stock_buffer: int) -> int:
     return max(shippable - stock_buffer, 0)
 
 
+def channel_available_sql(shippable: str, stock_buffer: str) -> str:
+    """``channel_available`` in SQL, of two SQL expressions (the marketplace figures' write)."""
+    return f"GREATEST({shippable} - {stock_buffer}, 0)"
+
+
 def channel_stock_feed(*, channel, updated_since: datetime | None = None) -> QuerySet:
     """The variants ``channel`` sells now, by SKU, with ``changed_at``: when their published
     figure last changed (null before a first one). ``updated_since``: only those whose figure

@@ -12,13 +12,13 @@ from collections.abc import Collection
 from django.db import connection
 from django.utils import timezone
 
-from catalog.selectors import channels_marketplace, variant_skus, variants_listed_in_channels
+from catalog.selectors import marketplace_offers_query, variant_skus
 from omnishop.outbox.services import outbox_emit_many
 
 from ..events import channel_stock_changed_message
-from ..lock_objects import channel_stock_lock
+from ..lock_objects import LockedFigure, channel_stock_lock
 from ..models import ChannelStock
-from ..selectors import channel_available, stock_available_to_ship
+from ..selectors import channel_available_sql, stock_available_to_ship_rows
 
 
 def channel_stock_refresh(
@@ -33,64 +33,66 @@ def channel_stock_refresh(
     A variant no longer listed gets 0 (``listed`` false) once. Call inside the transaction of the
     change, after its stock rows are locked; the figure rows are locked in (channel, variant)
     order before availability is read, so concurrent changes of one variant publish in turn,
-    each from the other's committed stock. Returns how many figures changed."""
+    each from the other's committed stock. Two statements (the lock with what is listed, then
+    the figures' write), one without a marketplace channel. Returns how many figures changed."""
     if variant_ids is not None and not variant_ids:
         return 0
-    channels = {c.pk: c for c in channels_marketplace() if channel_id is None or c.pk == channel_id}
-    if not channels:
-        return 0
-    listed = {
-        (channel, variant): sku
-        for channel, variant, sku in variants_listed_in_channels(
-            channel_ids=channels, variant_ids=variant_ids, product_ids=product_ids
-        )
-    }
-    if listed:
-        # A first figure for a newly listed variant: its row exists (empty) before it is locked.
-        ChannelStock.objects.bulk_create(
-            [ChannelStock(channel_id=c, variant_id=v) for c, v in sorted(listed)], ignore_conflicts=True
-        )
-    rows = channel_stock_lock(channel_ids=channels, variant_ids=variant_ids, product_ids=product_ids)
+    rows = channel_stock_lock(
+        offers=marketplace_offers_query(channel_id=channel_id, variant_ids=variant_ids, product_ids=product_ids),
+        variant_ids=variant_ids,
+        product_ids=product_ids,
+    )
     if not rows:
         return 0
-    shippable = stock_available_to_ship(variant_ids={variant for _pk, _c, variant, _a in rows})
-    changed: list[tuple[int, int, int, int, bool]] = []  # (row id, channel, variant, figure, listed)
-    for pk, channel, variant, published in rows:
-        is_listed = (channel, variant) in listed
-        figure = (
-            channel_available(shippable=shippable.get(variant, 0), stock_buffer=channels[channel].stock_buffer)
-            if is_listed
-            else 0
-        )
-        if figure != published:
-            changed.append((pk, channel, variant, figure, is_listed))
+    changed = _figures_write(rows)
     if not changed:
         return 0
-    _figures_write(changed)
-    unlisted = {variant for _pk, channel, variant, _f, is_listed in changed if not is_listed}
+    unlisted = {row.variant_id for row, _figure in changed if row.listed_sku is None}
     by_variant = variant_skus(ids=unlisted) if unlisted else {}
     outbox_emit_many(
         events=[
             channel_stock_changed_message(
-                channel_code=channels[channel].code,
-                sku=listed.get((channel, variant)) or by_variant[variant],
+                channel_code=row.channel_code,
+                sku=row.listed_sku or by_variant[row.variant_id],
                 available=figure,
-                listed=is_listed,
+                listed=row.listed_sku is not None,
             )
-            for _pk, channel, variant, figure, is_listed in changed
+            for row, figure in changed
         ]
     )
     return len(changed)
 
 
-def _figures_write(changed: list[tuple[int, int, int, int, bool]]) -> None:
-    """The new figures of locked rows in one statement."""
+def _figures_write(rows: list[LockedFigure]) -> list[tuple[LockedFigure, int]]:
+    """The figures of the locked ``rows`` from the stock committed now (a statement of its own:
+    it reads after the locks were granted), the changed ones written; returns those with their
+    new figure. A listed variant's figure is ``channel_available`` of what may ship
+    (``stock_available_to_ship_rows``), an unlisted one's 0."""
+    ship_rows = stock_available_to_ship_rows(variant_ids={row.variant_id for row in rows})
+    shippable, params = ship_rows.query.sql_with_params()
+    figure = channel_available_sql("COALESCE(ship.total, 0)", "f.stock_buffer")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {ChannelStock._meta.db_table} AS s SET available = v.available, changed_at = %s "  # noqa: S608
-            "FROM unnest(%s::bigint[], %s::integer[]) AS v(id, available) WHERE s.id = v.id",
-            [timezone.now(), [row[0] for row in changed], [row[3] for row in changed]],
+            f"WITH ship(variant_id, total) AS ({shippable}), "  # noqa: S608
+            "f AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::integer[], %s::integer[], %s::boolean[])"
+            " AS f(id, variant_id, published, stock_buffer, listed)) "
+            f"UPDATE {ChannelStock._meta.db_table} AS s SET available = v.figure, changed_at = %s FROM ("
+            f" SELECT f.id, CASE WHEN f.listed THEN {figure} ELSE 0 END AS figure, f.published"
+            " FROM f LEFT JOIN ship ON ship.variant_id = f.variant_id"
+            ") v WHERE s.id = v.id AND v.figure IS DISTINCT FROM v.published "
+            "RETURNING s.id, s.available",
+            [
+                *params,
+                [row.pk for row in rows],
+                [row.variant_id for row in rows],
+                [row.available for row in rows],
+                [row.stock_buffer for row in rows],
+                [row.listed_sku is not None for row in rows],
+                timezone.now(),
+            ],
         )
+        figures = dict(cursor.fetchall())
+    return [(row, figures[row.pk]) for row in rows if row.pk in figures]
 
 
 def channel_offer_refresh(*, channel_id: int, product_ids: Collection[int] | None = None) -> None:
