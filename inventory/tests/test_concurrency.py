@@ -70,6 +70,6 @@ def test_allocation_locks_rows_in_order_before_updating():
         )
     sqls = [q["sql"] for q in ctx.captured_queries]
     lock = next(i for i, s in enumerate(sqls) if "FOR UPDATE" in s)
-    first_update = next(i for i, s in enumerate(sqls) if s.startswith("UPDATE"))
+    first_update = next(i for i, s in enumerate(sqls) if 'UPDATE "inventory_stocklevel"' in s)  # the write, in its CTE
     assert lock < first_update
     assert 'ORDER BY "inventory_stocklevel"."variant_id" ASC, "inventory_stocklevel"."location_id" ASC' in sqls[lock]
