@@ -3,13 +3,10 @@ order's rows in one short transaction; payment authorisation is queued after com
 
 import hashlib
 import json
-import uuid
 from decimal import Decimal
 from functools import partial
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from catalog.models import Channel
@@ -20,6 +17,7 @@ from inventory.selectors import locations_by_id
 from inventory.services import StockLine, stock_allocate, transfer_request
 from loyalty.pricing import cart_price
 from omnishop.exceptions import DomainError
+from omnishop.outbox.services import outbox_batch
 from omnishop.vocabulary import FulfilmentType, PaymentMethod
 
 from ..events import OrderEventType, order_placed_message, order_status_message
@@ -44,7 +42,7 @@ from ..routing import capacity_note, routing_policy
 from ..selectors import order_details_attach, store_loads_today
 from .placement import contact_complete, delivery_point, errors_by_sku, route_decide
 from .rewards import order_gift_cards_issue, order_rewards_fields, order_rewards_take
-from .transitions import actor_user, order_event_build, order_event_record
+from .transitions import actor_user, order_event_build, order_event_record, order_number_new
 
 ROUTING_ATTEMPTS = 3
 
@@ -244,7 +242,7 @@ def _order_place_new(
             cart=cart,
         )
         try:
-            with transaction.atomic(durable=True):
+            with transaction.atomic(durable=True), outbox_batch():
                 if cart is not None:
                     _cart_checkout_lock(cart, lines=lines)
                 order = _order_create(
@@ -311,8 +309,9 @@ def _order_create(
     actor,
     online,
 ) -> Order:
+    prefix, number = order_number_new()
     order = Order.objects.create(
-        number=f"tmp-{uuid.uuid4().hex[:28]}",  # unique until the number from the id replaces it
+        number=number,
         channel=channel,
         customer=customer,
         company=company,
@@ -337,8 +336,7 @@ def _order_create(
         request_fingerprint=fingerprint,
         external_id=marketplace.order_id if marketplace else "",
     )
-    order.number = f"{settings.OMNISHOP_ORDER_NUMBER_PREFIX}-{timezone.localdate():%Y}-{order.pk:07d}"
-    Order.objects.filter(pk=order.pk).update(number=order.number)
+    order.number = f"{prefix}{order.pk:07d}"
 
     # Everything that needs no stock row is written first: the rows are locked (by
     # stock_allocate) as late as possible, so concurrent orders for the same SKUs wait less.
@@ -379,17 +377,6 @@ def _order_create(
         )
         for source_id, wanted in sorted(decision.transfers.items())
     }
-    fulfilments = Fulfilment.objects.bulk_create(
-        [
-            Fulfilment(
-                order=order,
-                location=locations[location_id],
-                transfer=transfers.get(location_id),
-                status=Fulfilment.Status.AWAITING_TRANSFER if location_id in transfers else Fulfilment.Status.PENDING,
-            )
-            for location_id in source_ids
-        ]
-    )
     events = [
         order_event_build(
             order, type=OrderEventType.PLACED, actor=actor, to_status=order.status, payload={"routing": decision.reason}
@@ -425,29 +412,82 @@ def _order_create(
         release_holds=cart.hold_reference if cart is not None else "",
         savepoint=False,  # a shortage ends this transaction: order_place re-routes in a new one
     )
+    fulfilments, fulfilment_lines = _fulfilments_record(
+        order, locations=[locations[pk] for pk in source_ids], transfers=transfers, allocations=allocations,
+        lines=order_lines,
+    )  # fmt: skip
     if fulfilment_type == FulfilmentType.DELIVERY:
         _store_capacity_check(order, [locations[pk] for pk in source_ids])
     order_rewards_take(order=order, priced=priced, actor=actor_user(actor))  # loyalty's rows: after the stock rows
     if order.payment_status == Order.PaymentStatus.PAID and any(p.is_gift_card for p in priced.lines):
         order_gift_cards_issue(order=order, actor=actor_user(actor))  # paid already: the cards work now
-    line_by_variant = {ln.variant_id: ln for ln in order_lines}
-    fulfilment_at = {f.location_id: f for f in fulfilments}
-    fulfilment_lines = FulfilmentLine.objects.bulk_create(
-        [
-            FulfilmentLine(
-                fulfilment=fulfilment_at[a.location_id],
-                order_line=line_by_variant[a.variant_id],
-                allocation=a,
-                quantity=a.quantity,
-            )
-            for a in allocations
-        ]
-    )
     order_details_attach(
         order, lines=order_lines, fulfilments=fulfilments, fulfilment_lines=fulfilment_lines, events=events
     )
     order_placed_notify(order, lines=order_lines)  # one insert; sent after commit
     return order
+
+
+def _fulfilments_record(
+    order: Order, *, locations: list[Location], transfers: dict, allocations: list, lines: list[OrderLine]
+) -> tuple[list[Fulfilment], list[FulfilmentLine]]:
+    """The order's fulfilments (one per source location, waiting for its transfer where one
+    brings the goods to the pickup store) and their lines (one per allocation), in one statement
+    after the stock was allocated; returned saved, their related rows attached."""
+    line_by_variant = {ln.variant_id: ln for ln in lines}
+    statuses = [
+        Fulfilment.Status.AWAITING_TRANSFER if loc.pk in transfers else Fulfilment.Status.PENDING for loc in locations
+    ]
+    transfer_ids = [transfers[loc.pk].pk if loc.pk in transfers else None for loc in locations]
+    fulfilment, line = Fulfilment._meta.db_table, FulfilmentLine._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'WITH f AS (INSERT INTO "{fulfilment}" ("order_id", "location_id", "status", "transfer_id",'  # noqa: S608
+            ' "carrier", "tracking_number")'
+            " SELECT %s, x.l, x.s, x.t, '', ''"
+            " FROM ROWS FROM (unnest(%s::bigint[], %s::varchar[], %s::bigint[])) WITH ORDINALITY AS x(l, s, t, n)"
+            ' ORDER BY x.n RETURNING "id", "location_id"), '
+            f'fl AS (INSERT INTO "{line}" ("fulfilment_id", "order_line_id", "allocation_id", "quantity",'
+            ' "picked_quantity", "short_quantity", "cancelled_quantity")'
+            " SELECT f.id, y.o, y.a, y.q, 0, 0, 0"
+            " FROM ROWS FROM (unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::integer[])) WITH ORDINALITY"
+            ' AS y(l, o, a, q, n) JOIN f ON f.location_id = y.l ORDER BY y.n RETURNING "id", "allocation_id") '
+            "SELECT 'f', id, location_id FROM f UNION ALL SELECT 'l', id, allocation_id FROM fl",
+            [
+                order.pk,
+                [loc.pk for loc in locations],
+                statuses,
+                transfer_ids,
+                [a.location_id for a in allocations],
+                [line_by_variant[a.variant_id].pk for a in allocations],
+                [a.pk for a in allocations],
+                [a.quantity for a in allocations],
+            ],
+        )
+        rows = cursor.fetchall()
+    ids = {(kind, key): pk for kind, pk, key in rows}
+    fulfilments = []
+    for loc, status, transfer_id in zip(locations, statuses, transfer_ids, strict=True):
+        f = Fulfilment.from_db(
+            connection.alias,
+            ("id", "order_id", "location_id", "status", "transfer_id", "carrier", "tracking_number", "shipped_at"),
+            (ids[("f", loc.pk)], order.pk, loc.pk, status, transfer_id, "", "", None),
+        )
+        f.order, f.location, f.transfer = order, loc, transfers.get(loc.pk)
+        fulfilments.append(f)
+    at = {f.location_id: f for f in fulfilments}
+    fulfilment_lines = []
+    for a in allocations:
+        order_line = line_by_variant[a.variant_id]
+        fl = FulfilmentLine.from_db(
+            connection.alias,
+            ("id", "fulfilment_id", "order_line_id", "allocation_id", "quantity", "picked_quantity",
+             "short_quantity", "cancelled_quantity"),
+            (ids[("l", a.pk)], at[a.location_id].pk, order_line.pk, a.pk, a.quantity, 0, 0, 0),
+        )  # fmt: skip
+        fl.fulfilment, fl.order_line, fl.allocation = at[a.location_id], order_line, a
+        fulfilment_lines.append(fl)
+    return fulfilments, fulfilment_lines
 
 
 def _store_capacity_check(order: Order, sources: list[Location]) -> None:

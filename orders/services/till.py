@@ -4,7 +4,6 @@ till named one. A sale that happened is never refused for want of stock (``stock
 
 import hashlib
 import json
-import uuid
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -32,7 +31,7 @@ from ..exceptions import InvalidOrder
 from ..models import Order, OrderLine, TillSale
 from ..requests import order_request_invalid
 from .rewards import order_gift_cards_issue, order_rewards_fields, order_rewards_take
-from .transitions import actor_user, order_event_build, order_event_record
+from .transitions import actor_user, order_event_build, order_event_record, order_number_new
 
 # A till's clock may run a little ahead of ours; a sale further in the future is a typing error.
 SOLD_AT_SKEW = timedelta(minutes=10)
@@ -263,8 +262,9 @@ def _till_sale_new(*, channel, data: TillSaleRequest, resolved: _Resolved, finge
     store = resolved.store
     with transaction.atomic(durable=True):
         customer = till_customer_find(data.customer)
+        prefix, number = order_number_new()
         order = Order.objects.create(
-            number=f"tmp-{uuid.uuid4().hex[:28]}",  # unique until the number from the id replaces it
+            number=number,
             channel=channel,
             customer=customer,
             email=customer.email if customer else "",
@@ -281,8 +281,7 @@ def _till_sale_new(*, channel, data: TillSaleRequest, resolved: _Resolved, finge
             total=resolved.total,
             language=customer.language if customer else settings.LANGUAGE_CODE,
         )
-        order.number = f"{settings.OMNISHOP_ORDER_NUMBER_PREFIX}-{timezone.localdate():%Y}-{order.pk:07d}"
-        Order.objects.filter(pk=order.pk).update(number=order.number)
+        order.number = f"{prefix}{order.pk:07d}"
         # Before any stock row: a second copy of this receipt waits here, on the unique index, holding nothing.
         sale = TillSale.objects.create(
             order=order,

@@ -4,7 +4,9 @@
 
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +21,17 @@ from ..exceptions import InvalidTransition, TransitionNotAllowed
 from ..models import Fulfilment, Order, OrderEvent
 from ..notices import Notice, order_notify, shipment_notify
 from .rewards import order_rewards_return
+
+
+def order_number_new() -> tuple[str, RawSQL]:
+    """A new order's number, written with its row (no second statement renames it): the
+    prefix of this year (``OMNISHOP_ORDER_NUMBER_PREFIX``) and the column value that adds the id
+    the INSERT takes, zero-padded to 7 digits. PostgreSQL evaluates a row's values in column
+    order, the id (its sequence's ``nextval``) first, so ``currval`` is that id. The number then
+    reads ``f"{prefix}{order.pk:07d}"``."""
+    prefix = f"{settings.OMNISHOP_ORDER_NUMBER_PREFIX}-{timezone.localdate():%Y}-"
+    current = f"currval(pg_get_serial_sequence('{Order._meta.db_table}', 'id'))::text"
+    return prefix, RawSQL(f"%s || lpad({current}, greatest(7, length({current})), '0')", [prefix])  # noqa: S611 (no input in the SQL)
 
 
 def actor_user(actor):

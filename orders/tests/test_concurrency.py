@@ -105,7 +105,7 @@ def test_allocation_sql_locks_in_order_before_updating(shop):
         )
     sqls = [q["sql"] for q in ctx.captured_queries]
     lock = next(i for i, s in enumerate(sqls) if "FOR UPDATE" in s and "inventory_stocklevel" in s)
-    update = next(i for i, s in enumerate(sqls) if s.startswith('UPDATE "inventory_stocklevel"'))
+    update = next(i for i, s in enumerate(sqls) if 'UPDATE "inventory_stocklevel"' in s)  # the write, in its CTE
     assert lock < update
     assert 'ORDER BY "inventory_stocklevel"."variant_id" ASC, "inventory_stocklevel"."location_id" ASC' in sqls[lock]
 

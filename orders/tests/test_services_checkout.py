@@ -1,10 +1,17 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from catalog.models import Channel
+from catalog.services import listing_publish
+from catalog.tests.factories import ChannelFactory
 from customers.models import Customer
 from inventory.exceptions import InsufficientStock
-from inventory.models import Allocation, Location, StockLevel, Transfer
+from inventory.models import Allocation, ChannelStock, Location, StockLevel, Transfer
 from loyalty.exceptions import NotSellable
 from omnishop.outbox.models import OutboxEvent
 from orders import lifecycle
@@ -371,3 +378,37 @@ def test_a_delivery_without_coordinates_is_routed_from_its_city(shop):
         channel=shop["web"], lines={a.pk: 1}, fulfilment_type="delivery", shipping_address=elsewhere, contact=GUEST
     )
     assert order.routing["locations"] == [shop["warehouse"].code] and "destination_from" not in order.routing
+
+
+def test_an_order_number_is_written_with_its_row_and_spells_its_id(shop, settings):
+    a = shop["variants"][0]
+    stock(a, shop["warehouse"], 5)
+    settings.OMNISHOP_ORDER_NUMBER_PREFIX = "SKLEP"
+    to = {"fulfilment_type": "delivery", "contact": GUEST, "shipping_address": ADDRESS}
+    orders = [order_place(channel=shop["web"], lines={a.pk: 1}, **to) for _ in range(2)]
+    year = timezone.localdate().year
+    for order in orders:
+        order.refresh_from_db()
+        assert order.number == f"SKLEP-{year}-{order.pk:07d}"
+    assert orders[1].pk == orders[0].pk + 1
+
+
+def test_a_placement_costs_the_same_statements_for_one_line_or_three_with_a_marketplace_listing_them(shop):
+    """The placement's round trips: the budget of the checkout benchmark (16), whatever the
+    number of lines, a marketplace channel's figures included (the address has its coordinates,
+    as the benchmark's: one found by its city costs a query more)."""
+    marketplace = ChannelFactory(code="allegro", kind=Channel.Kind.MARKETPLACE)
+    for variant in shop["variants"]:
+        listing_publish(product=variant.product, channel=marketplace, published_from=timezone.now() - timedelta(days=1))
+        stock(variant, shop["warehouse"], 10)
+    point = {**ADDRESS, "latitude": 51.76, "longitude": 19.46}
+    counts = []
+    for lines in ({shop["variants"][0].pk: 1}, {v.pk: 2 for v in shop["variants"]}):
+        with CaptureQueriesContext(connection) as statements:
+            order_place(
+                channel=shop["web"], lines=lines, fulfilment_type="delivery", contact=GUEST, shipping_address=point
+            )
+        counts.append(len(statements))
+    assert counts[0] == counts[1] <= 16, counts
+    figures = dict(ChannelStock.objects.filter(channel=marketplace).values_list("variant__sku", "available"))
+    assert figures == {shop["variants"][0].sku: 7, shop["variants"][1].sku: 8, shop["variants"][2].sku: 8}
