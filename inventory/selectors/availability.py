@@ -135,15 +135,25 @@ def stock_available_to_ship(*, variant_ids: Iterable[int]) -> dict[int, int]:
     their store, as delivery routing sources them. Variants with nothing are absent. One query,
     summed in the database (``stock_levels_with_availability``'s ``available``): a sync's
     thousands of variants at every location would otherwise travel row by row."""
-    return dict(stock_available_to_ship_rows(variant_ids=variant_ids))
+    ids = sorted({int(pk) for pk in variant_ids})
+    if len(ids) > TO_SHIP_SHAPED:
+        return dict(_to_ship_queryset(ids=ids, at=timezone.now()))
+    return dict(_TO_SHIP.rows(ids=ids, at=timezone.now())) if ids else {}
 
 
-def stock_available_to_ship_rows(*, variant_ids: Iterable[int]) -> QuerySet:
-    """``stock_available_to_ship`` as a query of (variant id, units) rows, for a statement that
-    reads it as a part (the marketplace figures' write)."""
+def stock_available_to_ship_sql(*, variant_ids: Iterable[int]) -> tuple[str, list]:
+    """``stock_available_to_ship`` as SQL of (variant id, units) rows and its parameters, for a
+    statement that reads it as a part (the marketplace figures' write)."""
+    ids = sorted({int(pk) for pk in variant_ids})
+    if len(ids) > TO_SHIP_SHAPED:
+        return _to_ship_queryset(ids=ids, at=timezone.now()).query.sql_with_params()
+    return _TO_SHIP.sql(ids=ids, at=timezone.now())
+
+
+def _to_ship_queryset(*, ids, at):
     return (
-        stock_levels_with_availability(online=True)
-        .filter(variant_id__in=list(variant_ids), location__is_active=True)
+        stock_levels_with_availability(online=True, at=at)
+        .filter(variant_id__in=ids, location__is_active=True)
         .filter(Q(location__ships_online=True) | Q(location__ship_from_store=True))
         .order_by()
         .values("variant_id")
@@ -151,6 +161,12 @@ def stock_available_to_ship_rows(*, variant_ids: Iterable[int]) -> QuerySet:
         .filter(total__gt=0)
         .values_list("variant_id", "total")
     )
+
+
+# Compiled once per number of variants (every stock change with a marketplace channel asks), up
+# to an order's worth of them; a stock sync's thousands are compiled each time, as one-offs.
+_TO_SHIP = QueryShape(_to_ship_queryset)
+TO_SHIP_SHAPED = 100
 
 
 # What routing reads of a location; the other fields of the Location objects below are deferred.

@@ -18,7 +18,7 @@ from omnishop.outbox.services import outbox_emit_many
 from ..events import channel_stock_changed_message
 from ..lock_objects import LockedFigure, channel_stock_lock
 from ..models import ChannelStock
-from ..selectors import channel_available_sql, stock_available_to_ship_rows
+from ..selectors import channel_available_sql, stock_available_to_ship_sql
 
 
 def channel_stock_refresh(
@@ -67,9 +67,8 @@ def _figures_write(rows: list[LockedFigure]) -> list[tuple[LockedFigure, int]]:
     """The figures of the locked ``rows`` from the stock committed now (a statement of its own:
     it reads after the locks were granted), the changed ones written; returns those with their
     new figure. A listed variant's figure is ``channel_available`` of what may ship
-    (``stock_available_to_ship_rows``), an unlisted one's 0."""
-    ship_rows = stock_available_to_ship_rows(variant_ids={row.variant_id for row in rows})
-    shippable, params = ship_rows.query.sql_with_params()
+    (``stock_available_to_ship_sql``), an unlisted one's 0."""
+    shippable, params = stock_available_to_ship_sql(variant_ids={row.variant_id for row in rows})
     figure = channel_available_sql("COALESCE(ship.total, 0)", "f.stock_buffer")
     with connection.cursor() as cursor:
         cursor.execute(
