@@ -73,6 +73,7 @@ def coupon_redeem(
     actor=None,
     tier_code: str | None = None,
     at: datetime | None = None,
+    savepoint: bool = True,
 ) -> CouponRedemption:
     """Record that the order ``reference`` used the coupon ``code`` for ``amount`` off.
 
@@ -81,12 +82,13 @@ def coupon_redeem(
     coupon's locks, that the coupon is the customer's to use, in its dates and channel (and tier,
     when ``tier_code`` is given), and that no limit is reached. Raises ``CouponInvalid`` (unknown,
     expired, not the customer's, wrong channel) or ``CouponUsedUp`` (single use taken, the
-    promotion's or the customer's limit reached).
+    promotion's or the customer's limit reached). ``savepoint=False``: the caller's transaction
+    is rolled back whole on any error raised here (checkout's), so no savepoint of its own is taken.
     """
     normalised = coupon_code_normalise(code)
     at = at or timezone.now()
     customer_id = getattr(customer, "pk", None)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         found = Coupon.objects.annotate(code_upper=Upper("code")).filter(code_upper=normalised)
         found = found.values_list("pk", "promotion_id").first()
         if found is None:
@@ -116,14 +118,15 @@ def coupon_redeem(
             "currency": currency,
             "single_use": coupon.single_use,
         }
+        # No savepoint of its own: on a refusal this block (a savepoint, or the caller's whole
+        # transaction with ``savepoint=False``) is rolled back anyway.
         try:
-            with transaction.atomic():
-                if existing is not None:  # released earlier (cancelled order), used again by it
-                    CouponRedemption.objects.filter(pk=existing.pk).update(released_at=None, **values)
-                    existing.refresh_from_db()
-                    redemption = existing
-                else:
-                    redemption = CouponRedemption.objects.create(coupon_id=coupon_id, reference=reference, **values)
+            if existing is not None:  # released earlier (cancelled order), used again by it
+                CouponRedemption.objects.filter(pk=existing.pk).update(released_at=None, **values)
+                existing.refresh_from_db()
+                redemption = existing
+            else:
+                redemption = CouponRedemption.objects.create(coupon_id=coupon_id, reference=reference, **values)
         except IntegrityError:  # the constraints' backstop: the locks should make this unreachable
             raise _used_up(_("This coupon has already been used.")) from None
         Coupon.objects.filter(pk=coupon_id).update(uses=F("uses") + 1)

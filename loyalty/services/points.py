@@ -55,6 +55,23 @@ def _locked_account(customer) -> LoyaltyAccount:
     return account
 
 
+def points_account_lock(*, customer) -> LoyaltyAccount:
+    """The customer's account (created empty on first use), locked until the caller's transaction
+    ends: step 1 of ``loyalty.lock_objects``' order. A caller that redeems and earns in one
+    transaction (checkout) locks it once and passes it to ``points_redeem`` and ``points_earn``."""
+    return _locked_account(customer)
+
+
+def _held_account(customer, account: LoyaltyAccount | None) -> LoyaltyAccount:
+    """``account`` when the caller already holds its lock (checked to be the customer's), else
+    the customer's account locked now."""
+    if account is None:
+        return _locked_account(customer)
+    if account.customer_id != customer.pk:
+        raise ValueError("The locked account passed is not the customer's.")
+    return account
+
+
 def _counters(account: LoyaltyAccount, *, balance: int = 0, pending: int = 0) -> None:
     """Move the account's counters with F(); ``account`` was read under its lock, so its figures
     after the change are known without reading them back."""
@@ -99,10 +116,15 @@ def points_earn(
     actor=None,
     now=None,
     channel_kind: str = "",
+    account: LoyaltyAccount | None = None,
+    savepoint: bool = True,
 ) -> PointsEntry | None:
     """Credit ``points`` earned on order ``reference`` as a pending lot, spendable from
     ``release_at`` (default: now + the return window). 0 points → None. Re-evaluates the tier.
-    ``channel_kind``: the channel's kind when the caller has it (else it is looked up by code)."""
+    ``channel_kind``: the channel's kind when the caller has it (else it is looked up by code).
+    ``account``: the customer's account when the caller holds its lock already
+    (``points_account_lock``). ``savepoint=False``: the caller's transaction is rolled back
+    whole on any error raised here (checkout's), so no savepoint of its own is taken."""
     if points < 0:
         raise InvalidPointsRequest(errors={"points": [_("Earned points cannot be negative.")]})
     if points == 0:
@@ -110,8 +132,8 @@ def points_earn(
     now = now or timezone.now()
     release_at = release_at or now + timedelta(days=settings.OMNISHOP_POINTS_PENDING_DAYS)
     kind = channel_kind or _channel_kind(channel_code)
-    with transaction.atomic():
-        account = _locked_account(customer)
+    with transaction.atomic(savepoint=savepoint):
+        account = _held_account(customer, account)
         lot = PointsLot.objects.create(
             account=account,
             points=points,
@@ -149,16 +171,26 @@ def points_earn(
 
 
 def points_redeem(
-    *, customer, points: int, reference: str, channel_code: str, actor=None, now=None, channel_kind: str = ""
+    *,
+    customer,
+    points: int,
+    reference: str,
+    channel_code: str,
+    actor=None,
+    now=None,
+    channel_kind: str = "",
+    account: LoyaltyAccount | None = None,
+    savepoint: bool = True,
 ) -> PointsEntry:
     """Spend ``points`` of the customer's spendable balance on order ``reference``, inside the
     caller's transaction. Raises ``InsufficientPoints`` when the balance (pending points never
-    count) is below ``points``; the account lock makes concurrent redemptions queue."""
+    count) is below ``points``; the account lock makes concurrent redemptions queue.
+    ``account`` and ``savepoint``: as for ``points_earn``."""
     if points <= 0:
         raise InvalidPointsRequest(errors={"points": [_("Redeem at least one point.")]})
     now = now or timezone.now()
-    with transaction.atomic():
-        account = _locked_account(customer)
+    with transaction.atomic(savepoint=savepoint):
+        account = _held_account(customer, account)
         if account.balance < points:
             raise InsufficientPoints(
                 errors={"points": [_("%(balance)d points are spendable.") % {"balance": account.balance}]}
