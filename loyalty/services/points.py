@@ -14,7 +14,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -89,20 +89,34 @@ def _channel_kind(channel_code: str) -> str:
 
 
 def _spend(account: LoyaltyAccount, points: int) -> list[dict]:
-    """Take ``points`` from the account's spendable lots, soonest-expiring first; returns
-    ``[{"lot": id, "points": n}]``. The caller holds the account lock and checked the balance."""
-    taken, left = [], points
-    lots = PointsLot.objects.select_for_update().filter(account=account, state=State.SPENDABLE, remaining__gt=0)
-    for lot in lots.order_by("expires_at", "id"):
-        if left <= 0:
-            break
-        part = min(lot.remaining, left)
-        PointsLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - part)
-        taken.append({"lot": lot.pk, "points": part})
-        left -= part
-    if left > 0:  # the lots do not cover the balance: the books drifted; refuse rather than invent
+    """Take ``points`` from the account's spendable lots, soonest-expiring first (then the
+    oldest), in one statement; returns ``[{"lot": id, "points": n}]`` in that order. The caller
+    holds the account lock and checked the balance: the lots are only changed under that lock,
+    so the statement (begun after it was taken) reads them current."""
+    with connection.cursor() as cursor:
+        cursor.execute(_SPEND_SQL, {"account": account.pk, "state": State.SPENDABLE.value, "points": points})
+        rows = sorted(cursor.fetchall(), key=lambda row: (row[2], row[0]))
+    if sum(part for _lot, part, _expires in rows) < points:
+        # The lots do not cover the balance: the books drifted; refuse rather than invent.
         raise InsufficientPoints(errors={"points": [_("The points lots do not cover the balance.")]})
-    return taken
+    return [{"lot": lot, "points": part} for lot, part, _expires in rows]
+
+
+# Each lot in spending order gives what is still wanted after the lots before it, up to what
+# it holds; only the lots that give something are updated (and so locked). The lot table's
+# CheckConstraint refuses a remaining below zero even if this were wrong.
+_SPEND_SQL = """
+WITH ranked AS (
+    SELECT id, remaining, expires_at, SUM(remaining) OVER (ORDER BY expires_at, id) - remaining AS before
+    FROM loyalty_pointslot
+    WHERE account_id = %(account)s AND state = %(state)s AND remaining > 0
+)
+UPDATE loyalty_pointslot AS lot
+SET remaining = lot.remaining - LEAST(ranked.remaining, %(points)s - ranked.before)
+FROM ranked
+WHERE lot.id = ranked.id AND ranked.before < %(points)s
+RETURNING lot.id, LEAST(ranked.remaining, %(points)s - ranked.before)::integer, ranked.expires_at
+"""
 
 
 def points_earn(

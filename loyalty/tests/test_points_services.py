@@ -221,3 +221,21 @@ def test_redeem_and_earn_on_an_account_the_caller_locked_lock_it_once(anna, agen
     with pytest.raises(ValueError), transaction.atomic():
         points_earn(customer=other, points=10, reference="OS-2", channel_code="web", explanation=[], account=account)
     assert not LoyaltyAccount.objects.filter(customer=other).exists()
+
+
+def test_redeem_takes_only_spendable_lots_in_expiry_order_and_refuses_when_they_do_not_cover(anna, agent):
+    first = spendable(anna, 30, agent, now=T0).lot
+    third = spendable(anna, 50, agent, now=T0 + timedelta(days=20)).lot
+    second = spendable(anna, 40, agent, now=T0 + timedelta(days=10)).lot
+    points_redeem(customer=anna, points=10, reference="OS-1", channel_code="")  # first: 20 left
+    pending = points_earn(customer=anna, points=500, reference="OS-2", channel_code="", explanation=[]).lot
+    entry = points_redeem(customer=anna, points=45, reference="OS-3", channel_code="")
+    assert entry.explanation == [{"lot": first.pk, "points": 20}, {"lot": second.pk, "points": 25}]
+    lots = {lot.pk: lot.remaining for lot in PointsLot.objects.all()}
+    assert lots == {first.pk: 0, second.pk: 15, third.pk: 50, pending.pk: 500}
+    # The books drifted (a balance the lots do not hold): refused, nothing taken.
+    LoyaltyAccount.objects.filter(customer=anna).update(balance=1000)
+    with pytest.raises(InsufficientPoints):
+        points_redeem(customer=anna, points=100, reference="OS-4", channel_code="")
+    assert {lot.pk: lot.remaining for lot in PointsLot.objects.all()} == lots
+    assert not PointsEntry.objects.filter(reference="OS-4").exists()
