@@ -3,8 +3,9 @@ generation of personal codes and the agent's personal coupon.
 
 A redemption locks the promotion, then the coupon (``loyalty.lock_objects``' order, in one
 statement), checks every limit again under the locks, inserts the unique redemption row and
-moves both counters in place (``uses = uses + 1``, one statement). The database refuses the impossible even if a check had a bug: a second live
-redemption of a single-use coupon, a second use by one order, counters below zero.
+moves both counters in place (``uses = uses + 1``, one statement). The database refuses the
+impossible even if a check had a bug: a second live redemption of a single-use coupon, a second
+use by one order, counters below zero.
 """
 
 import secrets
