@@ -20,6 +20,19 @@ def promotion_lock(*, promotion_id: int):
     return next(iter(Promotion.objects.select_for_update(of=("self",)).filter(pk=promotion_id)), None)
 
 
+def coupon_with_promotion_lock(*, code: str):
+    """The coupon of the normalised ``code`` with its promotion (``coupon.promotion``), both
+    locked in one statement: PostgreSQL locks the rows in the order ``FOR UPDATE OF`` names them,
+    the promotion's then the coupon's (step 2; ``test_coupons_concurrency`` checks it). None when
+    no coupon has the code (codes are unique whatever their case)."""
+    from django.db.models.functions import Upper
+
+    from .models import Coupon
+
+    found = Coupon.objects.annotate(code_upper=Upper("code")).filter(code_upper=code).select_related("promotion")
+    return next(iter(found.select_for_update(of=("promotion", "self")).order_by()), None)
+
+
 def coupons_lock(*, ids) -> list:
     """The coupons of ``ids``, locked by id (after their promotions), evaluated."""
     from .models import Coupon

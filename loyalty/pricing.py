@@ -275,9 +275,9 @@ def cart_price(
     promotions: tuple[PricedPromotion, ...] = ()
     applied_code = ""
     redeemed, points_discount = 0, ZERO
+    standing = points_standing(customer=customer)  # read once for the promotions, redemption and quote
     if not sold_at:
-        spendable, tier_code = points_standing(customer=customer)
-        outcome = promotions_apply(basket=basket, coupon_code=coupon_code, tier_code=tier_code)
+        outcome = promotions_apply(basket=basket, coupon_code=coupon_code, tier_code=standing.tier_code)
         discounts = dict(outcome.line_discounts)
         applied_code = outcome.coupon_code
         promotions = tuple(
@@ -287,7 +287,7 @@ def cart_price(
             for a in outcome.applied
         )
         redeemed, points_discount, by_points = _points_redemption(
-            basket=basket, spendable=spendable, points=points, discounts=discounts
+            basket=basket, spendable=standing.balance, points=points, discounts=discounts
         )
         for variant_id, amount in by_points.items():
             discounts[variant_id] = discounts.get(variant_id, ZERO) + amount
@@ -310,7 +310,8 @@ def cart_price(
         # The free-delivery threshold counts what the goods cost after their discounts.
         shipping = shipping_fee(channel=channel, fulfilment_type=fulfilment_type, subtotal=subtotal - discount_total)
     total = _round(subtotal - discount_total + shipping, currency)
-    quote = points_quote(basket=basket, net_by_variant={p.variant_id: p.net_total for p in priced}, shipping=shipping)
+    net_by_variant = {p.variant_id: p.net_total for p in priced}
+    quote = points_quote(basket=basket, net_by_variant=net_by_variant, shipping=shipping, standing=standing)
     tenders = _tenders(
         customer=customer, currency=currency, due=total, gift_card_code=gift_card_code, store_credit=store_credit, at=at
     )

@@ -18,6 +18,7 @@ from .services.tiers import earned_12m
 
 __all__ = [
     "PointsQuote",
+    "PointsStanding",
     "PointsSummary",
     "points_for_amount",
     "points_history_list",
@@ -36,20 +37,51 @@ def _app_earns(account_ref):
     )
 
 
-def points_quote(
-    *, basket: Basket, net_by_variant: dict[int, Decimal], shipping: Decimal = Decimal("0")
-) -> PointsQuote:
-    """What the basket earns (``loyalty.rules`` documents the order). ``shipping`` never earns.
-    Two queries at most whatever the lines or rules: the account with its tier and whether it
-    earned on the app already, and the rules in play at ``basket.at``. A guest earns 0 (no query)."""
-    if basket.customer is None:
-        return PointsQuote(points=0, explanation=[])
+@dataclass(frozen=True)
+class PointsStanding:
+    """What pricing needs of a customer's account, read once: the spendable balance (pending
+    points are not), the tier and whether an app order earned already."""
+
+    balance: int = 0
+    tier: Tier | None = None
+    has_app_earn: bool = False
+
+    @property
+    def tier_code(self) -> str:
+        return self.tier.code if self.tier else ""
+
+
+def points_standing(*, customer) -> PointsStanding:
+    """The customer's ``PointsStanding`` in one query; an empty one (no query) for a guest, and
+    an empty one for a customer without an account."""
+    if customer is None or customer.pk is None:
+        return PointsStanding()
     account = (
-        LoyaltyAccount.objects.filter(customer=basket.customer)
+        LoyaltyAccount.objects.filter(customer=customer)
         .select_related("tier")
         .annotate(has_app_earn=Exists(_app_earns(OuterRef("pk"))))
         .first()
     )
+    if account is None:
+        return PointsStanding()
+    return PointsStanding(balance=account.balance, tier=account.tier, has_app_earn=account.has_app_earn)
+
+
+def points_quote(
+    *,
+    basket: Basket,
+    net_by_variant: dict[int, Decimal],
+    shipping: Decimal = Decimal("0"),
+    standing: PointsStanding | None = None,
+) -> PointsQuote:
+    """What the basket earns (``loyalty.rules`` documents the order). ``shipping`` never earns.
+    Two queries at most whatever the lines or rules: the account's standing (none when the
+    caller passes ``standing``, read by ``points_standing``) and the rules in play at
+    ``basket.at``. A guest earns 0 (no query)."""
+    if basket.customer is None:
+        return PointsQuote(points=0, explanation=[])
+    if standing is None:
+        standing = points_standing(customer=basket.customer)
     at = basket.at
     rules = EarningRule.objects.filter(is_active=True).filter(
         Q(valid_from__isnull=True) | Q(valid_from__lte=at), Q(valid_to__isnull=True) | Q(valid_to__gt=at)
@@ -58,8 +90,8 @@ def points_quote(
         basket=basket,
         net_by_variant=net_by_variant,
         rules=list(rules),
-        tier=account.tier if account else None,
-        has_app_earn=bool(account and account.has_app_earn),
+        tier=standing.tier,
+        has_app_earn=standing.has_app_earn,
     )
 
 
@@ -68,15 +100,6 @@ def points_spendable(*, customer) -> int:
     if customer is None or customer.pk is None:
         return 0
     return LoyaltyAccount.objects.filter(customer=customer).values_list("balance", flat=True).first() or 0
-
-
-def points_standing(*, customer) -> tuple[int, str]:
-    """The customer's spendable balance and tier code ("" for none) in one query; (0, "") for a
-    guest or a customer without an account."""
-    if customer is None or customer.pk is None:
-        return 0, ""
-    row = LoyaltyAccount.objects.filter(customer=customer).values_list("balance", "tier__code").first()
-    return (row[0], row[1] or "") if row else (0, "")
 
 
 def points_value(*, points: int, currency: str) -> Decimal:

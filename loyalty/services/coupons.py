@@ -1,10 +1,11 @@
 """Writes of coupons: redeem (an order uses a code), release (the order was cancelled), bulk
 generation of personal codes and the agent's personal coupon.
 
-A redemption locks the promotion, then the coupon (``loyalty.lock_objects``' order), checks
-every limit again under the lock, inserts the unique redemption row and moves the counters with
-``F()``. The database refuses the impossible even if a check had a bug: a second live
-redemption of a single-use coupon, a second use by one order, counters below zero.
+A redemption locks the promotion, then the coupon (``loyalty.lock_objects``' order, in one
+statement), checks every limit again under the locks, inserts the unique redemption row and
+moves both counters in place (``uses = uses + 1``, one statement). The database refuses the
+impossible even if a check had a bug: a second live redemption of a single-use coupon, a second
+use by one order, counters below zero.
 """
 
 import secrets
@@ -12,8 +13,8 @@ from collections import Counter
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Subquery
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,7 +31,7 @@ from ..events import (
     coupons_generated_message,
 )
 from ..exceptions import CouponGiveRefused, CouponInvalid, CouponUsedUp
-from ..lock_objects import coupons_lock, promotion_lock
+from ..lock_objects import coupon_with_promotion_lock, coupons_lock, promotion_lock
 from ..models import Coupon, CouponRedemption, Promotion
 from ..promotions import (
     coupon_code_normalise,
@@ -73,6 +74,7 @@ def coupon_redeem(
     actor=None,
     tier_code: str | None = None,
     at: datetime | None = None,
+    savepoint: bool = True,
 ) -> CouponRedemption:
     """Record that the order ``reference`` used the coupon ``code`` for ``amount`` off.
 
@@ -81,24 +83,30 @@ def coupon_redeem(
     coupon's locks, that the coupon is the customer's to use, in its dates and channel (and tier,
     when ``tier_code`` is given), and that no limit is reached. Raises ``CouponInvalid`` (unknown,
     expired, not the customer's, wrong channel) or ``CouponUsedUp`` (single use taken, the
-    promotion's or the customer's limit reached).
+    promotion's or the customer's limit reached). ``savepoint=False``: the caller's transaction
+    is rolled back whole on any error raised here (checkout's), so no savepoint of its own is taken.
     """
     normalised = coupon_code_normalise(code)
     at = at or timezone.now()
     customer_id = getattr(customer, "pk", None)
-    with transaction.atomic():
-        found = Coupon.objects.annotate(code_upper=Upper("code")).filter(code_upper=normalised)
-        found = found.values_list("pk", "promotion_id").first()
-        if found is None:
+    with transaction.atomic(savepoint=savepoint):
+        coupon = coupon_with_promotion_lock(code=normalised)
+        if coupon is None:
             raise _invalid(_("Unknown coupon code."))
-        coupon_id, promotion_id = found
-        promotion_lock(promotion_id=promotion_id)
-        (coupon,) = coupons_lock(ids=[coupon_id])
-        existing = CouponRedemption.objects.filter(coupon_id=coupon_id, reference=reference).first()
-        if existing is not None and existing.released_at is None:
-            return existing
-        # Read after the locks: the counters and the customer's uses are current.
-        promotion = promotions_with_targets(Promotion.objects.filter(pk=promotion_id), customer_id=customer_id).get()
+        coupon_id, promotion_id = coupon.pk, coupon.promotion_id
+        # Read after the locks, in a statement of its own, so it sees what committed while they
+        # were awaited: the counters, the customer's uses and an earlier use by ``reference``.
+        earlier = CouponRedemption.objects.filter(coupon_id=coupon_id, reference=reference).values("pk")
+        promotion = (
+            promotions_with_targets(Promotion.objects.filter(pk=promotion_id), customer_id=customer_id)
+            .annotate(earlier_redemption_id=Subquery(earlier[:1]))
+            .get()
+        )
+        existing = None
+        if promotion.earlier_redemption_id is not None:
+            existing = CouponRedemption.objects.get(pk=promotion.earlier_redemption_id)
+            if existing.released_at is None:
+                return existing
         coupon.promotion = promotion
         why = coupon_refusal(coupon, customer=customer, at=at) or _promotion_refusal(
             promotion, customer=customer, at=at, tier_code=tier_code
@@ -116,20 +124,33 @@ def coupon_redeem(
             "currency": currency,
             "single_use": coupon.single_use,
         }
+        # No savepoint of its own: on a refusal this block (a savepoint, or the caller's whole
+        # transaction with ``savepoint=False``) is rolled back anyway.
         try:
-            with transaction.atomic():
-                if existing is not None:  # released earlier (cancelled order), used again by it
-                    CouponRedemption.objects.filter(pk=existing.pk).update(released_at=None, **values)
-                    existing.refresh_from_db()
-                    redemption = existing
-                else:
-                    redemption = CouponRedemption.objects.create(coupon_id=coupon_id, reference=reference, **values)
+            if existing is not None:  # released earlier (cancelled order), used again by it
+                CouponRedemption.objects.filter(pk=existing.pk).update(released_at=None, **values)
+                existing.refresh_from_db()
+                redemption = existing
+            else:
+                redemption = CouponRedemption.objects.create(coupon_id=coupon_id, reference=reference, **values)
         except IntegrityError:  # the constraints' backstop: the locks should make this unreachable
             raise _used_up(_("This coupon has already been used.")) from None
-        Coupon.objects.filter(pk=coupon_id).update(uses=F("uses") + 1)
-        Promotion.objects.filter(pk=promotion_id).update(uses=F("uses") + 1)
+        _uses_add(coupon_id=coupon_id, promotion_id=promotion_id, n=1)
         outbox_emit_many(events=[coupon_redemption_message(type=CouponOutboxEvent.REDEEMED, redemption=redemption)])
     return redemption
+
+
+def _uses_add(*, coupon_id: int, promotion_id: int, n: int) -> None:
+    """Move the coupon's and its promotion's ``uses`` by ``n`` in one statement (both rows are
+    locked by the caller; their CheckConstraints still refuse a count below zero)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_USES_ADD_SQL, [n, coupon_id, n, promotion_id])
+
+
+_USES_ADD_SQL = (
+    "WITH c AS (UPDATE loyalty_coupon SET uses = uses + %s WHERE id = %s) "
+    "UPDATE loyalty_promotion SET uses = uses + %s WHERE id = %s"
+)
 
 
 def _promotion_refusal(promotion: Promotion, *, customer, at: datetime, tier_code: str | None) -> str:

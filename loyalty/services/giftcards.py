@@ -152,15 +152,23 @@ def _emit(type: WalletOutboxEvent, card: GiftCard, amount: Decimal, **keys) -> N
 
 
 def giftcard_spend(
-    *, code: str, amount: Decimal, currency: str, reference: str, channel_code: str, actor=None
+    *,
+    code: str,
+    amount: Decimal,
+    currency: str,
+    reference: str,
+    channel_code: str,
+    actor=None,
+    savepoint: bool = True,
 ) -> GiftCardEntry:
     """Pay ``amount`` of order ``reference`` from the card, inside the caller's transaction. The
     card is locked and checked again under the lock, so two channels spending it at once queue
     and the second sees what the first left. Raises ``GiftCardInvalid`` or
-    ``GiftCardInsufficient`` (the balance in ``errors``)."""
+    ``GiftCardInsufficient`` (the balance in ``errors``). ``savepoint=False``: the caller's
+    transaction is rolled back whole on any error raised here (checkout's)."""
     amount = wallet_amount_valid(amount, currency)
     normalised = giftcard_code_normalise(code)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         card = gift_card_lock_by_code(code=normalised) if normalised else None
         reason = _refusal(card, currency=currency, at=timezone.now())
         if reason:

@@ -14,7 +14,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -55,6 +55,23 @@ def _locked_account(customer) -> LoyaltyAccount:
     return account
 
 
+def points_account_lock(*, customer) -> LoyaltyAccount:
+    """The customer's account (created empty on first use), locked until the caller's transaction
+    ends: step 1 of ``loyalty.lock_objects``' order. A caller that redeems and earns in one
+    transaction (checkout) locks it once and passes it to ``points_redeem`` and ``points_earn``."""
+    return _locked_account(customer)
+
+
+def _held_account(customer, account: LoyaltyAccount | None) -> LoyaltyAccount:
+    """``account`` when the caller already holds its lock (checked to be the customer's), else
+    the customer's account locked now."""
+    if account is None:
+        return _locked_account(customer)
+    if account.customer_id != customer.pk:
+        raise ValueError("The locked account passed is not the customer's.")
+    return account
+
+
 def _counters(account: LoyaltyAccount, *, balance: int = 0, pending: int = 0) -> None:
     """Move the account's counters with F(); ``account`` was read under its lock, so its figures
     after the change are known without reading them back."""
@@ -72,20 +89,34 @@ def _channel_kind(channel_code: str) -> str:
 
 
 def _spend(account: LoyaltyAccount, points: int) -> list[dict]:
-    """Take ``points`` from the account's spendable lots, soonest-expiring first; returns
-    ``[{"lot": id, "points": n}]``. The caller holds the account lock and checked the balance."""
-    taken, left = [], points
-    lots = PointsLot.objects.select_for_update().filter(account=account, state=State.SPENDABLE, remaining__gt=0)
-    for lot in lots.order_by("expires_at", "id"):
-        if left <= 0:
-            break
-        part = min(lot.remaining, left)
-        PointsLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - part)
-        taken.append({"lot": lot.pk, "points": part})
-        left -= part
-    if left > 0:  # the lots do not cover the balance: the books drifted; refuse rather than invent
+    """Take ``points`` from the account's spendable lots, soonest-expiring first (then the
+    oldest), in one statement; returns ``[{"lot": id, "points": n}]`` in that order. The caller
+    holds the account lock and checked the balance: the lots are only changed under that lock,
+    so the statement (begun after it was taken) reads them current."""
+    with connection.cursor() as cursor:
+        cursor.execute(_SPEND_SQL, {"account": account.pk, "state": State.SPENDABLE.value, "points": points})
+        rows = sorted(cursor.fetchall(), key=lambda row: (row[2], row[0]))
+    if sum(part for _lot, part, _expires in rows) < points:
+        # The lots do not cover the balance: the books drifted; refuse rather than invent.
         raise InsufficientPoints(errors={"points": [_("The points lots do not cover the balance.")]})
-    return taken
+    return [{"lot": lot, "points": part} for lot, part, _expires in rows]
+
+
+# Each lot in spending order gives what is still wanted after the lots before it, up to what
+# it holds; only the lots that give something are updated (and so locked). The lot table's
+# CheckConstraint refuses a remaining below zero even if this were wrong.
+_SPEND_SQL = """
+WITH ranked AS (
+    SELECT id, remaining, expires_at, SUM(remaining) OVER (ORDER BY expires_at, id) - remaining AS before
+    FROM loyalty_pointslot
+    WHERE account_id = %(account)s AND state = %(state)s AND remaining > 0
+)
+UPDATE loyalty_pointslot AS lot
+SET remaining = lot.remaining - LEAST(ranked.remaining, %(points)s - ranked.before)
+FROM ranked
+WHERE lot.id = ranked.id AND ranked.before < %(points)s
+RETURNING lot.id, LEAST(ranked.remaining, %(points)s - ranked.before)::integer, ranked.expires_at
+"""
 
 
 def points_earn(
@@ -99,10 +130,15 @@ def points_earn(
     actor=None,
     now=None,
     channel_kind: str = "",
+    account: LoyaltyAccount | None = None,
+    savepoint: bool = True,
 ) -> PointsEntry | None:
     """Credit ``points`` earned on order ``reference`` as a pending lot, spendable from
     ``release_at`` (default: now + the return window). 0 points → None. Re-evaluates the tier.
-    ``channel_kind``: the channel's kind when the caller has it (else it is looked up by code)."""
+    ``channel_kind``: the channel's kind when the caller has it (else it is looked up by code).
+    ``account``: the customer's account when the caller holds its lock already
+    (``points_account_lock``). ``savepoint=False``: the caller's transaction is rolled back
+    whole on any error raised here (checkout's), so no savepoint of its own is taken."""
     if points < 0:
         raise InvalidPointsRequest(errors={"points": [_("Earned points cannot be negative.")]})
     if points == 0:
@@ -110,8 +146,8 @@ def points_earn(
     now = now or timezone.now()
     release_at = release_at or now + timedelta(days=settings.OMNISHOP_POINTS_PENDING_DAYS)
     kind = channel_kind or _channel_kind(channel_code)
-    with transaction.atomic():
-        account = _locked_account(customer)
+    with transaction.atomic(savepoint=savepoint):
+        account = _held_account(customer, account)
         lot = PointsLot.objects.create(
             account=account,
             points=points,
@@ -149,16 +185,26 @@ def points_earn(
 
 
 def points_redeem(
-    *, customer, points: int, reference: str, channel_code: str, actor=None, now=None, channel_kind: str = ""
+    *,
+    customer,
+    points: int,
+    reference: str,
+    channel_code: str,
+    actor=None,
+    now=None,
+    channel_kind: str = "",
+    account: LoyaltyAccount | None = None,
+    savepoint: bool = True,
 ) -> PointsEntry:
     """Spend ``points`` of the customer's spendable balance on order ``reference``, inside the
     caller's transaction. Raises ``InsufficientPoints`` when the balance (pending points never
-    count) is below ``points``; the account lock makes concurrent redemptions queue."""
+    count) is below ``points``; the account lock makes concurrent redemptions queue.
+    ``account`` and ``savepoint``: as for ``points_earn``."""
     if points <= 0:
         raise InvalidPointsRequest(errors={"points": [_("Redeem at least one point.")]})
     now = now or timezone.now()
-    with transaction.atomic():
-        account = _locked_account(customer)
+    with transaction.atomic(savepoint=savepoint):
+        account = _held_account(customer, account)
         if account.balance < points:
             raise InsufficientPoints(
                 errors={"points": [_("%(balance)d points are spendable.") % {"balance": account.balance}]}

@@ -87,13 +87,21 @@ def store_credit_grant(
 
 
 def store_credit_spend(
-    *, customer, amount: Decimal, currency: str, reference: str, channel_code: str, actor=None
+    *,
+    customer,
+    amount: Decimal,
+    currency: str,
+    reference: str,
+    channel_code: str,
+    actor=None,
+    savepoint: bool = True,
 ) -> StoreCreditEntry:
     """Pay ``amount`` of order ``reference`` from the customer's store credit, inside the caller's
     transaction; the account is locked and its balance checked under the lock. Raises
-    ``StoreCreditInsufficient`` (the balance in ``errors``)."""
+    ``StoreCreditInsufficient`` (the balance in ``errors``). ``savepoint=False``: the caller's
+    transaction is rolled back whole on any error raised here (checkout's)."""
     amount = wallet_amount_valid(amount, currency)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         account = store_credit_account_lock(customer_id=customer.pk, currency=currency)
         balance = account.balance if account is not None else Decimal(0)
         if balance < amount:

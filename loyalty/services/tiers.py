@@ -82,8 +82,11 @@ def tier_account_evaluate(*, account, now=None, reason: str = "earn", upgrade_on
     """Put the (locked) ``account`` in the tier its 12-month earnings reach; with
     ``upgrade_only`` it never moves down. Returns whether the tier changed."""
     now = now or timezone.now()
-    tiers = list(Tier.objects.order_by("threshold"))
-    earned = earned_12m(account=account, now=now)
+    # The tiers and the account's 12-month figure in one statement (read after its lock).
+    figure = PointsEntry.objects.filter(earned_filter(now=now), account=account.pk)
+    figure = figure.values("account").annotate(s=Sum("points")).values("s")
+    tiers = list(Tier.objects.annotate(earned_12m=Subquery(figure)).order_by("threshold"))
+    earned = (tiers[0].earned_12m or 0) if tiers else 0
     target = tier_for(earned, tiers)
     current = next((t for t in tiers if t.pk == account.tier_id), None)
     if (target.pk if target else None) == account.tier_id:

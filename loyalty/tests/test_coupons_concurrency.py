@@ -67,3 +67,47 @@ def test_global_limit_under_concurrency():
     assert len(won) == 5
     assert Promotion.objects.get(pk=promotion.pk).uses == 5
     assert Coupon.objects.get(code="PIEC").uses == 5
+
+
+def test_one_statement_locks_the_promotion_before_the_coupon():
+    """``coupon_with_promotion_lock`` keeps lock_objects' order (promotion, then coupon): while it
+    waits for a coupon another transaction holds, it already holds the promotion."""
+    import threading
+    import time
+
+    from django.db import DatabaseError, connection
+
+    from loyalty.lock_objects import coupon_with_promotion_lock
+
+    coupon = CouponFactory(code="KOLEJNOSC")
+    held, release = threading.Event(), threading.Event()
+
+    def hold_coupon():
+        try:
+            with transaction.atomic():
+                list(Coupon.objects.select_for_update().filter(pk=coupon.pk))
+                held.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def lock_both():
+        try:
+            with transaction.atomic():
+                coupon_with_promotion_lock(code="KOLEJNOSC")
+        finally:
+            connection.close()
+
+    holder, locker = threading.Thread(target=hold_coupon), threading.Thread(target=lock_both)
+    holder.start()
+    assert held.wait(10)
+    locker.start()
+    time.sleep(0.5)  # the locker now waits for the coupon
+    try:
+        with pytest.raises(DatabaseError), transaction.atomic():
+            list(Promotion.objects.select_for_update(nowait=True).filter(pk=coupon.promotion_id))
+    finally:
+        release.set()
+        holder.join(10)
+        locker.join(10)
+    assert not locker.is_alive()

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.db import IntegrityError, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from catalog.models import Channel
@@ -75,6 +76,29 @@ def test_single_use_second_order_is_used_up():
     with pytest.raises(CouponUsedUp) as excinfo:
         redeem("ONCE", None, reference="N2")
     assert excinfo.value.status_code == 409 and "already been used" in excinfo.value.errors["coupon_code"][0]
+
+
+def test_a_refusal_leaves_the_callers_transaction_usable_unless_it_gave_up_the_savepoint():
+    CouponFactory(code="RAZ", single_use=True)
+    redeem("RAZ", None, reference="N1")
+    with transaction.atomic():  # a caller that catches the refusal and goes on
+        with pytest.raises(CouponUsedUp):
+            redeem("RAZ", None, reference="N2")
+        assert Coupon.objects.get(code="RAZ").uses == 1
+    # savepoint=False (checkout's): the refusal ends the caller's whole transaction.
+    with pytest.raises(TransactionManagementError), transaction.atomic():
+        with pytest.raises(CouponUsedUp):
+            coupon_redeem(
+                code="RAZ",
+                customer=None,
+                channel_code="web",
+                reference="N3",
+                amount=D("10"),
+                currency="PLN",
+                savepoint=False,
+            )
+        Coupon.objects.count()
+    assert CouponRedemption.objects.count() == 1
 
 
 def test_release_lets_the_code_be_used_again_and_is_idempotent():

@@ -197,3 +197,45 @@ def test_consistency_command_reports_drift(anna, agent, capsys):
         call_command("points_consistency")
     assert exc.value.returncode == 1
     assert "balance" in capsys.readouterr().out
+
+
+def test_redeem_and_earn_on_an_account_the_caller_locked_lock_it_once(anna, agent):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from loyalty.services.points import points_account_lock
+
+    ChannelFactory(code="web")
+    Tier.objects.create(code="silver", name="Silver", threshold=100)
+    spendable(anna, 500, agent)
+    with CaptureQueriesContext(connection) as ctx, transaction.atomic():
+        account = points_account_lock(customer=anna)
+        points_redeem(customer=anna, points=200, reference="OS-1", channel_code="web", account=account)
+        points_earn(customer=anna, points=150, reference="OS-1", channel_code="web", explanation=[], account=account)
+    locks = [q["sql"] for q in ctx.captured_queries if 'FROM "loyalty_loyaltyaccount"' in q["sql"]]
+    assert len(locks) == 1 and locks[0].endswith("FOR UPDATE")
+    account = LoyaltyAccount.objects.select_related("tier").get(customer=anna)
+    assert (account.balance, account.pending, account.tier.code) == (300, 150, "silver")
+    # Someone else's account is refused, not written to.
+    other = Customer.objects.create(first_name="Ola", email="ola@example.pl")
+    with pytest.raises(ValueError), transaction.atomic():
+        points_earn(customer=other, points=10, reference="OS-2", channel_code="web", explanation=[], account=account)
+    assert not LoyaltyAccount.objects.filter(customer=other).exists()
+
+
+def test_redeem_takes_only_spendable_lots_in_expiry_order_and_refuses_when_they_do_not_cover(anna, agent):
+    first = spendable(anna, 30, agent, now=T0).lot
+    third = spendable(anna, 50, agent, now=T0 + timedelta(days=20)).lot
+    second = spendable(anna, 40, agent, now=T0 + timedelta(days=10)).lot
+    points_redeem(customer=anna, points=10, reference="OS-1", channel_code="")  # first: 20 left
+    pending = points_earn(customer=anna, points=500, reference="OS-2", channel_code="", explanation=[]).lot
+    entry = points_redeem(customer=anna, points=45, reference="OS-3", channel_code="")
+    assert entry.explanation == [{"lot": first.pk, "points": 20}, {"lot": second.pk, "points": 25}]
+    lots = {lot.pk: lot.remaining for lot in PointsLot.objects.all()}
+    assert lots == {first.pk: 0, second.pk: 15, third.pk: 50, pending.pk: 500}
+    # The books drifted (a balance the lots do not hold): refused, nothing taken.
+    LoyaltyAccount.objects.filter(customer=anna).update(balance=1000)
+    with pytest.raises(InsufficientPoints):
+        points_redeem(customer=anna, points=100, reference="OS-4", channel_code="")
+    assert {lot.pk: lot.remaining for lot in PointsLot.objects.all()} == lots
+    assert not PointsEntry.objects.filter(reference="OS-4").exists()

@@ -15,7 +15,7 @@ from loyalty.pricing import PricedCart, TenderKind
 from loyalty.selectors.wallets import gift_cards_sold_exist
 from loyalty.services.coupons import coupon_redeem, coupon_redemptions_release
 from loyalty.services.giftcards import giftcard_issue, giftcard_refund, giftcard_spend, giftcards_void_for_reference
-from loyalty.services.points import points_earn, points_order_reverse, points_redeem
+from loyalty.services.points import points_account_lock, points_earn, points_order_reverse, points_redeem
 from loyalty.services.store_credit import store_credit_refund, store_credit_spend
 
 from ..models import Order, OrderLine
@@ -41,10 +41,18 @@ def order_rewards_take(*, order: Order, priced: PricedCart, actor=None) -> None:
     """Spend what ``priced`` says the order pays with and book the points it earns (pending).
     Raises loyalty's errors (``InsufficientPoints``, ``CouponUsedUp``, ``GiftCardInsufficient``,
     ``StoreCreditInsufficient``...) when another order spent it meanwhile: the caller's
-    transaction then writes nothing."""
+    transaction then writes nothing.
+
+    The services run with ``savepoint=False``: any refusal here ends the whole order (nothing in
+    ``order_place`` or the till catches one inside their transaction), so their own savepoints
+    would only cost round trips. The points account is locked once, first (step 1 of loyalty's
+    lock order, before the coupon's and the wallets' rows), for the redeem and the earn."""
     customer = order.customer
     channel_code = order.channel.code
     reference = order.number
+    account = None
+    if customer is not None and (priced.points_redeemed or priced.points_to_earn > 0):
+        account = points_account_lock(customer=customer)
     if priced.points_redeemed and customer is not None:
         points_redeem(
             customer=customer,
@@ -53,6 +61,8 @@ def order_rewards_take(*, order: Order, priced: PricedCart, actor=None) -> None:
             channel_code=channel_code,
             channel_kind=order.channel.kind,
             actor=actor,
+            account=account,
+            savepoint=False,
         )
     if priced.coupon_code:
         amount = sum((p.amount for p in priced.promotions if p.code == priced.coupon_code), 0)
@@ -64,6 +74,7 @@ def order_rewards_take(*, order: Order, priced: PricedCart, actor=None) -> None:
             amount=amount,
             currency=priced.currency,
             actor=actor,
+            savepoint=False,
         )
     for tender in priced.tenders:
         if tender.kind == TenderKind.GIFT_CARD:
@@ -74,6 +85,7 @@ def order_rewards_take(*, order: Order, priced: PricedCart, actor=None) -> None:
                 reference=reference,
                 channel_code=channel_code,
                 actor=actor,
+                savepoint=False,
             )
         elif customer is not None:
             store_credit_spend(
@@ -83,6 +95,7 @@ def order_rewards_take(*, order: Order, priced: PricedCart, actor=None) -> None:
                 reference=reference,
                 channel_code=channel_code,
                 actor=actor,
+                savepoint=False,
             )
     if priced.points_to_earn and customer is not None:
         points_earn(
@@ -93,6 +106,8 @@ def order_rewards_take(*, order: Order, priced: PricedCart, actor=None) -> None:
             explanation=list(priced.points_explanation),
             channel_kind=order.channel.kind,
             actor=actor,
+            account=account,
+            savepoint=False,
         )
 
 

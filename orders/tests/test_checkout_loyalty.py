@@ -149,6 +149,132 @@ def test_points_spent_between_pricing_and_placing_refuse_the_order_and_nothing_i
     assert balance(loyal["customer"]) == 100
 
 
+def _spent_between_pricing_and_placing(monkeypatch, spend):
+    import orders.services.checkout as checkout
+
+    priced_then_spent = checkout.cart_price
+
+    def stale_price(**kwargs):
+        priced = priced_then_spent(**kwargs)
+        spend()
+        return priced
+
+    monkeypatch.setattr(checkout, "cart_price", stale_price)
+
+
+def _loyalty_written(loyal) -> tuple:
+    account = LoyaltyAccount.objects.get(customer=loyal["customer"])
+    coupon = Coupon.objects.get(code="WIOSNA20")
+    return (
+        account.balance,
+        account.pending,
+        PointsLot.objects.filter(account=account).count(),
+        coupon.uses,
+        coupon.promotion.uses,
+        CouponRedemption.objects.count(),
+        sum(StockLevel.objects.values_list("allocated", flat=True)),
+    )
+
+
+def test_a_coupon_used_up_after_the_points_were_redeemed_refuses_the_order_and_nothing_is_written(loyal, monkeypatch):
+    # The services run without savepoints of their own in checkout: the refusal must still undo
+    # the points already redeemed in the same transaction.
+    def spend():
+        CouponRedemption.objects.create(
+            coupon=Coupon.objects.get(code="WIOSNA20"),
+            promotion=Coupon.objects.get(code="WIOSNA20").promotion,
+            reference="TILL-9",
+            amount=Decimal("20.00"),
+            currency="PLN",
+            single_use=True,
+        )
+        Coupon.objects.filter(code="WIOSNA20").update(uses=1)
+
+    before = _loyalty_written(loyal)
+    _spent_between_pricing_and_placing(monkeypatch, spend)
+    with pytest.raises(CouponUsedUp):
+        place(loyal, coupon_code="WIOSNA20", points=500)
+    assert Order.objects.count() == 0
+    assert _loyalty_written(loyal)[:3] == before[:3]
+    assert Coupon.objects.get(code="WIOSNA20").promotion.uses == 0
+    assert CouponRedemption.objects.exclude(reference="TILL-9").count() == 0
+    assert _loyalty_written(loyal)[-1] == before[-1]
+
+
+def test_a_gift_card_spent_after_the_points_and_coupon_refuses_the_order_and_nothing_is_written(loyal, monkeypatch):
+    def spend():
+        giftcard_spend(
+            code=loyal["code"], amount=Decimal("95.00"), currency="PLN", reference="TILL-2", channel_code="store"
+        )
+
+    before = _loyalty_written(loyal)
+    _spent_between_pricing_and_placing(monkeypatch, spend)
+    with pytest.raises(GiftCardInsufficient):
+        place(loyal, coupon_code="WIOSNA20", points=500, gift_card_code=loyal["code"])
+    assert Order.objects.count() == 0
+    assert _loyalty_written(loyal) == before
+    loyal["card"].refresh_from_db()
+    assert loyal["card"].balance == Decimal("5.00")
+
+
+def test_a_members_order_takes_no_savepoint_more_than_a_guests(loyal):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    a, b, _c = loyal["variants"]
+
+    def savepoints(**who) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            order_place(
+                channel=loyal["web"],
+                lines={a.pk: 1, b.pk: 1},
+                fulfilment_type="delivery",
+                shipping_address=ADDRESS,
+                **who,
+            )
+        return sum(q["sql"].startswith("SAVEPOINT") for q in ctx.captured_queries)
+
+    guest = savepoints(contact=Contact(email="x@example.pl"))
+    member = savepoints(customer=loyal["customer"], coupon_code="WIOSNA20", points=100, gift_card_code=loyal["code"])
+    assert member == guest
+    assert Order.objects.filter(customer=loyal["customer"], points_redeemed=100, coupon_code="WIOSNA20").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_members_concurrent_orders_with_and_without_points_and_one_coupon_do_not_deadlock(shop, superuser):
+    # Orders that redeem lock the points account before the coupon; orders that only earn must
+    # take it in the same order (not after the coupon), or the two kinds deadlock.
+    customer = Customer.objects.create(first_name="Ola", last_name="Lis", email="ola@example.pl")
+    points_adjust(customer=customer, points=10_000, reason="Welcome", actor=superuser)
+    EarningRule.objects.create(name="1 pkt za 1 zł", kind="per_amount", points_per_unit=Decimal("1"))
+    promotion = Promotion.objects.create(name="Kupon 5%", kind="percent", value=Decimal("5"))
+    coupon = Coupon.objects.create(code="WIELE", promotion=promotion, single_use=False)
+    a, b, _c = shop["variants"]
+    stock(a, shop["warehouse"], 100)
+    stock(b, shop["warehouse"], 100)
+
+    def attempt(i):
+        return order_place(
+            channel=shop["web"],
+            lines={(a if i % 2 else b).pk: 1},  # other stock rows: only loyalty's locks meet
+            fulfilment_type="delivery",
+            shipping_address=ADDRESS,
+            customer=customer,
+            coupon_code="WIELE",
+            points=100 if i % 2 else 0,
+        ).points_redeemed
+
+    results = run_in_threads(attempt, [(i,) for i in range(12)])
+    assert not [r for r in results if isinstance(r, Exception)], results  # e.g. a deadlock detected
+    assert sorted(results) == [0] * 6 + [100] * 6, results
+    account = LoyaltyAccount.objects.get(customer=customer)
+    assert account.balance == 10_000 - 600
+    assert account.pending == sum(Order.objects.values_list("points_earned", flat=True)) > 0
+    coupon.refresh_from_db()
+    promotion.refresh_from_db()
+    assert coupon.uses == promotion.uses == 12
+
+
 @pytest.mark.django_db(transaction=True)
 def test_one_single_use_coupon_in_concurrent_checkouts_from_web_app_and_till_places_one_order_with_it(shop, superuser):
     promotion = Promotion.objects.create(name="Kupon 20 zł", kind="fixed", value=Decimal("20"))
