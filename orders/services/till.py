@@ -24,6 +24,7 @@ from inventory.services import StockLine, stock_sell
 from loyalty.pricing import Tender, TenderKind, cart_price
 from omnishop.exceptions import DomainError
 from omnishop.money import Money, money_round
+from omnishop.outbox.services import outbox_batch
 from omnishop.vocabulary import FulfilmentType
 
 from ..events import OrderEventType, order_placed_message, order_status_message
@@ -260,7 +261,7 @@ def till_sale_record(*, channel: Channel, data: TillSaleRequest, actor=None) -> 
 
 def _till_sale_new(*, channel, data: TillSaleRequest, resolved: _Resolved, fingerprint: str, actor) -> Order:
     store = resolved.store
-    with transaction.atomic(durable=True):
+    with transaction.atomic(durable=True), outbox_batch():  # the sale's order, stock and loyalty events: one write
         customer = till_customer_find(data.customer)
         prefix, number = order_number_new()
         order = Order.objects.create(
