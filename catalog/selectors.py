@@ -8,6 +8,8 @@ from django.db import connection
 from django.db.models import Case, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
+from omnishop.sql_arrays import int_array
+
 from .models import Category, Channel, ChannelListing, Price, Product, Variant
 
 # Ids or keys per ``IN (...)`` list: keeps any one statement's parameter list bounded.
@@ -86,8 +88,8 @@ def marketplace_offers_query(
     )
     return sql, {
         "offers_at": at or timezone.now(),
-        "offers_variants": None if variant_ids is None else sorted({int(pk) for pk in variant_ids}),
-        "offers_products": None if product_ids is None else sorted({int(pk) for pk in product_ids}),
+        "offers_variants": None if variant_ids is None else int_array(sorted(set(variant_ids))),
+        "offers_products": None if product_ids is None else int_array(sorted(set(product_ids))),
         "offers_kind": Channel.Kind.MARKETPLACE,
         "offers_channel": channel_id,
     }

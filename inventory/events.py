@@ -30,13 +30,16 @@ CHANNEL_STOCK_CHANGED_VERSION = 1
 LOCATION_AVAILABILITY_FIELDS = ("is_active", "ring_fence", "ships_online", "click_and_collect", "ship_from_store")
 
 
+_STOCK_CHANGED = InventoryEvent.STOCK_CHANGED.value  # read once: a sync builds 10,000 of these
+
+
 def stock_changed_message(
     *, sku: str, location_code: str, on_hand: int, allocated: int, safety_stock: int, held: int
 ) -> OutboxMessage:
     """``stock.changed`` for one (SKU, location), coalesced: a consumer only needs the latest
     figures. ``held``: units in active holds (carts, checkouts, reserve-in-store)."""
     return OutboxMessage(
-        type=InventoryEvent.STOCK_CHANGED.value,
+        type=_STOCK_CHANGED,
         aggregate_type="stock",
         aggregate_id=f"{sku}@{location_code}",
         payload={

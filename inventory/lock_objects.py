@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Q
 
 from catalog.models import Variant
+from omnishop.sql_arrays import int_array
 
 from .models import Allocation, ChannelStock, Location, StockLevel, Transfer
 
@@ -76,7 +77,7 @@ def stock_levels_lock_bulk(*, pairs: Iterable[tuple[int, int]]) -> dict[tuple[in
             "ON s.variant_id = p.variant_id AND s.location_id = p.location_id "
             f"JOIN {variant} v ON v.id = s.variant_id JOIN {location} l ON l.id = s.location_id "
             "ORDER BY s.variant_id, s.location_id FOR UPDATE OF s",
-            [[v for v, _loc in wanted], [loc for _v, loc in wanted]],
+            [int_array(v for v, _loc in wanted), int_array(loc for _v, loc in wanted)],
         )
         rows = cursor.fetchall()
     return {(row[2], row[3]): LockedLevel(*row) for row in rows}
@@ -154,8 +155,8 @@ def channel_stock_lock(
             " ORDER BY l.channel_id, l.variant_id",
             {
                 **params,
-                "lock_variants": None if variant_ids is None else sorted(set(variant_ids)),
-                "lock_products": None if product_ids is None else sorted(set(product_ids)),
+                "lock_variants": None if variant_ids is None else int_array(sorted(set(variant_ids))),
+                "lock_products": None if product_ids is None else int_array(sorted(set(product_ids))),
             },
         )
         return [LockedFigure(*row) for row in cursor.fetchall()]

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from catalog.selectors import marketplace_offers_query, variant_skus
 from omnishop.outbox.services import outbox_emit_many
+from omnishop.sql_arrays import bool_array, int_array
 
 from ..events import channel_stock_changed_message
 from ..lock_objects import LockedFigure, channel_stock_lock
@@ -82,11 +83,11 @@ def _figures_write(rows: list[LockedFigure]) -> list[tuple[LockedFigure, int]]:
             "RETURNING s.id, s.available",
             [
                 *params,
-                [row.pk for row in rows],
-                [row.variant_id for row in rows],
-                [row.available for row in rows],
-                [row.stock_buffer for row in rows],
-                [row.listed_sku is not None for row in rows],
+                int_array(row.pk for row in rows),
+                int_array(row.variant_id for row in rows),
+                int_array(row.available for row in rows),
+                int_array(row.stock_buffer for row in rows),
+                bool_array(row.listed_sku is not None for row in rows),
                 timezone.now(),
             ],
         )

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from omnishop.outbox.services import outbox_emit_many
+from omnishop.sql_arrays import int_array, tid_array
 
 from ..events import stock_changed_message
 from ..exceptions import IdempotencyConflict, InsufficientStock, StockCountBelowAllocated
@@ -87,7 +88,7 @@ def stock_held_by_pair(*, pairs: Collection[Pair], exclude_references: Collectio
             f"SELECT variant_id, location_id, SUM(quantity) FROM {StockHold._meta.db_table} "  # noqa: S608
             "WHERE expires_at > %s AND variant_id = ANY(%s::bigint[]) AND location_id = ANY(%s::bigint[]) "
             "AND NOT (reference = ANY(%s::varchar[])) GROUP BY variant_id, location_id",
-            [timezone.now(), variant_ids, location_ids, sorted(set(exclude_references))],
+            [timezone.now(), int_array(variant_ids), int_array(location_ids), sorted(set(exclude_references))],
         )
         rows = cursor.fetchall()
     wanted = set(pairs)
@@ -226,14 +227,18 @@ def _stock_levels_write(levels: list[LockedLevel], *, allocated: bool = False) -
     if not levels:
         return
     table = StockLevel._meta.db_table
-    columns = [[lv.tid for lv in levels], [lv.pk for lv in levels], [lv.on_hand for lv in levels]]
+    columns = [
+        tid_array(lv.tid for lv in levels),
+        int_array(lv.pk for lv in levels),
+        int_array(lv.on_hand for lv in levels),
+    ]
     with connection.cursor() as cursor:
         if allocated:
             cursor.execute(
                 f"UPDATE {table} AS s SET on_hand = v.on_hand, allocated = v.allocated, updated_at = %s "  # noqa: S608
                 "FROM unnest(%s::tid[], %s::bigint[], %s::integer[], %s::integer[]) AS v(tid, id, on_hand, allocated) "
                 "WHERE s.ctid = v.tid AND s.id = v.id",
-                [timezone.now(), *columns, [lv.allocated for lv in levels]],
+                [timezone.now(), *columns, int_array(lv.allocated for lv in levels)],
             )
         else:
             cursor.execute(
