@@ -43,6 +43,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- cache: shared by every process (throttles, login lockout) --------------------------
 # CACHE_URL=redis://... in production; locally a table in the database (created by migrate's createcachetable).
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://omnishop_cache")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "omnishop.cache.RedisCache"  # Django's, keeping its clients
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -185,3 +185,23 @@ def test_two_server_processes_share_one_budget():
     with gunicorn_servers(2, env={"CACHE_URL": redis_url(), "OMNISHOP_THROTTLE_ANON": "6/min"}) as ports:
         statuses = [_get(f"http://127.0.0.1:{ports[i % 2]}/api/v1/categories/") for i in range(8)]
     assert statuses == [200] * 6 + [429, 429], statuses
+
+
+@pytest.mark.redis
+def test_the_redis_cache_keeps_one_client_per_pool():
+    """CACHE_URL=redis://... is Django's Redis cache (omnishop/cache.py) keeping its clients: a
+    throttled request's several cache calls do not each build a new one."""
+    from django.core.cache.backends.base import BaseCache
+
+    from omnishop.cache import RedisCache
+
+    cache = RedisCache(redis_url(), {"KEY_PREFIX": "test-cache-clients"})
+    assert isinstance(cache, BaseCache)
+    client = cache._cache.get_client(write=True)
+    assert cache._cache.get_client(write=True) is client and cache._cache.get_client() is client
+    cache.delete_many(["budget", "n"])
+    cache.set("budget", [1, 2], 30)
+    assert cache.get("budget") == [1, 2]
+    assert cache.add("n", 0) and cache.incr("n") == 1
+    cache.delete_many(["budget", "n"])
+    assert cache.get("budget") is None
