@@ -4,6 +4,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from omnishop.sql_arrays import int_array
 
 from ..exceptions import InsufficientStock
 from ..lock_objects import allocations_lock_open, stock_levels_lock
@@ -11,10 +14,13 @@ from ..models import Allocation, StockHold, StockLevel, StockMovement
 from .ledger import (
     StockChange,
     StockLine,
-    stock_available_check,
     stock_changed_emit,
     stock_changes_apply,
+    stock_held_rows,
+    stock_held_sql,
     stock_levels_ensure,
+    stock_shortfalls_raise,
+    stock_wanted,
 )
 
 
@@ -32,36 +38,52 @@ def _allocated_add(by_pk: dict[int, int]) -> None:
         )
 
 
-def _allocations_record(by_pk: dict[int, int], *, lines: list[StockLine], reference: str) -> list[Allocation]:
-    """``_allocated_add`` of ``by_pk`` and the open allocations of ``lines`` under ``reference``,
-    in one statement (a placement's round trips count); the allocations come back saved, in the
-    order of ``lines``. Rows are already locked and checked by the caller."""
+def _allocations_record(
+    by_pk: dict[int, int], *, lines: list[StockLine], reference: str, held_of: tuple[str, list] | None = None
+) -> tuple[list[Allocation], list[tuple], bool]:
+    """``allocated += q`` of ``by_pk`` (locked rows, each only while it stays within on hand) and
+    the open allocations of ``lines`` under ``reference``, in one statement (a placement's round
+    trips count); with ``held_of`` (``stock_held_sql``), the same statement reads the holds of
+    the locked rows too. Returns the allocations, saved, in the order of ``lines``, the held
+    rows, and whether every row's ``allocated`` was raised (one that would pass on hand is
+    not). The statement starts after the locks were granted, so it sees every hold committed
+    before them; the caller checks availability on what it read and raises when short, which
+    rolls the writes back."""
     level, allocation = StockLevel._meta.db_table, Allocation._meta.db_table
     now = timezone.now()
     changes = sorted(by_pk.items())
+    held_sql, held_params = held_of or ("SELECT NULL::bigint, NULL::bigint, NULL::bigint WHERE false", [])
     with connection.cursor() as cursor:
         cursor.execute(
-            f'WITH u AS (UPDATE "{level}" AS s SET "allocated" = s."allocated" + v.q, "updated_at" = %s'  # noqa: S608
-            ' FROM unnest(%s::bigint[], %s::integer[]) AS v(id, q) WHERE s."id" = v.id RETURNING 1) '
-            f'INSERT INTO "{allocation}" ("location_id", "variant_id", "quantity", "reference", "status", "created_at")'
-            " SELECT a.l, a.v, a.q, %s, %s, %s"
+            f"WITH h(v, l, q) AS ({held_sql}), "  # noqa: S608
+            f'u AS (UPDATE "{level}" AS s SET "allocated" = s."allocated" + v.q, "updated_at" = %s'
+            ' FROM unnest(%s::bigint[], %s::integer[]) AS v(id, q) WHERE s."id" = v.id'
+            ' AND s."allocated" + v.q <= s."on_hand" RETURNING 1), '
+            f'a AS (INSERT INTO "{allocation}" ("location_id", "variant_id", "quantity", "reference", "status",'
+            ' "created_at") SELECT a.l, a.v, a.q, %s, %s, %s'
             " FROM ROWS FROM (unnest(%s::bigint[], %s::bigint[], %s::integer[])) WITH ORDINALITY AS a(l, v, q, n)"
-            ' ORDER BY a.n RETURNING "id"',
+            ' ORDER BY a.n RETURNING "id") '
+            "SELECT 'a', id, NULL::bigint, NULL::bigint, NULL::bigint FROM a"
+            " UNION ALL SELECT 'h', NULL, v, l, q FROM h UNION ALL SELECT 'u', count(*), NULL, NULL, NULL FROM u",
             [
+                *held_params,
                 now,
-                [pk for pk, _q in changes],
-                [q for _pk, q in changes],
+                int_array(pk for pk, _q in changes),
+                int_array(q for _pk, q in changes),
                 reference,
                 Allocation.Status.OPEN,
                 now,
-                [ln.location_id for ln in lines],
-                [ln.variant_id for ln in lines],
-                [ln.quantity for ln in lines],
+                int_array(ln.location_id for ln in lines),
+                int_array(ln.variant_id for ln in lines),
+                int_array(ln.quantity for ln in lines),
             ],
         )
-        ids = [pk for (pk,) in cursor.fetchall()]
+        rows = cursor.fetchall()
+    ids = [n for kind, n, *_rest in rows if kind == "a"]
+    held = [tuple(rest) for kind, _n, *rest in rows if kind == "h"]
+    updated = next(n for kind, n, *_rest in rows if kind == "u")
     fields = ("id", "location_id", "variant_id", "quantity", "reference", "status", "created_at", "closed_at")
-    return [
+    allocations = [
         Allocation.from_db(
             connection.alias,
             fields,
@@ -69,13 +91,16 @@ def _allocations_record(by_pk: dict[int, int], *, lines: list[StockLine], refere
         )
         for pk, ln in zip(ids, lines, strict=True)
     ]
+    return allocations, held, updated == len(changes)
 
 
 def stock_allocate(
     *, lines: list[StockLine], reference: str, online: bool = True, release_holds: str = "", savepoint: bool = True
 ) -> list[Allocation]:
-    """Promise units to an order: lock rows in (variant, location) order, check availability
-    (holds, safety stock, ring-fence), raise ``allocated`` with F(), and record allocations.
+    """Promise units to an order: lock rows in (variant, location) order, raise ``allocated``,
+    record the allocations and read the holds in one statement, then check availability (holds,
+    safety stock, ring-fence) on what was read: a shortage raises and the writes go back with
+    the savepoint (or, with ``savepoint=False``, with the caller's transaction).
 
     ``release_holds``: a hold reference (the order's checkout holds) that is not counted
     against availability and is deleted, so a customer's own hold never blocks their order.
@@ -94,18 +119,29 @@ def stock_allocate(
         held_pairs = _hold_pairs(release_holds) if release_holds else set()
         # The released holds' rows too (they may be elsewhere): their availability changes as well.
         levels = stock_levels_lock(pairs=[*pairs, *held_pairs])
+        wanted = stock_wanted(lines)
         # The released holds are not counted, and they go below: the check reads what stays held.
-        check = stock_available_check(
-            levels=levels, lines=lines, online=online, exclude_hold_references=[release_holds] if release_holds else ()
+        read_pairs = {*levels, *pairs}
+        held_of = stock_held_sql(pairs=read_pairs, exclude_references=[release_holds] if release_holds else ())
+        allocations, held_rows, raised = _allocations_record(
+            {levels[pair].pk: quantity for pair, quantity in wanted.items() if pair in levels},
+            lines=lines,
+            reference=reference,
+            held_of=held_of,
         )
-        totals = check.wanted
-        allocations = _allocations_record(
-            {levels[pair].pk: quantity for pair, quantity in totals.items()}, lines=lines, reference=reference
+        check = stock_shortfalls_raise(
+            levels=levels, wanted=wanted, held=stock_held_rows(held_rows, pairs=read_pairs), online=online
         )
-        for pair, quantity in totals.items():
+        if not raised:  # cannot happen after the check (available never exceeds on hand less allocated)
+            raise InsufficientStock(
+                ngettext("Not enough stock for %(n)d line.", "Not enough stock for %(n)d lines.", len(wanted))
+                % {"n": len(wanted)},
+                errors={},
+            )
+        for pair, quantity in wanted.items():
             levels[pair].allocated += quantity
         stock_changed_emit(
-            levels=[levels[pair] for pair in sorted(set(totals) | (held_pairs & set(levels)))], held=check.held
+            levels=[levels[pair] for pair in sorted(set(wanted) | (held_pairs & set(levels)))], held=check.held
         )
         if release_holds:
             StockHold.objects.filter(reference=release_holds).delete()
@@ -126,9 +162,7 @@ def stock_allocate_arrived(*, lines: list[StockLine], reference: str) -> list[Al
         return []
     with transaction.atomic():
         levels = stock_levels_lock(pairs=[(ln.variant_id, ln.location_id) for ln in lines])
-        wanted: dict[tuple[int, int], int] = {}
-        for ln in lines:
-            wanted[(ln.variant_id, ln.location_id)] = wanted.get((ln.variant_id, ln.location_id), 0) + ln.quantity
+        wanted = stock_wanted(lines)
         short = {}
         for pair, quantity in wanted.items():
             level = levels.get(pair)
@@ -139,12 +173,17 @@ def stock_allocate_arrived(*, lines: list[StockLine], reference: str) -> list[Al
                 ]
         if short:
             raise InsufficientStock(_("The units that arrived are no longer there."), errors=short)
-        allocations = _allocations_record(
-            {levels[pair].pk: quantity for pair, quantity in wanted.items()}, lines=lines, reference=reference
+        allocations, held_rows, _raised = _allocations_record(
+            {levels[pair].pk: quantity for pair, quantity in wanted.items()},
+            lines=lines,
+            reference=reference,
+            held_of=stock_held_sql(pairs=set(wanted)),
         )
         for pair, quantity in wanted.items():
             levels[pair].allocated += quantity
-        stock_changed_emit(levels=[levels[pair] for pair in sorted(wanted)])
+        stock_changed_emit(
+            levels=[levels[pair] for pair in sorted(wanted)], held=stock_held_rows(held_rows, pairs=set(wanted))
+        )
     return allocations
 
 

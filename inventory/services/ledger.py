@@ -2,7 +2,9 @@
 
 Public names only, for the flows built on it (holds, allocations, transfers, sync, consistency):
 the change type (``StockChange``), ``stock_levels_ensure`` (rows exist before they are locked),
-``stock_available_check`` (availability of locked rows), ``stock_changes_apply`` (on hand and
+``stock_available_check`` (availability of locked rows; in parts, ``stock_wanted``,
+``stock_held_sql`` and ``stock_shortfalls_raise``, for a write that reads the holds in its own
+statement, as an allocation does), ``stock_changes_apply`` (on hand and
 the ledger) with ``stock_books_reconcile`` (the consistency repair's corrections), and
 ``stock_changed_emit`` (the ``stock.changed`` events, and the marketplace channels' figures that
 follow from them, ``channel_stock``). Rows are locked through
@@ -81,16 +83,32 @@ def stock_held_by_pair(*, pairs: Collection[Pair], exclude_references: Collectio
     Read it after locking the rows: every hold writer locks them first, so the figure stands."""
     if not pairs:
         return {}
-    variant_ids = sorted({v for v, _loc in pairs})
-    location_ids = sorted({loc for _v, loc in pairs})
+    sql, params = stock_held_sql(pairs=pairs, exclude_references=exclude_references)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT variant_id, location_id, SUM(quantity) FROM {StockHold._meta.db_table} "  # noqa: S608
-            "WHERE expires_at > %s AND variant_id = ANY(%s::bigint[]) AND location_id = ANY(%s::bigint[]) "
-            "AND NOT (reference = ANY(%s::varchar[])) GROUP BY variant_id, location_id",
-            [timezone.now(), int_array(variant_ids), int_array(location_ids), sorted(set(exclude_references))],
-        )
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
+    return stock_held_rows(rows, pairs=pairs)
+
+
+def stock_held_sql(*, pairs: Collection[Pair], exclude_references: Collection[str] = ()) -> tuple[str, list]:
+    """``stock_held_by_pair``'s read as SQL of (variant id, location id, units) rows and its
+    parameters, for a statement that reads it as a part (an allocation's write); its rows
+    become the figures through ``stock_held_rows``."""
+    return (
+        f"SELECT variant_id, location_id, SUM(quantity) FROM {StockHold._meta.db_table} "  # noqa: S608
+        "WHERE expires_at > %s AND variant_id = ANY(%s::bigint[]) AND location_id = ANY(%s::bigint[]) "
+        "AND NOT (reference = ANY(%s::varchar[])) GROUP BY variant_id, location_id",
+        [
+            timezone.now(),
+            int_array(sorted({v for v, _loc in pairs})),
+            int_array(sorted({loc for _v, loc in pairs})),
+            sorted(set(exclude_references)),
+        ],
+    )
+
+
+def stock_held_rows(rows: Iterable[tuple], *, pairs: Collection[Pair]) -> dict[Pair, int]:
+    """The rows of ``stock_held_sql`` as units held per pair of ``pairs``."""
     wanted = set(pairs)
     return {(v, loc): int(total) for v, loc, total in rows if (v, loc) in wanted}
 
@@ -106,9 +124,22 @@ def stock_available_check(
         pairs={*levels, *((ln.variant_id, ln.location_id) for ln in lines)},
         exclude_references=exclude_hold_references,
     )
+    return stock_shortfalls_raise(levels=levels, wanted=stock_wanted(lines), held=held, online=online)
+
+
+def stock_wanted(lines: Iterable[StockLine]) -> dict[Pair, int]:
+    """Units wanted per (variant, location): lines for one row add up."""
     wanted: dict[Pair, int] = {}
     for ln in lines:
         wanted[(ln.variant_id, ln.location_id)] = wanted.get((ln.variant_id, ln.location_id), 0) + ln.quantity
+    return wanted
+
+
+def stock_shortfalls_raise(
+    *, levels: dict, wanted: dict[Pair, int], held: dict[Pair, int], online: bool
+) -> AvailabilityCheck:
+    """``stock_available_check`` for holds read already (``held``, by locked pair, read after
+    the locks): raise InsufficientStock naming every short pair, else what was checked."""
     short = {}
     for pair, quantity in wanted.items():
         level = levels.get(pair)

@@ -268,3 +268,26 @@ def test_allocating_less_than_one_unit_is_refused():
     with pytest.raises(ValidationError):
         stock_allocate(lines=[StockLine(variant.pk, store.pk, 0)], reference="order:0")
     assert level(variant, store).allocated == 0 and not Allocation.objects.exists()
+
+
+def test_a_refused_allocation_leaves_no_allocated_unit_and_no_allocation_row():
+    """The allocation raises ``allocated`` and records its rows in the statement that reads the
+    holds, then checks: a shortage takes those writes back with it."""
+    variant = VariantFactory()
+    store = LocationFactory()
+    stock_receive(variant=variant, location=store, quantity=4)
+    stock_hold_place(
+        lines=[StockLine(variant.pk, store.pk, 2)], kind="cart", reference="cart:1", ttl=timedelta(minutes=30)
+    )
+    with pytest.raises(InsufficientStock) as exc:
+        stock_allocate(lines=[StockLine(variant.pk, store.pk, 3)], reference="order:a", online=False)
+    assert exc.value.errors == {f"{variant.pk}@{store.pk}": ["3 wanted, 2 available."]}
+    assert StockLevel.objects.get(variant=variant, location=store).allocated == 0
+    assert not Allocation.objects.exists()
+    with pytest.raises(InsufficientStock), transaction.atomic():
+        stock_allocate(lines=[StockLine(variant.pk, store.pk, 3)], reference="order:b", online=False, savepoint=False)
+    assert StockLevel.objects.get(variant=variant, location=store).allocated == 0
+    assert not Allocation.objects.exists()
+    [allocation] = stock_allocate(lines=[StockLine(variant.pk, store.pk, 2)], reference="order:c", online=False)
+    assert (allocation.quantity, allocation.status, allocation.reference) == (2, "open", "order:c")
+    assert StockLevel.objects.get(variant=variant, location=store).allocated == 2
