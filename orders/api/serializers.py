@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inventory.models import Transfer
-from omnishop.api.serializers import MoneyField
+from omnishop.api.serializers import FieldsBuiltOnce, MoneyField
 from omnishop.vocabulary import CHECKOUT_FULFILMENT_CHOICES, CHECKOUT_PAYMENT_CHOICES, PaymentMethod
 
 from ..events import order_event_text
@@ -107,7 +107,7 @@ class OrderCancelSerializer(serializers.Serializer):
     )
 
 
-class OrderLineSerializer(serializers.ModelSerializer):
+class OrderLineSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     # The line is rendered from its order's prefetched list, so its order (and currency) is at hand.
     unit_price = MoneyField(currency_source="order.currency")
     discount = MoneyField(currency_source="order.currency")
@@ -118,7 +118,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
         fields = ["id", "sku", "name", "quantity", "unit_price", "discount", "line_total"]
 
 
-class FulfilmentLineSerializer(serializers.ModelSerializer):
+class FulfilmentLineSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     order_line = serializers.IntegerField(source="order_line_id", help_text=_("The id of the order line."))
     sku = serializers.CharField(source="order_line.sku")
 
@@ -127,7 +127,7 @@ class FulfilmentLineSerializer(serializers.ModelSerializer):
         fields = ["order_line", "sku", "quantity"]
 
 
-class FulfilmentTransferSerializer(serializers.ModelSerializer):
+class FulfilmentTransferSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     destination = serializers.CharField(source="destination.code", help_text=_("Location code of the pickup store."))
 
     class Meta:
@@ -135,7 +135,7 @@ class FulfilmentTransferSerializer(serializers.ModelSerializer):
         fields = ["id", "status", "destination", "shipped_at", "received_at"]
 
 
-class FulfilmentSerializer(serializers.ModelSerializer):
+class FulfilmentSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     location = serializers.CharField(source="location.code", help_text=_("Code of the location that serves it."))
     location_name = serializers.CharField(source="location.name")
     transfer = FulfilmentTransferSerializer(
@@ -209,7 +209,7 @@ def routing_public(stored: dict) -> dict | None:
     }
 
 
-class OrderEventSerializer(serializers.ModelSerializer):
+class OrderEventSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     note = serializers.SerializerMethodField(
         help_text=_("What happened, in the request's language (picking entries say it from their details).")
     )
@@ -223,7 +223,7 @@ class OrderEventSerializer(serializers.ModelSerializer):
         return order_event_text(event)
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     channel = serializers.CharField(source="channel.code")
     pickup_store = serializers.CharField(source="pickup_location.code", allow_null=True, default=None)
     lines = OrderLineSerializer(source="line_list", many=True)
