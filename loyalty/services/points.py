@@ -26,6 +26,7 @@ from ..events import PointsEvent, points_message
 from ..exceptions import InsufficientPoints, InvalidPointsRequest
 from ..lock_objects import loyalty_account_lock_for_customer, loyalty_accounts_lock
 from ..models import LoyaltyAccount, PointsEntry, PointsLot
+from ..sql_rows import Sql, insert_values
 from .tiers import tier_account_evaluate
 
 GRANT_PERMISSION = "loyalty.grant_points"
@@ -318,40 +319,18 @@ def points_order_book(
         tier_account_evaluate(account=account, now=now, reason="earn", upgrade_only=True)
 
 
-class _Sql(str):
-    """SQL written into an insert's ``VALUES`` instead of a parameter (a sibling CTE's id)."""
-
-
-def _values(model, rows: list[dict]) -> tuple[list[str], str, list]:
-    """Columns, ``VALUES`` rows and parameters inserting ``rows`` (attribute name → value, the
-    fields' defaults for the others) into ``model``'s table, each value prepared by its field."""
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    tuples, params = [], []
-    for row in rows:
-        marks = []
-        for f in fields:
-            value = row[f.attname] if f.attname in row else f.get_default()
-            if isinstance(value, _Sql):
-                marks.append(value)
-            else:
-                marks.append("%s")
-                params.append(f.get_db_prep_save(value, connection))
-        tuples.append("(" + ", ".join(marks) + ")")
-    return [connection.ops.quote_name(f.column) for f in fields], ", ".join(tuples), params
-
-
 def _book_sql(*, lot: dict | None, entries: list[dict]) -> tuple[str, list]:
     """One statement: the earn lot (when ``lot``), the entries (the earn entry gets the lot's id)
     and the account's counters (the last four parameters: balance change, pending change, when,
     account id). The caller holds the account's lock (which covers its lots)."""
     parts, params = [], []
     if lot is not None:
-        columns, values, lot_params = _values(PointsLot, [lot])
+        columns, values, lot_params = insert_values(PointsLot, [lot])
         table = PointsLot._meta.db_table
         parts.append(f"lot AS (INSERT INTO {table} ({', '.join(columns)}) VALUES {values} RETURNING id)")  # noqa: S608
         params += lot_params
-        entries = [{**e, "lot_id": _Sql("(SELECT id FROM lot)")} if e["kind"] == Kind.EARN else e for e in entries]
-    columns, values, entry_params = _values(PointsEntry, entries)
+        entries = [{**e, "lot_id": Sql("(SELECT id FROM lot)")} if e["kind"] == Kind.EARN else e for e in entries]
+    columns, values, entry_params = insert_values(PointsEntry, entries)
     table = PointsEntry._meta.db_table
     parts.append(f"entries AS (INSERT INTO {table} ({', '.join(columns)}) VALUES {values})")  # noqa: S608
     params += entry_params
