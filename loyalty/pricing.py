@@ -34,7 +34,8 @@ from omnishop.vocabulary import FulfilmentType
 
 from .basket import Basket, BasketLine, apportion
 from .exceptions import NotSellable
-from .promotions import promotions_apply
+from .promotions import UNREAD, coupon_code_normalise, promotions_apply
+from .selectors.pricing import member_pricing_reads
 from .selectors.wallets import store_credit_balance
 from .selectors_points import points_for_amount, points_quote, points_standing, points_value
 from .services.giftcards import giftcard_check
@@ -275,9 +276,16 @@ def cart_price(
     promotions: tuple[PricedPromotion, ...] = ()
     applied_code = ""
     redeemed, points_discount = 0, ZERO
-    standing = points_standing(customer=customer)  # read once for the promotions, redemption and quote
+    coupon, rules = UNREAD, None
+    if customer is not None and customer.pk is not None:
+        # A member's standing, coupon and earning rules in one read (a guest's: the coupon alone).
+        code = "" if sold_at else coupon_code_normalise(coupon_code)
+        reads = member_pricing_reads(customer=customer, coupon_code=code, at=at)
+        standing, coupon, rules = reads.standing, reads.coupon, reads.rules
+    else:
+        standing = points_standing(customer=customer)  # read once for the promotions, redemption and quote
     if not sold_at:
-        outcome = promotions_apply(basket=basket, coupon_code=coupon_code, tier_code=standing.tier_code)
+        outcome = promotions_apply(basket=basket, coupon_code=coupon_code, tier_code=standing.tier_code, coupon=coupon)
         discounts = dict(outcome.line_discounts)
         applied_code = outcome.coupon_code
         promotions = tuple(
@@ -311,7 +319,9 @@ def cart_price(
         shipping = shipping_fee(channel=channel, fulfilment_type=fulfilment_type, subtotal=subtotal - discount_total)
     total = _round(subtotal - discount_total + shipping, currency)
     net_by_variant = {p.variant_id: p.net_total for p in priced}
-    quote = points_quote(basket=basket, net_by_variant=net_by_variant, shipping=shipping, standing=standing)
+    quote = points_quote(
+        basket=basket, net_by_variant=net_by_variant, shipping=shipping, standing=standing, rules=rules
+    )
     tenders = _tenders(
         customer=customer, currency=currency, due=total, gift_card_code=gift_card_code, store_credit=store_credit, at=at
     )

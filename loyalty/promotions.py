@@ -314,16 +314,24 @@ def _apply(promotion, *, basket, remaining, code="") -> AppliedPromotion | None:
     )
 
 
-def promotions_apply(*, basket: Basket, coupon_code: str = "", tier_code: str = "") -> PromotionOutcome:
+UNREAD = object()  # ``promotions_apply``'s coupon not read by the caller
+
+
+def promotions_apply(
+    *, basket: Basket, coupon_code: str = "", tier_code: str = "", coupon: Coupon | None = UNREAD
+) -> PromotionOutcome:
     """The promotions that apply to ``basket`` (see the module docstring for order and rounding).
-    Raises ``CouponInvalid`` when ``coupon_code`` is given and cannot apply, saying why."""
+    Raises ``CouponInvalid`` when ``coupon_code`` is given and cannot apply, saying why.
+    ``coupon``: the coupon of ``coupon_code`` when the caller read it already (None: no coupon
+    has the code); else it is read here."""
     code = coupon_code_normalise(coupon_code)
     customer_id = _customer_id(basket.customer)
-    coupon = None
-    if code:
+    if not code:
+        coupon = None
+    elif coupon is UNREAD:
         coupon = Coupon.objects.annotate(code_upper=Upper("code")).filter(code_upper=code).first()
-        if coupon is None:
-            raise _invalid(_("Unknown coupon code."))
+    if code and coupon is None:
+        raise _invalid(_("Unknown coupon code."))
     at = basket.at
     promotions = promotions_in_play(
         at=at, customer_id=customer_id, coupon_promotion_id=coupon.promotion_id if coupon else None

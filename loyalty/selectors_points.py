@@ -73,19 +73,21 @@ def points_quote(
     net_by_variant: dict[int, Decimal],
     shipping: Decimal = Decimal("0"),
     standing: PointsStanding | None = None,
+    rules: list[EarningRule] | None = None,
 ) -> PointsQuote:
     """What the basket earns (``loyalty.rules`` documents the order). ``shipping`` never earns.
     Two queries at most whatever the lines or rules: the account's standing (none when the
     caller passes ``standing``, read by ``points_standing``) and the rules in play at
-    ``basket.at``. A guest earns 0 (no query)."""
+    ``basket.at`` (none when the caller passes ``rules``, read so). A guest earns 0 (no query)."""
     if basket.customer is None:
         return PointsQuote(points=0, explanation=[])
     if standing is None:
         standing = points_standing(customer=basket.customer)
-    at = basket.at
-    rules = EarningRule.objects.filter(is_active=True).filter(
-        Q(valid_from__isnull=True) | Q(valid_from__lte=at), Q(valid_to__isnull=True) | Q(valid_to__gt=at)
-    )
+    if rules is None:
+        at = basket.at
+        rules = EarningRule.objects.filter(is_active=True).filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=at), Q(valid_to__isnull=True) | Q(valid_to__gt=at)
+        )
     return rules_evaluate(
         basket=basket,
         net_by_variant=net_by_variant,

@@ -39,6 +39,7 @@ from ..promotions import (
     coupon_used_up,
     promotions_with_targets,
 )
+from ..sql_rows import insert_values
 
 # No 0/O, 1/I/L: a code read out over the phone or typed from a receipt is never ambiguous.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -131,11 +132,15 @@ def coupon_redeem(
                 CouponRedemption.objects.filter(pk=existing.pk).update(released_at=None, **values)
                 existing.refresh_from_db()
                 redemption = existing
-            else:
-                redemption = CouponRedemption.objects.create(coupon_id=coupon_id, reference=reference, **values)
+            else:  # the row and the counters in one statement
+                redemption = CouponRedemption(
+                    coupon_id=coupon_id, reference=reference, created_at=timezone.now(), released_at=None, **values
+                )
+                _redemption_insert_counted(redemption)
         except IntegrityError:  # the constraints' backstop: the locks should make this unreachable
             raise _used_up(_("This coupon has already been used.")) from None
-        _uses_add(coupon_id=coupon_id, promotion_id=promotion_id, n=1)
+        if existing is not None:
+            _uses_add(coupon_id=coupon_id, promotion_id=promotion_id, n=1)
         outbox_emit_many(events=[coupon_redemption_message(type=CouponOutboxEvent.REDEEMED, redemption=redemption)])
     return redemption
 
@@ -146,6 +151,26 @@ def _uses_add(*, coupon_id: int, promotion_id: int, n: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_USES_ADD_SQL, [n, coupon_id, n, promotion_id])
 
+
+def _redemption_insert_counted(redemption: CouponRedemption) -> None:
+    """Insert ``redemption`` (its ``pk`` set, saved as ``create`` leaves it) and add one to its
+    coupon's and promotion's ``uses``, in one statement (both rows locked by the caller). The
+    unique constraints and the counters' CheckConstraints hold as for separate statements."""
+    row = {f.attname: getattr(redemption, f.attname) for f in CouponRedemption._meta.concrete_fields}
+    columns, values, params = insert_values(CouponRedemption, [row])
+    table = CouponRedemption._meta.db_table
+    # Table and column names from the models' metadata, never input; the values are parameters.
+    sql = f"{_USES_ADD_CTE} INSERT INTO {table} ({', '.join(columns)}) VALUES {values} RETURNING id"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [1, redemption.coupon_id, 1, redemption.promotion_id, *params])
+        redemption.pk = cursor.fetchone()[0]
+    redemption._state.adding, redemption._state.db = False, connection.alias
+
+
+_USES_ADD_CTE = (
+    "WITH c AS (UPDATE loyalty_coupon SET uses = uses + %s WHERE id = %s), "
+    "p AS (UPDATE loyalty_promotion SET uses = uses + %s WHERE id = %s)"
+)
 
 _USES_ADD_SQL = (
     "WITH c AS (UPDATE loyalty_coupon SET uses = uses + %s WHERE id = %s) "

@@ -246,3 +246,31 @@ def test_promotion_kinds_constraints():
         PromotionFactory(kind=Promotion.Kind.PERCENT, value=D("120"))
     with pytest.raises(IntegrityError), transaction.atomic():
         PromotionFactory(kind=Promotion.Kind.BUY_X_GET_Y, buy_quantity=0, get_quantity=1)
+
+
+def test_a_redemption_is_written_with_its_counters_in_one_statement_after_the_locked_read(django_assert_num_queries):
+    from omnishop.outbox.services import outbox_batch
+
+    anna = CustomerFactory()
+    coupon = CouponFactory(code="JEDEN", single_use=True)
+    # the coupon and promotion locked, their state read, the row with both counters
+    with transaction.atomic(), outbox_batch(), django_assert_num_queries(3):
+        redemption = coupon_redeem(
+            code="jeden",
+            customer=anna,
+            channel_code="web",
+            reference="N1",
+            amount=D("10"),
+            currency="PLN",
+            savepoint=False,
+        )
+    stored = CouponRedemption.objects.get(pk=redemption.pk)
+    fields = [f.attname for f in CouponRedemption._meta.concrete_fields]
+    assert [getattr(redemption, f) for f in fields] == [getattr(stored, f) for f in fields]
+    assert not redemption._state.adding and stored.created_at is not None
+    coupon.refresh_from_db()
+    coupon.promotion.refresh_from_db()
+    assert coupon.uses == 1 and coupon.promotion.uses == 1
+    assert redeem("jeden", anna, reference="N1") == stored  # the same order again: the same row
+    with pytest.raises(CouponUsedUp):
+        redeem("jeden", anna, reference="N2")

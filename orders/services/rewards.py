@@ -15,7 +15,7 @@ from loyalty.pricing import PricedCart, TenderKind
 from loyalty.selectors.wallets import gift_cards_sold_exist
 from loyalty.services.coupons import coupon_redeem, coupon_redemptions_release
 from loyalty.services.giftcards import giftcard_issue, giftcard_refund, giftcard_spend, giftcards_void_for_reference
-from loyalty.services.points import points_account_lock, points_earn, points_order_reverse, points_redeem
+from loyalty.services.points import points_account_lock, points_order_book, points_order_reverse
 from loyalty.services.store_credit import store_credit_refund, store_credit_spend
 
 from ..models import Order, OrderLine
@@ -46,23 +46,23 @@ def order_rewards_take(*, order: Order, priced: PricedCart, actor=None) -> None:
     The services run with ``savepoint=False``: any refusal here ends the whole order (nothing in
     ``order_place`` or the till catches one inside their transaction), so their own savepoints
     would only cost round trips. The points account is locked once, first (step 1 of loyalty's
-    lock order, before the coupon's and the wallets' rows), for the redeem and the earn."""
+    lock order, before the coupon's and the wallets' rows), and the redeem and the earn are booked
+    on it together (``points_order_book``), before the coupon and the wallets."""
     customer = order.customer
     channel_code = order.channel.code
     reference = order.number
-    account = None
-    if customer is not None and (priced.points_redeemed or priced.points_to_earn > 0):
-        account = points_account_lock(customer=customer)
-    if priced.points_redeemed and customer is not None:
-        points_redeem(
+    earn = priced.points_to_earn if customer is not None else 0
+    if customer is not None and (priced.points_redeemed or earn):
+        points_order_book(
             customer=customer,
-            points=priced.points_redeemed,
+            account=points_account_lock(customer=customer),
+            redeem=priced.points_redeemed,
+            earn=earn,
             reference=reference,
             channel_code=channel_code,
             channel_kind=order.channel.kind,
+            explanation=list(priced.points_explanation),
             actor=actor,
-            account=account,
-            savepoint=False,
         )
     if priced.coupon_code:
         amount = sum((p.amount for p in priced.promotions if p.code == priced.coupon_code), 0)
@@ -97,18 +97,6 @@ def order_rewards_take(*, order: Order, priced: PricedCart, actor=None) -> None:
                 actor=actor,
                 savepoint=False,
             )
-    if priced.points_to_earn and customer is not None:
-        points_earn(
-            customer=customer,
-            points=priced.points_to_earn,
-            reference=reference,
-            channel_code=channel_code,
-            explanation=list(priced.points_explanation),
-            channel_kind=order.channel.kind,
-            actor=actor,
-            account=account,
-            savepoint=False,
-        )
 
 
 def order_rewards_return(*, order: Order, actor=None) -> None:

@@ -240,6 +240,27 @@ def test_a_members_order_takes_no_savepoint_more_than_a_guests(loyal):
     assert Order.objects.filter(customer=loyal["customer"], points_redeemed=100, coupon_code="WIOSNA20").exists()
 
 
+def test_a_members_pricing_reads_their_points_coupon_and_earning_rules_in_one_statement(loyal):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from loyalty.pricing import cart_price
+
+    a, b, _c = loyal["variants"]
+
+    def reads(**who) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            priced = cart_price(lines={a.pk: 2, b.pk: 1}, channel=loyal["web"], fulfilment_type="delivery", **who)
+        return len(ctx.captured_queries), priced
+
+    guest, _priced = reads(coupon_code="WIOSNA20")
+    member, priced = reads(customer=loyal["customer"], coupon_code="WIOSNA20", points=100)
+    # the list prices, then the coupon (a guest) or the member's points, coupon and rules, the promotions
+    assert member == guest == 3
+    assert priced.coupon_code == "WIOSNA20" and priced.points_redeemed == 100 and priced.points_to_earn > 0
+    assert reads()[0] == 2 and reads(customer=loyal["customer"])[0] == 3
+
+
 @pytest.mark.django_db(transaction=True)
 def test_one_members_concurrent_orders_with_and_without_points_and_one_coupon_do_not_deadlock(shop, superuser):
     # Orders that redeem lock the points account before the coupon; orders that only earn must
