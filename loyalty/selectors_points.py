@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from catalog.models import Channel
 from omnishop.money import quantum
 
 from .basket import Basket
@@ -33,7 +34,7 @@ __all__ = [
 def _app_earns(account_ref):
     """An unreversed earn on an app channel (the first-app-order bonus looks for none)."""
     return PointsEntry.objects.filter(
-        account=account_ref, kind=PointsEntry.Kind.EARN, channel_kind="app", reversal__isnull=True
+        account=account_ref, kind=PointsEntry.Kind.EARN, channel_kind=Channel.Kind.APP, reversal__isnull=True
     )
 
 

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from django.db import connection
 
+from catalog.models import Channel
+
 from ..models import Coupon, EarningRule, LoyaltyAccount, PointsEntry, Tier
 from ..selectors_points import PointsStanding
 
@@ -69,7 +71,7 @@ def member_pricing_reads(*, customer, coupon_code: str, at) -> MemberPricingRead
         "code": coupon_code,
         "at": at,
         "earn": PointsEntry.Kind.EARN.value,
-        "app": "app",
+        "app": Channel.Kind.APP.value,
     }
     with connection.cursor() as cursor:
         cursor.execute(_MEMBER_SQL, params)
