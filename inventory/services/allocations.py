@@ -39,20 +39,19 @@ def _allocated_add(by_pk: dict[int, int]) -> None:
 
 
 def _allocations_record(
-    by_pk: dict[int, int], *, lines: list[StockLine], reference: str, held_of: tuple[str, list] | None = None
+    by_pk: dict[int, int], *, lines: list[StockLine], reference: str, held_of: tuple[str, list]
 ) -> tuple[list[Allocation], list[tuple], bool]:
     """``allocated += q`` of ``by_pk`` (locked rows, each only while it stays within on hand) and
     the open allocations of ``lines`` under ``reference``, in one statement (a placement's round
-    trips count); with ``held_of`` (``stock_held_sql``), the same statement reads the holds of
-    the locked rows too. Returns the allocations, saved, in the order of ``lines``, the held
-    rows, and whether every row's ``allocated`` was raised (one that would pass on hand is
-    not). The statement starts after the locks were granted, so it sees every hold committed
+    trips count), reading in the same statement the holds ``held_of`` (``stock_held_sql``) asks
+    for. Returns the allocations, saved, in the order of ``lines``, the held rows, and whether
+    every row's ``allocated`` was raised (one that would pass on hand is not). The statement starts after the locks were granted, so it sees every hold committed
     before them; the caller checks availability on what it read and raises when short, which
     rolls the writes back."""
     level, allocation = StockLevel._meta.db_table, Allocation._meta.db_table
     now = timezone.now()
     changes = sorted(by_pk.items())
-    held_sql, held_params = held_of or ("SELECT NULL::bigint, NULL::bigint, NULL::bigint WHERE false", [])
+    held_sql, held_params = held_of
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH h(v, l, q) AS ({held_sql}), "  # noqa: S608
