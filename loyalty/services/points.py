@@ -58,19 +58,9 @@ def _locked_account(customer) -> LoyaltyAccount:
 
 def points_account_lock(*, customer) -> LoyaltyAccount:
     """The customer's account (created empty on first use), locked until the caller's transaction
-    ends: step 1 of ``loyalty.lock_objects``' order. A caller that redeems and earns in one
-    transaction (checkout) locks it once and passes it to ``points_redeem`` and ``points_earn``."""
+    ends: step 1 of ``loyalty.lock_objects``' order. Checkout locks it once, before the coupon
+    and the wallets, and passes it to ``points_order_book``."""
     return _locked_account(customer)
-
-
-def _held_account(customer, account: LoyaltyAccount | None) -> LoyaltyAccount:
-    """``account`` when the caller already holds its lock (checked to be the customer's), else
-    the customer's account locked now."""
-    if account is None:
-        return _locked_account(customer)
-    if account.customer_id != customer.pk:
-        raise ValueError("The locked account passed is not the customer's.")
-    return account
 
 
 def _counters(account: LoyaltyAccount, *, balance: int = 0, pending: int = 0) -> None:
@@ -131,15 +121,10 @@ def points_earn(
     actor=None,
     now=None,
     channel_kind: str = "",
-    account: LoyaltyAccount | None = None,
-    savepoint: bool = True,
 ) -> PointsEntry | None:
     """Credit ``points`` earned on order ``reference`` as a pending lot, spendable from
     ``release_at`` (default: now + the return window). 0 points → None. Re-evaluates the tier.
-    ``channel_kind``: the channel's kind when the caller has it (else it is looked up by code).
-    ``account``: the customer's account when the caller holds its lock already
-    (``points_account_lock``). ``savepoint=False``: the caller's transaction is rolled back
-    whole on any error raised here (checkout's), so no savepoint of its own is taken."""
+    ``channel_kind``: the channel's kind when the caller has it (else it is looked up by code)."""
     if points < 0:
         raise InvalidPointsRequest(errors={"points": [_("Earned points cannot be negative.")]})
     if points == 0:
@@ -147,8 +132,8 @@ def points_earn(
     now = now or timezone.now()
     release_at = release_at or now + timedelta(days=settings.OMNISHOP_POINTS_PENDING_DAYS)
     kind = channel_kind or _channel_kind(channel_code)
-    with transaction.atomic(savepoint=savepoint):
-        account = _held_account(customer, account)
+    with transaction.atomic():
+        account = _locked_account(customer)
         lot = PointsLot.objects.create(
             account=account,
             points=points,
@@ -194,18 +179,15 @@ def points_redeem(
     actor=None,
     now=None,
     channel_kind: str = "",
-    account: LoyaltyAccount | None = None,
-    savepoint: bool = True,
 ) -> PointsEntry:
     """Spend ``points`` of the customer's spendable balance on order ``reference``, inside the
     caller's transaction. Raises ``InsufficientPoints`` when the balance (pending points never
-    count) is below ``points``; the account lock makes concurrent redemptions queue.
-    ``account`` and ``savepoint``: as for ``points_earn``."""
+    count) is below ``points``; the account lock makes concurrent redemptions queue."""
     if points <= 0:
         raise InvalidPointsRequest(errors={"points": [_("Redeem at least one point.")]})
     now = now or timezone.now()
-    with transaction.atomic(savepoint=savepoint):
-        account = _held_account(customer, account)
+    with transaction.atomic():
+        account = _locked_account(customer)
         if account.balance < points:
             raise InsufficientPoints(
                 errors={"points": [_("%(balance)d points are spendable.") % {"balance": account.balance}]}
@@ -265,8 +247,9 @@ def points_order_book(
         raise InvalidPointsRequest(errors={"points": [_("Redeem at least one point.")]})
     if not (redeem or earn):
         return
+    if account.customer_id != customer.pk:
+        raise ValueError("The locked account passed is not the customer's.")
     now = now or timezone.now()
-    account = _held_account(customer, account)
     kind = channel_kind or _channel_kind(channel_code)
     common = {
         "account_id": account.pk,

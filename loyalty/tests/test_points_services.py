@@ -203,15 +203,15 @@ def test_redeem_and_earn_on_an_account_the_caller_locked_lock_it_once(anna, agen
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from loyalty.services.points import points_account_lock
+    from loyalty.services.points import points_account_lock, points_order_book
 
     ChannelFactory(code="web")
     Tier.objects.create(code="silver", name="Silver", threshold=100)
     spendable(anna, 500, agent)
+    book = {"reference": "OS-1", "channel_code": "web", "channel_kind": "web", "explanation": []}
     with CaptureQueriesContext(connection) as ctx, transaction.atomic():
         account = points_account_lock(customer=anna)
-        points_redeem(customer=anna, points=200, reference="OS-1", channel_code="web", account=account)
-        points_earn(customer=anna, points=150, reference="OS-1", channel_code="web", explanation=[], account=account)
+        points_order_book(customer=anna, account=account, redeem=200, earn=150, **book)
     locks = [q["sql"] for q in ctx.captured_queries if 'FROM "loyalty_loyaltyaccount"' in q["sql"]]
     assert len(locks) == 1 and locks[0].endswith("FOR UPDATE")
     account = LoyaltyAccount.objects.select_related("tier").get(customer=anna)
@@ -219,7 +219,7 @@ def test_redeem_and_earn_on_an_account_the_caller_locked_lock_it_once(anna, agen
     # Someone else's account is refused, not written to.
     other = Customer.objects.create(first_name="Ola", email="ola@example.pl")
     with pytest.raises(ValueError), transaction.atomic():
-        points_earn(customer=other, points=10, reference="OS-2", channel_code="web", explanation=[], account=account)
+        points_order_book(customer=other, account=account, redeem=0, earn=10, **{**book, "reference": "OS-2"})
     assert not LoyaltyAccount.objects.filter(customer=other).exists()
 
 
