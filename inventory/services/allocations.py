@@ -45,9 +45,9 @@ def _allocations_record(
     the open allocations of ``lines`` under ``reference``, in one statement (a placement's round
     trips count), reading in the same statement the holds ``held_of`` (``stock_held_sql``) asks
     for. Returns the allocations, saved, in the order of ``lines``, the held rows, and whether
-    every row's ``allocated`` was raised (one that would pass on hand is not). The statement starts after the locks were granted, so it sees every hold committed
-    before them; the caller checks availability on what it read and raises when short, which
-    rolls the writes back."""
+    every row's ``allocated`` was raised (one that would pass on hand is not). The statement
+    starts after the locks were granted, so it sees every hold committed before them; the caller
+    checks availability on what it read and raises when short, which rolls the writes back."""
     level, allocation = StockLevel._meta.db_table, Allocation._meta.db_table
     now = timezone.now()
     changes = sorted(by_pk.items())
