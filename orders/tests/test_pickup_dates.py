@@ -88,9 +88,14 @@ def test_a_reservation_waits_its_own_hold_days(shop, settings):
     assert expires == datetime(2026, 12, 7, 20, 0, tzinfo=UTC)  # Saturday, (Sunday), Monday 21:00
 
 
-def test_no_reminder_when_it_would_come_before_the_order_is_ready(shop):
+def test_no_reminder_when_it_would_come_before_the_order_is_ready(shop, monkeypatch):
     store = closed_sundays(shop["waw"], hold=1, remind=1)
     order, seller = processing_pickup(shop, store)
+    # Ready on Wednesday 2 December 2026 at 14:00 in Warsaw, while the store is open: its one
+    # hold day ends at 21:00 the same day, and a reminder one open day earlier would be before
+    # now. (Ready before the store opens, say just after midnight, the reminder would be due at
+    # the opening, after it.)
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 12, 2, 13, 0, tzinfo=UTC))
     order = order_ready_for_pickup(order=order, actor=seller)
     order.refresh_from_db()
     assert order.pickup_remind_at is None
